@@ -1,0 +1,1 @@
+"""Training engine: torch + numpy, no Qt."""

@@ -1,0 +1,32 @@
+"""The command-line interface: one module per subcommand, each with `register(subparsers)`.
+
+Subcommand modules import torch lazily inside their `run`, so `--help` and `summary` start fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+
+# Subcommand modules under engine/cli/, in --help order.
+COMMANDS = ("summary", "train", "evaluate", "export", "download")
+
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python main.py",
+        description="ConvScope: build CNNs visually, see every layer's arithmetic, and watch them learn. "
+                    "With no command, opens the window.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMANDS:
+        try:
+            module = importlib.import_module(f"engine.cli.{name}_command")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"engine.cli.{name}_command":
+                raise
+            continue  # not built yet
+        module.register(sub)
+    return parser

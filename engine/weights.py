@@ -1,0 +1,99 @@
+"""Trained weights on disk: safetensors and state-dict .pt, loaded safely and checked against a model."""
+
+from __future__ import annotations
+
+import os
+import pickle
+import zipfile
+from pathlib import Path
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load as load_safetensors_bytes
+from safetensors.torch import save as save_safetensors_bytes
+from torch import nn
+
+from models.atomic_file import write_atomically
+
+WEIGHT_SUFFIXES = (".safetensors", ".pt", ".pth")
+
+
+class WeightsError(ValueError):
+    """Weights that cannot be read or do not fit the model; the message names the file and tensor."""
+
+
+def state_dict_to_safetensors(state: dict[str, torch.Tensor]) -> bytes:
+    return save_safetensors_bytes({k: v.detach().cpu().contiguous() for k, v in state.items()})
+
+
+def save_weights(model: nn.Module, path: str | os.PathLike) -> None:
+    """Write the model's state dict atomically, as safetensors or (for .pt/.pth) torch.save."""
+    path = Path(path)
+    state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    if path.suffix == ".safetensors":
+        write_atomically(path, state_dict_to_safetensors(state))
+    elif path.suffix in (".pt", ".pth"):
+        import io
+
+        buf = io.BytesIO()
+        torch.save(state, buf)
+        write_atomically(path, buf.getvalue())
+    else:
+        raise WeightsError(f"{path}: unknown weights format; use .safetensors or .pt")
+
+
+def _load_pt(path: Path) -> dict[str, torch.Tensor]:
+    # weights_only=True: torch's restricted unpickler refuses any global that is not a tensor building
+    # block, so a pickle that would run code is rejected instead of executed.
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else "unsupported content"
+        raise WeightsError(f"{path}: refused: the file contains code or objects other than tensors, which "
+                           f"ConvScope never runs ({first[:200]}). Save a plain state_dict or use "
+                           f".safetensors.") from None
+    except (RuntimeError, EOFError, zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise WeightsError(f"{path}: not a readable PyTorch file ({str(exc).splitlines()[0][:200]})") from None
+    if isinstance(state, dict) and "state_dict" in state and isinstance(state["state_dict"], dict):
+        state = state["state_dict"]  # a common checkpoint layout
+    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        raise WeightsError(f"{path}: expected a state dict (names -> tensors), found {type(state).__name__}")
+    return state
+
+
+def load_state_dict(path: str | os.PathLike) -> dict[str, torch.Tensor]:
+    """Tensors by name from a .safetensors or state-dict .pt/.pth file; never executes code from the file."""
+    path = Path(path)
+    if path.suffix not in WEIGHT_SUFFIXES:
+        raise WeightsError(f"{path}: unknown weights format; use .safetensors or a state-dict .pt")
+    if path.suffix == ".safetensors":
+        try:
+            return dict(load_safetensors_bytes(path.read_bytes()))
+        except OSError as exc:
+            raise WeightsError(f"{path}: cannot read ({exc.strerror})") from None
+        except (SafetensorError, ValueError) as exc:
+            raise WeightsError(f"{path}: not a valid safetensors file ({exc})") from None
+    return _load_pt(path)
+
+
+def apply_state_dict(model: nn.Module, state: dict[str, torch.Tensor], source: str = "weights") -> None:
+    """Load `state` into `model` strictly; a mismatch names the tensor and both shapes. Nothing changes on error."""
+    expected = model.state_dict()
+    missing = [k for k in expected if k not in state]
+    unexpected = [k for k in state if k not in expected]
+    if missing or unexpected:
+        parts = []
+        if missing:
+            parts.append(f"missing {', '.join(missing[:5])}")
+        if unexpected:
+            parts.append(f"unexpected {', '.join(unexpected[:5])}")
+        raise WeightsError(f"{source} do not fit this architecture: {'; '.join(parts)}")
+    for name, tensor in state.items():
+        if tuple(tensor.shape) != tuple(expected[name].shape):
+            raise WeightsError(f"{source}: tensor {name!r} has shape {tuple(tensor.shape)} but the architecture "
+                               f"needs {tuple(expected[name].shape)}")
+    model.load_state_dict(state, strict=True)
+
+
+def load_weights(model: nn.Module, path: str | os.PathLike) -> None:
+    apply_state_dict(model, load_state_dict(path), source=str(path))

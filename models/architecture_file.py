@@ -1,0 +1,125 @@
+"""The architecture file format (JSON, "convscope.architecture" version 1): load, validate, save atomically."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from models.architecture import Architecture, InputShape
+from models.atomic_file import write_atomically
+from models.fields import field_info
+from models.layers import LAYER_TYPES, LayerSpec
+from models.validation import SpecValueError, coerce
+
+FORMAT = "convscope.architecture"
+VERSION = 1
+
+
+class ArchitectureFileError(ValueError):
+    """A file that is not a valid architecture; the message names the file, layer and field."""
+
+
+def layer_to_dict(spec: LayerSpec) -> dict[str, Any]:
+    out: dict[str, Any] = {"type": spec.TYPE}
+    for name, value in spec.values().items():
+        if value is not None:
+            out[name] = list(value) if isinstance(value, tuple) else value
+    return out
+
+
+def to_dict(arch: Architecture) -> dict[str, Any]:
+    return {"format": FORMAT, "version": VERSION, "name": arch.name,
+            "input": dataclasses.asdict(arch.input),
+            "layers": [layer_to_dict(spec) for spec in arch.layers]}
+
+
+def layer_from_dict(data: Any, where: str) -> LayerSpec:
+    """One layer from its JSON object; `where` (e.g. 'layer 3') prefixes every message."""
+    if not isinstance(data, dict):
+        raise ArchitectureFileError(f"{where}: expected an object like {{\"type\": \"relu\"}}, got {data!r}")
+    kind = data.get("type")
+    if kind not in LAYER_TYPES:
+        known = ", ".join(LAYER_TYPES)
+        raise ArchitectureFileError(f"{where}: unknown layer type {kind!r}; known types: {known}")
+    cls = LAYER_TYPES[kind]
+    where = f"{where} ({kind})"
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = sorted(set(data) - set(fields) - {"type"})
+    if unknown:
+        raise ArchitectureFileError(f"{where}: unknown field {unknown[0]!r}; {kind} has "
+                                    f"{', '.join(fields) or 'no fields'}")
+    values = {}
+    for name, f in fields.items():
+        info = field_info(f)
+        if name not in data:
+            if info.required:
+                raise ArchitectureFileError(f"{where}: field {name!r} is required ({info.help})")
+            continue
+        try:
+            values[name] = coerce(info, data[name])
+        except SpecValueError as exc:
+            raise ArchitectureFileError(f"{where}: field {name!r}: {exc}") from None
+    return cls(**values)
+
+
+def _input_from_dict(data: Any) -> InputShape:
+    if not isinstance(data, dict) or set(data) != {"channels", "height", "width"}:
+        raise ArchitectureFileError('input: expected {"channels": C, "height": H, "width": W}')
+    for key, value in data.items():
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 4096:
+            raise ArchitectureFileError(f"input: field {key!r} must be a whole number from 1 to 4096, got {value!r}")
+    return InputShape(**data)
+
+
+def from_dict(data: Any) -> Architecture:
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise ArchitectureFileError(f'not a ConvScope architecture: expected "format": "{FORMAT}"')
+    version = data.get("version")
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise ArchitectureFileError(f"version: expected a whole number, got {version!r}")
+    if version > VERSION:
+        raise ArchitectureFileError(f"the file is version {version}, newer than this ConvScope reads "
+                                    f"(version {VERSION}); update ConvScope to open it")
+    unknown = sorted(set(data) - {"format", "version", "name", "input", "layers"})
+    if unknown:
+        raise ArchitectureFileError(f"unknown top-level field {unknown[0]!r}")
+    name = data.get("name", "Untitled")
+    if not isinstance(name, str):
+        raise ArchitectureFileError(f"name: expected text, got {name!r}")
+    layers = data.get("layers")
+    if not isinstance(layers, list):
+        raise ArchitectureFileError("layers: expected a list of layer objects")
+    specs = tuple(layer_from_dict(layer, f"layer {i}") for i, layer in enumerate(layers, start=1))
+    return Architecture(name, _input_from_dict(data.get("input")), specs)
+
+
+def loads(text: str) -> Architecture:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ArchitectureFileError(f"not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}") from None
+    return from_dict(data)
+
+
+def dumps(arch: Architecture) -> str:
+    return json.dumps(to_dict(arch), indent=2) + "\n"
+
+
+def load(path: str | os.PathLike) -> Architecture:
+    """Read an architecture file; every problem becomes one ArchitectureFileError naming the file."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ArchitectureFileError(f"{path}: cannot read: {getattr(exc, 'strerror', None) or exc}") from None
+    try:
+        return loads(text)
+    except ArchitectureFileError as exc:
+        raise ArchitectureFileError(f"{path}: {exc}") from None
+
+
+def save(arch: Architecture, path: str | os.PathLike) -> None:
+    write_atomically(path, dumps(arch).encode("utf-8"))

@@ -1,0 +1,103 @@
+"""The editable network document: an Architecture plus a selection, emitting events when either changes."""
+
+from __future__ import annotations
+
+from models.architecture import Architecture, InputShape
+from models.events import Event
+from models.layers import LayerSpec
+from models.shapes import Analysis, analyze
+
+
+class Network:
+    """Every edit replaces the frozen Architecture, so `architecture` can be handed to a worker thread as is.
+
+    `changed` carries the new Architecture; `selection_changed` the selected layer index (0-based) or None.
+    """
+
+    def __init__(self, architecture: Architecture | None = None) -> None:
+        self.changed: Event[Architecture] = Event()
+        self.selection_changed: Event[int | None] = Event()
+        self._arch = architecture or Architecture()
+        self._analysis: Analysis | None = None
+        self._selected: int | None = None
+
+    @property
+    def architecture(self) -> Architecture:
+        return self._arch
+
+    @property
+    def layers(self) -> tuple[LayerSpec, ...]:
+        return self._arch.layers
+
+    @property
+    def analysis(self) -> Analysis:
+        if self._analysis is None:  # cached: views ask for it many times per edit
+            self._analysis = analyze(self._arch)
+        return self._analysis
+
+    @property
+    def selected(self) -> int | None:
+        return self._selected
+
+    def __len__(self) -> int:
+        return len(self._arch.layers)
+
+    def _set(self, arch: Architecture, selected: int | None = None) -> None:
+        self._arch, self._analysis = arch, None
+        self.changed.emit(arch)
+        if selected is not None or (self._selected is not None and self._selected >= len(arch.layers)):
+            self.select(selected)
+
+    def _check_index(self, index: int, allow_end: bool = False) -> None:
+        if not 0 <= index < len(self) + (1 if allow_end else 0):
+            raise IndexError(f"layer index {index} is out of range 0..{len(self) - (0 if allow_end else 1)}")
+
+    def set_architecture(self, arch: Architecture) -> None:
+        self._selected = None
+        self._set(arch)
+        self.selection_changed.emit(None)
+
+    def set_input(self, shape: InputShape) -> None:
+        self._set(Architecture(self._arch.name, shape, self._arch.layers))
+
+    def set_name(self, name: str) -> None:
+        self._set(Architecture(name, self._arch.input, self._arch.layers))
+
+    def insert(self, index: int, spec: LayerSpec) -> None:
+        self._check_index(index, allow_end=True)
+        layers = list(self.layers)
+        layers.insert(index, spec)
+        self._set(self._arch.with_layers(layers), selected=index)
+
+    def remove(self, index: int) -> LayerSpec:
+        self._check_index(index)
+        layers = list(self.layers)
+        spec = layers.pop(index)
+        if self._selected == index:
+            self._selected = None
+            self.selection_changed.emit(None)
+        elif self._selected is not None and self._selected > index:
+            self._selected -= 1
+        self._set(self._arch.with_layers(layers))
+        return spec
+
+    def move(self, source: int, destination: int) -> None:
+        """Move layer `source` so that it ends up at index `destination` (both in the current list)."""
+        self._check_index(source)
+        self._check_index(destination)
+        layers = list(self.layers)
+        layers.insert(destination, layers.pop(source))
+        self._set(self._arch.with_layers(layers), selected=destination)
+
+    def replace(self, index: int, spec: LayerSpec) -> None:
+        self._check_index(index)
+        layers = list(self.layers)
+        layers[index] = spec
+        self._set(self._arch.with_layers(layers))
+
+    def select(self, index: int | None) -> None:
+        if index is not None:
+            self._check_index(index)
+        if index != self._selected:
+            self._selected = index
+            self.selection_changed.emit(index)

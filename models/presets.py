@@ -1,0 +1,27 @@
+"""The bundled example architectures (resources/presets/*.json), in menu order."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from models import architecture_file
+from models.architecture import Architecture
+
+PRESET_DIR = Path(__file__).resolve().parent.parent / "resources" / "presets"
+# Menu order: from the classic textbook net to the modern variants.
+PRESET_KEYS = ("lenet5", "keras_mnist", "all_conv", "fully_conv", "tiny_vgg")
+DEFAULT_PRESET = "lenet5"
+
+
+def preset_path(key: str) -> Path:
+    if key not in PRESET_KEYS:
+        raise KeyError(f"unknown preset {key!r}; presets: {', '.join(PRESET_KEYS)}")
+    return PRESET_DIR / f"{key}.json"
+
+
+def load_preset(key: str) -> Architecture:
+    return architecture_file.load(preset_path(key))
+
+
+def presets() -> dict[str, Architecture]:
+    return {key: load_preset(key) for key in PRESET_KEYS}

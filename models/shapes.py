@@ -1,0 +1,227 @@
+"""Shape inference and the textbook arithmetic of every layer: output shapes, parameters, multiply-adds."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from models.architecture import Architecture
+from models.layers import (AvgPool2dSpec, BatchNorm2dSpec, Conv2dSpec, FlattenSpec, GlobalAvgPool2dSpec,
+                           LayerSpec, LinearSpec, MaxPool2dSpec, SoftmaxSpec, pair)
+from models.validation import check_spec
+
+Shape = tuple[int, ...]
+
+
+class LayerProblem(ValueError):
+    """Raised by a shape rule when the layer cannot work on its input; the message says what to change."""
+
+
+@dataclass(frozen=True)
+class LayerAnalysis:
+    """Everything the table, the canvas and the inspector show for one layer (index is 1-based)."""
+
+    index: int
+    type: str
+    input_shape: Shape | None
+    output_shape: Shape | None = None
+    weights: int = 0
+    biases: int = 0
+    macs: int = 0
+    formula: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+    error: str | None = None
+    padding: tuple[int, int, int, int] | None = None  # (top, bottom, left, right) zeros, for conv/pool
+
+    @property
+    def params(self) -> int:
+        return self.weights + self.biases
+
+    @property
+    def activation_size(self) -> int:
+        return math.prod(self.output_shape) if self.output_shape else 0
+
+    @property
+    def label(self) -> str:
+        return f"layer {self.index} ({self.type})"
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """The arithmetic of a whole architecture, layer by layer."""
+
+    input_shape: Shape
+    layers: tuple[LayerAnalysis, ...]
+    warnings: tuple[str, ...] = field(default=())
+
+    @property
+    def errors(self) -> tuple[str, ...]:
+        return tuple(f"{la.label}: {la.error}" for la in self.layers if la.error)
+
+    @property
+    def is_valid(self) -> bool:
+        return not self.errors and bool(self.layers)
+
+    @property
+    def output_shape(self) -> Shape | None:
+        return self.layers[-1].output_shape if self.layers else self.input_shape
+
+    @property
+    def total_params(self) -> int:
+        return sum(la.params for la in self.layers)
+
+    @property
+    def total_macs(self) -> int:
+        return sum(la.macs for la in self.layers)
+
+    @property
+    def first_error(self) -> str | None:
+        return self.errors[0] if self.errors else None
+
+
+@dataclass(frozen=True)
+class _Result:
+    shape: Shape
+    weights: int = 0
+    biases: int = 0
+    macs: int = 0
+    formula: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+    padding: tuple[int, int, int, int] | None = None
+
+
+def same_padding(n: int, f: int, s: int) -> tuple[int, int]:
+    """Zeros (before, after) so that the output is ceil(n / s), extra zero after, as in Keras/TensorFlow."""
+    total = max((math.ceil(n / s) - 1) * s + f - n, 0)
+    return total // 2, total - total // 2
+
+
+def _window_axis(n: int, f: int, s: int, pad: tuple[int, int], same: bool) -> tuple[int, str, int]:
+    """Output size along one axis, its formula with numbers, and how many input pixels the windows skip."""
+    padded = n + pad[0] + pad[1]
+    out = (padded - f) // s + 1
+    if same:
+        text = f"ceil({n}/{s}) = {out}   (padding {pad[0]}+{pad[1]})"
+    else:
+        p = f"2*{pad[0]}" if pad[0] == pad[1] else f"{pad[0]}+{pad[1]}"
+        core = f"({n} + {p} - {f})/{s}"
+        text = f"{core} + 1 = {out}" if (padded - f) % s == 0 else f"floor({core}) + 1 = {out}"
+    unused = (padded - f) % s if s > 1 and not same else 0
+    return out, text, unused
+
+
+def _windowed(spec: Conv2dSpec | MaxPool2dSpec, c: int, h: int, w: int, hint: str) -> tuple[Shape, _Result]:
+    (fh, fw), stride = pair(spec.kernel_size), spec.stride if spec.stride is not None else spec.kernel_size
+    (sh, sw) = pair(stride)
+    padding = spec.padding
+    same = padding == "same"
+    if same:
+        ph, pw = same_padding(h, fh, sh), same_padding(w, fw, sw)
+    else:
+        ph, pw = (pair(padding) if padding != "valid" else (0, 0))
+        ph, pw = (ph, ph), (pw, pw)
+    padded_h, padded_w = h + sum(ph), w + sum(pw)
+    if fh > padded_h or fw > padded_w:
+        padded = f" ({padded_h}x{padded_w} with padding)" if sum(ph) + sum(pw) else ""
+        raise LayerProblem(f"the {fh}x{fw} kernel is larger than its {h}x{w} input{padded}; {hint}")
+    oh, th, unused_h = _window_axis(h, fh, sh, ph, same)
+    ow, tw, unused_w = _window_axis(w, fw, sw, pw, same)
+    formula = (f"H, W: {th}",) if th == tw else (f"H: {th}", f"W: {tw}")
+    skipped = [f"{n} {axis}" for n, axis in ((unused_h, "row(s)"), (unused_w, "column(s)")) if n]
+    warnings = ()
+    if skipped:
+        warnings = (f"the windows never reach the last {' and '.join(skipped)} of the input (stride {sh}x{sw}, "
+                    f"kernel {fh}x{fw}); change the stride, kernel or padding so that (n + 2p - f) divides by s",)
+    return (oh, ow), _Result((), formula=formula, warnings=warnings, padding=(ph[0], ph[1], pw[0], pw[1]))
+
+
+def _conv(spec: Conv2dSpec, c: int, h: int, w: int) -> _Result:
+    (oh, ow), r = _windowed(spec, c, h, w, "use a smaller kernel_size, add padding, or remove a pooling layer "
+                                         "before it")
+    fh, fw = pair(spec.kernel_size)
+    k = spec.out_channels
+    weights, biases = k * c * fh * fw, (k if spec.bias else 0)
+    params = f"params: {k}*({c}*{fh}*{fw}" + (" + 1)" if spec.bias else ")") + f" = {weights + biases}"
+    warnings = r.warnings
+    if spec.padding not in ("same", "valid") and max(pair(spec.padding)) >= max(fh, fw):
+        warnings += ("padding is as large as the kernel: the border outputs see only zeros",)
+    return _Result((k, oh, ow), weights, biases, k * oh * ow * c * fh * fw, r.formula + (params,), warnings,
+                   r.padding)
+
+
+def _pool(spec: MaxPool2dSpec, c: int, h: int, w: int) -> _Result:
+    fh, fw = pair(spec.kernel_size)
+    ph, pw = pair(spec.padding)
+    if ph > fh // 2 or pw > fw // 2:
+        raise LayerProblem(f"padding {ph}x{pw} is more than half the {fh}x{fw} window; use padding at most "
+                           f"{fh // 2}")
+    (oh, ow), r = _windowed(spec, c, h, w, "use a smaller kernel_size or remove a pooling layer before it")
+    return _Result((c, oh, ow), formula=r.formula, warnings=r.warnings, padding=r.padding)
+
+
+def _needs_image(spec: LayerSpec, shape: Shape) -> tuple[int, int, int]:
+    if len(shape) != 3:
+        raise LayerProblem(f"needs a (channels, height, width) input but receives a flat vector of {shape[0]}; "
+                           f"move it before the flatten / linear layers")
+    return shape  # type: ignore[return-value]
+
+
+def _rule(spec: LayerSpec, shape: Shape) -> _Result:
+    if isinstance(spec, Conv2dSpec):
+        return _conv(spec, *_needs_image(spec, shape))
+    if isinstance(spec, MaxPool2dSpec):  # also AvgPool2dSpec
+        return _pool(spec, *_needs_image(spec, shape))
+    if isinstance(spec, GlobalAvgPool2dSpec):
+        c, h, w = _needs_image(spec, shape)
+        return _Result((c,), formula=(f"({c}, {h}, {w}) -> ({c}): one average per channel",))
+    if isinstance(spec, BatchNorm2dSpec):
+        c = _needs_image(spec, shape)[0]
+        return _Result(shape, weights=c, biases=c, formula=(f"params: 2*{c} = {2 * c} (scale and shift)",))
+    if isinstance(spec, FlattenSpec):
+        if len(shape) == 1:
+            return _Result(shape, warnings=("the input is already flat; this flatten does nothing",))
+        n = math.prod(shape)
+        return _Result((n,), formula=(f"{' * '.join(map(str, shape))} = {n}",))
+    if isinstance(spec, LinearSpec):
+        if len(shape) != 1:
+            dims = "x".join(map(str, shape))
+            raise LayerProblem(f"receives a {dims} input; insert a flatten (or global_avgpool2d) layer before it")
+        n, k = shape[0], spec.out_features
+        weights, biases = n * k, (k if spec.bias else 0)
+        bias_text = f" + {k}" if spec.bias else ""
+        return _Result((k,), weights, biases, n * k, (f"params: {n}*{k}{bias_text} = {weights + biases}",))
+    return _Result(shape)  # activations, dropout, softmax: shape unchanged, no parameters
+
+
+def analyze(arch: Architecture) -> Analysis:
+    """Infer every layer's shape and arithmetic; stops at the first error (later layers have no shape)."""
+    shape: Shape | None = arch.input.as_tuple()
+    results: list[LayerAnalysis] = []
+    bad_input = [n for n, v in zip(("channels", "height", "width"), shape) if v < 1]
+    for i, spec in enumerate(arch.layers, start=1):
+        if shape is None:
+            results.append(LayerAnalysis(i, spec.TYPE, None))
+            continue
+        problems = check_spec(spec)
+        try:
+            if bad_input:
+                raise LayerProblem(f"the input's {', '.join(bad_input)} must be at least 1")
+            if problems:
+                raise LayerProblem("; ".join(problems))
+            r = _rule(spec, shape)
+        except LayerProblem as exc:
+            results.append(LayerAnalysis(i, spec.TYPE, shape, error=str(exc)))
+            shape = None
+            continue
+        warnings = r.warnings
+        if isinstance(spec, SoftmaxSpec) and i != len(arch.layers):
+            warnings += ("softmax is not the last layer; it is normally only the output activation",)
+        results.append(LayerAnalysis(i, spec.TYPE, shape, r.shape, r.weights, r.biases, r.macs, r.formula,
+                                     warnings, padding=r.padding))
+        shape = r.shape
+    network_warnings = []
+    if results and results[-1].output_shape is not None and len(results[-1].output_shape) != 1:
+        network_warnings.append("the output is not a vector of class scores; end with flatten + linear or "
+                                "global_avgpool2d")
+    all_warnings = tuple(f"{la.label}: {w}" for la in results for w in la.warnings) + tuple(network_warnings)
+    return Analysis(arch.input.as_tuple(), tuple(results), all_warnings)
+
