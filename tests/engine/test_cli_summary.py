@@ -1,0 +1,50 @@
+"""`python main.py summary`: the table, --json, and exit status 2 with one line for a bad file."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run(*args):
+    return subprocess.run([sys.executable, "main.py", *args], cwd=ROOT, capture_output=True, text=True, timeout=60)
+
+
+def test_summary_prints_the_lenet5_table_with_totals():
+    result = run("summary", "resources/presets/lenet5.json")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    conv1 = next(line for line in lines if line.split()[:2] == ["1", "conv2d"])
+    assert conv1.split()[2:] == ["6x28x28", "4,704", "150", "6", "156", "117,600"]
+    total = next(line for line in lines if line.split()[:1] == ["total"])
+    assert "61,706" in total
+
+
+def test_summary_json_has_the_documented_keys():
+    result = run("summary", "resources/presets/keras_mnist.json", "--json")
+    data = json.loads(result.stdout)
+    assert data["total_params"] == 34826
+    first = data["layers"][0]
+    assert {k: first[k] for k in ("index", "type", "output_shape", "params", "macs")} == {
+        "index": 1, "type": "conv2d", "output_shape": [32, 26, 26], "params": 320, "macs": 26 * 26 * 32 * 9}
+    assert any("maxpool2d" in w for w in data["warnings"])
+
+
+def test_invalid_file_exits_2_with_one_clear_line(tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"format": "convscope.architecture", "version": 1, "input": {"channels": 1, "height": 8, '
+                   '"width": 8}, "layers": [{"type": "conv2d", "out_channels": 2}]}')
+    result = run("summary", str(bad))
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr.strip().count("\n") == 0
+    assert "layer 1 (conv2d): field 'kernel_size' is required" in result.stderr
+
+
+def test_help_lists_every_subcommand():
+    result = run("--help")
+    assert result.returncode == 0
+    for command in ("summary", "train", "evaluate", "export", "download"):
+        assert command in result.stdout
