@@ -1,0 +1,94 @@
+"""Turn raw uint8 arrays into a Dataset: seeded train/val split, per-channel normalisation."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+
+from engine.datasets.dataset import Dataset, DatasetError, Split
+from engine.datasets.raw import RawImages
+
+# Images converted to float per step: bounds the temporary memory for large sets (CIFAR).
+_CHUNK = 4096
+
+
+def split_indices(n: int, val_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Seeded permutation of range(n) -> (train, val) index arrays, each in ascending order."""
+    if not 0.0 <= val_fraction < 1.0:
+        raise DatasetError(
+            f"val_fraction must be in [0, 1), got {val_fraction}; 0.2 keeps a fifth for validation"
+        )
+    n_val = int(round(n * val_fraction))
+    if n - n_val < 1:
+        raise DatasetError(
+            f"val_fraction {val_fraction} leaves no training images out of {n}; lower it"
+        )
+    order = np.random.default_rng(seed).permutation(n)
+    return np.sort(order[n_val:]), np.sort(order[:n_val])
+
+
+def channel_stats(images: np.ndarray) -> tuple[tuple[float, ...], tuple[float, ...]]:
+    """Exact per-channel mean and std in [0, 1] units of uint8 images (N, H, W, C).
+
+    Counts a 256-bin histogram per channel in chunks, so no float copy of the set is made.
+    A channel with zero spread gets std 1.0 so normalising never divides by zero.
+    """
+    channels = images.shape[3]
+    counts = np.zeros((channels, 256), dtype=np.int64)
+    for start in range(0, images.shape[0], _CHUNK):
+        block = images[start : start + _CHUNK]
+        for c in range(channels):
+            counts[c] += np.bincount(block[..., c].ravel(), minlength=256)
+    levels = np.arange(256, dtype=np.float64) / 255.0
+    means, stds = [], []
+    for c in range(channels):
+        total = counts[c].sum()
+        mean = float((counts[c] * levels).sum() / total)
+        var = float((counts[c] * (levels - mean) ** 2).sum() / total)
+        std = var**0.5
+        means.append(mean)
+        stds.append(std if std > 1e-12 else 1.0)
+    return tuple(means), tuple(stds)
+
+
+def normalised_split(
+    raw: RawImages, mean: Sequence[float], std: Sequence[float], index: np.ndarray | None = None
+) -> Split:
+    """uint8 NHWC (optionally a subset by index) -> float32 NCHW (x/255 - mean) / std."""
+    images = raw.images if index is None else raw.images[index]
+    labels = raw.labels if index is None else raw.labels[index]
+    n, h, w, c = images.shape
+    out = torch.empty((n, c, h, w), dtype=torch.float32)
+    mean_t = torch.tensor(mean, dtype=torch.float32).view(1, c, 1, 1)
+    std_t = torch.tensor(std, dtype=torch.float32).view(1, c, 1, 1)
+    for start in range(0, n, _CHUNK):
+        block = torch.from_numpy(images[start : start + _CHUNK]).permute(0, 3, 1, 2)
+        out[start : start + _CHUNK] = (block.to(torch.float32) / 255.0 - mean_t) / std_t
+    return Split(out, torch.from_numpy(np.ascontiguousarray(labels, dtype=np.int64)))
+
+
+def assemble(
+    name: str,
+    class_names: Sequence[str],
+    train: RawImages,
+    *,
+    test: RawImages | None = None,
+    val_fraction: float = 0.2,
+    seed: int = 0,
+) -> Dataset:
+    """Split `train` into train/val with a seeded permutation and normalise every split."""
+    train_idx, val_idx = split_indices(len(train), val_fraction, seed)
+    train_images = train.images[train_idx]
+    train_part = RawImages(train_images, train.labels[train_idx])
+    mean, std = channel_stats(train_images)
+    return Dataset(
+        name=name,
+        class_names=tuple(class_names),
+        train=normalised_split(train_part, mean, std),
+        val=normalised_split(train, mean, std, val_idx),
+        test=None if test is None else normalised_split(test, mean, std),
+        mean=mean,
+        std=std,
+    )

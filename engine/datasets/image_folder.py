@@ -1,0 +1,91 @@
+"""Read an image folder: one subfolder per class holding PNG/JPEG files of one size."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from engine.datasets.dataset import DatasetError
+from engine.datasets.raw import RawImages, checked_raw
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
+
+
+def _image_files(folder: Path) -> list[Path]:
+    return sorted(
+        p
+        for p in folder.iterdir()
+        if p.is_file() and not p.name.startswith(".") and p.suffix.lower() in IMAGE_SUFFIXES
+    )
+
+
+def class_folders(folder: Path) -> list[Path]:
+    """The visible subfolders of `folder`, sorted by name (sorted order = class index)."""
+    return sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
+
+
+def looks_like_image_folder(folder: Path) -> bool:
+    return any(_image_files(sub) for sub in class_folders(folder))
+
+
+def _decode(path: Path) -> np.ndarray:
+    """One image as uint8 RGB (H, W, 3); any decoding failure names the file."""
+    try:
+        from PIL import Image, UnidentifiedImageError
+    except ImportError:
+        raise DatasetError(
+            f"{path}: reading image folders needs Pillow, which is not installed; "
+            "install it with `pip install pillow`"
+        ) from None
+    try:
+        with Image.open(path) as image:
+            image.load()
+            return np.asarray(image.convert("RGB"), dtype=np.uint8)
+    except UnidentifiedImageError:
+        raise DatasetError(f"{path}: not a readable PNG or JPEG image") from None
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
+        raise DatasetError(
+            f"{path}: cannot decode the image, it may be truncated or corrupt ({exc})"
+        ) from None
+
+
+def read_image_folder(folder: Path) -> tuple[RawImages, tuple[str, ...]]:
+    """All images (grayscale when every image is, else RGB) and the class folder names."""
+    if not folder.is_dir():
+        raise DatasetError(f"{folder}: no such folder")
+    classes = class_folders(folder)
+    if not classes:
+        raise DatasetError(
+            f"{folder}: no class subfolders; an image folder needs one subfolder per class "
+            "(e.g. cats/, dogs/) holding .png or .jpg images"
+        )
+    images: list[np.ndarray] = []
+    labels: list[int] = []
+    first: Path | None = None
+    for index, sub in enumerate(classes):
+        files = _image_files(sub)
+        if not files:
+            raise DatasetError(
+                f"{sub}: class folder holds no .png/.jpg/.jpeg images; add some or remove it"
+            )
+        for path in files:
+            pixels = _decode(path)
+            if first is None:
+                first = path
+            elif pixels.shape != images[0].shape:
+                raise DatasetError(
+                    f"{path}: image is {pixels.shape[1]}x{pixels.shape[0]} (WxH) but "
+                    f"{first} is {images[0].shape[1]}x{images[0].shape[0]}; all images must "
+                    "have one size: resize them first"
+                )
+            images.append(pixels)
+            labels.append(index)
+    stacked = np.stack(images)
+    # Grayscale by content: a set whose every pixel has R == G == B needs one channel.
+    if np.array_equal(stacked[..., 0], stacked[..., 1]) and np.array_equal(
+        stacked[..., 0], stacked[..., 2]
+    ):
+        stacked = stacked[..., :1]
+    raw = checked_raw(stacked, np.asarray(labels, dtype=np.int64), folder)
+    return raw, tuple(p.name for p in classes)
