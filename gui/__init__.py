@@ -1,0 +1,1 @@
+"""Qt user interface: windows, panels and live views (PySide6 + pyqtgraph)."""

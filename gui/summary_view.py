@@ -1,0 +1,131 @@
+"""The textbook summary table (models.summary_table), live, with Copy as Markdown / CSV."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtGui import QAction, QBrush, QColor, QFont, QGuiApplication
+from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QPushButton, QTableView,
+                               QVBoxLayout, QWidget)
+
+from models.network import Network
+from models.summary_table import HEADERS, as_csv, as_markdown, rows
+
+_NUMERIC = {0, 3, 4, 5, 6, 7}  # right-aligned columns
+AnyIndex = QModelIndex | QPersistentModelIndex
+
+
+class SummaryTableModel(QAbstractTableModel):
+    """`summary_table.rows(network.analysis)`: input row, one row per layer, totals row (bold)."""
+
+    def __init__(self, network: Network) -> None:
+        super().__init__()
+        self._network = network
+        self._rows = rows(network.analysis)
+        network.changed.connect(self._on_network_changed)
+
+    def _on_network_changed(self, _architecture: object) -> None:
+        self.beginResetModel()
+        self._rows = rows(self._network.analysis)
+        self.endResetModel()
+
+    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: N802
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: N802
+        return 0 if parent.isValid() else len(HEADERS)
+
+    def is_error_row(self, row: int) -> bool:
+        layers = self._network.analysis.layers
+        return 1 <= row <= len(layers) and layers[row - 1].error is not None
+
+    def is_total_row(self, row: int) -> bool:
+        return row == len(self._rows) - 1
+
+    def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> object:
+        if not index.isValid():
+            return None
+        row, column = index.row(), index.column()
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.EditRole):
+            return self._rows[row][column]
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            horizontal = Qt.AlignmentFlag.AlignRight if column in _NUMERIC else Qt.AlignmentFlag.AlignLeft
+            return int(horizontal | Qt.AlignmentFlag.AlignVCenter)
+        if role == Qt.ItemDataRole.FontRole and self.is_total_row(row):
+            font = QFont()
+            font.setBold(True)
+            return font
+        if role == Qt.ItemDataRole.ForegroundRole and self.is_error_row(row):
+            return QBrush(QColor("#b91c1c"))
+        if role == Qt.ItemDataRole.BackgroundRole:
+            if self.is_error_row(row):
+                return QBrush(QColor("#fee2e2"))
+            if self.is_total_row(row):
+                return QBrush(QColor("#f1f5f9"))
+        if role == Qt.ItemDataRole.ToolTipRole and self.is_error_row(row):
+            return self._network.analysis.layers[row - 1].error
+        return None
+
+    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
+                   role: int = Qt.ItemDataRole.DisplayRole) -> object:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return HEADERS[section]
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.TextAlignmentRole:
+            horizontal = Qt.AlignmentFlag.AlignRight if section in _NUMERIC else Qt.AlignmentFlag.AlignLeft
+            return int(horizontal | Qt.AlignmentFlag.AlignVCenter)
+        return None
+
+
+class SummaryView(QWidget):
+    """The table plus Copy as Markdown / Copy as CSV buttons (also in its context menu)."""
+
+    def __init__(self, network: Network, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("summaryView")
+        self._network = network
+        self.model = SummaryTableModel(network)
+        self.table = QTableView()
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.verticalHeader().hide()
+        self.table.setShowGrid(False)
+        self.table.setAlternatingRowColors(True)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        self.table.verticalHeader().setDefaultSectionSize(24)
+
+        self.copy_markdown_action = QAction("Copy as Markdown", self)
+        self.copy_markdown_action.triggered.connect(self.copy_markdown)
+        self.copy_csv_action = QAction("Copy as CSV", self)
+        self.copy_csv_action.triggered.connect(self.copy_csv)
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+        self.table.addActions([self.copy_markdown_action, self.copy_csv_action])
+
+        bar = QHBoxLayout()
+        bar.setContentsMargins(0, 0, 0, 0)
+        self.status_label = QLabel()
+        self.status_label.setObjectName("summaryStatus")
+        bar.addWidget(self.status_label, 1)
+        for action in (self.copy_markdown_action, self.copy_csv_action):
+            button = QPushButton(action.text())
+            button.setObjectName("flatButton")
+            button.clicked.connect(action.trigger)
+            bar.addWidget(button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(8, 6, 8, 8)
+        layout.setSpacing(6)
+        layout.addLayout(bar)
+        layout.addWidget(self.table)
+        network.changed.connect(self._on_network_changed)
+        self._on_network_changed(None)
+
+    def _on_network_changed(self, _architecture: object) -> None:
+        analysis = self._network.analysis
+        self.status_label.setText(f"{len(analysis.layers)} layers \u00b7 {analysis.total_params:,} parameters "
+                                  f"\u00b7 {analysis.total_macs:,} mult-adds per image")
+
+    def copy_markdown(self) -> None:
+        QGuiApplication.clipboard().setText(as_markdown(self._network.analysis))
+
+    def copy_csv(self) -> None:
+        QGuiApplication.clipboard().setText(as_csv(self._network.analysis))

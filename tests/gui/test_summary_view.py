@@ -1,0 +1,53 @@
+"""The summary dock: the textbook table, live, with totals bold, errors red and copy to the clipboard."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QGuiApplication
+
+from models.summary_table import HEADERS, as_csv, as_markdown, rows
+
+
+def cell(model, row: int, column: int, role=Qt.ItemDataRole.DisplayRole):
+    return model.data(model.index(row, column), role)
+
+
+def test_table_matches_the_summary_rows_and_updates_live(window):
+    model = window.summary.model
+    expected = rows(window.network.analysis)
+    assert model.rowCount() == len(expected) and model.columnCount() == len(HEADERS)
+    assert [[cell(model, r, c) for c in range(len(HEADERS))] for r in range(model.rowCount())] == \
+        [list(r) for r in expected]
+    assert cell(model, model.rowCount() - 1, 6) == "61,706"
+    window.editor.append_new("softmax")
+    assert model.rowCount() == len(expected) + 1
+    assert cell(model, len(expected) - 1, 1) == "softmax"
+
+
+def test_totals_row_is_bold_and_error_rows_red(window):
+    model = window.summary.model
+    last = model.rowCount() - 1
+    assert cell(model, last, 1, Qt.ItemDataRole.FontRole).bold()
+    assert cell(model, 1, 1, Qt.ItemDataRole.FontRole) is None
+    window.editor.replace(0, window.network.layers[0].replace(kernel_size=40))
+    assert cell(model, 1, 1) == "conv2d (!)"
+    assert cell(model, 1, 1, Qt.ItemDataRole.ForegroundRole).color().red() > 150
+    assert "40x40 kernel" in cell(model, 1, 1, Qt.ItemDataRole.ToolTipRole)
+    assert cell(model, 2, 1, Qt.ItemDataRole.ForegroundRole) is None  # later rows: unknown, not errors
+
+
+def test_copy_as_markdown_and_csv(window):
+    clipboard = QGuiApplication.clipboard()
+    window.summary.copy_markdown_action.trigger()
+    assert clipboard.text() == as_markdown(window.network.analysis)
+    assert clipboard.text().startswith("| # | Layer | Output shape |")
+    assert "| 1 | conv2d | 6x28x28 | 4,704 | 150 | 6 | 156 | 117,600 |" in clipboard.text()
+    window.summary.copy_csv_action.trigger()
+    assert clipboard.text() == as_csv(window.network.analysis)
+    assert "1,conv2d,6x28x28,4704,150,6,156,117600" in clipboard.text()
+
+
+def test_context_menu_offers_both_copies(window):
+    actions = window.summary.table.actions()
+    assert [a.text() for a in actions] == ["Copy as Markdown", "Copy as CSV"]
+    assert window.summary.table.contextMenuPolicy() == Qt.ContextMenuPolicy.ActionsContextMenu
