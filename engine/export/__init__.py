@@ -1,0 +1,1 @@
+"""Export and import of trained networks: weights, TorchScript, ONNX, standalone source, images, tables."""

@@ -1,0 +1,97 @@
+"""PyTorch formats: state-dict .pt, safetensors and TorchScript export, and importing weights into an architecture."""
+
+from __future__ import annotations
+
+import io
+import os
+import warnings
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from engine.export.target import ExportError, check_destination, eval_model, state_of
+from engine.weights import WeightsError, apply_state_dict, load_state_dict, state_dict_to_safetensors
+from models.architecture import Architecture
+from models.atomic_file import write_atomically
+
+STATE_DICT_SUFFIXES = (".pt", ".pth")
+SAFETENSORS_SUFFIXES = (".safetensors",)
+TORCHSCRIPT_SUFFIXES = (".pt", ".pth", ".torchscript")
+
+# torch 2.13 marks torch.jit.script/save/load deprecated; TorchScript is still the format C++ (libtorch)
+# and many deployment tools read, so the export stays and only these messages are silenced, only here.
+_JIT_DEPRECATION = r"`torch\.jit\.\w+` is deprecated"
+
+
+def _write(path: Path, data: bytes) -> None:
+    try:
+        write_atomically(path, data)
+    except OSError as exc:
+        raise ExportError(f"{path}: cannot write ({exc.strerror or exc}); nothing was changed") from None
+
+
+def _checked_state(arch: Architecture, weights: dict[str, torch.Tensor] | nn.Module | None) -> dict:
+    """The tensors, after checking they load into `arch` (so an export never holds weights that do not fit)."""
+    eval_model(arch, weights)
+    return state_of(weights)
+
+
+def export_state_dict(arch: Architecture, weights: dict[str, torch.Tensor] | nn.Module | None,
+                      out_path: str | os.PathLike) -> Path:
+    """A plain dict of tensors saved with torch.save: loads with torch.load(weights_only=True)."""
+    path = check_destination(out_path, STATE_DICT_SUFFIXES, "PyTorch state dict")
+    buf = io.BytesIO()
+    torch.save(_checked_state(arch, weights), buf)
+    _write(path, buf.getvalue())
+    return path
+
+
+def export_safetensors(arch: Architecture, weights: dict[str, torch.Tensor] | nn.Module | None,
+                       out_path: str | os.PathLike) -> Path:
+    path = check_destination(out_path, SAFETENSORS_SUFFIXES, "safetensors")
+    _write(path, state_dict_to_safetensors(_checked_state(arch, weights)))
+    return path
+
+
+def export_torchscript(arch: Architecture, weights: dict[str, torch.Tensor] | nn.Module | None,
+                       out_path: str | os.PathLike) -> Path:
+    """The scripted network in eval mode; torch.jit.load (or libtorch) reads it without ConvScope's code."""
+    path = check_destination(out_path, TORCHSCRIPT_SUFFIXES, "TorchScript")
+    model = eval_model(arch, weights)
+    buf = io.BytesIO()
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=_JIT_DEPRECATION, category=DeprecationWarning)
+        try:
+            scripted = torch.jit.script(model)
+        except Exception as exc:  # torch's compiler errors have no common base class
+            raise ExportError(f"{path}: TorchScript cannot compile this network ({str(exc).splitlines()[0]}); "
+                              f"export ONNX or a Python module instead") from None
+        torch.jit.save(scripted, buf)
+    _write(path, buf.getvalue())
+    return path
+
+
+def load_torchscript(path: str | os.PathLike) -> torch.jit.ScriptModule:
+    """Read an exported TorchScript file (deprecation messages silenced, as when writing it)."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=_JIT_DEPRECATION, category=DeprecationWarning)
+        return torch.jit.load(str(path), map_location="cpu")
+
+
+def import_weights(arch: Architecture, path: str | os.PathLike) -> dict[str, torch.Tensor]:
+    """Tensors from a .safetensors or state-dict .pt/.pth that fit `arch` exactly; never runs code from the file.
+
+    Raises WeightsError naming the file and, on a mismatch, the tensor and both shapes.
+    """
+    state = load_state_dict(path)
+    with torch.random.fork_rng(devices=[]):
+        from engine.builder import BuildError, build_model
+        try:
+            model = build_model(arch)
+        except BuildError as exc:
+            raise WeightsError(f"{path}: the architecture cannot be built ({exc}); fix it before "
+                               f"importing weights") from None
+    apply_state_dict(model, state, source=str(path))
+    # The model's own copies: the file's tensors cast to the dtypes the network uses.
+    return {name: tensor.detach().clone() for name, tensor in model.state_dict().items()}
