@@ -48,17 +48,25 @@ def _load_pt(path: Path) -> dict[str, torch.Tensor]:
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else "unsupported content"
+        text = str(exc)
+        culprit = next((line.strip() for line in text.splitlines() if "Unsupported global" in line), None)
+        if culprit is None:  # e.g. "Unsupported operand": damaged bytes, not a foreign object
+            detail = next((line.strip() for line in text.splitlines() if "Unsupported" in line), _first_line(text))
+            raise WeightsError(f"{path}: not a readable PyTorch file ({detail[:200]})") from None
         raise WeightsError(f"{path}: refused: the file contains code or objects other than tensors, which "
-                           f"ConvScope never runs ({first[:200]}). Save a plain state_dict or use "
+                           f"ConvScope never runs ({culprit[:200]}). Save a plain state_dict or use "
                            f".safetensors.") from None
     except (RuntimeError, EOFError, zipfile.BadZipFile, OSError, ValueError) as exc:
-        raise WeightsError(f"{path}: not a readable PyTorch file ({str(exc).splitlines()[0][:200]})") from None
+        raise WeightsError(f"{path}: not a readable PyTorch file ({_first_line(str(exc))})") from None
     if isinstance(state, dict) and "state_dict" in state and isinstance(state["state_dict"], dict):
         state = state["state_dict"]  # a common checkpoint layout
     if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
         raise WeightsError(f"{path}: expected a state dict (names -> tensors), found {type(state).__name__}")
     return state
+
+
+def _first_line(text: str) -> str:
+    return (text.strip().splitlines() or ["unknown problem"])[0][:200]
 
 
 def load_state_dict(path: str | os.PathLike) -> dict[str, torch.Tensor]:
@@ -88,7 +96,8 @@ def apply_state_dict(model: nn.Module, state: dict[str, torch.Tensor], source: s
         if unexpected:
             parts.append(f"unexpected {', '.join(unexpected[:5])}")
         raise WeightsError(f"{source} do not fit this architecture: {'; '.join(parts)}")
-    for name, tensor in state.items():
+    for name in expected:  # the model's order, so the same bad file always names the same tensor
+        tensor = state[name]
         if tuple(tensor.shape) != tuple(expected[name].shape):
             raise WeightsError(f"{source}: tensor {name!r} has shape {tuple(tensor.shape)} but the architecture "
                                f"needs {tuple(expected[name].shape)}")
