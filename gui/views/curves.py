@@ -1,0 +1,200 @@
+"""LossPlot: training loss and accuracy per batch (raw + smoothed) and validation per epoch."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from PySide6.QtWidgets import QVBoxLayout, QWidget
+
+from gui.views.palette import PLOT_BACKGROUND, TRAIN_RAW_COLOR, TRAIN_SMOOTH_COLOR, VALIDATION_COLOR
+from gui.views.pg_setup import pg
+from gui.views.redraw import RedrawScheduler
+
+# Exponential moving average: s_0 = y_0, s_t = SMOOTHING * s_{t-1} + (1 - SMOOTHING) * y_t.
+# 0.9 averages over roughly the last 10 batches. Non-finite values (a diverged loss) are
+# drawn as gaps and leave the average where it was.
+SMOOTHING = 0.9
+
+
+class GrowingSeries:
+    """(x, y) float64 buffers that double when full, so appends are O(1) amortised and a
+    redraw hands pyqtgraph views of the filled part instead of converting Python lists."""
+
+    def __init__(self, capacity: int = 1024) -> None:
+        self._x = np.empty(capacity)
+        self._y = np.empty(capacity)
+        self._size = 0
+
+    def __len__(self) -> int:
+        return self._size
+
+    def append(self, x: float, y: float) -> None:
+        if self._size == len(self._x):
+            self._grow(2 * len(self._x))
+        self._x[self._size] = x
+        self._y[self._size] = y
+        self._size += 1
+
+    def data(self) -> tuple[np.ndarray, np.ndarray]:
+        """Views of the filled part (valid until the next append that grows the buffer)."""
+        return self._x[:self._size], self._y[:self._size]
+
+    def clear(self) -> None:
+        self._size = 0
+
+    def _grow(self, capacity: int) -> None:
+        for name in ("_x", "_y"):
+            old = getattr(self, name)
+            new = np.empty(capacity)
+            new[:self._size] = old[:self._size]
+            setattr(self, name, new)
+
+
+class _Ema:
+    """The smoothing of SMOOTHING above, one value at a time."""
+
+    def __init__(self) -> None:
+        self.value = math.nan
+
+    def update(self, y: float) -> float:
+        if not math.isfinite(y):
+            return math.nan
+        self.value = y if math.isnan(self.value) else SMOOTHING * self.value + (1 - SMOOTHING) * y
+        return self.value
+
+
+class LossPlot(QWidget):
+    """Two stacked plots sharing the step axis: loss (top) and accuracy (bottom).
+
+    Per batch: a thin raw line and a thick EMA line (SMOOTHING = 0.9). Per epoch: the
+    validation values as markers joined by a line. Appends only store data; a coalesced
+    redraw (<= ~30 Hz) hands the buffers to the plot items.
+    """
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.redraw_count = 0
+        self._series = {key: GrowingSeries() for key in (
+            "loss", "loss_smooth", "val_loss", "acc", "acc_smooth", "val_acc")}
+        self._loss_ema, self._acc_ema = _Ema(), _Ema()
+        self._scheduler = RedrawScheduler(self._redraw, self)
+
+        self._graphics = pg.GraphicsLayoutWidget()
+        self._graphics.setBackground(PLOT_BACKGROUND)
+        self._loss_plot = self._graphics.addPlot(row=0, col=0)
+        self._acc_plot = self._graphics.addPlot(row=1, col=0)
+        self._acc_plot.setXLink(self._loss_plot)
+        self._items: dict[str, pg.PlotDataItem] = {}
+        for plot, prefix, title in ((self._loss_plot, "loss", "loss"),
+                                    (self._acc_plot, "acc", "accuracy")):
+            _style(plot, title, legend=plot is self._loss_plot)
+            self._items[prefix] = _curve(plot, "train (per batch)", TRAIN_RAW_COLOR, 1)
+            self._items[prefix + "_smooth"] = _curve(
+                plot, f"train, smoothed (EMA {SMOOTHING})", TRAIN_SMOOTH_COLOR, 1)
+            self._items["val_" + prefix] = _curve(plot, "validation (per epoch)",
+                                                  VALIDATION_COLOR, 2, symbol="o")
+        self._acc_plot.setLabel("bottom", "step (batches)")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self._graphics)
+
+    # -- data in ------------------------------------------------------------------------
+    def append_batch(self, step: int, loss: float, accuracy: float) -> None:
+        """One training batch: global step, its loss and accuracy (a fraction in [0, 1])."""
+        loss, accuracy = float(loss), float(accuracy)
+        self._series["loss"].append(step, loss)
+        self._series["loss_smooth"].append(step, self._loss_ema.update(loss))
+        self._series["acc"].append(step, accuracy)
+        self._series["acc_smooth"].append(step, self._acc_ema.update(accuracy))
+        self._scheduler.request()
+
+    def append_epoch(self, step: int, val_loss: float, val_accuracy: float) -> None:
+        """One validation pass at the end of an epoch, placed at global step ``step``."""
+        self._series["val_loss"].append(step, float(val_loss))
+        self._series["val_acc"].append(step, float(val_accuracy))
+        self._scheduler.request()
+
+    def set_history(self, batches: list[tuple[int, float, float]],
+                    epochs: list[tuple[int, float, float]]) -> None:
+        """Replace everything with saved (step, loss, accuracy) and (step, val_loss, val_acc)."""
+        self._reset()
+        for step, loss, accuracy in batches:
+            self.append_batch(step, loss, accuracy)
+        for step, val_loss, val_accuracy in epochs:
+            self.append_epoch(step, val_loss, val_accuracy)
+        self._scheduler.request()
+
+    def clear(self) -> None:
+        self._reset()
+        self._scheduler.request()
+
+    def flush(self) -> None:
+        """Draw pending data now instead of at the next frame."""
+        self._scheduler.flush()
+
+    # -- accessors ----------------------------------------------------------------------
+    def train_curve(self) -> tuple[np.ndarray, np.ndarray]:
+        """(steps, raw training loss)."""
+        return self._copy("loss")
+
+    def smoothed_curve(self) -> tuple[np.ndarray, np.ndarray]:
+        """(steps, EMA of the training loss); NaN where the raw loss was not finite."""
+        return self._copy("loss_smooth")
+
+    def val_curve(self) -> tuple[np.ndarray, np.ndarray]:
+        """(steps, validation loss)."""
+        return self._copy("val_loss")
+
+    def accuracy_curves(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """{"train": raw, "smoothed": EMA, "val": validation} accuracy, each (steps, values)."""
+        return {"train": self._copy("acc"), "smoothed": self._copy("acc_smooth"),
+                "val": self._copy("val_acc")}
+
+    def curve_items(self) -> dict[str, pg.PlotDataItem]:
+        """The plot items by key: loss, loss_smooth, val_loss, acc, acc_smooth, val_acc."""
+        return dict(self._items)
+
+    # -- drawing ------------------------------------------------------------------------
+    def _redraw(self) -> None:
+        self.redraw_count += 1
+        for key, series in self._series.items():
+            x, y = series.data()
+            self._items[key].setData(x, y)
+
+    def _reset(self) -> None:
+        for series in self._series.values():
+            series.clear()
+        self._loss_ema, self._acc_ema = _Ema(), _Ema()
+
+    def _copy(self, key: str) -> tuple[np.ndarray, np.ndarray]:
+        x, y = self._series[key].data()
+        return x.copy(), y.copy()
+
+
+def _style(plot: pg.PlotItem, title: str, legend: bool) -> None:
+    plot.setLabel("left", title)
+    plot.showGrid(x=True, y=True, alpha=0.25)
+    if legend:  # one legend serves both plots (same styles); top right is empty as loss falls
+        plot.addLegend(offset=(-10, 10), labelTextColor="#202020", brush=(255, 255, 255, 200))
+    plot.setMenuEnabled(False)
+    for side in ("left", "bottom"):
+        axis = plot.getAxis(side)
+        axis.setTextPen("#202020")
+        axis.setPen("#808080")
+        # Grid lines for major and minor ticks only: the third level triples the
+        # antialiased lines (about 25 -> 8 ms per repaint of both plots, measured).
+        axis.setStyle(maxTickLevel=1)
+
+
+def _curve(plot: pg.PlotItem, name: str, color, width: int, symbol: str | None = None
+           ) -> pg.PlotDataItem:
+    """A curve item. Dense per-batch lines stay 1 px wide: an antialiased wider pen costs
+    ~15 ms per repaint at 10k points here (measured), a 1 px one ~1 ms. They draw only the
+    visible range, peak-downsampled to ~2 points per pixel (autoDownsampleFactor 1)."""
+    item = plot.plot(name=name, pen=pg.mkPen(color, width=width), connect="finite",
+                     symbol=symbol, symbolSize=7, symbolBrush=color, symbolPen=None,
+                     autoDownsampleFactor=1.0)
+    if symbol is None:
+        item.setDownsampling(auto=True, method="peak")
+        item.setClipToView(True)
+    return item

@@ -1,0 +1,127 @@
+"""FilterGrid: every conv layer's kernels as one mosaic image with a zero-centred colour scale."""
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel, QScrollArea, QVBoxLayout, QWidget
+
+from gui.views.mosaic import symmetric_limit, tile_kernels
+from gui.views.mosaic_panel import MosaicPanel
+from gui.views.redraw import RedrawScheduler
+
+_EMPTY_TEXT = "No convolution layers yet: filters appear here once the network has one."
+
+
+class FilterGrid(QWidget):
+    """A scrollable vertical list of conv layers, in the order first shown.
+
+    ``show_layer(name, weights, rgb)`` stores the newest weights of one layer; a coalesced
+    redraw (<= ~30 Hz) tiles them (out_c rows x in_c columns, or one RGB tile per filter)
+    and colours them blue-white-red over (-lim, +lim), lim = max |w| of the layer.
+    """
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.redraw_count = 0
+        self._dirty: set[str] = set()  # layers whose newest data is not drawn yet
+        self._images: dict[str, np.ndarray] = {}
+        self._levels: dict[str, tuple[float, float]] = {}
+        self._titles: dict[str, str] = {}
+        self._panels: dict[str, MosaicPanel] = {}
+        self._scheduler = RedrawScheduler(self._redraw, self)
+
+        self._empty = QLabel(_EMPTY_TEXT)
+        self._empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self._empty.setWordWrap(True)
+        self._list = QWidget()
+        self._list_layout = QVBoxLayout(self._list)
+        self._list_layout.setContentsMargins(6, 6, 6, 6)
+        self._list_layout.addWidget(self._empty)
+        self._list_layout.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(self._list)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(scroll)
+
+    # -- data in ------------------------------------------------------------------------
+    def show_layer(self, name: str, weights: np.ndarray, rgb: bool = False) -> None:
+        """Show the newest weights (out_c, in_c, kh, kw) of conv layer ``name``.
+
+        Raises ValueError (naming the layer) for arrays that are not 4-D conv weights."""
+        weights = np.asarray(weights)
+        if weights.ndim != 4 or min(weights.shape, default=0) < 1:
+            raise ValueError(
+                f"FilterGrid.show_layer({name!r}): expected conv weights shaped "
+                f"(out_channels, in_channels, kh, kw), got shape {weights.shape}")
+        mosaic = tile_kernels(weights, rgb=rgb)
+        if mosaic.ndim == 3:
+            levels = (0.0, 1.0)  # already scaled by the layer's symmetric limit
+        else:
+            limit = symmetric_limit(weights)
+            levels = (-limit, limit)
+        out_c, in_c, kh, kw = weights.shape
+        self._images[name] = mosaic
+        self._levels[name] = levels
+        if mosaic.ndim == 3:
+            how = "  (RGB, grey = 0)"
+        elif in_c > 1:
+            how = "  (row = filter, column = input channel)"
+        else:
+            how = ""
+        plural = "s" if out_c != 1 else ""
+        self._titles[name] = f"{name} — {out_c} filter{plural} {in_c}x{kh}x{kw}{how}"
+        self._dirty.add(name)
+        self._scheduler.request()
+
+    def clear(self) -> None:
+        """Remove every layer."""
+        self._scheduler.cancel()
+        self._dirty.clear()
+        self._images.clear()
+        self._levels.clear()
+        self._titles.clear()
+        for panel in self._panels.values():
+            self._list_layout.removeWidget(panel)
+            panel.deleteLater()
+        self._panels.clear()
+        self._empty.show()
+
+    def flush(self) -> None:
+        """Draw pending data now instead of at the next frame."""
+        self._scheduler.flush()
+
+    # -- accessors (tests, screenshots) -------------------------------------------------
+    def layer_names(self) -> list[str]:
+        return list(self._images)
+
+    def image_for(self, name: str) -> np.ndarray:
+        """The mosaic last set for ``name`` (NaN = gap between kernels)."""
+        return self._images[name]
+
+    def levels_for(self, name: str) -> tuple[float, float]:
+        """Colour levels of ``name``: (-lim, +lim), or (0, 1) for an RGB mosaic."""
+        return self._levels[name]
+
+    def title_for(self, name: str) -> str:
+        return self._titles[name]
+
+    def panel_for(self, name: str) -> MosaicPanel:
+        """The drawn panel (exists after the first redraw that included ``name``)."""
+        return self._panels[name]
+
+    # -- drawing ------------------------------------------------------------------------
+    def _redraw(self) -> None:
+        self.redraw_count += 1
+        for name in [n for n in self._images if n in self._dirty]:
+            panel = self._panels.get(name)
+            if panel is None:
+                panel = MosaicPanel(bar_label="weight")
+                # keep the trailing stretch last so panels stay packed at the top
+                self._list_layout.insertWidget(self._list_layout.count() - 1, panel)
+                self._panels[name] = panel
+            panel.set_title(self._titles[name])
+            panel.set_image(self._images[name], self._levels[name])
+        self._dirty.clear()
+        self._empty.setVisible(not self._panels)

@@ -1,0 +1,162 @@
+"""MosaicPanel: a titled image with a fixed colour scale, the building block of mosaic views."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from PySide6.QtCore import QPoint, QPointF, Qt, Signal
+from PySide6.QtWidgets import QGraphicsRectItem, QLabel, QSizePolicy, QVBoxLayout, QWidget
+
+from gui.views.palette import HIGHLIGHT_COLOR, MOSAIC_BACKGROUND, diverging_colormap
+from gui.views.pg_setup import pg
+
+# Height of the plot area in pixels for a given image aspect (rows / cols), assuming the
+# panel is about NOMINAL_WIDTH wide; clamped so one layer never hides the rest.
+NOMINAL_WIDTH = 320
+MIN_HEIGHT, MAX_HEIGHT = 90, 420
+STRIP_HEIGHT = 56
+
+
+class PixelImageItem(pg.ImageItem):
+    """ImageItem that reports clicks and hovers as image pixels (row, col)."""
+
+    pixel_clicked = Signal(int, int)
+    pixel_hovered = Signal(int, int)
+    hover_left = Signal()
+
+    def mouseClickEvent(self, ev) -> None:  # noqa: N802  (Qt/pyqtgraph override)
+        if ev.button() != Qt.MouseButton.LeftButton:
+            return
+        ev.accept()
+        self.pixel_clicked.emit(math.floor(ev.pos().y()), math.floor(ev.pos().x()))
+
+    def hoverEvent(self, ev) -> None:  # noqa: N802
+        if ev.isExit():
+            self.hover_left.emit()
+        else:
+            self.pixel_hovered.emit(math.floor(ev.pos().y()), math.floor(ev.pos().x()))
+
+
+class MosaicPanel(QWidget):
+    """Title + image (row 0 at the top) + a colour bar showing its levels.
+
+    ``set_image(image, levels)``: a 2-D image is coloured with the diverging map over
+    ``levels``; an (H, W, 3) image is shown as RGB in [levels] and the colour bar hides.
+    Square pixels and a height that follows the image's aspect, unless ``strip``: then the
+    image stretches over a fixed, short height (for a (1, N) vector shown as a strip).
+    """
+
+    pixel_clicked = Signal(int, int)
+    pixel_hovered = Signal(int, int)
+    hover_left = Signal()
+
+    def __init__(self, title: str = "", parent: QWidget | None = None,
+                 bar_label: str = "", strip: bool = False) -> None:
+        super().__init__(parent)
+        self._title = QLabel(title)
+        self._title.setStyleSheet("font-weight: bold;")
+        self._title.setWordWrap(True)
+        self._title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self._graphics = pg.GraphicsLayoutWidget()
+        self._graphics.setBackground(MOSAIC_BACKGROUND)
+        self._graphics.ci.setContentsMargins(2, 2, 2, 2)
+        self._graphics.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self._strip = strip
+        self._auto_height = not strip
+        self._view = self._graphics.addViewBox(row=0, col=0, lockAspect=not strip,
+                                               enableMouse=False, enableMenu=False)
+        self._view.invertY(True)
+        self._image = PixelImageItem()
+        self._image.setColorMap(diverging_colormap())
+        self._view.addItem(self._image)
+        self._highlight = QGraphicsRectItem()
+        self._highlight.setPen(pg.mkPen(HIGHLIGHT_COLOR, width=2, cosmetic=True))
+        self._highlight.setZValue(10)
+        self._highlight.setVisible(False)
+        self._view.addItem(self._highlight, ignoreBounds=True)  # its pen must not widen autoRange
+        self._bar = pg.ColorBarItem(values=(-1.0, 1.0), colorMap=diverging_colormap(),
+                                    interactive=False, width=12, label=bar_label or None)
+        self._bar.axis.setTextPen(pg.mkPen("#e0e0e0"))
+        self._graphics.addItem(self._bar, row=0, col=1)
+        self._shape: tuple[int, ...] | None = None
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 4, 0, 4)
+        layout.setSpacing(2)
+        layout.addWidget(self._title)
+        layout.addWidget(self._graphics)
+        self._graphics.setFixedHeight(STRIP_HEIGHT if strip else MIN_HEIGHT)
+        self._image.pixel_clicked.connect(self.pixel_clicked)
+        self._image.pixel_hovered.connect(self.pixel_hovered)
+        self._image.hover_left.connect(self.hover_left)
+
+    @property
+    def image_item(self) -> PixelImageItem:
+        """The pyqtgraph item (tests read its ``image`` and ``levels``)."""
+        return self._image
+
+    @property
+    def color_bar(self) -> pg.ColorBarItem:
+        return self._bar
+
+    @property
+    def is_strip(self) -> bool:
+        return self._strip
+
+    def title(self) -> str:
+        return self._title.text()
+
+    def set_title(self, text: str) -> None:
+        self._title.setText(text)
+
+    def set_plot_height(self, height: int) -> None:
+        """Fix the image area's height in pixels (turns off the aspect-based height)."""
+        self._auto_height = False
+        self._graphics.setFixedHeight(height)
+
+    def set_aspect_locked(self, locked: bool) -> None:
+        """Square pixels (True) or stretch the image to fill the area (False)."""
+        is_locked = self._view.state["aspectLocked"] is not False
+        if locked != is_locked:
+            self._view.setAspectLocked(locked)
+            self._view.autoRange(padding=0.02)
+
+    def graphics_view(self) -> pg.GraphicsLayoutWidget:
+        return self._graphics
+
+    def pixel_position(self, y: float, x: float) -> QPoint:
+        """Viewport position of image point (y, x), e.g. (r + 0.5, c + 0.5) for a pixel centre;
+        tests deliver real mouse events there (valid once the panel is shown and laid out)."""
+        return self._graphics.mapFromScene(self._image.mapToScene(QPointF(x, y)))
+
+    def set_highlight(self, rect: tuple[int, int, int, int] | None) -> None:
+        """Outline pixels (y, x, height, width) of the image, e.g. the selected tile; None hides."""
+        if rect is not None:
+            y, x, height, width = rect
+            self._highlight.setRect(x, y, width, height)
+        self._highlight.setVisible(rect is not None)
+
+    def highlight(self) -> tuple[int, int, int, int] | None:
+        if not self._highlight.isVisible():
+            return None
+        r = self._highlight.rect()
+        return int(r.y()), int(r.x()), int(r.height()), int(r.width())
+
+    def set_image(self, image: np.ndarray, levels: tuple[float, float]) -> None:
+        rgb = image.ndim == 3
+        if rgb:
+            self._image.setLookupTable(None, update=False)
+        elif self._image.lut is None:
+            self._image.setColorMap(diverging_colormap())
+        self._image.setImage(image, levels=levels, autoLevels=False)
+        self._bar.setVisible(not rgb)
+        if not rgb:
+            self._bar.setLevels(levels)
+        if image.shape[:2] != (self._shape or ())[:2]:
+            self._shape = image.shape
+            self._view.autoRange(padding=0.02)
+            if not self._auto_height:
+                return
+            aspect = image.shape[0] / max(image.shape[1], 1)
+            self._graphics.setFixedHeight(
+                int(min(MAX_HEIGHT, max(MIN_HEIGHT, NOMINAL_WIDTH * aspect))))
+

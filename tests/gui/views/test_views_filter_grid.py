@@ -1,0 +1,124 @@
+"""FilterGrid: one mosaic per conv layer, zero-centred levels, coalesced redraws."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from gui.views.filter_grid import FilterGrid
+from gui.views.mosaic import tile_kernels
+
+
+@pytest.fixture
+def grid(qtbot) -> FilterGrid:
+    widget = FilterGrid()
+    qtbot.addWidget(widget)
+    widget.resize(500, 700)
+    return widget
+
+
+def _drawn(grid: FilterGrid, name: str):
+    item = grid.panel_for(name).image_item
+    return item.image, tuple(float(v) for v in item.levels)
+
+
+def test_layer_is_tiled_and_coloured_symmetrically_around_zero(qtbot, grid, rng) -> None:
+    weights = rng.normal(size=(16, 6, 5, 5))
+    weights[3, 2, 1, 4] = -7.5  # the largest magnitude is negative: levels still symmetric
+    grid.show_layer("conv2d #2", weights)
+    qtbot.waitUntil(lambda: grid.redraw_count >= 1)
+
+    assert grid.layer_names() == ["conv2d #2"]
+    np.testing.assert_array_equal(grid.image_for("conv2d #2"), tile_kernels(weights))
+    assert grid.levels_for("conv2d #2") == (-7.5, 7.5)
+    image, levels = _drawn(grid, "conv2d #2")
+    np.testing.assert_array_equal(image, tile_kernels(weights))
+    assert levels == (-7.5, 7.5)
+    assert tuple(grid.panel_for("conv2d #2").color_bar.levels()) == (-7.5, 7.5)
+    assert grid.panel_for("conv2d #2").title() == (
+        "conv2d #2 — 16 filters 6x5x5  (row = filter, column = input channel)")
+
+
+def test_layers_keep_their_order_and_update_in_place(qtbot, grid, rng) -> None:
+    grid.show_layer("conv2d #1", rng.normal(size=(6, 1, 5, 5)))
+    grid.show_layer("conv2d #2", rng.normal(size=(16, 6, 3, 3)))
+    grid.flush()
+    first_panel = grid.panel_for("conv2d #1")
+    newer = rng.normal(size=(6, 1, 5, 5)) * 0.01
+    grid.show_layer("conv2d #1", newer)
+    qtbot.waitUntil(lambda: grid.redraw_count >= 2)
+
+    assert grid.layer_names() == ["conv2d #1", "conv2d #2"]
+    assert grid.panel_for("conv2d #1") is first_panel  # items are made once, then setImage
+    np.testing.assert_array_equal(_drawn(grid, "conv2d #1")[0], tile_kernels(newer))
+    limit = np.abs(newer).max()
+    assert grid.levels_for("conv2d #1") == pytest.approx((-limit, limit))
+
+
+def test_rgb_layer_is_drawn_as_colour_tiles_without_a_colour_bar(qtbot, grid, rng) -> None:
+    weights = rng.normal(size=(8, 3, 3, 3))
+    grid.show_layer("conv2d #1", weights, rgb=True)
+    qtbot.waitUntil(lambda: grid.redraw_count >= 1)
+
+    image, levels = _drawn(grid, "conv2d #1")
+    assert image.shape[2] == 3 and levels == (0.0, 1.0)
+    np.testing.assert_array_equal(image, tile_kernels(weights, rgb=True))
+    assert not grid.panel_for("conv2d #1").color_bar.isVisible()
+    assert "RGB" in grid.title_for("conv2d #1")
+
+
+def test_a_burst_of_updates_is_drawn_once_with_the_newest_weights(qtbot, grid, rng) -> None:
+    burst = [rng.normal(size=(4, 2, 3, 3)) for _ in range(10)]
+    for i in range(1000):
+        grid.show_layer("conv2d #1", burst[i % 10])
+    qtbot.waitUntil(lambda: grid.redraw_count >= 1)
+
+    assert grid.redraw_count <= 2
+    np.testing.assert_array_equal(_drawn(grid, "conv2d #1")[0], tile_kernels(burst[999 % 10]))
+
+
+def test_clear_removes_every_layer(qtbot, grid, rng) -> None:
+    grid.show_layer("conv2d #1", rng.normal(size=(2, 1, 3, 3)))
+    grid.flush()
+    grid.clear()
+    assert grid.layer_names() == []
+    with pytest.raises(KeyError):
+        grid.panel_for("conv2d #1")
+    grid.show_layer("conv2d #9", rng.normal(size=(2, 1, 3, 3)))
+    qtbot.waitUntil(lambda: grid.layer_names() == ["conv2d #9"] and grid.redraw_count >= 2)
+
+
+def test_weights_that_are_not_conv_kernels_are_rejected_by_layer_name(grid) -> None:
+    with pytest.raises(ValueError, match=r"'linear #1'.*\(120, 84\)"):
+        grid.show_layer("linear #1", np.zeros((120, 84)))
+    assert grid.layer_names() == []
+
+
+def test_a_layer_switching_from_rgb_back_to_grey_gets_its_colour_map_back(qtbot, grid, rng) -> None:
+    grid.show_layer("conv2d #1", rng.normal(size=(4, 3, 3, 3)), rgb=True)
+    grid.flush()
+    assert grid.panel_for("conv2d #1").image_item.lut is None
+    grid.show_layer("conv2d #1", rng.normal(size=(4, 3, 3, 3)))
+    grid.flush()
+    panel = grid.panel_for("conv2d #1")
+    assert panel.image_item.image.ndim == 2 and panel.image_item.lut is not None
+    assert panel.color_bar.isVisible()
+
+
+
+def test_the_wheel_over_a_layer_is_left_to_the_scrolling_list(qtbot, grid, rng, shown) -> None:
+    """Qt propagates an ignored (real) wheel event to the parents, i.e. the scroll area;
+    a synthesized one never propagates, so assert the panel ignores it."""
+    from PySide6.QtCore import QPoint, QPointF, Qt
+    from PySide6.QtGui import QWheelEvent
+    from PySide6.QtWidgets import QApplication
+
+    grid.show_layer("conv2d #1", rng.normal(size=(8, 4, 3, 3)))
+    grid.flush()
+    shown(grid)
+    viewport = grid.panel_for("conv2d #1").graphics_view().viewport()
+    at = QPointF(20, 20)
+    wheel = QWheelEvent(at, viewport.mapToGlobal(at), QPoint(0, -120), QPoint(0, -120),
+                        Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier,
+                        Qt.ScrollPhase.NoScrollPhase, False)
+    QApplication.sendEvent(viewport, wheel)
+    assert not wheel.isAccepted()
