@@ -1,0 +1,97 @@
+"""`evaluate RUN_OR_ARCH --dataset D`: loss, accuracy and confusion matrix of trained weights on a split."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from engine.cli import EXIT_BAD_INPUT, EXIT_OK
+from engine.config import DEVICES
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("evaluate", help="loss, accuracy and confusion matrix of trained weights on a dataset",
+                       description="Evaluate trained weights: a run folder from `train --out`, a .convscope "
+                                   "project, or an architecture .json with --weights. The validation split is "
+                                   "cut with the run's saved seed and fraction, so it is the one training held "
+                                   "out.")
+    p.add_argument("source", metavar="RUN_OR_ARCH", help="run folder, .convscope project or architecture .json")
+    p.add_argument("--weights", metavar="FILE", help=".safetensors or state-dict .pt (overrides the source's)")
+    p.add_argument("--dataset", metavar="NAME_OR_PATH", help="default: the dataset the run was trained on")
+    p.add_argument("--split", choices=("val", "test"), default="val")
+    p.add_argument("--json", action="store_true",
+                   help='print {"accuracy", "loss", "samples", "confusion_matrix"} as JSON')
+    p.add_argument("--seed", type=int, help="split seed (default: the run's)")
+    p.add_argument("--val-fraction", type=float, help="validation share (default: the run's)")
+    p.add_argument("--batch-size", type=int, default=1000)
+    p.add_argument("--device", choices=DEVICES, default="auto")
+    p.set_defaults(func=run)
+
+
+def _error(message: object) -> int:
+    print(f"error: {' '.join(str(message).split())}", file=sys.stderr)
+    return EXIT_BAD_INPUT
+
+
+def run(args: argparse.Namespace) -> int:
+    import torch
+
+    from engine.builder import BuildError, build_model
+    from engine.compatibility import check_compatibility
+    from engine.config import ConfigError
+    from engine.datasets import DatasetError, load_dataset
+    from engine.device import DeviceError, select_device
+    from engine.evaluation import evaluate
+    from engine.run_input import RunInputError, read_run_input
+    from engine.weights import WeightsError, apply_state_dict, load_state_dict
+
+    try:
+        source = read_run_input(args.source)
+        weights = load_state_dict(args.weights) if args.weights else source.weights
+        if weights is None:
+            raise RunInputError(f"{args.source}: has no trained weights; pass --weights FILE (.safetensors or .pt) "
+                                f"or give a run folder written by `train --out`")
+        changes = {k: v for k, v in (("dataset", args.dataset), ("seed", args.seed),
+                                     ("val_fraction", args.val_fraction)) if v is not None}
+        config = source.config.replace(**changes)
+        if args.batch_size < 1:
+            raise ConfigError(f"--batch-size must be at least 1, not {args.batch_size}")
+        device = select_device(args.device)
+        dataset = load_dataset(config.dataset, val_fraction=config.val_fraction, seed=config.seed)
+        problems = check_compatibility(source.architecture, dataset)
+        if problems:
+            raise RunInputError(problems[0])
+        split = dataset.val if args.split == "val" else dataset.test
+        if split is None:
+            raise DatasetError(f"{dataset.name} has no test split; use --split val")
+        with torch.random.fork_rng(devices=[]):
+            model = build_model(source.architecture)
+        apply_state_dict(model, weights, source=args.weights or str(args.source))
+    except (RunInputError, WeightsError, ConfigError, DeviceError, DatasetError, BuildError) as exc:
+        return _error(exc)
+    result = evaluate(model.to(device), split.images, split.labels, dataset.num_classes, args.batch_size)
+    if args.json:
+        print(json.dumps(result.to_json(), indent=2))
+        return EXIT_OK
+    print(f"{source.architecture.name} on {dataset.name}, {args.split} split: {result.samples} samples")
+    print(f"loss {result.loss:.4f}   accuracy {result.accuracy:.2%}\n")
+    print(confusion_table(result.confusion, dataset.class_names), end="")
+    return EXIT_OK
+
+
+def confusion_table(matrix, class_names: tuple[str, ...]) -> str:
+    """Rows: true class (index and name) with its recall; columns: predicted class index."""
+    k = len(class_names)
+    corner = "true \\ predicted"
+    labels = [f"{i} {name}" for i, name in enumerate(class_names)]
+    label_w = max(len(corner), *(len(s) for s in labels))
+    cell_w = max(3, len(str(int(matrix.max()) if matrix.size else 0)), len(str(k - 1)))
+    header = f"{corner:<{label_w}} " + " ".join(f"{i:>{cell_w}}" for i in range(k)) + "  recall"
+    lines = ["confusion matrix (rows: true class, columns: predicted class)", header]
+    for i, label in enumerate(labels):
+        row = matrix[i]
+        total = int(row.sum())
+        recall = f"{row[i] / total:7.1%}" if total else "      -"
+        lines.append(f"{label:<{label_w}} " + " ".join(f"{int(v):>{cell_w}}" for v in row) + " " + recall)
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,115 @@
+"""`train ARCH --dataset D --out DIR`: train from the terminal with a progress bar, then write a run folder."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import time
+
+from engine.cli import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK
+from engine.config import DEVICES, OPTIMIZERS
+
+EXIT_INTERRUPTED = 130  # as for any program stopped with Ctrl-C
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("train", help="train a network on a dataset and write a run folder",
+                       description="Train a network with a text progress bar. Writes DIR/architecture.json, "
+                                   "weights.safetensors, metrics.csv, settings.json and summary.json. Ctrl-C "
+                                   "stops after the current batch and still writes the folder. Options left out "
+                                   "take the input's saved settings (run folder, project), else the defaults.")
+    p.add_argument("architecture", metavar="ARCH",
+                   help="architecture .json, or a run folder / .convscope project (training starts from its "
+                        "weights)")
+    p.add_argument("--dataset", metavar="NAME_OR_PATH",
+                   help="mnist, fashion-mnist (bundled), a downloaded set (mnist-full, fashion-mnist-full, "
+                        "cifar10) or a path (.npz, IDX/CIFAR/image folder)")
+    p.add_argument("--out", required=True, metavar="DIR", help="folder to write the run into (created)")
+    p.add_argument("--epochs", type=int)
+    p.add_argument("--batch-size", type=int)
+    p.add_argument("--lr", "--learning-rate", dest="learning_rate", type=float)
+    p.add_argument("--optimizer", choices=OPTIMIZERS)
+    p.add_argument("--momentum", type=float, help="SGD momentum")
+    p.add_argument("--weight-decay", type=float)
+    p.add_argument("--seed", type=int)
+    p.add_argument("--val-fraction", type=float, help="share of the training images held out for validation")
+    p.add_argument("--device", choices=DEVICES, help="auto picks CUDA > MPS > CPU")
+    p.add_argument("--threads", type=int, help="torch CPU threads (0 = automatic)")
+    p.set_defaults(func=run)
+
+
+SETTINGS_FROM_ARGS = ("dataset", "epochs", "batch_size", "learning_rate", "optimizer", "momentum", "weight_decay",
+                      "seed", "val_fraction", "device", "threads")
+
+
+def _error(message: str) -> int:
+    print(f"error: {' '.join(str(message).split())}", file=sys.stderr)
+    return EXIT_BAD_INPUT
+
+
+def run(args: argparse.Namespace) -> int:
+    from engine.cli.training_progress import TrainingProgress
+    from engine.config import ConfigError
+    from engine.datasets import DatasetError, load_dataset
+    from engine.evaluation import evaluate
+    from engine.events import COMPLETED, STOPPED
+    from engine.run_input import RunInputError, read_run_input
+    from engine.run_output import RunOutputError, prepare_output_dir, run_summary, write_run_output
+    from engine.trainer import Trainer, TrainingSetupError
+
+    try:
+        source = read_run_input(args.architecture)
+        changes = {name: getattr(args, name) for name in SETTINGS_FROM_ARGS if getattr(args, name) is not None}
+        config = source.config.replace(**changes)
+        out = prepare_output_dir(args.out)
+        dataset = load_dataset(config.dataset, val_fraction=config.val_fraction, seed=config.seed)
+        progress = TrainingProgress(config.epochs, sys.stderr)
+        trainer = Trainer(source.architecture, dataset, config, [progress], initial_weights=source.weights)
+    except (RunInputError, ConfigError, RunOutputError, DatasetError, TrainingSetupError) as exc:
+        return _error(exc)
+    if source.weights is not None:
+        print(f"starting from the trained weights in {args.architecture}", file=sys.stderr)
+    print(f"training {source.architecture.name} on {dataset.name} ({len(dataset.train)} train / "
+          f"{len(dataset.val)} val images) on {trainer.device}, {trainer.threads} thread(s)", file=sys.stderr)
+
+    interrupted = []
+
+    def _on_sigint(signum, frame):  # first Ctrl-C: stop cleanly; a second one aborts
+        interrupted.append(True)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        progress.note("stopping after this batch (Ctrl-C again to abort)")
+        trainer.stop()
+
+    previous = _install_sigint(_on_sigint)
+    started = time.perf_counter()
+    try:
+        finished = trainer.fit()
+    finally:
+        _install_sigint(previous)
+    seconds = time.perf_counter() - started
+    final = evaluate(trainer.model, dataset.val.images, dataset.val.labels, dataset.num_classes)
+    summary = run_summary(finished, final, config=config, device=str(trainer.device), threads=trainer.threads,
+                          samples_per_second=trainer.samples_per_second, seconds=seconds)
+    try:
+        write_run_output(out, arch=source.architecture, model=trainer.model, config=config,
+                         history=trainer.history, summary=summary)
+    except RunOutputError as exc:
+        return _error(exc)
+    accuracy = f"{final.accuracy:.2%}" if final.samples else "n/a"
+    print(finished.message, file=sys.stderr)
+    print(f"validation accuracy {accuracy}, loss {final.loss:.4f}; {trainer.samples_per_second:,.0f} samples/s; "
+          f"{seconds:.1f} s; wrote {out}")
+    if interrupted:
+        return EXIT_INTERRUPTED
+    return EXIT_OK if finished.reason in (COMPLETED, STOPPED) else EXIT_FAILED
+
+
+def _install_sigint(handler):
+    """Set the SIGINT handler and return the previous one (None when not on the main thread)."""
+    if handler is None:
+        return None
+    try:
+        return signal.signal(signal.SIGINT, handler)
+    except ValueError:  # signal handlers can only be set from the main thread
+        return None

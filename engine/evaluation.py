@@ -1,0 +1,54 @@
+"""Batched evaluation of a built network on a split: loss, accuracy and the confusion matrix."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from engine.builder import ConvNet
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    loss: float                  # mean cross-entropy per sample
+    accuracy: float              # 0..1
+    samples: int
+    confusion: np.ndarray        # int64 (classes, classes): rows = true class, columns = predicted
+
+    def to_json(self) -> dict:
+        return {"accuracy": self.accuracy, "loss": self.loss, "samples": self.samples,
+                "confusion_matrix": self.confusion.tolist()}
+
+
+@torch.no_grad()
+def evaluate(model: ConvNet, images: torch.Tensor, labels: torch.Tensor, num_classes: int,
+             batch_size: int = 1000) -> Evaluation:
+    """Evaluate in eval mode (dropout off, batch-norm running statistics) on the model's device.
+
+    `images`/`labels` may live anywhere; each batch is moved to the model's device. Everything is
+    accumulated on the device and read back once at the end (one sync). The model's train/eval mode
+    is restored afterwards.
+    """
+    device = next(model.parameters(), torch.empty(0)).device
+    was_training = model.training
+    model.eval()
+    try:
+        loss_sum = torch.zeros((), dtype=torch.float64, device=device)
+        confusion = torch.zeros(num_classes * num_classes, dtype=torch.int64, device=device)
+        for start in range(0, len(labels), batch_size):
+            x = images[start:start + batch_size].to(device, non_blocking=True)
+            y = labels[start:start + batch_size].to(device, non_blocking=True)
+            logits = model.logits(x)
+            loss_sum += F.cross_entropy(logits, y, reduction="sum").double()
+            predicted = logits.argmax(dim=1)
+            confusion += torch.bincount(y * num_classes + predicted, minlength=num_classes * num_classes)
+    finally:
+        model.train(was_training)
+    matrix = confusion.cpu().numpy().reshape(num_classes, num_classes)
+    samples = int(len(labels))
+    if samples == 0:
+        return Evaluation(float("nan"), float("nan"), 0, matrix)
+    return Evaluation(float(loss_sum.item()) / samples, float(np.trace(matrix)) / samples, samples, matrix)

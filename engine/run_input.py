@@ -1,0 +1,32 @@
+"""What `train` and `evaluate` accept as a network: one place that resolves a path to architecture + weights.
+
+Accepted: an architecture .json (no weights), a run folder written by `train --out`, or a .convscope
+project. The reading itself is engine.project.open_project_or_run, shared with `export`.
+"""
+
+from __future__ import annotations
+
+import os
+
+import torch
+
+from engine.project import Project, ProjectError, open_project_or_run
+from models.architecture import Architecture
+
+
+class RunInputError(ValueError):
+    """The path is not a usable architecture, run folder or project; the message names it and what to do."""
+
+
+def read_run_input(path: str | os.PathLike) -> Project:
+    """Everything the path holds (architecture, settings, history, weights or None)."""
+    try:
+        return open_project_or_run(path)
+    except ProjectError as exc:
+        raise RunInputError(str(exc)) from None
+
+
+def load_run_input(path: str | os.PathLike) -> tuple[Architecture, dict[str, torch.Tensor] | None]:
+    """(architecture, trained weights or None) from an architecture file, run folder or project."""
+    project = read_run_input(path)
+    return project.architecture, project.weights

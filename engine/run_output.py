@@ -1,0 +1,89 @@
+"""The folder `train --out DIR` writes: architecture, weights, metrics, settings and a summary.
+
+Each file is replaced atomically (written beside it, then renamed), so an interrupted write never
+leaves a half file; a folder from an earlier run is updated file by file.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from pathlib import Path
+from typing import Any
+
+from torch import nn
+
+from engine.config import TrainConfig
+from engine.evaluation import Evaluation
+from engine.events import TrainingFinished
+from engine.metrics import MetricsHistory
+from engine.project import ARCHITECTURE, METRICS, SETTINGS, WEIGHTS
+from engine.weights import save_weights
+from models import architecture_file
+from models.architecture import Architecture
+from models.atomic_file import write_atomically
+
+SUMMARY = "summary.json"
+
+
+class RunOutputError(ValueError):
+    """The output folder cannot be created or written; the message names it."""
+
+
+def prepare_output_dir(path: str | os.PathLike) -> Path:
+    """Create the folder (and parents) now, so a bad --out fails before training rather than after."""
+    folder = Path(path)
+    if folder.exists() and not folder.is_dir():
+        raise RunOutputError(f"{folder}: exists and is not a folder; give a folder for --out")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise RunOutputError(f"{folder}: cannot create the output folder ({exc.strerror or exc})") from None
+    if not os.access(folder, os.W_OK):
+        raise RunOutputError(f"{folder}: the output folder is not writable")
+    return folder
+
+
+def _finite_or_none(value: float) -> float | None:
+    return value if math.isfinite(value) else None  # JSON has no NaN
+
+
+def run_summary(finished: TrainingFinished, final: Evaluation, *, config: TrainConfig, device: str, threads: int,
+                samples_per_second: float, seconds: float) -> dict[str, Any]:
+    """summary.json's content. final_val_* are of the weights as saved (after any rollback);
+    samples_per_second counts training samples over batch-loop time (pauses and validation excluded)."""
+    return {
+        "final_val_accuracy": _finite_or_none(final.accuracy),
+        "final_val_loss": _finite_or_none(final.loss),
+        "val_samples": final.samples,
+        "epochs": finished.epochs_completed,
+        "steps": finished.step,
+        "samples_per_second": round(samples_per_second, 1),
+        "reason": finished.reason,
+        "message": finished.message,
+        "seconds": round(seconds, 3),
+        "device": device,
+        "threads": threads,
+        "config": config.to_dict(),
+    }
+
+
+def write_run_output(folder: str | os.PathLike, *, arch: Architecture, model: nn.Module, config: TrainConfig,
+                     history: MetricsHistory, summary: dict[str, Any]) -> list[Path]:
+    """Write every file of the run folder; returns their paths. RunOutputError if the disk refuses."""
+    folder = Path(folder)
+    paths = [folder / name for name in (ARCHITECTURE, WEIGHTS, METRICS, SETTINGS, SUMMARY)]
+    try:
+        architecture_file.save(arch, paths[0])
+        save_weights(model, paths[1])
+        write_atomically(paths[2], history.to_csv().encode("utf-8"))
+        write_atomically(paths[3], _json(config.to_dict()))
+        write_atomically(paths[4], _json(summary))
+    except OSError as exc:
+        raise RunOutputError(f"{folder}: cannot write the run files ({exc.strerror or exc})") from None
+    return paths
+
+
+def _json(value: Any) -> bytes:
+    return (json.dumps(value, indent=2, allow_nan=False) + "\n").encode("utf-8")

@@ -1,0 +1,289 @@
+"""The training loop: a plain linear `fit()` that calls Callback hooks and obeys TrainingControl.
+
+`fit()` runs on the caller's thread (the GUI calls it from a worker thread, the CLI from the main
+thread) and never raises: an exception becomes TrainingFinished(FAILED). Cadences, chosen so the
+loop stays within a few percent of a bare PyTorch loop (bench/throughput.py):
+- BatchEnded: the first batch, then whenever `log_interval` seconds (default 0.05) have passed, at
+  the end of every epoch and before pausing. Its loss/accuracy are the means over the batches
+  since the previous BatchEnded (accumulated on the device, read back with one sync).
+- SnapshotTaken: at step 0, every `config.snapshot_interval` seconds, when requested (request_snapshot,
+  set_probe), before pausing, and at the end.
+- Rollback copy of the weights (for divergence): at step 0, at every snapshot and every epoch end.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from typing import Iterable
+
+import torch
+import torch.nn.functional as F
+
+from engine.batch_meter import BatchMeter
+from engine.builder import BuildError, build_model
+from engine.compatibility import check_compatibility
+from engine.config import TrainConfig
+from engine.device import DeviceError, choose_threads, select_device
+from engine.evaluation import evaluate
+from engine.events import (COMPLETED, DIVERGED, FAILED, STOPPED, BatchEnded, EpochEnded, SnapshotTaken,
+                           TrainingFinished)
+from engine.metrics import MetricsHistory
+from engine.probes import capture_snapshot, probe_layout
+from engine.rollback import FiniteCheckpoint
+from engine.training_control import TrainingControl
+from engine.weights import WeightsError, apply_state_dict
+from models.architecture import Architecture
+from models.shapes import analyze
+
+LOG_INTERVAL = 0.05  # seconds between BatchEnded events (each one is a device sync)
+log = logging.getLogger(__name__)
+
+
+class TrainingSetupError(ValueError):
+    """Training cannot start (incompatible dataset, unavailable device, bad weights); one clear sentence."""
+
+
+class Callback:
+    """Hooks called on the training thread, in order; override the ones you need. Keep them quick."""
+
+    def on_batch_end(self, event: BatchEnded) -> None: ...
+
+    def on_epoch_end(self, event: EpochEnded) -> None: ...
+
+    def on_snapshot(self, event: SnapshotTaken) -> None: ...
+
+    def on_train_end(self, event: TrainingFinished) -> None: ...
+
+
+class _Diverged(Exception):
+    def __init__(self, value: float, what: str) -> None:
+        super().__init__(what)
+        self.value, self.what = value, what
+
+
+def make_optimizer(params: Iterable[torch.nn.Parameter], config: TrainConfig) -> torch.optim.Optimizer:
+    if config.optimizer == "sgd":
+        return torch.optim.SGD(params, lr=config.learning_rate, momentum=config.momentum,
+                               weight_decay=config.weight_decay)
+    return torch.optim.Adam(params, lr=config.learning_rate, weight_decay=config.weight_decay)
+
+
+class Trainer:
+    """Train `arch` on `dataset` (an engine.datasets.Dataset) with `config`.
+
+    Raises TrainingSetupError at construction if training cannot start. `alongside_gui` tells the
+    automatic thread choice that a GUI shares the CPU (engine/device.py explains why it matters).
+    Readable after fit() (the training thread owns them during it): `model`, `history`,
+    `global_step`, `epochs_completed`, `samples_per_second`; fixed at construction: `device`, `threads`.
+    """
+
+    def __init__(self, arch: Architecture, dataset, config: TrainConfig, callbacks: Iterable[Callback] = (), *,
+                 alongside_gui: bool = False, log_interval: float = LOG_INTERVAL,
+                 initial_weights: dict[str, torch.Tensor] | None = None) -> None:
+        self.analysis = analyze(arch)
+        problems = check_compatibility(arch, dataset, self.analysis)
+        if problems:
+            raise TrainingSetupError("; ".join(problems))
+        try:
+            self.device = select_device(config.device)
+        except DeviceError as exc:
+            raise TrainingSetupError(str(exc)) from None
+        self.arch, self.dataset, self.config = arch, dataset, config
+        self.callbacks = list(callbacks)
+        self.log_interval = log_interval
+        self.threads = choose_threads(config.threads, alongside_gui=alongside_gui)
+        with torch.random.fork_rng(devices=[]):  # seeded init without disturbing the caller's RNG
+            torch.manual_seed(config.seed)
+            try:
+                self.model = build_model(arch, self.analysis)
+            except BuildError as exc:
+                raise TrainingSetupError(str(exc)) from None
+        if initial_weights is not None:
+            try:
+                apply_state_dict(self.model, initial_weights)
+            except WeightsError as exc:
+                raise TrainingSetupError(str(exc)) from None
+            bad = [k for k, v in initial_weights.items() if v.is_floating_point() and not torch.isfinite(v).all()]
+            if bad:
+                raise TrainingSetupError(f"the starting weights hold NaN or infinite values (tensor {bad[0]!r}); "
+                                         f"start from fresh weights instead")
+        self.history = MetricsHistory()
+        self.control = TrainingControl()
+        self.global_step = 0
+        self.epochs_completed = 0
+        self.samples_seen = 0
+        self.train_seconds = 0.0    # time in the batch loop, without pauses and validation
+        self.finished: TrainingFinished | None = None
+
+    # --- control, from any thread (each takes effect at the next batch boundary) -----------------
+
+    def stop(self) -> None:
+        self.control.stop()
+
+    def pause(self) -> None:
+        self.control.pause()
+
+    def resume(self) -> None:
+        self.control.resume()
+
+    def step(self) -> None:
+        """While paused: run exactly one batch, then pause again."""
+        self.control.step()
+
+    def request_snapshot(self) -> None:
+        self.control.request_snapshot()
+
+    def set_probe(self, index: int) -> None:
+        """Which validation sample the snapshots' activations show; ValueError if out of range."""
+        count = len(self._probe_split())
+        if not 0 <= index < count:
+            raise ValueError(f"probe index {index} is outside the validation split (0 to {count - 1})")
+        self.control.set_probe(index)
+
+    @property
+    def samples_per_second(self) -> float:
+        return self.samples_seen / self.train_seconds if self.train_seconds > 0 else 0.0
+
+    # --- the loop -----------------------------------------------------------------------------
+
+    def fit(self) -> TrainingFinished:
+        """Train until done, stopped or diverged; returns (and reports via on_train_end) how it ended."""
+        if self.finished is not None:
+            raise RuntimeError("a Trainer runs once; make a new one to train again")
+        previous_threads = torch.get_num_threads()
+        torch.set_num_threads(self.threads)
+        # fork_rng: seeding for the run (dropout masks) must not move the caller's global RNG.
+        rng_devices = [self.device.index or 0] if self.device.type == "cuda" else []
+        try:
+            with torch.random.fork_rng(devices=rng_devices):
+                finished = self._run()
+        except Exception as exc:  # noqa: BLE001 - reported to the user, never lost in a thread
+            log.exception("training failed")
+            finished = TrainingFinished(FAILED, f"training failed: {type(exc).__name__}: {exc}",
+                                        self.epochs_completed, self.global_step)
+        finally:
+            torch.set_num_threads(previous_threads)
+        self.finished = finished
+        for cb in self.callbacks:
+            try:
+                cb.on_train_end(finished)
+            except Exception:  # noqa: BLE001 - a broken callback must not hide the result
+                log.exception("on_train_end callback failed")
+        return finished
+
+    def _probe_split(self):
+        return self.dataset.val if len(self.dataset.val) else self.dataset.train
+
+    def _run(self) -> TrainingFinished:
+        cfg, device, model = self.config, self.device, self.model
+        torch.manual_seed(cfg.seed)  # dropout masks
+        model.to(device).train()
+        train_x, train_y = (t.to(device) for t in (self.dataset.train.images, self.dataset.train.labels))
+        val_x, val_y = (t.to(device) for t in (self.dataset.val.images, self.dataset.val.labels))
+        probe_images = self._probe_split().images.to(device)
+        optimizer = make_optimizer(model.parameters(), cfg)
+        order = torch.Generator().manual_seed(cfg.seed)
+        self._layout = probe_layout(model, self.analysis)
+        self._probe_images, self._checkpoint = probe_images, FiniteCheckpoint()
+        self._meter = meter = BatchMeter(device)
+        self._last_snapshot_step, self._last_snapshot_time = -1, 0.0
+        self._snapshot(epoch=0)
+        self._checkpoint.save(model, 0)
+        n, bs = len(train_y), cfg.batch_size
+        batches = math.ceil(n / bs)
+        control = self.control
+        try:
+            for epoch in range(1, cfg.epochs + 1):
+                started = time.perf_counter()
+                perm = torch.randperm(n, generator=order).to(device)
+                for batch, idx in enumerate(perm.split(bs), start=1):
+                    x, y = train_x.index_select(0, idx), train_y.index_select(0, idx)
+                    logits = model.logits(x)
+                    loss = F.cross_entropy(logits, y)
+                    optimizer.zero_grad(set_to_none=True)
+                    loss.backward()
+                    optimizer.step()
+                    meter.add(loss, logits, y)
+                    self.global_step += 1
+                    self.samples_seen += len(idx)
+                    if not self._boundary(epoch, batch, batches, started):
+                        return self._end(STOPPED, epoch)
+                    started = time.perf_counter()
+                val = evaluate(model, val_x, val_y, self.dataset.num_classes)
+                meter.exclude(time.perf_counter() - started)
+                train_loss, train_acc = meter.epoch_result()
+                if len(val_y) and not math.isfinite(val.loss):
+                    raise _Diverged(val.loss, "validation loss")
+                if not self._checkpoint.save(model, self.global_step):
+                    raise _Diverged(math.nan, "weights")
+                self.epochs_completed = epoch
+                event = EpochEnded(epoch, self.global_step, train_loss, train_acc, val.loss, val.accuracy)
+                self.history.record_epoch(event)
+                self._emit("on_epoch_end", event)
+                if control.stop_requested:
+                    return self._end(STOPPED, epoch)
+        except _Diverged as exc:
+            return self._diverge(exc)
+        return self._end(COMPLETED, cfg.epochs)
+
+    def _boundary(self, epoch: int, batch: int, batches: int, started: float) -> bool:
+        """Between batches: log, snapshot, then block while paused. False if the run must stop."""
+        control, meter = self.control, self._meter
+        now = time.perf_counter()
+        pausing = control.pause_pending
+        if self.global_step == 1 or batch == batches or pausing or now - meter.last_read >= self.log_interval:
+            loss, accuracy = meter.read()
+            if not math.isfinite(loss):
+                raise _Diverged(loss, "training loss")
+            event = BatchEnded(epoch, self.global_step, batch, batches, loss, accuracy, meter.samples_per_second)
+            self.history.record_batch(event)
+            self._emit("on_batch_end", event)
+        requested = control.take_snapshot_request()
+        pausing = control.pause_pending  # a callback may just have paused the run
+        if requested or pausing or now - self._last_snapshot_time >= self.config.snapshot_interval:
+            if not self._checkpoint.save(self.model, self.global_step):
+                raise _Diverged(math.nan, "weights")
+            self._snapshot(epoch)
+        waited = time.perf_counter()
+        self.train_seconds += waited - started
+        go_on = control.wait_at_boundary()
+        meter.exclude(time.perf_counter() - waited)
+        return go_on
+
+    def _snapshot(self, epoch: int, force: bool = False) -> None:
+        if self.global_step == self._last_snapshot_step and not force:
+            return
+        probe = self.control.probe_index
+        event = capture_snapshot(self.model, self._layout, self._probe_images[probe], step=self.global_step,
+                                 epoch=epoch, probe_index=probe)
+        self._last_snapshot_step, self._last_snapshot_time = self.global_step, time.perf_counter()
+        self._emit("on_snapshot", event)
+
+    def _emit(self, hook: str, event) -> None:
+        for cb in self.callbacks:
+            getattr(cb, hook)(event)
+
+    def _end(self, reason: str, epoch: int) -> TrainingFinished:
+        self._snapshot(epoch)
+        if reason == STOPPED:
+            message = f"stopped at epoch {epoch}, step {self.global_step} ({self.epochs_completed} epochs completed)"
+        else:
+            last = self.history.epochs[-1] if self.history.epochs else None
+            n = self.epochs_completed
+            message = f"completed {n} epoch{'' if n == 1 else 's'}" + (
+                f": validation accuracy {last[5]:.2%}, loss {last[4]:.4f}" if last else "")
+        return TrainingFinished(reason, message, self.epochs_completed, self.global_step)
+
+    def _diverge(self, exc: _Diverged) -> TrainingFinished:
+        lr = self.config.learning_rate
+        diverged_at = self.global_step
+        self._checkpoint.restore(self.model)
+        self.global_step = self._checkpoint.step
+        value = "NaN" if math.isnan(exc.value) else ("infinite" if math.isinf(exc.value) else str(exc.value))
+        message = (f"training diverged: the {exc.what} became {value} at step {diverged_at}. The learning rate "
+                   f"{lr:g} is probably too high; try {lr / 10:g}. The weights were rolled back to step "
+                   f"{self.global_step}, the last state with finite values.")
+        self._snapshot(epoch=self.epochs_completed + 1, force=True)
+        return TrainingFinished(DIVERGED, message, self.epochs_completed, self.global_step)
