@@ -7,8 +7,8 @@ import os
 import torch
 
 # Measured on a 2-core machine with LeNet-5, batch 64 (bench/throughput.py -> bench/results/throughput.txt):
-# on an idle machine 2 threads beat 1 by about half again; but as soon as anything else keeps one core
-# busy (the GUI drawing the live views, another program), 2 threads on 2 cores collapse by 75-95%,
+# on an idle machine 2 threads beat 1 by 40-50%; but as soon as anything else keeps one core
+# busy (the GUI drawing the live views, another program), 2 threads on 2 cores collapse by 70-95%,
 # because torch's worker threads wait for the descheduled one at every parallel region, while 1 thread
 # loses only what the busy core takes. So the automatic choice never uses every core except on a
 # 2-core machine without a GUI (the CLI), where the gain is large; elsewhere it leaves one core free.

@@ -84,7 +84,7 @@ def confusion_table(matrix, class_names: tuple[str, ...]) -> str:
     """Rows: true class (index and name) with its recall; columns: predicted class index."""
     k = len(class_names)
     corner = "true \\ predicted"
-    labels = [f"{i} {name}" for i, name in enumerate(class_names)]
+    labels = [name if name == str(i) else f"{i} {name}" for i, name in enumerate(class_names)]
     label_w = max(len(corner), *(len(s) for s in labels))
     cell_w = max(3, len(str(int(matrix.max()) if matrix.size else 0)), len(str(k - 1)))
     header = f"{corner:<{label_w}} " + " ".join(f"{i:>{cell_w}}" for i in range(k)) + "  recall"
