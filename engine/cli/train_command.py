@@ -62,10 +62,10 @@ def run(args: argparse.Namespace) -> int:
         source = read_run_input(args.architecture)
         changes = {name: getattr(args, name) for name in SETTINGS_FROM_ARGS if getattr(args, name) is not None}
         config = source.config.replace(**changes)
-        out = prepare_output_dir(args.out)
         dataset = load_dataset(config.dataset, val_fraction=config.val_fraction, seed=config.seed)
         progress = TrainingProgress(config.epochs, sys.stderr)
         trainer = Trainer(source.architecture, dataset, config, [progress], initial_weights=source.weights)
+        out = prepare_output_dir(args.out)  # last, so a refused run leaves no empty folder behind
     except (RunInputError, ConfigError, RunOutputError, DatasetError, TrainingSetupError) as exc:
         return _error(exc)
     if source.weights is not None:
