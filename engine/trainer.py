@@ -81,7 +81,8 @@ class Trainer:
 
     def __init__(self, arch: Architecture, dataset, config: TrainConfig, callbacks: Iterable[Callback] = (), *,
                  alongside_gui: bool = False, log_interval: float = LOG_INTERVAL,
-                 initial_weights: dict[str, torch.Tensor] | None = None) -> None:
+                 initial_weights: dict[str, torch.Tensor] | None = None,
+                 control: TrainingControl | None = None) -> None:
         self.analysis = analyze(arch)
         problems = check_compatibility(arch, dataset, self.analysis)
         if problems:
@@ -110,7 +111,7 @@ class Trainer:
                 raise TrainingSetupError(f"the starting weights hold NaN or infinite values (tensor {bad[0]!r}); "
                                          f"start from fresh weights instead")
         self.history = MetricsHistory()
-        self.control = TrainingControl()
+        self.control = control or TrainingControl()  # a caller's control may already be stopped or paused
         self.global_step = 0
         self.epochs_completed = 0
         self.samples_seen = 0
@@ -191,6 +192,8 @@ class Trainer:
         self._last_snapshot_step, self._last_snapshot_time = -1, 0.0
         self._snapshot(epoch=0)
         self._checkpoint.save(model, 0)
+        if not self.control.wait_at_boundary():  # a run started paused waits before its first batch
+            return self._end(STOPPED, 0)
         n, bs = len(train_y), cfg.batch_size
         batches = math.ceil(n / bs)
         control = self.control

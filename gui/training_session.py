@@ -42,12 +42,12 @@ class _Worker(QObject, Callback):
     def run(self) -> None:
         arch, dataset, config, initial = self._args
         try:
-            trainer = Trainer(arch, dataset, config, [self], alongside_gui=True, initial_weights=initial)
+            trainer = Trainer(arch, dataset, config, [self], alongside_gui=True, initial_weights=initial,
+                              control=self._control)
         except TrainingSetupError as exc:
             self.result = TrainingFinished(FAILED, f"cannot start training: {exc}", 0, 0)
             self.run_finished.emit(self.result)
             return
-        trainer.control = self._control  # the session's control, so stop() before fit() is honoured
         self.history = trainer.history
         finished = trainer.fit()
         self.final_state = {k: v.detach().to("cpu", copy=True) for k, v in trainer.model.state_dict().items()}
@@ -140,6 +140,7 @@ class TrainingSession(QObject):
             self._control.stop()
 
     def set_probe(self, index: int) -> None:
+        """Which validation sample the next snapshots show (the caller keeps it within the split)."""
         if self._control:
             self._control.set_probe(index)
 

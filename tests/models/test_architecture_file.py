@@ -108,3 +108,14 @@ def test_save_is_atomic_when_writing_fails(tmp_path, monkeypatch):
         architecture_file.save(load_preset("tiny_vgg"), path)
     assert path.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["a.json"]
+
+
+def test_saved_files_get_the_usual_permissions_not_owner_only(tmp_path):
+    import os
+    path = tmp_path / "a.json"
+    old = os.umask(0o022)
+    try:
+        architecture_file.save(load_preset("lenet5"), path)
+    finally:
+        os.umask(old)
+    assert path.stat().st_mode & 0o777 == 0o644
