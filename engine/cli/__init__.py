@@ -22,11 +22,5 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMANDS:
-        try:
-            module = importlib.import_module(f"engine.cli.{name}_command")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"engine.cli.{name}_command":
-                raise
-            continue  # not built yet
-        module.register(sub)
+        importlib.import_module(f"engine.cli.{name}_command").register(sub)
     return parser
