@@ -19,6 +19,7 @@ from engine.metrics import MetricsFormatError, MetricsHistory
 from models import architecture_file
 from models.architecture import Architecture
 from models.atomic_file import write_atomically
+from models.format_header import header_problem
 
 FORMAT = "convscope.project"
 VERSION = 1
@@ -194,14 +195,9 @@ def _check_names(zf: zipfile.ZipFile) -> dict[str, zipfile.ZipInfo]:
 
 
 def _check_manifest(manifest: Any) -> None:
-    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
-        raise ProjectError(f'{MANIFEST}: not a ConvScope project: expected "format": "{FORMAT}"')
-    version = manifest.get("version")
-    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
-        raise ProjectError(f"{MANIFEST}: version: expected a whole number, got {version!r}")
-    if version > VERSION:
-        raise ProjectError(f"{MANIFEST}: the project is format version {version}, newer than this ConvScope "
-                           f"reads (version {VERSION}); update ConvScope to open it")
+    problem = header_problem(manifest, FORMAT, VERSION, "project")
+    if problem:
+        raise ProjectError(f"{MANIFEST}: {problem}")
 
 
 def _read(zf: zipfile.ZipFile, infos: dict[str, zipfile.ZipInfo], name: str) -> bytes:

@@ -11,6 +11,7 @@ from typing import Any
 from models.architecture import Architecture, InputShape
 from models.atomic_file import write_atomically
 from models.fields import field_info
+from models.format_header import header_problem
 from models.layers import LAYER_TYPES, LayerSpec
 from models.validation import SpecValueError, coerce
 
@@ -75,14 +76,9 @@ def _input_from_dict(data: Any) -> InputShape:
 
 
 def from_dict(data: Any) -> Architecture:
-    if not isinstance(data, dict) or data.get("format") != FORMAT:
-        raise ArchitectureFileError(f'not a ConvScope architecture: expected "format": "{FORMAT}"')
-    version = data.get("version")
-    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
-        raise ArchitectureFileError(f"version: expected a whole number, got {version!r}")
-    if version > VERSION:
-        raise ArchitectureFileError(f"the file is version {version}, newer than this ConvScope reads "
-                                    f"(version {VERSION}); update ConvScope to open it")
+    problem = header_problem(data, FORMAT, VERSION, "architecture")
+    if problem:
+        raise ArchitectureFileError(problem)
     unknown = sorted(set(data) - {"format", "version", "name", "input", "layers"})
     if unknown:
         raise ArchitectureFileError(f"unknown top-level field {unknown[0]!r}")
