@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import os
 import struct
 import zlib
@@ -13,6 +12,7 @@ import torch
 from torch import nn
 
 from engine.export.target import ExportError, check_destination, eval_model
+from engine.mosaic import symmetric_limit, tile_kernels, tile_maps
 from models.architecture import Architecture
 from models.atomic_file import write_atomically
 
@@ -37,11 +37,6 @@ def encode_png(rgb: np.ndarray) -> bytes:
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)  # 8-bit truecolour, no interlace
     return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows.tobytes(), 6))
             + chunk(b"IEND", b""))
-
-
-def symmetric_limit(values: np.ndarray) -> float:
-    finite = np.abs(values[np.isfinite(values)])
-    return max(float(finite.max()), 1e-12) if finite.size else 1e-12
 
 
 def diverging(values: np.ndarray, limit: float | None = None) -> np.ndarray:
@@ -89,33 +84,14 @@ def save_png(image: np.ndarray, path: str | os.PathLike, scale: int | None = Non
     return path
 
 
-def tile(tiles: np.ndarray, cols: int, pad: int = 1) -> np.ndarray:
-    """(count, h, w[, 3]) -> one mosaic, row-major with `cols` tiles a row, NaN between and after tiles."""
-    count, h, w = tiles.shape[:3]
-    rows = math.ceil(count / cols)
-    extra = tiles.shape[3:]
-    grid = np.full((rows * cols, h + pad, w + pad, *extra), np.nan, dtype=np.float32)
-    grid[:count, :h, :w] = tiles
-    grid = grid.reshape(rows, cols, h + pad, w + pad, *extra).swapaxes(1, 2)
-    grid = grid.reshape(rows * (h + pad), cols * (w + pad), *extra)
-    return np.ascontiguousarray(grid[:rows * (h + pad) - pad, :cols * (w + pad) - pad])
-
-
 def filter_mosaic(weights: np.ndarray) -> np.ndarray:
-    """Conv weights (out, in, kh, kw): one row per filter, one column per input channel; with 3 inputs, one
-    colour tile per filter (0 mid grey), in a near-square grid."""
-    out_c, in_c, kh, kw = weights.shape
-    if in_c == 3:
-        scaled = 0.5 + weights / (2.0 * symmetric_limit(weights))
-        return tile(np.moveaxis(scaled, 1, -1), math.ceil(math.sqrt(out_c)))
-    return tile(weights.reshape(out_c * in_c, kh, kw), in_c)
+    """The same mosaic the app's filter view shows: colour tiles for RGB-input layers, else grey kernels."""
+    return tile_kernels(weights, rgb=weights.shape[1] == 3)
 
 
 def activation_mosaic(maps: np.ndarray) -> np.ndarray:
     """One sample's layer output: (C, H, W) as a near-square grid of maps; (N,) as a one-row strip."""
-    if maps.ndim == 3:
-        return tile(maps, math.ceil(math.sqrt(maps.shape[0])))
-    return maps.reshape(1, -1)
+    return tile_maps(maps) if maps.ndim == 3 else maps.reshape(1, -1)
 
 
 def _out_folder(out_dir: str | os.PathLike) -> Path:

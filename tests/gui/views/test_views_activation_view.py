@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from gui.views.activation_view import ActivationView
-from gui.views.mosaic import maps_layout, tile_maps
+from engine.mosaic import maps_layout, tile_maps
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from gui.views.filter_grid import FilterGrid
-from gui.views.mosaic import tile_kernels
+from engine.mosaic import tile_kernels
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gui.views.mosaic import (grid_shape, kernels_layout, maps_layout, symmetric_limit,
+from engine.mosaic import (grid_shape, kernels_layout, maps_layout, symmetric_limit,
                               tile_kernels, tile_maps)
 
 
@@ -134,13 +134,3 @@ def test_bad_maps_and_padding_are_reported() -> None:
         tile_maps(np.zeros((4, 4)))
     with pytest.raises(ValueError, match="pad"):
         tile_maps(np.zeros((1, 2, 2)), pad=-1)
-
-
-def test_mosaic_module_loads_without_qt() -> None:
-    import subprocess
-    import sys
-
-    code = ("import sys, gui.views.mosaic; "
-            "bad = [m for m in sys.modules if m.startswith(('PySide6', 'pyqtgraph'))]; "
-            "assert not bad, bad")
-    subprocess.run([sys.executable, "-c", code], check=True)
