@@ -6,7 +6,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QLabel, QScrollArea, QSplitter, QVBoxLayout, QWidget
 
 from engine.mosaic import MosaicLayout, maps_layout, symmetric_limit, tile_maps
-from engine.mosaic_panel import MosaicPanel
+from gui.views.mosaic_panel import MosaicPanel
 from gui.views.redraw import RedrawScheduler
 
 _EMPTY_TEXT = "No activations yet: they appear here while the network trains."

@@ -6,7 +6,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QScrollArea, QVBoxLayout, QWidget
 
 from engine.mosaic import symmetric_limit, tile_kernels
-from engine.mosaic_panel import MosaicPanel
+from gui.views.mosaic_panel import MosaicPanel
 from gui.views.redraw import RedrawScheduler
 
 _EMPTY_TEXT = "No convolution layers yet: filters appear here once the network has one."
