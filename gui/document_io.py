@@ -1,44 +1,73 @@
-"""Opening and saving architecture files, with the unsaved-changes prompt and the recent-files list."""
+"""Opening and saving projects (.convscope) and architecture files (.json), the unsaved-changes prompt, recent files
+and importing weights."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QSettings, Signal
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
+from engine.export.torch_formats import import_weights
+from engine.metrics import MetricsHistory
+from engine.project import SUFFIX as PROJECT_SUFFIX
+from engine.project import ProjectError, open_project_or_run, save_project
+from engine.weights import WeightsError
 from gui.network_editor import NetworkEditor
+from gui.project_io import ProjectState, apply_project, collect_project
+from gui.recent_files import RecentFiles
 from models import architecture_file
 from models.architecture import Architecture
-from models.architecture_file import ArchitectureFileError
 
-FILE_FILTER = "ConvScope architecture (*.json);;All files (*)"
+ARCHITECTURE_SUFFIX = ".json"
+PROJECT_FILTER = f"ConvScope project (*{PROJECT_SUFFIX})"
+ARCHITECTURE_FILTER = f"Architecture (*{ARCHITECTURE_SUFFIX})"
+OPEN_FILTER = (f"ConvScope files (*{PROJECT_SUFFIX} *{ARCHITECTURE_SUFFIX});;{PROJECT_FILTER};;{ARCHITECTURE_FILTER}"
+               f";;All files (*)")
+SAVE_FILTER = f"{PROJECT_FILTER};;{ARCHITECTURE_FILTER}"
+WEIGHTS_FILTER = "Weights (*.safetensors *.pt *.pth);;All files (*)"
 SAVE, DISCARD, CANCEL = "save", "discard", "cancel"
-MAX_RECENT = 8
+ARCHITECTURE_ONLY_NOTE = " (architecture only: .json files hold no settings, curves or weights)"
 
 
 class DocumentController(QObject):
-    """Which file the network belongs to, and whether it has unsaved changes (the undo stack's clean state).
+    """Which file the project belongs to, and whether it has unsaved changes: the undo stack's clean state, or
+    a change the undo stack does not see (new weights after training or an import: `mark_modified`).
 
-    The dialogs are methods (`ask_unsaved_changes`, `ask_open_path`, `ask_save_path`, `show_error`) so
-    tests replace them instead of clicking modal boxes.
+    The network goes through `editor`; settings, curves, weights and extras through `state` (a `ProjectState`,
+    replaceable once the training panel exists). Dialogs are methods (`ask_unsaved_changes`, `ask_open_path`,
+    `ask_open_folder`, `ask_save_path`, `ask_weights_path`, `show_error`) so tests replace them.
     """
 
-    path_changed = Signal(object)  # Path | None
+    path_changed = Signal(object)      # Path | None
+    modified_changed = Signal(bool)
+    status_reported = Signal(str)      # a one-line outcome for the status bar
 
-    def __init__(self, editor: NetworkEditor, settings: QSettings, parent_widget: QWidget) -> None:
+    def __init__(self, editor: NetworkEditor, settings: QSettings, parent_widget: QWidget,
+                 state: ProjectState | None = None) -> None:
         super().__init__(parent_widget)
-        self._editor, self._settings, self._parent = editor, settings, parent_widget
+        self._editor, self._parent = editor, parent_widget
+        self.state = state if state is not None else ProjectState.held()
+        self.recent = RecentFiles(settings)
         self.path: Path | None = None
+        self._changed_outside_undo = False
 
     @property
     def is_modified(self) -> bool:
-        return not self._editor.undo_stack.isClean()
+        return self._changed_outside_undo or not self._editor.undo_stack.isClean()
 
     @property
     def display_name(self) -> str:
         return self.path.name if self.path else self._editor.network.architecture.name or "Untitled"
+
+    def mark_modified(self) -> None:
+        """Something the undo stack does not track changed (weights after a run or an import)."""
+        if not self._changed_outside_undo:
+            self._changed_outside_undo = True
+            self.modified_changed.emit(True)
+
+    def recent_files(self) -> list[Path]:
+        return self.recent.paths()
 
     # -- seams ----------------------------------------------------------------------------------------------
     def ask_unsaved_changes(self) -> str:
@@ -50,16 +79,33 @@ class DocumentController(QObject):
         return {QMessageBox.StandardButton.Save: SAVE, QMessageBox.StandardButton.Discard: DISCARD}.get(answer, CANCEL)
 
     def ask_open_path(self) -> Path | None:
-        name, _ = QFileDialog.getOpenFileName(self._parent, "Open architecture", self._start_dir(), FILE_FILTER)
+        name, _ = QFileDialog.getOpenFileName(self._parent, "Open project or architecture", str(self.default_dir()),
+                                              OPEN_FILTER)
+        return Path(name) if name else None
+
+    def ask_open_folder(self) -> Path | None:
+        name = QFileDialog.getExistingDirectory(self._parent, "Open a run folder (written by train --out)",
+                                                str(self.default_dir()))
         return Path(name) if name else None
 
     def ask_save_path(self) -> Path | None:
-        suggestion = str(Path(self._start_dir()) / f"{self.display_name.removesuffix('.json')}.json")
-        name, _ = QFileDialog.getSaveFileName(self._parent, "Save architecture as", suggestion, FILE_FILTER)
+        suffix = self._suggested_suffix()
+        stem = self.display_name.removesuffix(PROJECT_SUFFIX).removesuffix(ARCHITECTURE_SUFFIX)
+        chosen_filter = PROJECT_FILTER if suffix == PROJECT_SUFFIX else ARCHITECTURE_FILTER
+        name, selected = QFileDialog.getSaveFileName(self._parent, "Save project as",
+                                                     str(Path(str(self.default_dir())) / f"{stem}{suffix}"),
+                                                     SAVE_FILTER, chosen_filter)
         if not name:
             return None
         path = Path(name)
-        return path if path.suffix else path.with_suffix(".json")
+        if path.suffix.lower() not in (PROJECT_SUFFIX, ARCHITECTURE_SUFFIX):
+            wanted = ARCHITECTURE_SUFFIX if selected == ARCHITECTURE_FILTER else PROJECT_SUFFIX
+            path = path.with_name(path.name + wanted)
+        return path
+
+    def ask_weights_path(self) -> Path | None:
+        name, _ = QFileDialog.getOpenFileName(self._parent, "Import weights", str(self.default_dir()), WEIGHTS_FILTER)
+        return Path(name) if name else None
 
     def show_error(self, title: str, message: str) -> None:
         QMessageBox.warning(self._parent, title, message)
@@ -75,71 +121,125 @@ class DocumentController(QObject):
         return answer == DISCARD
 
     def new(self, architecture: Architecture) -> bool:
-        """Replace the network by `architecture` (undoable) and forget the file; False if cancelled."""
+        """Replace the network by `architecture` (undoable), drop curves and weights, forget the file."""
         if not self.maybe_save():
             return False
         self._editor.set_architecture(architecture, "New network")
-        self._editor.undo_stack.setClean()
+        self.state.set_extras({})
+        self.state.restore(MetricsHistory(), None)
+        self._mark_saved()
         self._set_path(None)
         return True
 
     def open(self, path: Path | None = None) -> bool:
-        """Load a file (asking for it when `path` is None); the undo history starts afresh."""
+        """Open a .convscope project, an architecture .json or a run folder (asking when `path` is None).
+
+        The file is read and checked completely before anything in the window changes: a damaged file, or
+        one from a newer ConvScope, shows its error and leaves network, settings and weights as they were.
+        """
         if not self.maybe_save():
             return False
         path = path or self.ask_open_path()
-        if path is None:
+        return False if path is None else self._load(Path(path))
+
+    def open_folder(self) -> bool:
+        if not self.maybe_save():
             return False
-        try:
-            architecture = architecture_file.load(path)
-        except ArchitectureFileError as exc:
-            self.show_error("Cannot open architecture", str(exc))
-            self._forget_recent(Path(path))
+        path = self.ask_open_folder()
+        return False if path is None else self._load(path)
+
+    def open_recent(self, path: Path) -> bool:
+        """Open a recent file; one that no longer exists leaves the list (with a status message)."""
+        if not Path(path).exists():
+            self.recent.remove(path)
+            self.status_reported.emit(f"{path} no longer exists; removed it from the recent files")
             return False
-        network = self._editor.network
-        if self._editor.input_follows_dataset:
-            architecture = replace(architecture, input=network.architecture.input)
-        self._editor.undo_stack.clear()
-        network.set_architecture(architecture)
-        self._editor.undo_stack.setClean()
-        self._set_path(Path(path))
-        return True
+        return self.open(path)
 
     def save(self) -> bool:
-        return self.save_as(self.path) if self.path else self.save_as()
+        if self.path is None:
+            return self.save_as()
+        if self.path.suffix.lower() == ARCHITECTURE_SUFFIX and self._suggested_suffix() != ARCHITECTURE_SUFFIX:
+            return self.save_as()  # an architecture .json cannot hold the curves and weights: ask where
+        return self.save_as(self.path)
 
     def save_as(self, path: Path | None = None) -> bool:
+        """Save to `path` (asked for when None): a .json holds the architecture only, anything else a project."""
         path = path or self.ask_save_path()
         if path is None:
             return False
+        path = Path(path)
+        architecture, note = self._editor.network.architecture, ""
         try:
-            architecture_file.save(self._editor.network.architecture, path)
+            if path.suffix.lower() == ARCHITECTURE_SUFFIX:
+                architecture_file.save(architecture, path)
+                if self.state.trained_state() is not None or self.state.has_curves():
+                    note = ARCHITECTURE_ONLY_NOTE
+            else:
+                project, note = collect_project(architecture, self.state)
+                save_project(project, path)
         except OSError as exc:
-            self.show_error("Cannot save architecture", f"{path}: {exc.strerror or exc}")
+            self.show_error("Cannot save", f"{path}: {exc.strerror or exc}; the previous file, if any, is unchanged")
             return False
-        self._editor.undo_stack.setClean()
-        self._set_path(Path(path))
+        except ProjectError as exc:
+            self.show_error("Cannot save project", str(exc))
+            return False
+        self._mark_saved()
+        self._set_path(path)
+        self.status_reported.emit(f"Saved {path}{note}")
         return True
 
-    # -- recent files -------------------------------------------------------------------------------------
-    def recent_files(self) -> list[Path]:
-        value = self._settings.value("document/recent", [])
-        names = [value] if isinstance(value, str) else list(value or [])
-        return [Path(name) for name in names if name]
+    def import_weights(self, path: Path | None = None) -> bool:
+        """Load .safetensors / state-dict .pt weights into the current network; they replace the trained ones."""
+        path = path or self.ask_weights_path()
+        if path is None:
+            return False
+        try:
+            weights = import_weights(self._editor.network.architecture, path)
+        except WeightsError as exc:  # names the file, and on a mismatch the tensor and both shapes
+            self.show_error("Cannot import weights", str(exc))
+            return False
+        self.state.restore(self.state.history(), weights)
+        self.mark_modified()
+        self.status_reported.emit(f"Imported weights from {path}")
+        return True
 
-    def _set_recent(self, paths: list[Path]) -> None:
-        self._settings.setValue("document/recent", [str(p) for p in paths[:MAX_RECENT]])
+    # -- internals ------------------------------------------------------------------------------------------
+    def _load(self, path: Path) -> bool:
+        try:
+            project = open_project_or_run(path)
+        except ProjectError as exc:
+            self.show_error("Cannot open", str(exc))
+            return False
+        architecture_only = path.suffix.lower() == ARCHITECTURE_SUFFIX and not path.is_dir()
+        note = apply_project(self._editor, self.state, project, architecture_only=architecture_only)
+        self._mark_saved()
+        if path.is_dir():  # a run folder is listed in recent files, but is not a file Save could write to
+            self.recent.add(path)
+        self._set_path(None if path.is_dir() else path)
+        self.status_reported.emit(f"Opened {path}{note}")
+        return True
 
-    def _forget_recent(self, path: Path) -> None:
-        self._set_recent([p for p in self.recent_files() if p != path])
+    def _suggested_suffix(self) -> str:
+        """.json for an architecture file with nothing else to keep, else .convscope."""
+        has_more = self.state.trained_state() is not None or self.state.has_curves()
+        if self.path is not None and self.path.suffix.lower() == ARCHITECTURE_SUFFIX and not has_more:
+            return ARCHITECTURE_SUFFIX
+        return PROJECT_SUFFIX
 
-    def _start_dir(self) -> str:
-        recent = self.recent_files()
-        return str(self.path.parent if self.path else recent[0].parent if recent else Path.home())
+    def _mark_saved(self) -> None:
+        self._editor.undo_stack.setClean()
+        if self._changed_outside_undo:
+            self._changed_outside_undo = False
+            self.modified_changed.emit(False)
+
+    def default_dir(self) -> Path:
+        """Where file dialogs start: beside the current file, else beside the latest recent one, else home."""
+        recent = self.recent.paths()
+        return self.path.parent if self.path else recent[0].parent if recent else Path.home()
 
     def _set_path(self, path: Path | None) -> None:
         self.path = path
         if path is not None:
-            absolute = path.resolve()
-            self._set_recent([absolute] + [p for p in self.recent_files() if p != absolute])
+            self.recent.add(path)
         self.path_changed.emit(path)

@@ -1,0 +1,215 @@
+"""File > Export...: choose a format and where to write it; the export runs off the GUI thread with a busy bar."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QSize, Qt, Signal, Slot
+from PySide6.QtGui import QCloseEvent, QStandardItemModel
+from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel,
+                               QLineEdit, QProgressBar, QPushButton, QVBoxLayout, QWidget)
+
+from engine.metrics import MetricsHistory
+from gui.export_worker import FORMATS, NEEDS_HISTORY, NEEDS_WEIGHTS, ExportFormat, ExportRunner, Weights
+from gui.project_io import copy_history, copy_weights, weights_fit
+from models.architecture import Architecture
+
+NO_WEIGHTS = "needs trained weights: train the network or use File > Import Weights first"
+STALE_WEIGHTS = "needs trained weights that fit the network: it was edited after training, so train it again"
+NO_HISTORY = "needs a training history: train the network first"
+BUSY = "Exporting\u2026"
+
+
+class ExportDialog(QDialog):
+    """Format list (formats that cannot be written now are disabled, with the reason), output path with the
+    format's suffix, and Export. Success closes the dialog and emits `exported`; an error stays in the dialog.
+
+    `ask_output_path` is the file-chooser seam tests replace.
+    """
+
+    exported = Signal(object)  # list[Path]
+
+    def __init__(self, architecture: Architecture, weights: Weights | None, history: MetricsHistory,
+                 directory: Path, stem: str, runner: ExportRunner, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("exportDialog")
+        self.setWindowTitle("Export")
+        # Copies taken now: the export must write what the user saw when choosing, even if training goes on.
+        self._architecture, self._weights, self._history = architecture, copy_weights(weights), copy_history(history)
+        self._stem, self._runner = stem, runner
+        self._busy = False
+        self._reasons = self._unavailable_reasons(weights)
+
+        self.format_combo = QComboBox()
+        self.format_combo.setObjectName("exportFormat")
+        model: QStandardItemModel = self.format_combo.model()  # type: ignore[assignment]
+        for row, fmt in enumerate(FORMATS):
+            self.format_combo.addItem(fmt.label, fmt.key)
+            if fmt.key in self._reasons:
+                model.item(row).setEnabled(False)
+                model.item(row).setToolTip(f"{fmt.label} {self._reasons[fmt.key]}")
+        self.reason_label = QLabel(self._reason_text())
+        self.reason_label.setObjectName("exportReason")
+        self.reason_label.setWordWrap(True)
+        self.reason_label.setVisible(bool(self._reasons))
+        self.path_edit = QLineEdit(str(directory / stem))  # the name follows the format
+        self.path_edit.setObjectName("exportPath")
+        self.browse_button = QPushButton("Browse\u2026")
+        self.browse_button.clicked.connect(self._on_browse_clicked)
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 0)  # busy: an export is one step with no measurable progress
+        self.progress.setTextVisible(False)
+        policy = self.progress.sizePolicy()
+        policy.setRetainSizeWhenHidden(True)  # the dialog keeps its size when the bar appears
+        self.progress.setSizePolicy(policy)
+        self.progress.setVisible(False)
+        self.message_label = QLabel()
+        self.message_label.setObjectName("exportMessage")
+        self.message_label.setWordWrap(True)
+        self.message_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.message_label.setMinimumHeight(3 * self.message_label.fontMetrics().lineSpacing())
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
+        self.export_button = self.buttons.addButton("Export", QDialogButtonBox.ButtonRole.AcceptRole)
+        self.export_button.setDefault(True)
+        self.buttons.accepted.connect(self.export)
+        self.buttons.rejected.connect(self.reject)
+
+        path_row = QHBoxLayout()
+        path_row.addWidget(self.path_edit, 1)
+        path_row.addWidget(self.browse_button)
+        form = QFormLayout()
+        form.addRow("Format:", self.format_combo)
+        form.addRow("", self.reason_label)
+        form.addRow("Write to:", path_row)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.progress)
+        layout.addWidget(self.message_label)
+        layout.addWidget(self.buttons)
+        # An explicit minimum size, so the layout never sets one on the shown platform window (which the
+        # offscreen platform warns about); the busy bar's and the message's room is reserved above.
+        self.setMinimumSize(layout.minimumSize().expandedTo(QSize(560, 0)))
+
+        self.format_combo.currentIndexChanged.connect(self._on_format_changed)
+        runner.exported.connect(self._on_exported)
+        runner.failed.connect(self._on_failed)
+        first = next(i for i, fmt in enumerate(FORMATS) if fmt.key not in self._reasons)
+        self.format_combo.setCurrentIndex(first)
+        self._on_format_changed(first)
+
+    # -- state ------------------------------------------------------------------------------------------------
+    @property
+    def fmt(self) -> ExportFormat:
+        return FORMATS[self.format_combo.currentIndex()]
+
+    @property
+    def is_busy(self) -> bool:
+        return self._busy
+
+    def reason(self, key: str) -> str:
+        """Why format `key` is disabled ('' when it is available)."""
+        return self._reasons.get(key, "")
+
+    def is_available(self, key: str) -> bool:
+        return key not in self._reasons
+
+    def select_format(self, key: str) -> None:
+        self.format_combo.setCurrentIndex(next(i for i, fmt in enumerate(FORMATS) if fmt.key == key))
+
+    def output_path(self) -> Path:
+        """The path to write: the typed one, with the format's suffix appended when it has none."""
+        path = Path(self.path_edit.text().strip()).expanduser()
+        if not self.fmt.is_folder and not path.suffix:
+            path = path.with_name(path.name + self.fmt.suffixes[0])
+        return path
+
+    # -- seam ---------------------------------------------------------------------------------------------------
+    def ask_output_path(self, fmt: ExportFormat, current: Path) -> Path | None:
+        if fmt.is_folder:
+            name = QFileDialog.getExistingDirectory(self, "Export filters into the folder", str(current.parent))
+            return Path(name) / current.name if name else None
+        name, _ = QFileDialog.getSaveFileName(self, f"Export {fmt.label}", str(current), fmt.file_filter())
+        return Path(name) if name else None
+
+    # -- actions ----------------------------------------------------------------------------------------------
+    def export(self) -> bool:
+        """Start the export on the runner's thread; False (with the reason shown) if it cannot start."""
+        if self.is_busy or not self.is_available(self.fmt.key):
+            return False
+        if not self.path_edit.text().strip():
+            self._show_message("Choose where to write the export.", error=True)
+            return False
+        out = self.output_path()
+        self.path_edit.setText(str(out))
+        self._set_busy(True)
+        self._show_message(f"{BUSY} {self.fmt.label} to {out}", error=False)
+        self._runner.start(self.fmt, self._architecture, self._weights, self._history, out)
+        return True
+
+    def reject(self) -> None:
+        if not self.is_busy:  # an export cannot be interrupted halfway; it finishes in a moment
+            super().reject()
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+        if self.is_busy:
+            event.ignore()
+        else:
+            super().closeEvent(event)
+
+    # -- handlers ---------------------------------------------------------------------------------------------
+    def _on_format_changed(self, index: int) -> None:
+        fmt = FORMATS[index]
+        current = Path(self.path_edit.text().strip() or "export")
+        self.path_edit.setText(str(current.parent / fmt.name.format(stem=self._stem)))
+        self._show_message("", error=False)
+
+    def _on_browse_clicked(self) -> None:
+        chosen = self.ask_output_path(self.fmt, self.output_path())
+        if chosen is not None:
+            self.path_edit.setText(str(chosen))
+
+    @Slot(object)
+    def _on_exported(self, paths: list[Path]) -> None:
+        if not self.is_busy:
+            return
+        self._set_busy(False)
+        self.exported.emit(paths)
+        self.accept()
+
+    @Slot(str)
+    def _on_failed(self, message: str) -> None:
+        if not self.is_busy:
+            return
+        self._set_busy(False)
+        self._show_message(f"Export failed: {message}", error=True)
+
+    # -- helpers --------------------------------------------------------------------------------------------
+    def _unavailable_reasons(self, weights: Weights | None) -> dict[str, str]:
+        reasons = {}
+        weights_reason = NO_WEIGHTS if weights is None else "" if weights_fit(self._architecture, weights) \
+            else STALE_WEIGHTS
+        for fmt in FORMATS:
+            if fmt.needs == NEEDS_WEIGHTS and weights_reason:
+                reasons[fmt.key] = weights_reason
+            elif fmt.needs == NEEDS_HISTORY and not (self._history.batches or self._history.epochs):
+                reasons[fmt.key] = NO_HISTORY
+        return reasons
+
+    def _reason_text(self) -> str:
+        by_reason: dict[str, list[str]] = {}
+        for fmt in FORMATS:
+            if fmt.key in self._reasons:
+                by_reason.setdefault(self._reasons[fmt.key], []).append(fmt.label.split(" (")[0])
+        return "\n".join(f"{', '.join(labels)}: {reason}." for reason, labels in by_reason.items())
+
+    def _set_busy(self, busy: bool) -> None:
+        self._busy = busy
+        self.progress.setVisible(busy)
+        for widget in (self.format_combo, self.path_edit, self.browse_button, self.export_button):
+            widget.setEnabled(not busy)
+        self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setEnabled(not busy)
+
+    def _show_message(self, text: str, error: bool) -> None:
+        self.message_label.setText(text)
+        self.message_label.setProperty("error", error)
+        self.message_label.setStyleSheet("color: #b91c1c;" if error else "")
