@@ -14,7 +14,7 @@ from models.architecture import InputShape
 
 STYLE_SHEET = Path(__file__).resolve().parent.parent / "resources" / "style.qss"
 
-# The bundled sets the window can name before the training panel brings the full dataset selector.
+# The bundled sets' input shapes, so the network shows the right input before the set has loaded.
 BUNDLED_DATASETS = {
     "mnist": ("MNIST (bundled)", InputShape(1, 28, 28)),
     "fashion-mnist": ("Fashion-MNIST (bundled)", InputShape(1, 28, 28)),
@@ -55,16 +55,23 @@ def configure_application(app: QApplication) -> None:
         app.setStyleSheet(STYLE_SHEET.read_text(encoding="utf-8"))
 
 
+def open_window(project: str | None = None, dataset: str | None = None, window: MainWindow | None = None) -> MainWindow:
+    """Show `window` (a new MainWindow by default) on `dataset`, then open `project`: a .convscope project, an
+    architecture .json or a run folder (a file that cannot be opened shows its error; the window stays)."""
+    window = window if window is not None else MainWindow()
+    source = dataset or DEFAULT_DATASET
+    if source.lower() in BUNDLED_DATASETS:
+        source = source.lower()
+        window.set_dataset_shape(*BUNDLED_DATASETS[source])
+    window.training_panel.select_dataset(source)  # loads off the GUI thread; a bad path shows in the panel
+    window.show()
+    if project:
+        window.document.open(Path(project))
+    return window
+
+
 def run_app(project: str | None = None, dataset: str | None = None) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     configure_application(app)  # type: ignore[arg-type]
-    window = MainWindow()
-    key = (dataset or DEFAULT_DATASET).lower()
-    name, shape = BUNDLED_DATASETS.get(key, BUNDLED_DATASETS[DEFAULT_DATASET])
-    window.set_dataset_shape(name, shape)
-    window.show()
-    if key not in BUNDLED_DATASETS:
-        window.statusBar().showMessage(f"Dataset {dataset!r} is chosen in the training panel; showing {name}", 8000)
-    if project:
-        window.document.open(Path(project))
+    window = open_window(project, dataset)  # noqa: F841  (kept alive while the event loop runs)
     return app.exec()

@@ -2,23 +2,31 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QCloseEvent, QUndoStack
 from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMessageBox, QTabWidget, QWidget
 
+from engine.events import TrainingFinished
 from gui.canvas import Canvas
+from gui.dataset_loader import DatasetLoader
 from gui.document_io import DocumentController
+from gui.export_dialog import ExportDialog
+from gui.export_worker import ExportRunner, file_stem
 from gui.inspector import Inspector
 from gui.layer_style import shape_text
+from gui.live_views import LiveViews
 from gui.network_editor import NetworkEditor
 from gui.palette import Palette
 from gui.summary_view import SummaryView
+from gui.training_controller import TrainingController
+from gui.training_panel import TrainingPanel
+from gui.training_session import TrainingSession
 from gui.window_actions import WindowActions
 from models.architecture import Architecture, InputShape
 from models.network import Network
 from models.presets import DEFAULT_PRESET, load_preset
-
-TRAINING_NOT_WIRED = "Training comes with the training panel"
 
 
 class MainWindow(QMainWindow):
@@ -29,11 +37,23 @@ class MainWindow(QMainWindow):
       - `tabs.addTab(widget, "Training")` for big panels (live plots, filters) beside the canvas;
       - `add_dock(widget, title, area, object_name)` for side panels (a training-settings panel); its
         toggle appears in the View menu and its geometry is remembered;
-      - `train_action` (enabled only while the network is valid): disconnect `start_training` from
-        `train_action.triggered` and connect the training session instead;
+      - `train_action` (enabled only while the network is valid and fits the dataset) runs `start_training`;
       - `set_dataset_shape(name, shape)`: the dataset selector calls it; the input block follows.
+    Training (`_build_training`): `training_panel` (dock "Training", tabbed with the inspector: settings,
+    dataset loading, Train/Pause/Step/Stop, progress, outcome), `live_views` (tab "Training"), `session`
+    (the one TrainingSession bridge), `training` (a TrainingController: starts runs, locks editing while
+    one goes, stops it when the network is replaced, and on close). State API, also behind `document.state`:
+      - `training_panel.config() -> TrainConfig`, `training_panel.set_config(config)` (loads its dataset);
+      - `training.trained_state() -> dict[str, Tensor] | None`: CPU weights of the last run (or restored),
+        None while a run goes or once the network differs from the one trained;
+      - `training.history() -> MetricsHistory`: the last run's rows (the current run's so far);
+      - `training.restore(history, weights)`: curves again, and for weights that fit the current network its
+        filters and the probe's activations (WeightsError if they do not fit);
+      - `training.stop_training() -> bool`, `training.is_training`, `training.extras()`/`set_extras()`.
     Public parts: `network`, `undo_stack`, `editor` (undoable edits), `document` (file, modified state),
-    `palette`, `canvas`, `inspector`, `summary`, `window_actions`, `view_menu`, `validity_label`.
+    `palette`, `canvas`, `inspector`, `summary`, `window_actions`, `view_menu`, `validity_label`, `exports`.
+    Projects: `document.state` (a ProjectState) is how saving, opening and importing reach the training
+    settings, curves and weights; set it to the training panel's and live views' methods.
     """
 
     def __init__(self, network: Network | None = None, settings: QSettings | None = None) -> None:
@@ -79,6 +99,8 @@ class MainWindow(QMainWindow):
         self.network.selection_changed.connect(self._on_selection_changed)
         self._on_network_changed(None)
         self._on_selection_changed(None)
+        self._build_training()
+        self._wire_project_files()
         self._update_title()
         self._restore_layout()
 
@@ -118,7 +140,8 @@ class MainWindow(QMainWindow):
         self.document.new(Architecture("Untitled", self.network.architecture.input, ()))
 
     def start_training(self) -> None:
-        self.statusBar().showMessage(TRAINING_NOT_WIRED, 5000)
+        self.training_dock.raise_()
+        self.training_panel.request_train()
 
     def show_about(self) -> None:
         QMessageBox.about(self, "About ConvScope",
@@ -161,6 +184,55 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(f"{self.document.display_name}[*] \u2014 ConvScope")
         self.setWindowModified(self.document.is_modified)
 
+    # -- project files, import and export (gui/document_io.py, gui/export_dialog.py) ---------------------------
+    def _wire_project_files(self) -> None:
+        """`document.state` is where settings, curves and weights come from and go to (see ProjectState)."""
+        self.exports = ExportRunner(self)
+        self.document.modified_changed.connect(self._on_clean_changed)
+        self.document.status_reported.connect(self._on_status_reported)
+        self.session.finished.connect(self._on_training_finished)
+
+    def _on_training_finished(self, result: TrainingFinished) -> None:
+        if result.step > 0:  # new weights and curves, which no file holds yet
+            self.document.mark_modified()
+
+    def show_export_dialog(self) -> ExportDialog:
+        state, path = self.document.state, self.document.path
+        stem = file_stem(path.stem if path else self.network.architecture.name)
+        dialog = ExportDialog(self.network.architecture, state.trained_state(), state.history(),
+                              self.document.default_dir(), stem, self.exports, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.exported.connect(self._on_exported)
+        dialog.open()
+        return dialog
+
+    def _on_exported(self, paths: list[Path]) -> None:
+        if len(paths) == 1:
+            text = f"Exported {paths[0]}"
+        else:
+            names = ", ".join(p.name for p in paths[:3]) + (", \u2026" if len(paths) > 3 else "")
+            text = f"Exported {len(paths)} files to {paths[0].parent}: {names}"
+        self.statusBar().showMessage(text, 15000)
+
+    def _on_status_reported(self, text: str) -> None:
+        self.statusBar().showMessage(text, 10000)
+
+    # -- training (gui/training_panel.py, gui/live_views.py, gui/training_controller.py) --------------------
+    def _build_training(self) -> None:
+        """The training dock beside the inspector, the "Training" tab, and the controller that runs them."""
+        self.session = TrainingSession(self)
+        self.dataset_loader = DatasetLoader(self)
+        self.training_panel = TrainingPanel(self.session, self.dataset_loader)
+        self.live_views = LiveViews()
+        self.tabs.addTab(self.live_views, "Training")
+        self.training_dock = self.add_dock(self.training_panel, "Training", Qt.DockWidgetArea.RightDockWidgetArea,
+                                           "trainingDock")
+        self.tabifyDockWidget(self.inspector_dock, self.training_dock)
+        self.inspector_dock.raise_()
+        self.training = TrainingController(self, self.session, self.dataset_loader, self.training_panel,
+                                           self.live_views)
+        self.document.state = self.training.project_state()
+
     # -- window state ---------------------------------------------------------------------------------------
     def _restore_layout(self) -> None:
         geometry, state = self.settings.value("window/geometry"), self.settings.value("window/state")
@@ -175,6 +247,8 @@ class MainWindow(QMainWindow):
         if not self.document.maybe_save():
             event.ignore()
             return
+        self.training.shutdown()  # stops a run and any dataset loading; no thread outlives the window
+        self.exports.wait()  # an export still writing finishes before the window goes
         self.settings.setValue("window/geometry", self.saveGeometry())
         self.settings.setValue("window/state", self.saveState())
         event.accept()

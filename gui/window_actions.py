@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QMenu, QSizePolicy, QToolBar, QWidget
+from PySide6.QtWidgets import QSizePolicy, QToolBar, QWidget
 
+from gui.recent_files import fill_recent_menu
 from models.presets import PRESET_KEYS, load_preset
 
 if TYPE_CHECKING:
@@ -32,10 +33,18 @@ class WindowActions:
     def __init__(self, window: MainWindow) -> None:
         doc, editor = window.document, window.editor
         self.new = _action(window, "&New", window.new_network, Key.New, "Start an empty network")
-        self.open = _action(window, "&Open...", lambda: doc.open(), Key.Open, "Open an architecture file")
-        self.save = _action(window, "&Save", doc.save, Key.Save, "Save the architecture")
+        self.open = _action(window, "&Open...", lambda: doc.open(), Key.Open,
+                            "Open a ConvScope project (.convscope) or an architecture file (.json)")
+        self.open_folder = _action(window, "Open Run &Folder...", doc.open_folder,
+                                   tip="Open a run folder written by `train --out`")
+        self.save = _action(window, "&Save", doc.save, Key.Save,
+                            "Save the project: network, training settings, curves and trained weights")
         self.save_as = _action(window, "Save &As...", lambda: doc.save_as(), Key.SaveAs,
-                               "Save the architecture under a new name")
+                               "Save the project (.convscope) or only the architecture (.json) under a new name")
+        self.import_weights = _action(window, "&Import Weights...", lambda: doc.import_weights(),
+                                      tip="Load trained weights (.safetensors or state-dict .pt) into this network")
+        self.export = _action(window, "&Export...", window.show_export_dialog, "Ctrl+E",
+                              "Export weights, TorchScript, ONNX, Python source, filter images or tables")
         self.quit = _action(window, "&Quit", window.close, Key.Quit)
         self.undo = window.undo_stack.createUndoAction(window, "&Undo")
         self.undo.setShortcut(Key.Undo)
@@ -61,11 +70,13 @@ class WindowActions:
     def _build_menus(self, window: MainWindow) -> None:
         bar = window.menuBar()
         file_menu = bar.addMenu("&File")
-        file_menu.addActions([self.new, self.open])
+        file_menu.addActions([self.new, self.open, self.open_folder])
         self.recent_menu = file_menu.addMenu("Open &Recent")
         self.recent_menu.aboutToShow.connect(lambda: self._fill_recent(window))
         file_menu.addSeparator()
         file_menu.addActions([self.save, self.save_as])
+        file_menu.addSeparator()
+        file_menu.addActions([self.import_weights, self.export])
         file_menu.addSeparator()
         file_menu.addAction(self.quit)
         edit_menu = bar.addMenu("&Edit")
@@ -109,12 +120,4 @@ class WindowActions:
         return twin
 
     def _fill_recent(self, window: MainWindow) -> None:
-        menu: QMenu = self.recent_menu
-        menu.clear()
-        for path in window.document.recent_files():
-            action = menu.addAction(path.name)
-            action.setToolTip(str(path))
-            action.setStatusTip(str(path))
-            action.triggered.connect(lambda _checked=False, p=path: window.document.open(p))
-        if menu.isEmpty():
-            menu.addAction("No recent files").setEnabled(False)
+        fill_recent_menu(self.recent_menu, window.document.recent, window.document.open_recent)

@@ -32,7 +32,8 @@ def window(qtbot, settings):
     """LeNet-5 with the bundled MNIST named; every dialog seam fails the test unless the test patches it."""
     win = MainWindow(Network(load_preset("lenet5")), settings=settings)
     win.set_dataset_shape("MNIST (bundled)", InputShape(1, 28, 28))
-    for seam in ("ask_unsaved_changes", "ask_open_path", "ask_save_path", "show_error"):
+    for seam in ("ask_unsaved_changes", "ask_open_path", "ask_open_folder", "ask_save_path", "ask_weights_path",
+                 "show_error"):
         setattr(win.document, seam, _refuse)
     win.show()
     qtbot.waitExposed(win)

@@ -8,7 +8,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence
 
 from gui.document_io import CANCEL, DISCARD, SAVE
-from gui.main_window import TRAINING_NOT_WIRED, MainWindow
+from gui.main_window import MainWindow
 from models import architecture_file
 from models.architecture import InputShape
 from models.layers import Conv2dSpec
@@ -35,14 +35,15 @@ def test_opens_with_lenet5_and_the_bundled_mnist(window):
 
 
 def test_menus_and_standard_shortcuts(window):
-    assert texts(menu(window, "File")) == ["New", "Open...", "Open Recent", "Save", "Save As...", "Quit"]
+    assert texts(menu(window, "File")) == ["New", "Open...", "Open Run Folder...", "Open Recent", "Save",
+                                           "Save As...", "Import Weights...", "Export...", "Quit"]
     edit = texts(menu(window, "Edit"))
     assert edit[2:] == ["Duplicate layer", "Delete layer", "\u25b6  Train"]
     actions = window.window_actions
     assert actions.save.shortcut() == QKeySequence(QKeySequence.StandardKey.Save)
     assert actions.undo.shortcut() == QKeySequence(QKeySequence.StandardKey.Undo)
     assert actions.delete.shortcut() == QKeySequence(QKeySequence.StandardKey.Delete)
-    assert texts(menu(window, "View")) == ["Layers", "Inspector", "Summary"]
+    assert texts(menu(window, "View")) == ["Layers", "Inspector", "Summary", "Training"]
     assert [a.data() for a in menu(window, "Presets").actions()] == list(PRESET_KEYS)
 
 
@@ -97,11 +98,6 @@ def test_set_dataset_shape_changes_the_input(window):
     assert window.canvas.block_view(-1).shape == "3x32x32"
     assert window.canvas.block_view(-1).detail == "CIFAR-10"
     assert window.network.analysis.layers[0].output_shape == (6, 32, 32)
-
-
-def test_train_action_reports_for_now(window):
-    window.train_action.trigger()
-    assert window.statusBar().currentMessage() == TRAINING_NOT_WIRED
 
 
 def test_save_and_open_round_trip(window, tmp_path):

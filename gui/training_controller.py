@@ -1,0 +1,299 @@
+"""Runs training for the main window: starts the session, routes its events, locks editing, keeps the result."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import torch
+from PySide6.QtCore import QEvent, QObject, Slot
+from PySide6.QtWidgets import QLabel
+
+from engine.builder import ConvNet, build_model
+from engine.compatibility import check_compatibility
+from engine.events import BatchEnded, EpochEnded, SnapshotTaken, TrainingFinished
+from engine.metrics import MetricsHistory
+from engine.probes import ProbedLayer, capture_snapshot, probe_layout
+from engine.weights import apply_state_dict
+from gui.dataset_loader import DatasetLoader
+from gui.live_views import LiveViews
+from gui.project_io import ProjectState
+from gui.training_form import dataset_title
+from gui.training_panel import TrainingPanel
+from gui.training_session import TrainingSession
+from models.architecture import Architecture, InputShape
+from models.shapes import analyze
+
+if TYPE_CHECKING:
+    from gui.main_window import MainWindow
+
+LOCKED_TEXT = "\U0001f512  Training is running \u2014 stop training to edit the network"
+STOPPED_BY_CHANGE = "Training stopped: the network was replaced"
+
+
+class EditLock(QObject):
+    """While a run goes: palette, canvas and inspector disabled, edit actions off, a banner on the canvas.
+
+    New, Open and the presets stay available; they replace the network, which stops the run.
+    """
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self._window = window
+        self.banner = QLabel(LOCKED_TEXT, window.canvas)
+        self.banner.setObjectName("editLockBanner")
+        self.banner.hide()
+        window.canvas.installEventFilter(self)
+        self.locked = False
+
+    def _undo_actions(self) -> list:
+        """The Edit menu's Undo/Redo and the toolbar's short twins (matched by their fixed labels)."""
+        actions = self._window.window_actions
+        twins = [a for a in actions.toolbar.actions() if a.text() in ("Undo", "Redo")]
+        return [actions.undo, actions.redo, *twins]
+
+    def set_locked(self, locked: bool) -> None:
+        self.locked = locked
+        window = self._window
+        for widget in (window.palette, window.canvas, window.inspector):
+            widget.setEnabled(not locked)
+            widget.setToolTip(LOCKED_TEXT if locked else "")
+        stack, selected = window.undo_stack, window.network.selected is not None
+        for action in self._undo_actions():
+            is_redo = action.text().replace("&", "").startswith("Redo")
+            action.setEnabled(not locked and (stack.canRedo() if is_redo else stack.canUndo()))
+        for action in (window.window_actions.delete, window.window_actions.duplicate):
+            action.setEnabled(not locked and selected)
+        self.banner.setVisible(locked)
+        if locked:
+            self._place_banner()
+            self.banner.raise_()
+
+    def _place_banner(self) -> None:
+        self.banner.adjustSize()
+        canvas = self._window.canvas
+        self.banner.move(max(8, (canvas.width() - self.banner.width()) // 2), 12)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+        if event.type() == QEvent.Type.Resize and self.locked:
+            self._place_banner()
+        return False
+
+
+class TrainingController(QObject):
+    """Connects the training panel, the session and the live views to the window's network.
+
+    Starting takes a frozen copy of the network (the trainer never sees the editable one); any change
+    of the network during a run (New, Open, a preset) stops the run first. After a run, or after
+    `restore()`, a CPU copy of the trained model answers probe picks with fresh activations.
+    """
+
+    def __init__(self, window: MainWindow, session: TrainingSession, loader: DatasetLoader, panel: TrainingPanel,
+                 live: LiveViews) -> None:
+        super().__init__(window)
+        self._window, self._session, self._loader, self._panel, self._live = window, session, loader, panel, live
+        self.lock = EditLock(window)
+        self._run_arch: Architecture | None = None
+        self._trained_arch: Architecture | None = None
+        self._state: dict[str, torch.Tensor] | None = None
+        self._history = MetricsHistory()
+        self._model: tuple[ConvNet, list[ProbedLayer]] | None = None  # built lazily from _state
+
+        panel.train_requested.connect(self._on_train_requested)
+        panel.dataset_changed.connect(self._on_dataset_changed)
+        live.probe_selected.connect(self._on_probe_selected)
+        session.started.connect(self._on_started)
+        session.snapshot_taken.connect(live.show_snapshot)
+        session.batch_ended.connect(live.add_batch)
+        session.epoch_ended.connect(live.add_epoch)
+        session.batch_ended.connect(self._on_batch_ended)
+        session.epoch_ended.connect(self._on_epoch_ended)
+        session.finished.connect(self._on_finished)
+        window.network.changed.connect(self._on_network_changed)
+        window.tabs.currentChanged.connect(self._on_tab_changed)
+        self._summary_was_visible: bool | None = None
+        self._update_blocked()
+
+    # -- state API (see MainWindow's docstring) -----------------------------------------------------------
+    @property
+    def is_training(self) -> bool:
+        return self._session.is_running
+
+    def trained_state(self) -> dict[str, torch.Tensor] | None:
+        """The last run's (or restored) weights as a CPU state dict; None before any and while a run goes.
+        They belong to the network as it was trained: after an edit they may no longer fit it."""
+        return self._state
+
+    def _trained_network_is_current(self) -> bool:
+        arch, trained = self._window.network.architecture, self._trained_arch
+        return (self._state is not None and trained is not None
+                and (arch.input, arch.layers) == (trained.input, trained.layers))
+
+    def history(self) -> MetricsHistory:
+        """The last run's metrics; during a run, its rows so far (recorded from the events on this thread)."""
+        return self._history
+
+    def extras(self) -> dict:
+        """What a project file keeps of the views: the probe sample."""
+        return {"ui": {"probe_index": self._live.probe_index}}
+
+    def set_extras(self, extras: dict) -> None:
+        ui = extras.get("ui") if isinstance(extras, dict) else None
+        probe = ui.get("probe_index") if isinstance(ui, dict) else None
+        if isinstance(probe, int) and not isinstance(probe, bool) and probe >= 0:
+            self._live.set_probe_index(probe)
+
+    def project_state(self) -> ProjectState:
+        """The getters and setters DocumentController uses to save and open projects."""
+        return ProjectState(config=self._panel.config, set_config=self._panel.set_config,
+                            trained_state=self.trained_state, history=self.history, restore=self.restore,
+                            extras=self.extras, set_extras=self.set_extras)
+
+    def restore(self, history: MetricsHistory | None, weights: dict[str, torch.Tensor] | None) -> None:
+        """Show a saved run: its curves and, with `weights` for the current network, its filters and the
+        probe's activations. WeightsError (a ValueError naming the tensor) if they do not fit."""
+        self.stop_training()
+        model = None
+        if weights is not None:
+            arch = self._window.network.architecture
+            model = build_model(arch)
+            apply_state_dict(model, weights, source="the project's weights")
+            model.eval()
+        self._live.clear()
+        self._history = history if history is not None else MetricsHistory()
+        self._live.set_history(self._history)
+        if model is None:
+            self._state = self._trained_arch = self._model = None
+            return
+        self._state = {k: v.detach().to("cpu", copy=True) for k, v in weights.items()}
+        self._trained_arch = self._window.network.architecture
+        self._model = (model, probe_layout(model, analyze(self._trained_arch)))
+        self._show_trained_snapshot()
+
+    def stop_training(self) -> bool:
+        """Stop a run and wait for its thread (at most a few seconds); True when none is left running."""
+        return self._session.shutdown()
+
+    def shutdown(self) -> None:
+        """Window close: stop the run and any dataset loading, leaving no thread behind."""
+        self._session.shutdown()
+        self._loader.shutdown()
+        if self._summary_was_visible:  # the saved layout keeps the user's choice, not the tab's
+            self._window.summary_dock.show()
+            self._summary_was_visible = None
+
+    # -- starting ------------------------------------------------------------------------------------------
+    @Slot(bool)
+    def _on_train_requested(self, paused: bool) -> None:
+        dataset, arch = self._panel.dataset, self._window.network.architecture
+        if self._session.is_running or dataset is None:
+            return
+        problems = check_compatibility(arch, dataset)
+        if problems:
+            self._panel.set_blocked(problems[0])
+            return
+        probe = self._live.probe_index if self._live.probe_index < len(dataset.val) else 0
+        self._run_arch = arch  # frozen: edits replace the Network's architecture, never mutate this one
+        self._session.start(arch, dataset, self._panel.config(), probe_index=probe, paused=paused)
+        if paused:  # Step from idle: a paused run waits before its first batch; let exactly that one through
+            self._session.step()
+        self._window.tabs.setCurrentWidget(self._live)
+        self._window.training_dock.raise_()
+
+    @Slot()
+    def _on_started(self) -> None:
+        self._state = self._trained_arch = self._model = None
+        self._history = MetricsHistory()
+        self._live.begin_run()
+        self.lock.set_locked(True)
+        self._update_blocked()
+
+    @Slot(object)
+    def _on_batch_ended(self, event: BatchEnded) -> None:
+        self._history.record_batch(event)
+
+    @Slot(object)
+    def _on_epoch_ended(self, event: EpochEnded) -> None:
+        self._history.record_epoch(event)
+
+    @Slot(object)
+    def _on_finished(self, _result: TrainingFinished) -> None:
+        self.lock.set_locked(False)
+        self._history = self._session.history
+        if self._session.final_state is not None and self._run_arch is not None:
+            self._state, self._trained_arch = self._session.final_state, self._run_arch
+        self._update_blocked()
+
+    # -- dataset, network, probe ------------------------------------------------------------------------------
+    @Slot(object)
+    def _on_dataset_changed(self, dataset) -> None:
+        self._window.set_dataset_shape(dataset_title(self._panel.config().dataset), InputShape(*dataset.input_shape))
+        self._live.set_dataset(dataset)  # selects the probe: idle, that shows the trained model's activations
+        self._update_blocked()
+
+    @Slot(object)
+    def _on_network_changed(self, _architecture: object) -> None:
+        if self._session.is_running:
+            self._session.shutdown()
+            self._panel.add_outcome_note(STOPPED_BY_CHANGE)
+            self._window.statusBar().showMessage(STOPPED_BY_CHANGE, 8000)
+        self._update_blocked()
+
+    @Slot(int)
+    def _on_tab_changed(self, _index: int) -> None:
+        """The summary table belongs to the Network tab: the Training tab gets its height."""
+        dock = self._window.summary_dock
+        if self._window.tabs.currentWidget() is self._live:
+            self._summary_was_visible = not dock.isHidden()
+            dock.hide()
+        elif self._summary_was_visible is not None:
+            dock.setVisible(self._summary_was_visible)
+            self._summary_was_visible = None
+
+    @Slot(int)
+    def _on_probe_selected(self, index: int) -> None:
+        if self._session.is_running:
+            self._session.set_probe(index)
+        else:
+            self._show_trained_snapshot()
+
+    def _update_blocked(self) -> None:
+        """Why Train is off (shown in the panel and on the Train action), or None."""
+        analysis, dataset = self._window.network.analysis, self._panel.dataset
+        reason = None
+        if not analysis.is_valid:
+            reason = analysis.first_error or "the network has no layers: add some from the palette"
+        elif dataset is not None:
+            problems = check_compatibility(self._window.network.architecture, dataset, analysis)
+            reason = problems[0] if problems else None
+        self._panel.set_blocked(reason)
+        action, running = self._window.train_action, self._session.is_running
+        action.setEnabled(reason is None and not running)
+        tip = "Training is running" if running else f"Cannot train: {reason}" if reason else "Train the network"
+        action.setToolTip(tip)
+        action.setStatusTip(tip)
+
+    # -- the trained model, when idle ----------------------------------------------------------------------
+    def _trained_model(self) -> tuple[ConvNet, list[ProbedLayer]] | None:
+        if self._model is None and self._trained_network_is_current():
+            model = build_model(self._trained_arch)
+            apply_state_dict(model, self._state)
+            self._model = (model.eval(), probe_layout(model, analyze(self._trained_arch)))
+        return self._model if self._trained_network_is_current() else None
+
+    def _show_trained_snapshot(self) -> None:
+        """The trained model on the current probe: activations and prediction (filters alone without data)."""
+        built = self._trained_model()
+        if built is None or self._session.is_running:
+            return
+        model, layout = built
+        dataset, probe = self._panel.dataset, self._live.probe_index
+        step, epoch = (self._history.batches[-1][:2] if self._history.batches else (0, 0))
+        fits = dataset is not None and tuple(dataset.input_shape) == self._trained_arch.input.as_tuple()
+        if fits and 0 <= probe < len(dataset.val):
+            event = capture_snapshot(model, layout, dataset.val.images[probe], step=step, epoch=epoch,
+                                     probe_index=probe)
+        else:
+            weights = {la.label: la.module.weight.detach().numpy().copy() for la in layout if la.is_conv}
+            event = SnapshotTaken(step, epoch, weights, {}, {}, probe)
+        self._live.show_snapshot(event)
+

@@ -1,0 +1,277 @@
+"""The training settings form: dataset choice, optimiser, learning rate, batch size, epochs, seed, device."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QValidator, QWheelEvent
+from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel,
+                               QProgressBar, QPushButton, QSpinBox, QVBoxLayout, QWidget)
+
+from engine.config import TrainConfig
+from engine.datasets import available_datasets
+from engine.device import available_devices
+
+DATASET_TITLES = {
+    "mnist": "MNIST (bundled)",
+    "fashion-mnist": "Fashion-MNIST (bundled)",
+    "mnist-full": "MNIST (full, downloaded)",
+    "fashion-mnist-full": "Fashion-MNIST (full, downloaded)",
+    "cifar10": "CIFAR-10 (downloaded)",
+}
+DEVICE_TITLES = {"auto": "Automatic", "cpu": "CPU", "cuda": "CUDA GPU", "mps": "Apple GPU (MPS)"}
+OPTIMIZER_TITLES = {"adam": "Adam", "sgd": "SGD"}
+DATASET_FILE_FILTER = "NumPy archive (*.npz);;All files (*)"
+
+
+def dataset_title(source: str) -> str:
+    """What the panel and the input block call a dataset: its title, or a path's last part."""
+    return DATASET_TITLES.get(source) or Path(source).name or source
+
+
+class _Wheel:
+    """Scrolling the dock must not change the value under the pointer unless it has focus."""
+
+    def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802
+        if self.hasFocus():  # type: ignore[attr-defined]
+            super().wheelEvent(event)  # type: ignore[misc]
+        else:
+            event.ignore()
+
+
+class _SpinBox(_Wheel, QSpinBox):
+    def __init__(self, low: int, high: int, tip: str) -> None:
+        super().__init__()
+        self.setRange(low, high)
+        self.setKeyboardTracking(False)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setToolTip(tip)
+        self.setGroupSeparatorShown(True)
+
+
+class RateSpinBox(_Wheel, QDoubleSpinBox):
+    """A positive rate shown as `0.001` or `3e-05`; the arrows step in thirds of a decade (1, 2, 5 ...)."""
+
+    def __init__(self, low: float, high: float, tip: str) -> None:
+        super().__init__()
+        self.setDecimals(10)  # the text is formatted below; this only keeps the stored value exact
+        self.setRange(low, high)
+        self.setKeyboardTracking(False)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setToolTip(tip)
+
+    def textFromValue(self, value: float) -> str:  # noqa: N802
+        return f"{value:.4g}"
+
+    def valueFromText(self, text: str) -> float:  # noqa: N802
+        try:
+            return float(text)
+        except ValueError:
+            return self.value()
+
+    def validate(self, text: str, pos: int):  # noqa: ANN201
+        stripped = text.strip()
+        try:
+            value = float(stripped)
+        except ValueError:
+            partial = stripped == "" or stripped[-1] in "eE.-+"
+            return (QValidator.State.Intermediate if partial else QValidator.State.Invalid), text, pos
+        ok = self.minimum() <= value <= self.maximum()
+        return (QValidator.State.Acceptable if ok else QValidator.State.Intermediate), text, pos
+
+    def stepBy(self, steps: int) -> None:  # noqa: N802
+        value = self.value()
+        if value <= 0:  # weight decay 0: up to the smallest usual value, never below zero
+            if steps > 0:
+                self.setValue(min(1e-5, self.maximum()))
+            return
+        exponent = math.floor(math.log10(value))
+        ladder = [m * 10.0 ** e for e in range(exponent - 4, exponent + 5) for m in (1, 2, 5)]
+        index = min(range(len(ladder)), key=lambda i: abs(math.log(ladder[i] / value)))
+        target = ladder[min(max(index + steps, 0), len(ladder) - 1)]
+        self.setValue(min(max(target, self.minimum()), self.maximum()))
+
+
+class TrainingForm(QWidget):
+    """The settings of the next run. `config()` reads them as a TrainConfig; `set_config()` shows one.
+
+    The dataset is chosen by name (bundled and downloaded sets) or with Open file / Open folder; the
+    dialogs are methods (`ask_dataset_file`, `ask_dataset_folder`) so tests replace them. Settings the
+    form does not show (validation fraction, snapshot interval, threads) keep their values from
+    `set_config`.
+    """
+
+    source_changed = Signal(str)   # the user chose another dataset
+    seed_changed = Signal(int)     # the seed also decides the train/validation split
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._hidden = TrainConfig()  # carries the settings not shown here
+        self.dataset_combo = QComboBox()
+        self.dataset_combo.setObjectName("datasetCombo")
+        self.dataset_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.dataset_combo.setMinimumContentsLength(12)
+        for source in available_datasets():
+            self.dataset_combo.addItem(dataset_title(source), source)
+        self.open_file_button = self._flat_button("Open file\u2026", "Use an .npz file of images and labels")
+        self.open_folder_button = self._flat_button(
+            "Open folder\u2026", "Use a folder: MNIST-style IDX files, CIFAR-10 batches, or one subfolder of "
+                                 "images per class")
+        self.busy_bar = QProgressBar()
+        self.busy_bar.setObjectName("busyBar")
+        self.busy_bar.setRange(0, 0)
+        self.busy_bar.setTextVisible(False)
+        self.busy_bar.setFixedHeight(6)
+        self.dataset_label = QLabel()
+        self.dataset_label.setObjectName("datasetInfo")
+        self.dataset_label.setWordWrap(True)
+        self.dataset_error = QLabel()
+        self.dataset_error.setObjectName("problemLabel")
+        self.dataset_error.setWordWrap(True)
+        self.dataset_error.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+
+        self.optimizer_combo = QComboBox()
+        for key, title in OPTIMIZER_TITLES.items():
+            self.optimizer_combo.addItem(title, key)
+        self.learning_rate = RateSpinBox(1e-6, 10.0, "Step size of the optimiser (Adam: about 0.001; SGD: 0.01-0.1)")
+        self.momentum = QDoubleSpinBox()
+        self.momentum.setRange(0.0, 0.999)
+        self.momentum.setDecimals(3)
+        self.momentum.setSingleStep(0.05)
+        self.momentum.setToolTip("SGD momentum: how much of the previous step carries over (0 = plain SGD)")
+        self.weight_decay = RateSpinBox(0.0, 0.5, "L2 penalty on the weights (0 = none)")
+        self.weight_decay.setRange(0.0, 0.5)
+        self.batch_size = _SpinBox(1, 65536, "Samples per optimiser step")
+        self.epochs = _SpinBox(1, 10000, "Passes over the training split")
+        self.seed = _SpinBox(0, 2**31 - 1, "Seeds the weight initialisation, the shuffling and the train/validation "
+                                           "split")
+        self.device_combo = QComboBox()
+        for key in ("auto", *[d for d in available_devices() if d != "cpu"], "cpu"):
+            title = DEVICE_TITLES[key]
+            if key == "auto":
+                title += f" ({DEVICE_TITLES[available_devices()[0]]})"
+            self.device_combo.addItem(title, key)
+
+        self.form = QFormLayout()
+        self.form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        self.form.setLabelAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        self.form.setHorizontalSpacing(10)
+        self.form.setVerticalSpacing(6)
+        self.form.addRow(self._heading("Dataset"))
+        self.form.addRow(self.dataset_combo)
+        buttons = QHBoxLayout()
+        buttons.setSpacing(6)
+        buttons.addWidget(self.open_file_button)
+        buttons.addWidget(self.open_folder_button)
+        buttons.addStretch(1)
+        self.form.addRow(buttons)
+        self.form.addRow(self.busy_bar)
+        self.form.addRow(self.dataset_label)
+        self.form.addRow(self.dataset_error)
+        self.form.addRow(self._heading("Optimiser"))
+        self.form.addRow("Optimiser", self.optimizer_combo)
+        self.form.addRow("Learning rate", self.learning_rate)
+        self.form.addRow("Momentum", self.momentum)
+        self.form.addRow("Weight decay", self.weight_decay)
+        self.form.addRow(self._heading("Run"))
+        self.form.addRow("Batch size", self.batch_size)
+        self.form.addRow("Epochs", self.epochs)
+        self.form.addRow("Seed", self.seed)
+        self.form.addRow("Device", self.device_combo)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(self.form)
+
+        self.set_config(TrainConfig())
+        self.set_dataset_status("idle")
+        self.optimizer_combo.currentIndexChanged.connect(self._on_optimizer_changed)
+        self.dataset_combo.currentIndexChanged.connect(self._on_dataset_combo_changed)
+        self.open_file_button.clicked.connect(self._on_open_file_clicked)
+        self.open_folder_button.clicked.connect(self._on_open_folder_clicked)
+        self.seed.valueChanged.connect(self.seed_changed)
+
+    @staticmethod
+    def _heading(text: str) -> QLabel:
+        label = QLabel(text.upper())
+        label.setObjectName("sectionHeading")
+        return label
+
+    @staticmethod
+    def _flat_button(text: str, tip: str) -> QPushButton:
+        button = QPushButton(text)
+        button.setObjectName("flatButton")
+        button.setToolTip(tip)
+        return button
+
+    # -- settings ----------------------------------------------------------------------------------------
+    def dataset_source(self) -> str:
+        return str(self.dataset_combo.currentData())
+
+    def set_dataset_source(self, source: str) -> None:
+        """Select `source` (a name or a path), adding it to the list if new; emits source_changed if it changed."""
+        index = self.dataset_combo.findData(source)
+        if index < 0:
+            self.dataset_combo.addItem(dataset_title(source), source)
+            index = self.dataset_combo.count() - 1
+            self.dataset_combo.setItemData(index, source, Qt.ItemDataRole.ToolTipRole)
+        self.dataset_combo.setCurrentIndex(index)
+
+    def config(self) -> TrainConfig:
+        """The settings shown, as a TrainConfig (ConfigError cannot happen: the widgets hold valid ranges)."""
+        return self._hidden.replace(
+            dataset=self.dataset_source(), optimizer=self.optimizer_combo.currentData(),
+            learning_rate=self.learning_rate.value(), momentum=self.momentum.value(),
+            weight_decay=self.weight_decay.value(), batch_size=self.batch_size.value(),
+            epochs=self.epochs.value(), seed=self.seed.value(), device=self.device_combo.currentData())
+
+    def set_config(self, config: TrainConfig) -> None:
+        """Show `config`; a device not available here falls back to Automatic. Emits source_changed if the
+        dataset changed and seed_changed if the seed did."""
+        self._hidden = config
+        self.optimizer_combo.setCurrentIndex(max(0, self.optimizer_combo.findData(config.optimizer)))
+        self.learning_rate.setValue(config.learning_rate)
+        self.momentum.setValue(config.momentum)
+        self.weight_decay.setValue(config.weight_decay)
+        self.batch_size.setValue(config.batch_size)
+        self.epochs.setValue(config.epochs)
+        self.seed.setValue(config.seed)
+        self.device_combo.setCurrentIndex(max(0, self.device_combo.findData(config.device)))
+        self.set_dataset_source(config.dataset)
+        self._on_optimizer_changed()
+
+    def set_dataset_status(self, state: str, text: str = "") -> None:
+        """state: 'idle' (nothing shown), 'loading', 'ready' (text: what was loaded) or 'error' (text: why)."""
+        self.busy_bar.setVisible(state == "loading")
+        self.dataset_label.setVisible(state in ("loading", "ready"))
+        self.dataset_label.setText(text)
+        self.dataset_error.setVisible(state == "error")
+        self.dataset_error.setText(text if state == "error" else "")
+
+    # -- seams: the file dialogs ---------------------------------------------------------------------------
+    def ask_dataset_file(self) -> str | None:
+        name, _ = QFileDialog.getOpenFileName(self, "Open dataset file", str(Path.home()), DATASET_FILE_FILTER)
+        return name or None
+
+    def ask_dataset_folder(self) -> str | None:
+        name = QFileDialog.getExistingDirectory(self, "Open dataset folder", str(Path.home()))
+        return name or None
+
+    # -- events -------------------------------------------------------------------------------------------
+    def _on_optimizer_changed(self, *_args: object) -> None:
+        sgd = self.optimizer_combo.currentData() == "sgd"
+        self.form.setRowVisible(self.momentum, sgd)
+
+    def _on_dataset_combo_changed(self, _index: int) -> None:
+        self.source_changed.emit(self.dataset_source())
+
+    def _on_open_file_clicked(self) -> None:
+        path = self.ask_dataset_file()
+        if path:
+            self.set_dataset_source(path)
+
+    def _on_open_folder_clicked(self) -> None:
+        path = self.ask_dataset_folder()
+        if path:
+            self.set_dataset_source(path)

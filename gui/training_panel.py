@@ -1,0 +1,319 @@
+"""The training panel: settings form, dataset loading, Train/Pause/Step/Stop, progress and the run's outcome."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, QTimer, Signal, Slot
+from PySide6.QtWidgets import (QFrame, QGridLayout, QLabel, QProgressBar, QPushButton, QScrollArea, QVBoxLayout,
+                               QWidget)
+
+from engine.config import TrainConfig
+from engine.events import COMPLETED, DIVERGED, FAILED, STOPPED, BatchEnded, TrainingFinished
+from gui.dataset_loader import DatasetLoader
+from gui.training_form import TrainingForm, dataset_title
+from gui.training_session import TrainingSession
+from gui.views.redraw import RedrawScheduler
+
+SEED_RELOAD_DELAY_MS = 400  # the seed decides the validation split: reload once typing has settled
+_OUTCOME_ICONS = {COMPLETED: "\u2714", STOPPED: "\u25a0", DIVERGED: "\u26a0", FAILED: "\u2716"}
+
+
+def format_duration(seconds: float) -> str:
+    seconds = max(0, round(seconds))
+    hours, rest = divmod(seconds, 3600)
+    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
+
+
+class TrainingPanel(QWidget):
+    """Settings and controls of one run at a time, for the window's training dock.
+
+    Train and Step (when idle) do not start the session themselves: starting needs the network
+    and the probe sample, so they emit `train_requested(paused)` once the chosen dataset has
+    loaded (a click while it loads waits for it). Pause/Resume, Step (while running) and Stop act
+    on the session directly. `set_blocked(reason)` disables Train with the reason shown.
+    """
+
+    train_requested = Signal(bool)      # paused: Step from idle runs one batch, then waits paused
+    dataset_changed = Signal(object)    # the newly loaded engine.datasets.Dataset
+
+    def __init__(self, session: TrainingSession, loader: DatasetLoader, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("trainingPanel")
+        self._session, self._loader = session, loader
+        self.dataset = None                    # the loaded Dataset matching the form, or None
+        self._loaded_key: tuple | None = None  # (source, val_fraction, seed) of `dataset`
+        self._loading_key: tuple | None = None
+        self._load_error = ""
+        self._blocked: str | None = None
+        self._pending_start: bool | None = None  # paused flag of a Train/Step waiting for the dataset
+        self._run_config = TrainConfig()
+        self._last_batch: BatchEnded | None = None
+
+        self.form = TrainingForm()
+        self.train_button = self._button("\u25b6  Train", "primaryButton", "Train the network with these settings")
+        self.pause_button = self._button("Pause", "flatButton", "Pause at the next batch; Resume goes on")
+        self.step_button = self._button("Step", "flatButton", "Run one batch, then pause (starts a paused run "
+                                                              "when idle)")
+        self.stop_button = self._button("\u25a0  Stop", "flatButton", "Stop at the next batch; the trained "
+                                                                      "weights are kept")
+        self.blocked_label = self._label("problemLabel")
+        self.progress_bar = QProgressBar()
+        self.progress_bar.setObjectName("runProgress")
+        self.progress_bar.setRange(0, 1000)
+        self.progress_bar.setFormat("%p%")
+        self.progress_label = self._label("progressLabel")
+        self.outcome_label = self._label("outcomeLabel")
+        self.outcome_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+
+        buttons = QGridLayout()
+        buttons.setSpacing(6)
+        buttons.addWidget(self.train_button, 0, 0, 1, 2)
+        buttons.addWidget(self.pause_button, 1, 0)
+        buttons.addWidget(self.step_button, 1, 1)
+        buttons.addWidget(self.stop_button, 2, 0, 1, 2)
+        body = QWidget()
+        body.setObjectName("trainingPanelBody")
+        layout = QVBoxLayout(body)
+        layout.setContentsMargins(14, 10, 14, 12)
+        layout.setSpacing(8)
+        layout.addWidget(self.form)
+        layout.addWidget(TrainingForm._heading("Training"))
+        layout.addLayout(buttons)
+        layout.addWidget(self.blocked_label)
+        layout.addWidget(self.progress_bar)
+        layout.addWidget(self.progress_label)
+        layout.addWidget(self.outcome_label)
+        layout.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidget(body)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(scroll)
+
+        self._seed_timer = QTimer(self)
+        self._seed_timer.setSingleShot(True)
+        self._seed_timer.setInterval(SEED_RELOAD_DELAY_MS)
+        self._seed_timer.timeout.connect(self._load_if_needed)
+        self._progress_redraw = RedrawScheduler(self._show_progress, self, interval_ms=100)
+
+        self.train_button.clicked.connect(self._on_train_clicked)
+        self.pause_button.clicked.connect(self._on_pause_clicked)
+        self.step_button.clicked.connect(self._on_step_clicked)
+        self.stop_button.clicked.connect(self._on_stop_clicked)
+        self.form.source_changed.connect(self._on_source_changed)
+        self.form.seed_changed.connect(self._on_seed_changed)
+        loader.loaded.connect(self._on_dataset_loaded)
+        loader.failed.connect(self._on_dataset_failed)
+        session.started.connect(self._on_started)
+        session.paused_changed.connect(self._on_paused_changed)
+        session.batch_ended.connect(self._on_batch_ended)
+        session.finished.connect(self._on_finished)
+        self.progress_bar.setValue(0)
+        self.progress_label.setText("Not trained yet.")
+        self.outcome_label.hide()
+        self._update_controls()
+
+    def _button(self, text: str, object_name: str, tip: str) -> QPushButton:
+        button = QPushButton(text)
+        button.setObjectName(object_name)
+        button.setToolTip(tip)
+        button.setFocusPolicy(Qt.FocusPolicy.TabFocus)
+        return button
+
+    @staticmethod
+    def _label(object_name: str) -> QLabel:
+        label = QLabel()
+        label.setObjectName(object_name)
+        label.setWordWrap(True)
+        return label
+
+    # -- public ---------------------------------------------------------------------------------------------
+    def config(self) -> TrainConfig:
+        return self.form.config()
+
+    def set_config(self, config: TrainConfig) -> None:
+        """Show `config` (e.g. from a project file); loads its dataset if that is another one."""
+        self.form.set_config(config)
+        self._load_if_needed()
+
+    def select_dataset(self, source: str) -> None:
+        """Choose and load a dataset by name or path (the --dataset option does this)."""
+        self.form.set_dataset_source(source)
+        self._load_if_needed()
+
+    @property
+    def dataset_ready(self) -> bool:
+        return self.dataset is not None and self._loaded_key == self._wanted_key()
+
+    def set_blocked(self, reason: str | None) -> None:
+        """Why training cannot start (None: it can); shown under the buttons while idle."""
+        self._blocked = reason
+        self._update_controls()
+
+    def request_train(self, paused: bool = False) -> None:
+        """Train (or with `paused`, one batch then pause) once the dataset is ready; ignored while running."""
+        if self._session.is_running or self._blocked or self._load_error:
+            return
+        if self.dataset_ready:
+            self._pending_start = None
+            self.train_requested.emit(paused)
+            return
+        self._pending_start = paused
+        self._set_outcome("running", "Loading the dataset; training starts when it is ready\u2026")
+        self._load_if_needed()
+        self._update_controls()
+
+    # -- dataset --------------------------------------------------------------------------------------------
+    def _wanted_key(self) -> tuple:
+        config = self.form.config()
+        return config.dataset, config.val_fraction, config.seed
+
+    @Slot()
+    def _load_if_needed(self) -> None:
+        self._seed_timer.stop()
+        key = self._wanted_key()
+        if key == self._loaded_key and self.dataset is not None or key == self._loading_key:
+            return
+        self._loading_key, self._load_error = key, ""
+        self.form.set_dataset_status("loading", f"Loading {dataset_title(key[0])}\u2026")
+        self._loader.load(key[0], val_fraction=key[1], seed=key[2])
+        self._update_controls()
+
+    @Slot(str)
+    def _on_source_changed(self, _source: str) -> None:
+        self._load_if_needed()
+
+    @Slot(int)
+    def _on_seed_changed(self, _seed: int) -> None:
+        if self._loaded_key is not None or self._loading_key is not None:
+            self._seed_timer.start()
+
+    @Slot(object)
+    def _on_dataset_loaded(self, dataset) -> None:
+        self.dataset, self._loaded_key, self._loading_key = dataset, self._loading_key, None
+        c, h, w = dataset.input_shape
+        self.form.set_dataset_status(
+            "ready", f"{len(dataset.train):,} train \u00b7 {len(dataset.val):,} validation \u00b7 "
+                     f"{dataset.num_classes} classes \u00b7 {c}\u00d7{h}\u00d7{w} images")
+        self._update_controls()
+        self.dataset_changed.emit(dataset)
+        if self._pending_start is not None and self.dataset_ready:
+            paused, self._pending_start = self._pending_start, None
+            self.outcome_label.hide()
+            self.request_train(paused)
+
+    @Slot(str)
+    def _on_dataset_failed(self, message: str) -> None:
+        self.dataset, self._loaded_key, self._loading_key = None, None, None
+        self._load_error = message
+        self.form.set_dataset_status("error", f"Cannot load this dataset: {message}")
+        if self._pending_start is not None:
+            self._pending_start = None
+            self.outcome_label.hide()
+        self._update_controls()
+
+    # -- buttons --------------------------------------------------------------------------------------------
+    def _on_train_clicked(self) -> None:
+        self.request_train(paused=False)
+
+    def _on_pause_clicked(self) -> None:
+        if self._session.is_paused:
+            self._session.resume()
+        else:
+            self._session.pause()
+
+    def _on_step_clicked(self) -> None:
+        if self._session.is_running:
+            self._session.step()
+        else:
+            self.request_train(paused=True)
+
+    def _on_stop_clicked(self) -> None:
+        if self._pending_start is not None:
+            self._pending_start = None
+            self.outcome_label.hide()
+            self._update_controls()
+        self._session.stop()
+
+    # -- session --------------------------------------------------------------------------------------------
+    @Slot()
+    def _on_started(self) -> None:
+        self._run_config = self.config()
+        self._last_batch = None
+        self.progress_bar.setValue(0)
+        self.progress_label.setText("Starting\u2026")
+        self._set_outcome("running", "Training\u2026 (the network is locked until the run ends)")
+        self._update_controls()
+
+    @Slot(bool)
+    def _on_paused_changed(self, paused: bool) -> None:
+        self._update_controls()
+        self._progress_redraw.request()
+
+    @Slot(object)
+    def _on_batch_ended(self, event: BatchEnded) -> None:
+        self._last_batch = event
+        self._progress_redraw.request()
+
+    @Slot(object)
+    def _on_finished(self, result: TrainingFinished) -> None:
+        self._progress_redraw.flush()
+        if result.reason == COMPLETED:
+            self.progress_bar.setValue(self.progress_bar.maximum())
+        self._show_progress(finished=True)
+        text = result.message[:1].upper() + result.message[1:]
+        self._set_outcome(result.reason, f"{_OUTCOME_ICONS.get(result.reason, '')}  {text}")
+        self._update_controls()
+
+    # -- display --------------------------------------------------------------------------------------------
+    def _show_progress(self, finished: bool = False) -> None:
+        event, config = self._last_batch, self._run_config
+        if event is None:
+            if finished:
+                self.progress_label.setText("No batch was trained.")
+            return
+        total = max(1, config.epochs * event.batches_per_epoch)
+        done = (event.epoch - 1) * event.batches_per_epoch + event.batch
+        if not finished:
+            self.progress_bar.setValue(round(1000 * done / total))
+        rate = [f"{event.samples_per_second:,.0f} samples/s"]
+        if not finished and event.samples_per_second > 0:
+            left = (total - done) * config.batch_size / event.samples_per_second
+            rate.append(f"{format_duration(left)} left")
+        prefix = "Paused \u00b7 " if self._session.is_paused else ""
+        self.progress_label.setText(f"{prefix}Epoch {event.epoch} of {config.epochs} \u00b7 step {event.step:,} "
+                                    f"of {total:,}\n" + " \u00b7 ".join(rate))
+
+    def _set_outcome(self, state: str, text: str) -> None:
+        self.outcome_label.setText(text)
+        self.outcome_label.setProperty("outcome", state)
+        self.outcome_label.style().unpolish(self.outcome_label)
+        self.outcome_label.style().polish(self.outcome_label)
+        self.outcome_label.show()
+
+    def add_outcome_note(self, note: str) -> None:
+        """Say why the run ended (e.g. the network was replaced) above the outcome."""
+        state, text = self.outcome()
+        self._set_outcome(state or STOPPED, f"{note}.\n{text}" if text else note)
+
+    def outcome(self) -> tuple[str, str]:
+        """(state, text) of the status label: running/completed/stopped/diverged/failed, or ('', '') if hidden."""
+        if self.outcome_label.isHidden():
+            return "", ""
+        return str(self.outcome_label.property("outcome")), self.outcome_label.text()
+
+    def _update_controls(self) -> None:
+        running, paused = self._session.is_running, self._session.is_paused
+        reason = self._blocked or ("the dataset could not be loaded" if self._load_error else None)
+        can_start = not running and reason is None
+        self.form.setEnabled(not running)
+        self.train_button.setEnabled(can_start)
+        self.step_button.setEnabled(running or can_start)
+        self.pause_button.setEnabled(running)
+        self.pause_button.setText("Resume" if paused else "Pause")
+        self.stop_button.setEnabled(running or self._pending_start is not None)
+        self.blocked_label.setVisible(not running and self._blocked is not None)
+        self.blocked_label.setText(f"Cannot train: {self._blocked}" if self._blocked else "")
+        self.train_button.setToolTip("Train the network with these settings" if can_start else
+                                     "Training is running" if running else f"Cannot train: {reason}")

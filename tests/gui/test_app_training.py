@@ -1,0 +1,202 @@
+"""Training in the main window: a real run through the bridge into the panel and the live views; control, locking,
+divergence, and stopping when the window closes or the network is replaced."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from engine.builder import build_model
+from engine.events import COMPLETED, DIVERGED, STOPPED
+from engine.metrics import MetricsHistory
+from gui.document_io import DISCARD
+from gui.training_controller import LOCKED_TEXT, STOPPED_BY_CHANGE
+from engine.mosaic import tile_kernels
+from models.layers import LinearSpec
+from models.presets import load_preset
+from models.shapes import analyze
+
+WAIT_MS = 60_000
+LENET = load_preset("lenet5")
+LABELS = [la.label for la in analyze(LENET).layers]
+CONV = [la.label for la in analyze(LENET).layers if la.type == "conv2d"]
+
+
+@pytest.fixture
+def trainer_window(qtbot, window):
+    """The builder's window (LeNet-5, closed by its fixture) with the bundled MNIST loaded and a small config."""
+    panel = window.training_panel
+    with qtbot.waitSignal(panel.dataset_changed, timeout=WAIT_MS):
+        panel.select_dataset("mnist")
+    panel.set_config(panel.config().replace(epochs=1, batch_size=256, snapshot_interval=0.0))
+    window.document.ask_unsaved_changes = lambda: DISCARD
+    return window
+
+
+def run_to_end(qtbot, window, **changes):
+    panel = window.training_panel
+    if changes:
+        panel.set_config(panel.config().replace(**changes))
+    with qtbot.waitSignal(window.session.finished, timeout=WAIT_MS) as finished:
+        window.train_action.trigger()
+    return finished.args[0]
+
+
+def start_and_wait_for_a_batch(qtbot, window, **changes):
+    panel = window.training_panel
+    panel.set_config(panel.config().replace(**changes))
+    with qtbot.waitSignal(window.session.batch_ended, timeout=WAIT_MS):
+        panel.train_button.click()
+
+
+def test_a_run_fills_every_view_and_keeps_the_final_state(qtbot, trainer_window):
+    window, live = trainer_window, trainer_window.live_views
+    batches, epochs = [], []
+    window.session.batch_ended.connect(batches.append)
+    window.session.epoch_ended.connect(epochs.append)
+    result = run_to_end(qtbot, window)
+    assert result.reason == COMPLETED
+    assert window.tabs.currentWidget() is live and window.training_dock.isVisible()
+    live.flush()
+
+    state = window.training.trained_state()
+    assert state["0.weight"].shape == (6, 1, 5, 5)
+    assert live.filters.layer_names() == CONV
+    np.testing.assert_allclose(live.filters.image_for(CONV[0]), tile_kernels(state["0.weight"].numpy()), atol=1e-6)
+    assert live.activations.layer_names() == LABELS
+    assert live.activations.panel_for(CONV[0]).image_item.image is not None
+    steps, losses = live.curves.train_curve()
+    assert len(steps) == len(batches) > 1 and steps[-1] == 32 and np.isfinite(losses).all()
+    np.testing.assert_array_equal(live.curves.val_curve()[1], [epochs[0].val_loss])
+    assert live.probabilities.values().sum() == pytest.approx(1.0, abs=1e-5)
+
+    history = window.training.history()
+    assert len(history.epochs) == 1 and len(history.batches) == len(batches)
+    state_text = window.training_panel.outcome()
+    assert state_text[0] == "completed" and "Completed 1 epoch" in state_text[1]
+    assert window.training_panel.progress_bar.value() == window.training_panel.progress_bar.maximum()
+    assert window.canvas.isEnabled() and window.train_action.isEnabled()
+
+
+def test_step_when_idle_runs_one_batch_and_pauses_then_resume_finishes(qtbot, trainer_window):
+    window, panel = trainer_window, trainer_window.training_panel
+    steps = []
+    window.session.batch_ended.connect(lambda e: steps.append(e.step))
+    with qtbot.waitSignal(window.session.batch_ended, timeout=WAIT_MS):
+        panel.step_button.click()
+    qtbot.waitUntil(lambda: window.session._control.blocked, timeout=WAIT_MS)  # waiting at the boundary
+    assert steps == [1] and window.session.is_paused and panel.pause_button.text() == "Resume"
+    with qtbot.waitSignal(window.session.batch_ended, timeout=WAIT_MS):
+        panel.step_button.click()
+    qtbot.waitUntil(lambda: window.session._control.blocked, timeout=WAIT_MS)
+    assert steps == [1, 2]
+    qtbot.waitUntil(lambda: panel.progress_label.text().startswith("Paused"), timeout=WAIT_MS)
+    with qtbot.waitSignal(window.session.finished, timeout=WAIT_MS) as finished:
+        panel.pause_button.click()
+    assert finished.args[0].reason == COMPLETED and steps[-1] == 32
+
+
+def test_pause_and_resume(qtbot, trainer_window):
+    window, panel = trainer_window, trainer_window.training_panel
+    start_and_wait_for_a_batch(qtbot, window)
+    with qtbot.waitSignal(window.session.paused_changed) as paused:
+        panel.pause_button.click()
+    assert paused.args == [True] and panel.pause_button.text() == "Resume"
+    qtbot.waitUntil(lambda: window.session._control.blocked, timeout=WAIT_MS)
+    with qtbot.waitSignal(window.session.finished, timeout=WAIT_MS) as finished:
+        panel.pause_button.click()
+    assert finished.args[0].reason == COMPLETED
+
+
+def test_editing_is_locked_while_training_and_unlocked_after(qtbot, trainer_window):
+    window, panel = trainer_window, trainer_window.training_panel
+    window.network.select(0)
+    start_and_wait_for_a_batch(qtbot, window, epochs=50)
+    for widget in (window.canvas, window.inspector, window.palette, panel.form):
+        assert not widget.isEnabled()
+    assert window.training.lock.banner.isVisibleTo(window.canvas) and window.training.lock.banner.text() == LOCKED_TEXT
+    actions = window.window_actions
+    assert not any(a.isEnabled() for a in (actions.undo, actions.delete, actions.duplicate, window.train_action))
+    with qtbot.waitSignal(window.session.finished, timeout=WAIT_MS) as finished:
+        panel.stop_button.click()
+    assert finished.args[0].reason == STOPPED
+    assert panel.outcome()[0] == "stopped" and "Stopped at epoch 1" in panel.outcome()[1]
+    assert window.canvas.isEnabled() and panel.form.isEnabled() and actions.delete.isEnabled()
+    assert not window.training.lock.banner.isVisibleTo(window.canvas)
+    assert window.live_views.filters.layer_names() == CONV  # the views keep the stopped run's state
+
+
+def test_a_diverging_run_shows_its_message(qtbot, trainer_window):
+    result = run_to_end(qtbot, trainer_window, optimizer="sgd", learning_rate=10.0, momentum=0.99)
+    assert result.reason == DIVERGED
+    state, text = trainer_window.training_panel.outcome()
+    assert state == "diverged" and "learning rate 10 is probably too high" in text
+    assert trainer_window.training_panel.outcome_label.isVisible()
+    assert all(torch.isfinite(t).all() for t in trainer_window.training.trained_state().values())
+
+
+def test_closing_the_window_during_training_ends_the_thread(qtbot, trainer_window):
+    window = trainer_window
+    start_and_wait_for_a_batch(qtbot, window, epochs=50)
+    thread = window.session._thread
+    assert thread.isRunning()
+    window.close()
+    assert not window.session.is_running and thread.isFinished()
+
+
+def test_loading_a_preset_during_a_run_stops_it(qtbot, trainer_window):
+    window = trainer_window
+    start_and_wait_for_a_batch(qtbot, window, epochs=50)
+    with qtbot.waitSignal(window.session.finished, timeout=2000) as finished:
+        window.load_preset("keras_mnist")
+    assert finished.args[0].reason == STOPPED and not window.session.is_running
+    assert window.network.layers == load_preset("keras_mnist").layers
+    assert window.canvas.isEnabled()
+    state, text = window.training_panel.outcome()
+    assert state == "stopped" and text.startswith(STOPPED_BY_CHANGE) and "Stopped at epoch 1" in text
+
+
+def test_an_output_that_does_not_match_the_classes_blocks_training(trainer_window):
+    window, panel = trainer_window, trainer_window.training_panel
+    last = len(window.network) - 1
+    window.editor.replace(last, LinearSpec(out_features=7))
+    assert not window.train_action.isEnabled() and not panel.train_button.isEnabled()
+    assert "outputs 7 scores but mnist has 10 classes" in panel.blocked_label.text()
+    assert "out_features to 10" in window.train_action.toolTip()
+    window.undo_stack.undo()
+    assert window.train_action.isEnabled() and panel.train_button.isEnabled()
+
+
+def test_probe_picks_reach_the_run_and_the_trained_model_when_idle(qtbot, trainer_window):
+    window, live = trainer_window, trainer_window.live_views
+    start_and_wait_for_a_batch(qtbot, window, epochs=50)
+    with qtbot.waitSignal(window.session.snapshot_taken, timeout=WAIT_MS,
+                          check_params_cb=lambda event: event.probe_index == 9):
+        live.set_probe_index(9)
+    with qtbot.waitSignal(window.session.finished, timeout=WAIT_MS):
+        window.training_panel.stop_button.click()
+    before = live.activations.value_at(CONV[0], 0, 10, 10)
+    live.set_probe_index(3)  # idle: the trained model answers at once
+    dataset = window.training_panel.dataset
+    assert live.probabilities.true_label() == int(dataset.val.labels[3])
+    model = build_model(LENET)
+    model.load_state_dict(window.training.trained_state())
+    with torch.no_grad():
+        expected = model[0](dataset.val.images[3:4])[0, 0, 10, 10].item()
+    assert live.activations.value_at(CONV[0], 0, 10, 10) == pytest.approx(expected, abs=1e-5) != before
+
+
+def test_restore_shows_saved_curves_and_filters(trainer_window):
+    window, live = trainer_window, trainer_window.live_views
+    torch.manual_seed(3)
+    weights = build_model(window.network.architecture).state_dict()
+    history = MetricsHistory(batches=[(1, 1, 2.3, 0.1), (2, 1, 2.0, 0.3)], epochs=[(1, 2, 2.2, 0.2, 2.1, 0.25)])
+    window.training.restore(history, weights)
+    live.flush()
+    np.testing.assert_array_equal(live.curves.train_curve()[1], [2.3, 2.0])
+    np.testing.assert_allclose(live.filters.image_for(CONV[0]), tile_kernels(weights["0.weight"].numpy()))
+    assert live.activations.layer_names() == LABELS  # the loaded dataset gives the probe's activations
+    assert window.training.history() is history and window.training.trained_state()["0.weight"].shape == (6, 1, 5, 5)
+    with pytest.raises(ValueError, match="do not fit"):
+        window.training.restore(history, {"0.weight": torch.zeros(1)})

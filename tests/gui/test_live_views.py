@@ -1,0 +1,112 @@
+"""The Training tab: real snapshots of a built network routed into every view, curves, probe picks, clearing."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from engine.builder import build_model
+from engine.datasets import load_dataset
+from engine.events import BatchEnded, EpochEnded
+from engine.metrics import MetricsHistory
+from engine.probes import capture_snapshot, probe_layout
+from gui.live_views import LiveViews
+from engine.mosaic import tile_kernels
+from models.architecture import Architecture, InputShape
+from models.layers import Conv2dSpec, FlattenSpec, LinearSpec, ReluSpec
+from models.presets import load_preset
+from models.shapes import analyze
+
+
+@pytest.fixture(scope="module")
+def mnist():
+    return load_dataset("mnist")
+
+
+@pytest.fixture
+def live(qtbot):
+    views = LiveViews()
+    qtbot.addWidget(views)
+    views.resize(1000, 700)
+    return views
+
+
+def snapshot_of(arch: Architecture, probe: torch.Tensor, probe_index: int = 0, seed: int = 0):
+    torch.manual_seed(seed)
+    model = build_model(arch)
+    return capture_snapshot(model, probe_layout(model, analyze(arch)), probe, step=7, epoch=1,
+                            probe_index=probe_index)
+
+
+def test_a_lenet_snapshot_fills_filters_activations_and_prediction(live, mnist):
+    live.set_dataset(mnist)
+    arch = load_preset("lenet5")
+    event = snapshot_of(arch, mnist.val.images[5], probe_index=5)
+    live.show_snapshot(event)
+    live.flush()
+
+    conv = [la.label for la in analyze(arch).layers if la.type == "conv2d"]
+    assert live.filters.layer_names() == conv
+    first = event.weights[conv[0]]
+    assert first.shape == (6, 1, 5, 5)
+    np.testing.assert_array_equal(live.filters.image_for(conv[0]), tile_kernels(first))
+    assert live.filters.image_for(conv[1]).shape == tile_kernels(event.weights[conv[1]]).shape
+    assert live.filters.image_for(conv[0]).ndim == 2  # one grey input channel: no colour mosaic
+
+    assert live.activations.layer_names() == [la.label for la in analyze(arch).layers]
+    assert live.activations.detail()[:2] == (conv[0], 0)  # something is enlarged from the start
+    probs = live.probabilities.values()
+    assert probs.shape == (10,) and probs.sum() == pytest.approx(1.0, abs=1e-5)
+    assert live.probabilities.true_label() == int(mnist.val.labels[5])
+    assert "step 7" in live.caption.text() and "#5" in live.caption.text()
+
+
+def test_the_first_convolution_of_an_rgb_network_is_shown_in_colour(live):
+    arch = Architecture("rgb", InputShape(3, 8, 8), (Conv2dSpec(4, 3), ReluSpec(), Conv2dSpec(2, 3), FlattenSpec(),
+                                                     LinearSpec(3)))
+    event = snapshot_of(arch, torch.randn(3, 8, 8))
+    live.show_snapshot(event)
+    first, second = list(event.weights)
+    assert live.filters.image_for(first).ndim == 3  # (H, W, 3)
+    assert live.filters.image_for(second).ndim == 2
+    assert live.probabilities.values().size == 0  # no dataset: no class names to show them with
+
+
+def test_batches_and_epochs_grow_the_curves_and_history_replaces_them(live):
+    for step in range(1, 6):
+        live.add_batch(BatchEnded(1, step, step, 5, 2.0 / step, 0.1 * step, 1000.0))
+    live.add_epoch(EpochEnded(1, 5, 1.0, 0.3, 0.9, 0.4))
+    steps, losses = live.curves.train_curve()
+    np.testing.assert_array_equal(steps, [1, 2, 3, 4, 5])
+    np.testing.assert_allclose(losses, [2.0 / s for s in range(1, 6)])
+    np.testing.assert_array_equal(live.curves.val_curve()[1], [0.9])
+
+    history = MetricsHistory(batches=[(1, 1, 2.5, 0.1), (2, 1, 2.0, 0.2)], epochs=[(1, 2, 2.1, 0.15, 1.9, 0.3)])
+    live.set_history(history)
+    np.testing.assert_array_equal(live.curves.train_curve()[1], [2.5, 2.0])
+    np.testing.assert_array_equal(live.curves.val_curve()[0], [2])
+    np.testing.assert_array_equal(live.curves.accuracy_curves()["val"][1], [0.3])
+
+
+def test_clear_empties_the_views_but_keeps_the_samples(live, mnist):
+    live.set_dataset(mnist)
+    live.show_snapshot(snapshot_of(load_preset("lenet5"), mnist.val.images[0]))
+    live.add_batch(BatchEnded(1, 1, 1, 5, 2.0, 0.1, 1000.0))
+    live.clear()
+    assert live.filters.layer_names() == [] and live.activations.layer_names() == []
+    assert len(live.curves.train_curve()[0]) == 0 and live.probabilities.values().size == 0
+    assert len(live.samples.visible_indices()) == len(mnist.val)
+
+
+def test_picking_a_sample_emits_its_index_and_the_pick_survives_a_new_dataset(qtbot, live, mnist):
+    live.set_probe_index(42)  # before any dataset (a project's extras): kept for later
+    assert live.probe_index == 42
+    with qtbot.waitSignal(live.probe_selected) as picked:
+        live.set_dataset(mnist)
+    assert picked.args == [42] and live.samples.current_index() == 42
+    with qtbot.waitSignal(live.probe_selected) as picked:
+        live.set_probe_index(7)
+    assert picked.args == [7] and live.probe_index == 7
+    name = mnist.class_names[int(mnist.val.labels[7])]
+    assert f"#7 (true class: {name})" in live.caption.text()
