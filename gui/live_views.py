@@ -16,7 +16,10 @@ from gui.views.sample_browser import SampleBrowser
 
 # The curves are the costliest view to repaint (two plots with axes and grids, ~10-15 ms here); training
 # reports ~20 batches a second, so they are fed in bunches at this interval (bench/gui_responsiveness.py).
-CURVE_INTERVAL_MS = 200
+CURVE_INTERVAL_MS = 400
+# Building one layer's panel costs ~25 ms here: a new network's panels are built a few per frame, so
+# the event loop never stalls for the whole set at once (bench/gui_responsiveness.py measures stalls).
+NEW_PANELS_PER_FRAME = 3
 _IDLE_CAPTION = "Train the network to watch it learn: its filters, activations and curves appear here."
 
 
@@ -39,7 +42,8 @@ class LiveViews(QWidget):
     and labels name the prediction), and the @Slots `show_snapshot(SnapshotTaken)`,
     `add_batch(BatchEnded)`, `add_epoch(EpochEnded)`; `set_history(MetricsHistory)` redraws saved
     curves; `begin_run()` resets the curves for a new run, `clear()` empties every view. Nothing is
-    cleared when a run ends, so the views keep its final state. Picking a sample emits `probe_selected(index into the validation split)`.
+    cleared when a run ends, so the views keep its final state. Picking a sample emits
+    `probe_selected(index into the validation split)`.
     """
 
     probe_selected = Signal(int)
@@ -63,6 +67,11 @@ class LiveViews(QWidget):
         self._curve_timer.setSingleShot(True)
         self._curve_timer.setInterval(CURVE_INTERVAL_MS)
         self._curve_timer.timeout.connect(self._feed_curves)
+        self._staged: dict[str, np.ndarray] | None = None  # activations whose panels are still being built
+        self._stage_timer = QTimer(self)
+        self._stage_timer.setSingleShot(True)
+        self._stage_timer.setInterval(15)
+        self._stage_timer.timeout.connect(self._show_staged)
 
         self.caption = QLabel(_IDLE_CAPTION)
         self.caption.setObjectName("liveCaption")
@@ -116,10 +125,8 @@ class LiveViews(QWidget):
         for position, (label, weights) in enumerate(event.weights.items()):
             self.filters.show_layer(label, weights, rgb=position == 0 and weights.shape[1] == 3)
         if event.activations:
-            self.activations.show_activations(event.activations)
-            if self.activations.detail() is None:  # enlarge something from the start: the first map
-                first = next(iter(event.activations))
-                self.activations.select_map(first, 0)
+            self._staged = dict(event.activations)
+            self._show_staged()
         probs = np.asarray(event.probabilities)
         if probs.size and probs.size == len(self._class_names):
             true = int(self._labels[event.probe_index]) if 0 <= event.probe_index < len(self._labels) else None
@@ -138,6 +145,25 @@ class LiveViews(QWidget):
     def add_epoch(self, event: EpochEnded) -> None:
         self._feed_curves()
         self.curves.append_epoch(event.step, event.val_loss, event.val_accuracy)
+
+    @Slot()
+    def _show_staged(self) -> None:
+        """Show the newest activations; if that needs many new panels, build a few now and the rest later."""
+        maps, self._staged = self._staged, None
+        if not maps:
+            return
+        have = set(self.activations.layer_names())
+        new = [name for name in maps if name not in have][:NEW_PANELS_PER_FRAME + 1]
+        if len(new) > NEW_PANELS_PER_FRAME:
+            self._staged = maps  # the rest next frame, unless a newer snapshot replaces it first
+            chosen = set(new[:NEW_PANELS_PER_FRAME])
+            self.activations.show_activations({n: a for n, a in maps.items() if n in have or n in chosen})
+            self.activations.flush()
+            self._stage_timer.start()
+        else:
+            self.activations.show_activations(maps)
+        if self.activations.detail() is None:  # enlarge something from the start: the first map
+            self.activations.select_map(next(iter(self.activations.layer_names())), 0)
 
     @Slot()
     def _feed_curves(self) -> None:
@@ -161,6 +187,7 @@ class LiveViews(QWidget):
     def clear(self) -> None:
         """Empty every view but the sample browser."""
         self.filters.clear()
+        self._staged = None
         self.activations.clear()
         self._pending_batches.clear()
         self.curves.clear()
@@ -171,6 +198,8 @@ class LiveViews(QWidget):
     def flush(self) -> None:
         """Draw all pending data now (tests, screenshots)."""
         self._feed_curves()
+        while self._staged:
+            self._show_staged()
         for view in (self.filters, self.activations, self.curves, self.probabilities):
             view.flush()
 
@@ -200,7 +229,10 @@ class LiveViews(QWidget):
     def _update_caption(self) -> None:
         """What the views show: the snapshot's step and probe; a newer pick waits for the next snapshot."""
         shown = self._probe if self._step is None else self._snapshot_probe
-        parts = [f"Snapshot at step {self._step[0]:,} (epoch {self._step[1]})"] if self._step else []
+        parts = []
+        if self._step:
+            parts.append(f"Snapshot at step {self._step[0]:,} (epoch {self._step[1]})" if self._step[0] else
+                         "Before training: the initial weights (step 0)")
         if 0 <= shown < len(self._labels):
             parts.append(f"probe: validation sample #{shown} "
                          f"(true class: {self._class_names[self._labels[shown]]})")

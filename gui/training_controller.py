@@ -5,8 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import torch
-from PySide6.QtCore import QEvent, QObject, Slot
-from PySide6.QtWidgets import QLabel
+from PySide6.QtCore import QObject, QTimer, Slot
 
 from engine.builder import ConvNet, build_model
 from engine.compatibility import check_compatibility
@@ -15,6 +14,7 @@ from engine.metrics import MetricsHistory
 from engine.probes import ProbedLayer, capture_snapshot, probe_layout
 from engine.weights import apply_state_dict
 from gui.dataset_loader import DatasetLoader
+from gui.edit_lock import EditLock
 from gui.live_views import LiveViews
 from gui.project_io import ProjectState
 from gui.training_form import dataset_title
@@ -26,57 +26,8 @@ from models.shapes import analyze
 if TYPE_CHECKING:
     from gui.main_window import MainWindow
 
-LOCKED_TEXT = "\U0001f512  Training is running \u2014 stop training to edit the network"
 STOPPED_BY_CHANGE = "Training stopped: the network was replaced"
-
-
-class EditLock(QObject):
-    """While a run goes: palette, canvas and inspector disabled, edit actions off, a banner on the canvas.
-
-    New, Open and the presets stay available; they replace the network, which stops the run.
-    """
-
-    def __init__(self, window: MainWindow) -> None:
-        super().__init__(window)
-        self._window = window
-        self.banner = QLabel(LOCKED_TEXT, window.canvas)
-        self.banner.setObjectName("editLockBanner")
-        self.banner.hide()
-        window.canvas.installEventFilter(self)
-        self.locked = False
-
-    def _undo_actions(self) -> list:
-        """The Edit menu's Undo/Redo and the toolbar's short twins (matched by their fixed labels)."""
-        actions = self._window.window_actions
-        twins = [a for a in actions.toolbar.actions() if a.text() in ("Undo", "Redo")]
-        return [actions.undo, actions.redo, *twins]
-
-    def set_locked(self, locked: bool) -> None:
-        self.locked = locked
-        window = self._window
-        for widget in (window.palette, window.canvas, window.inspector):
-            widget.setEnabled(not locked)
-            widget.setToolTip(LOCKED_TEXT if locked else "")
-        stack, selected = window.undo_stack, window.network.selected is not None
-        for action in self._undo_actions():
-            is_redo = action.text().replace("&", "").startswith("Redo")
-            action.setEnabled(not locked and (stack.canRedo() if is_redo else stack.canUndo()))
-        for action in (window.window_actions.delete, window.window_actions.duplicate):
-            action.setEnabled(not locked and selected)
-        self.banner.setVisible(locked)
-        if locked:
-            self._place_banner()
-            self.banner.raise_()
-
-    def _place_banner(self) -> None:
-        self.banner.adjustSize()
-        canvas = self._window.canvas
-        self.banner.move(max(8, (canvas.width() - self.banner.width()) // 2), 12)
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
-        if event.type() == QEvent.Type.Resize and self.locked:
-            self._place_banner()
-        return False
+IDLE_REFRESH_MS = 150
 
 
 class TrainingController(QObject):
@@ -111,6 +62,10 @@ class TrainingController(QObject):
         window.network.changed.connect(self._on_network_changed)
         window.tabs.currentChanged.connect(self._on_tab_changed)
         self._summary_was_visible: bool | None = None
+        self._idle_timer = QTimer(self)  # coalesces the idle views' refresh after edits and dataset changes
+        self._idle_timer.setSingleShot(True)
+        self._idle_timer.setInterval(IDLE_REFRESH_MS)
+        self._idle_timer.timeout.connect(self._refresh_idle_views)
         self._update_blocked()
 
     # -- state API (see MainWindow's docstring) -----------------------------------------------------------
@@ -158,16 +113,19 @@ class TrainingController(QObject):
             model = build_model(arch)
             apply_state_dict(model, weights, source="the project's weights")
             model.eval()
-        self._live.clear()
         self._history = history if history is not None else MetricsHistory()
-        self._live.set_history(self._history)
         if model is None:
             self._state = self._trained_arch = self._model = None
+            self._live.clear()
+            self._live.set_history(self._history)
+            self._request_idle_refresh()  # the untrained network's initial weights, if the tab is shown
             return
+        self._live.begin_run()  # the maps are replaced below; panels of the same layers are reused
+        self._live.set_history(self._history)
         self._state = {k: v.detach().to("cpu", copy=True) for k, v in weights.items()}
         self._trained_arch = self._window.network.architecture
         self._model = (model, probe_layout(model, analyze(self._trained_arch)))
-        self._show_trained_snapshot()
+        self._refresh_idle_views()
 
     def stop_training(self) -> bool:
         """Stop a run and wait for its thread (at most a few seconds); True when none is left running."""
@@ -227,7 +185,7 @@ class TrainingController(QObject):
     @Slot(object)
     def _on_dataset_changed(self, dataset) -> None:
         self._window.set_dataset_shape(dataset_title(self._panel.config().dataset), InputShape(*dataset.input_shape))
-        self._live.set_dataset(dataset)  # selects the probe: idle, that shows the trained model's activations
+        self._live.set_dataset(dataset)  # selects the probe, which refreshes the idle views
         self._update_blocked()
 
     @Slot(object)
@@ -237,6 +195,7 @@ class TrainingController(QObject):
             self._panel.add_outcome_note(STOPPED_BY_CHANGE)
             self._window.statusBar().showMessage(STOPPED_BY_CHANGE, 8000)
         self._update_blocked()
+        self._request_idle_refresh()
 
     @Slot(int)
     def _on_tab_changed(self, _index: int) -> None:
@@ -245,6 +204,7 @@ class TrainingController(QObject):
         if self._window.tabs.currentWidget() is self._live:
             self._summary_was_visible = not dock.isHidden()
             dock.hide()
+            self._request_idle_refresh()
         elif self._summary_was_visible is not None:
             dock.setVisible(self._summary_was_visible)
             self._summary_was_visible = None
@@ -254,7 +214,7 @@ class TrainingController(QObject):
         if self._session.is_running:
             self._session.set_probe(index)
         else:
-            self._show_trained_snapshot()
+            self._refresh_idle_views()
 
     def _update_blocked(self) -> None:
         """Why Train is off (shown in the panel and on the Train action), or None."""
@@ -280,12 +240,38 @@ class TrainingController(QObject):
             self._model = (model.eval(), probe_layout(model, analyze(self._trained_arch)))
         return self._model if self._trained_network_is_current() else None
 
-    def _show_trained_snapshot(self) -> None:
-        """The trained model on the current probe: activations and prediction (filters alone without data)."""
-        built = self._trained_model()
-        if built is None or self._session.is_running:
+    def _request_idle_refresh(self) -> None:
+        """Refresh the idle views soon, if they are on screen (an edit elsewhere costs nothing here)."""
+        if not self._session.is_running and self._window.tabs.currentWidget() is self._live:
+            self._idle_timer.start()
+
+    @Slot()
+    def _refresh_idle_views(self) -> None:
+        """Idle, the Training tab shows the trained model if the network is still the one trained, else the
+        network's initial weights (the very ones the next run starts from: same seed) on the probe sample."""
+        if self._session.is_running:
             return
-        model, layout = built
+        built = self._trained_model()
+        if built is not None:
+            self._show_trained_snapshot(*built)
+        else:
+            self._show_initial_snapshot()
+
+    def _show_initial_snapshot(self) -> None:
+        network, dataset, probe = self._window.network, self._panel.dataset, self._live.probe_index
+        if dataset is None or not 0 <= probe < len(dataset.val) or not network.analysis.is_valid:
+            return
+        if check_compatibility(network.architecture, dataset, network.analysis):
+            return
+        with torch.random.fork_rng(devices=[]):  # as the Trainer seeds its model, without touching global RNG
+            torch.manual_seed(self._panel.config().seed)
+            model = build_model(network.architecture, network.analysis)
+        event = capture_snapshot(model, probe_layout(model, network.analysis), dataset.val.images[probe], step=0,
+                                 epoch=0, probe_index=probe)
+        self._live.show_snapshot(event)
+
+    def _show_trained_snapshot(self, model: ConvNet, layout: list[ProbedLayer]) -> None:
+        """The trained model on the current probe: activations and prediction (filters alone without data)."""
         dataset, probe = self._panel.dataset, self._live.probe_index
         step, epoch = (self._history.batches[-1][:2] if self._history.batches else (0, 0))
         fits = dataset is not None and tuple(dataset.input_shape) == self._trained_arch.input.as_tuple()
@@ -296,4 +282,3 @@ class TrainingController(QObject):
             weights = {la.label: la.module.weight.detach().numpy().copy() for la in layout if la.is_conv}
             event = SnapshotTaken(step, epoch, weights, {}, {}, probe)
         self._live.show_snapshot(event)
-

@@ -10,9 +10,11 @@ import torch
 from engine.builder import build_model
 from engine.events import COMPLETED, DIVERGED, STOPPED
 from engine.metrics import MetricsHistory
-from gui.document_io import DISCARD
-from gui.training_controller import LOCKED_TEXT, STOPPED_BY_CHANGE
 from engine.mosaic import tile_kernels
+from engine.probes import capture_snapshot, probe_layout
+from gui.document_io import DISCARD
+from gui.edit_lock import LOCKED_TEXT
+from gui.training_controller import STOPPED_BY_CHANGE
 from models.layers import LinearSpec
 from models.presets import load_preset
 from models.shapes import analyze
@@ -185,6 +187,23 @@ def test_probe_picks_reach_the_run_and_the_trained_model_when_idle(qtbot, traine
     with torch.no_grad():
         expected = model[0](dataset.val.images[3:4])[0, 0, 10, 10].item()
     assert live.activations.value_at(CONV[0], 0, 10, 10) == pytest.approx(expected, abs=1e-5) != before
+
+
+def test_idle_the_training_tab_shows_the_initial_weights_the_run_will_start_from(qtbot, trainer_window):
+    window, live = trainer_window, trainer_window.live_views
+    window.tabs.setCurrentWidget(live)
+    qtbot.waitUntil(lambda: live.activations.layer_names() == LABELS, timeout=WAIT_MS)
+    torch.manual_seed(window.training_panel.config().seed)  # as the Trainer seeds its model
+    model = build_model(LENET)
+    expected = capture_snapshot(model, probe_layout(model, analyze(LENET)), window.training_panel.dataset.val.images[0],
+                                step=0, epoch=0, probe_index=0)
+    live.flush()
+    np.testing.assert_allclose(live.filters.image_for(CONV[0]), tile_kernels(expected.weights[CONV[0]]))
+    np.testing.assert_allclose(live.probabilities.values(), expected.probabilities, atol=1e-6)
+    assert live.caption.text().startswith("Before training")
+    assert not window.summary_dock.isVisible()  # the Training tab takes the summary's height
+    window.tabs.setCurrentIndex(0)
+    assert window.summary_dock.isVisible()
 
 
 def test_restore_shows_saved_curves_and_filters(trainer_window):

@@ -11,7 +11,7 @@ from engine.datasets import load_dataset
 from engine.events import BatchEnded, EpochEnded
 from engine.metrics import MetricsHistory
 from engine.probes import capture_snapshot, probe_layout
-from gui.live_views import LiveViews
+from gui.live_views import NEW_PANELS_PER_FRAME, LiveViews
 from engine.mosaic import tile_kernels
 from models.architecture import Architecture, InputShape
 from models.layers import Conv2dSpec, FlattenSpec, LinearSpec, ReluSpec
@@ -73,10 +73,14 @@ def test_the_first_convolution_of_an_rgb_network_is_shown_in_colour(live):
     assert live.probabilities.values().size == 0  # no dataset: no class names to show them with
 
 
-def test_batches_and_epochs_grow_the_curves_and_history_replaces_them(live):
-    for step in range(1, 6):
+def test_batches_reach_the_curves_in_bunches_and_epochs_at_once(qtbot, live):
+    for step in range(1, 4):
         live.add_batch(BatchEnded(1, step, step, 5, 2.0 / step, 0.1 * step, 1000.0))
-    live.add_epoch(EpochEnded(1, 5, 1.0, 0.3, 0.9, 0.4))
+    assert len(live.curves.train_curve()[0]) == 0  # not one redraw per event
+    qtbot.waitUntil(lambda: len(live.curves.train_curve()[0]) == 3, timeout=5000)
+    for step in range(4, 6):
+        live.add_batch(BatchEnded(1, step, step, 5, 2.0 / step, 0.1 * step, 1000.0))
+    live.add_epoch(EpochEnded(1, 5, 1.0, 0.3, 0.9, 0.4))  # the pending batches go first, in order
     steps, losses = live.curves.train_curve()
     np.testing.assert_array_equal(steps, [1, 2, 3, 4, 5])
     np.testing.assert_allclose(losses, [2.0 / s for s in range(1, 6)])
@@ -87,6 +91,17 @@ def test_batches_and_epochs_grow_the_curves_and_history_replaces_them(live):
     np.testing.assert_array_equal(live.curves.train_curve()[1], [2.5, 2.0])
     np.testing.assert_array_equal(live.curves.val_curve()[0], [2])
     np.testing.assert_array_equal(live.curves.accuracy_curves()["val"][1], [0.3])
+
+
+def test_a_new_networks_panels_are_built_a_few_per_frame(qtbot, live, mnist):
+    arch = load_preset("lenet5")
+    live.show_snapshot(snapshot_of(arch, mnist.val.images[0]))
+    built = live.activations.layer_names()
+    assert built == [la.label for la in analyze(arch).layers][:NEW_PANELS_PER_FRAME]
+    qtbot.waitUntil(lambda: len(live.activations.layer_names()) == len(analyze(arch).layers), timeout=5000)
+    later = snapshot_of(arch, mnist.val.images[1], probe_index=1, seed=1)  # same layers: all at once
+    live.show_snapshot(later)
+    assert live.activations.value_at(built[0], 0, 3, 3) == later.activations[built[0]][0, 3, 3]
 
 
 def test_clear_empties_the_views_but_keeps_the_samples(live, mnist):
