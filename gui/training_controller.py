@@ -51,6 +51,7 @@ class TrainingController(QObject):
 
         panel.train_requested.connect(self._on_train_requested)
         panel.dataset_changed.connect(self._on_dataset_changed)
+        loader.failed.connect(self._on_dataset_failed)  # after the panel's own slot: it records the error
         live.probe_selected.connect(self._on_probe_selected)
         session.started.connect(self._on_started)
         session.snapshot_taken.connect(live.show_snapshot)
@@ -188,6 +189,10 @@ class TrainingController(QObject):
         self._live.set_dataset(dataset)  # selects the probe, which refreshes the idle views
         self._update_blocked()
 
+    @Slot(str)
+    def _on_dataset_failed(self, _message: str) -> None:
+        self._update_blocked()
+
     @Slot(object)
     def _on_network_changed(self, _architecture: object) -> None:
         if self._session.is_running:
@@ -226,6 +231,8 @@ class TrainingController(QObject):
             problems = check_compatibility(self._window.network.architecture, dataset, analysis)
             reason = problems[0] if problems else None
         self._panel.set_blocked(reason)
+        if reason is None and self._panel.dataset_error:
+            reason = "the dataset could not be loaded (see the training panel)"
         action, running = self._window.train_action, self._session.is_running
         action.setEnabled(reason is None and not running)
         tip = "Training is running" if running else f"Cannot train: {reason}" if reason else "Train the network"

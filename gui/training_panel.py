@@ -146,6 +146,11 @@ class TrainingPanel(QWidget):
     def dataset_ready(self) -> bool:
         return self.dataset is not None and self._loaded_key == self._wanted_key()
 
+    @property
+    def dataset_error(self) -> str:
+        """Why the chosen dataset could not be loaded ("" when it could, or while it loads)."""
+        return self._load_error
+
     def set_blocked(self, reason: str | None) -> None:
         """Why training cannot start (None: it can); shown under the buttons while idle."""
         self._blocked = reason

@@ -170,6 +170,17 @@ def test_an_output_that_does_not_match_the_classes_blocks_training(trainer_windo
     assert window.train_action.isEnabled() and panel.train_button.isEnabled()
 
 
+def test_a_dataset_that_cannot_load_is_shown_in_the_panel_and_turns_train_off(qtbot, trainer_window, tmp_path):
+    window, panel = trainer_window, trainer_window.training_panel
+    with qtbot.waitSignal(window.dataset_loader.failed, timeout=WAIT_MS):
+        panel.select_dataset(str(tmp_path / "missing"))
+    assert panel.form.dataset_error.isVisible() and "missing: no such file or folder" in panel.form.dataset_error.text()
+    assert not window.train_action.isEnabled() and "could not be loaded" in window.train_action.toolTip()
+    with qtbot.waitSignal(panel.dataset_changed, timeout=WAIT_MS):
+        panel.select_dataset("mnist")
+    assert window.train_action.isEnabled()
+
+
 def test_probe_picks_reach_the_run_and_the_trained_model_when_idle(qtbot, trainer_window):
     window, live = trainer_window, trainer_window.live_views
     start_and_wait_for_a_batch(qtbot, window, epochs=50)
