@@ -4,26 +4,13 @@ import numpy as np
 import pytest
 import torch
 
-from engine.builder import build_model
 from engine.export.onnx_format import OPSET, export_onnx
 from engine.export.target import ExportError, example_input
-from models.presets import PRESET_KEYS, load_preset
+from models.presets import PRESET_KEYS
+from tests.engine.trained_models import trained_like
 
 onnx = pytest.importorskip("onnx")
 ort = pytest.importorskip("onnxruntime")
-
-
-def trained_like(key, seed=0):
-    arch = load_preset(key)
-    torch.manual_seed(seed)
-    model = build_model(arch)
-    with torch.no_grad():
-        for name, tensor in model.state_dict().items():
-            if "running_var" in name:
-                tensor.copy_(torch.rand_like(tensor) + 0.5)
-            elif "running_mean" in name:
-                tensor.copy_(torch.randn_like(tensor))
-    return arch, model
 
 
 @pytest.mark.parametrize("key", PRESET_KEYS)

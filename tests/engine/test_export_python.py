@@ -9,11 +9,11 @@ import pytest
 import torch
 from safetensors.torch import save_file
 
-from engine.builder import build_model
 from engine.export.python_source import class_name, export_python, generate_source
 from engine.export.target import ExportError, example_input
 from engine.export.torch_formats import export_state_dict
 from models.presets import PRESET_KEYS, load_preset
+from tests.engine.trained_models import trained_like
 
 # Imports a generated module by path, runs it on saved inputs and reports the largest difference from the
 # app's outputs, and which project packages got loaded (none may be).
@@ -40,19 +40,6 @@ for key, py_path, pt_path, io_path in json.loads(sys.argv[1]):
 results["loaded"] = sorted({m.split(".")[0] for m in sys.modules} & {"engine", "models", "gui", "PySide6"})
 print(json.dumps(results))
 """
-
-
-def trained_like(key, seed=0):
-    arch = load_preset(key)
-    torch.manual_seed(seed)
-    model = build_model(arch)
-    with torch.no_grad():
-        for name, tensor in model.state_dict().items():
-            if "running_var" in name:
-                tensor.copy_(torch.rand_like(tensor) + 0.5)
-            elif "running_mean" in name:
-                tensor.copy_(torch.randn_like(tensor))
-    return arch, model
 
 
 def test_generated_modules_match_the_app_models_in_a_fresh_process(tmp_path):

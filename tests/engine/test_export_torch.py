@@ -9,20 +9,7 @@ from engine.export.target import ExportError, example_input
 from engine.export.torch_formats import (export_safetensors, export_state_dict, export_torchscript,
                                          load_torchscript)
 from models.presets import PRESET_KEYS, load_preset
-
-
-def trained_like(key, seed=0):
-    """The preset's network with random weights and non-trivial batch-norm statistics, in train mode."""
-    arch = load_preset(key)
-    torch.manual_seed(seed)
-    model = build_model(arch)
-    with torch.no_grad():
-        for name, tensor in model.state_dict().items():
-            if "running_var" in name:
-                tensor.copy_(torch.rand_like(tensor) + 0.5)
-            elif "running_mean" in name:
-                tensor.copy_(torch.randn_like(tensor))
-    return arch, model
+from tests.engine.trained_models import trained_like
 
 
 def reference(arch, model, batch=3):
