@@ -242,20 +242,12 @@ def _read_weights(data: bytes) -> dict[str, torch.Tensor]:
 
 def check_weights_fit(arch: Architecture, state: dict[str, torch.Tensor], source: str) -> None:
     """ProjectError unless `state` has exactly the architecture's tensors, shape for shape."""
-    from engine.builder import BuildError, build_model
-    from engine.weights import WeightsError, apply_state_dict
-    # A throwaway model checks the fit with the same rules as loading; fork_rng keeps its random
-    # initialisation from moving the caller's global torch seed.
-    with torch.random.fork_rng(devices=[]):
-        try:
-            model = build_model(arch)
-        except BuildError as exc:
-            raise ProjectError(f"{source}: the architecture cannot be built ({exc}), so its weights cannot "
-                               f"be checked; fix the architecture or remove the weights") from None
+    from engine.weights import WeightsError, fit_to_architecture
+
     try:
-        apply_state_dict(model, state, source=source)
+        fit_to_architecture(arch, state, source)
     except WeightsError as exc:
-        raise ProjectError(f"{exc} (the weights belong to a different architecture; import weights that fit, "
+        raise ProjectError(f"{exc} (these weights do not fit the project's architecture; import weights that fit, "
                            f"or retrain)") from None
 
 

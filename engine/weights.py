@@ -13,6 +13,7 @@ from safetensors.torch import load as load_safetensors_bytes
 from safetensors.torch import save as save_safetensors_bytes
 from torch import nn
 
+from models.architecture import Architecture
 from models.atomic_file import write_atomically
 
 WEIGHT_SUFFIXES = (".safetensors", ".pt", ".pth")
@@ -106,3 +107,21 @@ def apply_state_dict(model: nn.Module, state: dict[str, torch.Tensor], source: s
 
 def load_weights(model: nn.Module, path: str | os.PathLike) -> None:
     apply_state_dict(model, load_state_dict(path), source=str(path))
+
+
+def fit_to_architecture(arch: Architecture, state: dict[str, torch.Tensor], source: str) -> dict[str, torch.Tensor]:
+    """`state` checked against `arch` with the loading rules, as the network's own copies (its dtypes).
+
+    WeightsError if the architecture cannot be built or a tensor is missing, extra or of another shape.
+    The throwaway model is initialised inside fork_rng, so the caller's global torch seed does not move.
+    """
+    from engine.builder import BuildError, build_model  # the builder does not need this module
+
+    with torch.random.fork_rng(devices=[]):
+        try:
+            model = build_model(arch)
+        except BuildError as exc:
+            raise WeightsError(f"{source}: the architecture cannot be built ({exc}), so the weights cannot be "
+                               f"checked against it; fix the architecture first") from None
+    apply_state_dict(model, state, source=source)
+    return {name: tensor.detach().clone() for name, tensor in model.state_dict().items()}

@@ -7,11 +7,18 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import sys
 
 # Subcommand modules under engine/cli/, in --help order.
 COMMANDS = ("summary", "train", "evaluate", "export", "download")
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+
+
+def report_bad_input(message: object) -> int:
+    """Print one `error: ...` line (whitespace folded, so it stays one line) and return EXIT_BAD_INPUT."""
+    print(f"error: {' '.join(str(message).split())}", file=sys.stderr)
+    return EXIT_BAD_INPUT
 
 
 def build_parser() -> argparse.ArgumentParser:

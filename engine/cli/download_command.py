@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from engine.cli import EXIT_BAD_INPUT, EXIT_OK
+from engine.cli import EXIT_OK, report_bad_input
 
 NAMES = ("mnist", "fashion-mnist", "cifar10")  # engine.datasets.catalog.REMOTE_SETS, listed here for fast --help
 
@@ -42,8 +42,7 @@ def run(args: argparse.Namespace) -> int:
         folder = download(args.name, cache_dir, progress=_on_progress)
     except (DatasetError, OSError) as exc:  # DownloadError is a DatasetError
         bar.clear()
-        print(f"error: {' '.join(str(exc).split())}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        return report_bad_input(exc)
     bar.clear()
     print(f"{args.name} is in {folder}; train with --dataset {remote_spec(args.name).local_name}")
     return EXIT_OK

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 
-from engine.cli import EXIT_BAD_INPUT, EXIT_OK
+from engine.cli import EXIT_OK, report_bad_input
 from engine.config import DEVICES
 
 
@@ -27,11 +26,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--batch-size", type=int, default=1000)
     p.add_argument("--device", choices=DEVICES, default="auto")
     p.set_defaults(func=run)
-
-
-def _error(message: object) -> int:
-    print(f"error: {' '.join(str(message).split())}", file=sys.stderr)
-    return EXIT_BAD_INPUT
 
 
 def run(args: argparse.Namespace) -> int:
@@ -69,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
             model = build_model(source.architecture)
         apply_state_dict(model, weights, source=args.weights or str(args.source))
     except (RunInputError, WeightsError, ConfigError, DeviceError, DatasetError, BuildError) as exc:
-        return _error(exc)
+        return report_bad_input(exc)
     result = evaluate(model.to(device), split.images, split.labels, dataset.num_classes, args.batch_size)
     if args.json:
         print(json.dumps(result.to_json(), indent=2))

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import sys
+
+from engine.cli import report_bad_input
 
 # format -> (what --out is, help); the exporters themselves are imported in `run` (torch is slow to import).
 FORMATS = {
@@ -63,8 +64,7 @@ def run(args: argparse.Namespace) -> int:
         else:
             written = images.export_filter_pngs(arch, weights, args.out)
     except (ProjectError, ExportError, WeightsError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return report_bad_input(exc)
     for path in written:
         print(f"wrote {path}")
     return 0

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
+
+from engine.cli import report_bad_input
 
 from models import architecture_file, summary_table
 from models.shapes import analyze
@@ -25,8 +26,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         arch = architecture_file.load(args.architecture)
     except architecture_file.ArchitectureFileError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return report_bad_input(exc)
     analysis = analyze(arch)
     if args.json:
         print(json.dumps(summary_table.as_json(analysis), indent=2))

@@ -7,7 +7,7 @@ import signal
 import sys
 import time
 
-from engine.cli import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK
+from engine.cli import EXIT_FAILED, EXIT_OK, report_bad_input
 from engine.config import DEVICES, OPTIMIZERS
 
 EXIT_INTERRUPTED = 130  # as for any program stopped with Ctrl-C
@@ -43,11 +43,6 @@ SETTINGS_FROM_ARGS = ("dataset", "epochs", "batch_size", "learning_rate", "optim
                       "seed", "val_fraction", "device", "threads")
 
 
-def _error(message: str) -> int:
-    print(f"error: {' '.join(str(message).split())}", file=sys.stderr)
-    return EXIT_BAD_INPUT
-
-
 def run(args: argparse.Namespace) -> int:
     from engine.cli.training_progress import TrainingProgress
     from engine.config import ConfigError
@@ -67,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
         trainer = Trainer(source.architecture, dataset, config, [progress], initial_weights=source.weights)
         out = prepare_output_dir(args.out)  # last, so a refused run leaves no empty folder behind
     except (RunInputError, ConfigError, RunOutputError, DatasetError, TrainingSetupError) as exc:
-        return _error(exc)
+        return report_bad_input(exc)
     if source.weights is not None:
         print(f"starting from the trained weights in {args.architecture}", file=sys.stderr)
     print(f"training {source.architecture.name} on {dataset.name} ({len(dataset.train)} train / "
@@ -95,7 +90,7 @@ def run(args: argparse.Namespace) -> int:
         write_run_output(out, arch=source.architecture, model=trainer.model, config=config,
                          history=trainer.history, summary=summary)
     except RunOutputError as exc:
-        return _error(exc)
+        return report_bad_input(exc)
     accuracy = f"{final.accuracy:.2%}" if final.samples else "n/a"
     print(finished.message, file=sys.stderr)
     print(f"validation accuracy {accuracy}, loss {final.loss:.4f}; {trainer.samples_per_second:,.0f} samples/s; "

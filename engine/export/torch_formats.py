@@ -11,7 +11,7 @@ import torch
 from torch import nn
 
 from engine.export.target import ExportError, check_destination, eval_model, state_of
-from engine.weights import WeightsError, apply_state_dict, load_state_dict, state_dict_to_safetensors
+from engine.weights import WeightsError, fit_to_architecture, load_state_dict, state_dict_to_safetensors
 from models.architecture import Architecture
 from models.atomic_file import write_atomically
 
@@ -84,14 +84,4 @@ def import_weights(arch: Architecture, path: str | os.PathLike) -> dict[str, tor
 
     Raises WeightsError naming the file and, on a mismatch, the tensor and both shapes.
     """
-    state = load_state_dict(path)
-    with torch.random.fork_rng(devices=[]):
-        from engine.builder import BuildError, build_model
-        try:
-            model = build_model(arch)
-        except BuildError as exc:
-            raise WeightsError(f"{path}: the architecture cannot be built ({exc}); fix it before "
-                               f"importing weights") from None
-    apply_state_dict(model, state, source=str(path))
-    # The model's own copies: the file's tensors cast to the dtypes the network uses.
-    return {name: tensor.detach().clone() for name, tensor in model.state_dict().items()}
+    return fit_to_architecture(arch, load_state_dict(path), str(path))
