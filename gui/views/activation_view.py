@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QLabel, QScrollArea, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QSplitter, QVBoxLayout, QWidget
 
 from engine.mosaic import MosaicLayout, maps_layout, symmetric_limit, tile_maps
-from gui.views.mosaic_panel import MosaicPanel
+from gui.views.mosaic_panel import MosaicPanel, scrolling_panel_list
 from gui.views.redraw import RedrawScheduler
 
 _EMPTY_TEXT = "No activations yet: they appear here while the network trains."
@@ -33,17 +33,7 @@ class ActivationView(QWidget):
         self._selected: tuple[str, int] | None = None
         self._scheduler = RedrawScheduler(self._redraw, self)
 
-        self._empty = QLabel(_EMPTY_TEXT)
-        self._empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self._empty.setWordWrap(True)
-        self._list = QWidget()
-        self._list_layout = QVBoxLayout(self._list)
-        self._list_layout.setContentsMargins(6, 6, 6, 6)
-        self._list_layout.addWidget(self._empty)
-        self._list_layout.addStretch(1)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setWidget(self._list)
+        scroll, self._list_layout, self._empty = scrolling_panel_list(_EMPTY_TEXT)
 
         self._detail = MosaicPanel("Click a map to enlarge it", bar_label="activation")
         self._detail.set_plot_height(260)

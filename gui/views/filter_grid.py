@@ -2,11 +2,10 @@
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QScrollArea, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from engine.mosaic import symmetric_limit, tile_kernels
-from gui.views.mosaic_panel import MosaicPanel
+from gui.views.mosaic_panel import MosaicPanel, scrolling_panel_list
 from gui.views.redraw import RedrawScheduler
 
 _EMPTY_TEXT = "No convolution layers yet: filters appear here once the network has one."
@@ -30,17 +29,7 @@ class FilterGrid(QWidget):
         self._panels: dict[str, MosaicPanel] = {}
         self._scheduler = RedrawScheduler(self._redraw, self)
 
-        self._empty = QLabel(_EMPTY_TEXT)
-        self._empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self._empty.setWordWrap(True)
-        self._list = QWidget()
-        self._list_layout = QVBoxLayout(self._list)
-        self._list_layout.setContentsMargins(6, 6, 6, 6)
-        self._list_layout.addWidget(self._empty)
-        self._list_layout.addStretch(1)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setWidget(self._list)
+        scroll, self._list_layout, self._empty = scrolling_panel_list(_EMPTY_TEXT)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(scroll)

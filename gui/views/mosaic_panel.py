@@ -5,7 +5,7 @@ import math
 
 import numpy as np
 from PySide6.QtCore import QPoint, QPointF, Qt, Signal
-from PySide6.QtWidgets import QGraphicsRectItem, QLabel, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QGraphicsRectItem, QLabel, QScrollArea, QSizePolicy, QVBoxLayout, QWidget
 
 from gui.views.palette import HIGHLIGHT_COLOR, MOSAIC_BACKGROUND, diverging_colormap
 from gui.views.pg_setup import pg
@@ -160,3 +160,21 @@ class MosaicPanel(QWidget):
             self._graphics.setFixedHeight(
                 int(min(MAX_HEIGHT, max(MIN_HEIGHT, NOMINAL_WIDTH * aspect))))
 
+
+def scrolling_panel_list(empty_text: str) -> tuple[QScrollArea, QVBoxLayout, QLabel]:
+    """A vertical list of panels in a scroll area: (scroll area, its layout, the 'nothing yet' label).
+
+    The layout holds the label first and a stretch last; panels go in between.
+    """
+    empty = QLabel(empty_text)
+    empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+    empty.setWordWrap(True)
+    content = QWidget()
+    layout = QVBoxLayout(content)
+    layout.setContentsMargins(6, 6, 6, 6)
+    layout.addWidget(empty)
+    layout.addStretch(1)
+    scroll = QScrollArea()
+    scroll.setWidgetResizable(True)
+    scroll.setWidget(content)
+    return scroll, layout, empty
