@@ -145,7 +145,7 @@ def main() -> int:
 
     from engine.device import choose_threads
     from gui.app import configure_application
-    from gui.document_io import DISCARD
+    from gui.document.document_io import DISCARD
     from gui.main_window import MainWindow
     from models.presets import load_preset
 

@@ -9,20 +9,20 @@ from PySide6.QtGui import QCloseEvent, QUndoStack
 from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMessageBox, QTabWidget, QWidget
 
 from engine.events import TrainingFinished
-from gui.canvas import Canvas
-from gui.dataset_loader import DatasetLoader
-from gui.document_io import DocumentController
-from gui.export_dialog import ExportDialog
-from gui.export_worker import ExportRunner, file_stem
-from gui.inspector import Inspector
-from gui.layer_style import shape_text
-from gui.live_views import LiveViews
-from gui.network_editor import NetworkEditor
-from gui.palette import Palette
-from gui.summary_view import SummaryView
-from gui.training_controller import TrainingController
-from gui.training_panel import TrainingPanel
-from gui.training_session import TrainingSession
+from gui.builder.canvas import Canvas
+from gui.training.dataset_loader import DatasetLoader
+from gui.document.document_io import DocumentController
+from gui.document.export_dialog import ExportDialog
+from gui.document.export_worker import ExportRunner, file_stem
+from gui.builder.inspector import Inspector
+from gui.builder.layer_style import shape_text
+from gui.training.live_views import LiveViews
+from gui.builder.network_editor import NetworkEditor
+from gui.builder.palette import Palette
+from gui.builder.summary_view import SummaryView
+from gui.training.training_controller import TrainingController
+from gui.training.training_panel import TrainingPanel
+from gui.training.training_session import TrainingSession
 from gui.window_actions import WindowActions
 from models.architecture import Architecture, InputShape
 from models.network import Network
@@ -184,7 +184,7 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(f"{self.document.display_name}[*] \u2014 ConvScope")
         self.setWindowModified(self.document.is_modified)
 
-    # -- project files, import and export (gui/document_io.py, gui/export_dialog.py) ---------------------------
+    # -- project files, import and export (gui/document/document_io.py, gui/document/export_dialog.py) ---------------------------
     def _wire_project_files(self) -> None:
         """`document.state` is where settings, curves and weights come from and go to (see ProjectState)."""
         self.exports = ExportRunner(self)
@@ -217,7 +217,7 @@ class MainWindow(QMainWindow):
     def _on_status_reported(self, text: str) -> None:
         self.statusBar().showMessage(text, 10000)
 
-    # -- training (gui/training_panel.py, gui/live_views.py, gui/training_controller.py) --------------------
+    # -- training (gui/training/training_panel.py, gui/training/live_views.py, gui/training/training_controller.py) --------------------
     def _build_training(self) -> None:
         """The training dock beside the inspector, the "Training" tab, and the controller that runs them."""
         self.session = TrainingSession(self)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QSizePolicy, QToolBar, QWidget
 
-from gui.recent_files import fill_recent_menu
+from gui.document.recent_files import fill_recent_menu
 from models.presets import PRESET_KEYS, load_preset
 
 if TYPE_CHECKING:

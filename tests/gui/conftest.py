@@ -7,7 +7,7 @@ from PySide6.QtCore import QMimeData, QPoint, QSettings, Qt
 from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtWidgets import QApplication, QWidget
 
-from gui.document_io import DISCARD
+from gui.document.document_io import DISCARD
 from gui.main_window import MainWindow
 from models.architecture import InputShape
 from models.network import Network

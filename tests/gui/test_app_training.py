@@ -12,9 +12,9 @@ from engine.events import COMPLETED, DIVERGED, STOPPED
 from engine.metrics import MetricsHistory
 from engine.mosaic import tile_kernels
 from engine.probes import capture_snapshot, probe_layout
-from gui.document_io import DISCARD
-from gui.edit_lock import LOCKED_TEXT
-from gui.training_controller import STOPPED_BY_CHANGE
+from gui.document.document_io import DISCARD
+from gui.builder.edit_lock import LOCKED_TEXT
+from gui.training.training_controller import STOPPED_BY_CHANGE
 from models.layers import LinearSpec
 from models.presets import load_preset
 from models.shapes import analyze

@@ -7,7 +7,7 @@ import json
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence
 
-from gui.document_io import CANCEL, DISCARD, SAVE
+from gui.document.document_io import CANCEL, DISCARD, SAVE
 from gui.main_window import MainWindow
 from models import architecture_file
 from models.architecture import InputShape

@@ -7,7 +7,7 @@ from PySide6.QtCore import QThread
 from engine.config import TrainConfig
 from engine.datasets import load_dataset
 from engine.events import COMPLETED, DIVERGED, STOPPED
-from gui.training_session import TrainingSession
+from gui.training.training_session import TrainingSession
 from models.presets import load_preset
 
 WAIT_MS = 60_000

@@ -10,11 +10,11 @@ from PySide6.QtGui import (QColor, QContextMenuEvent, QDrag, QDragEnterEvent, QD
                            QHelpEvent, QKeyEvent, QMouseEvent, QPainter, QPaintEvent, QPixmap, QResizeEvent)
 from PySide6.QtWidgets import QAbstractScrollArea, QApplication, QMenu, QToolTip, QWidget
 
-from gui.layer_block import (BlockView, block_height, input_view, layer_view, output_view, paint_block,
+from gui.builder.layer_block import (BlockView, block_height, input_view, layer_view, output_view, paint_block,
                              paint_connector, paint_insertion_marker)
-from gui.layer_style import display_name
-from gui.mime import layer_key, move_mime_data, moved_index
-from gui.network_editor import NetworkEditor
+from gui.builder.layer_style import display_name
+from gui.builder.mime import layer_key, move_mime_data, moved_index
+from gui.builder.network_editor import NetworkEditor
 from models.layers import LAYER_TYPES
 
 MARGIN, GAP = 28.0, 30.0

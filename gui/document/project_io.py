@@ -12,7 +12,7 @@ from engine.config import TrainConfig
 from engine.metrics import MetricsHistory
 from engine.project import Project, ProjectError, check_weights_fit
 from engine.weights import WeightsError
-from gui.network_editor import NetworkEditor
+from gui.builder.network_editor import NetworkEditor
 from models.architecture import Architecture
 
 Weights = dict[str, torch.Tensor]

@@ -11,7 +11,7 @@ from engine.datasets import load_dataset
 from engine.events import BatchEnded, EpochEnded
 from engine.metrics import MetricsHistory
 from engine.probes import capture_snapshot, probe_layout
-from gui.live_views import NEW_PANELS_PER_FRAME, LiveViews
+from gui.training.live_views import NEW_PANELS_PER_FRAME, LiveViews
 from engine.mosaic import tile_kernels
 from models.architecture import Architecture, InputShape
 from models.layers import Conv2dSpec, FlattenSpec, LinearSpec, ReluSpec

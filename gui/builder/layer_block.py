@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen
 
-from gui.layer_style import INPUT_COLOR, display_name, group_color, hyperparameter_text, params_text, shape_text
+from gui.builder.layer_style import INPUT_COLOR, display_name, group_color, hyperparameter_text, params_text, shape_text
 from models.layers import LAYER_TYPES, LayerSpec
 from models.shapes import LayerAnalysis
 

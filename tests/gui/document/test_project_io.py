@@ -17,9 +17,9 @@ from engine.metrics import MetricsHistory
 from engine.project import MANIFEST, load_project
 from engine.weights import save_weights
 from gui.app import open_window
-from gui.document_io import DISCARD
+from gui.document.document_io import DISCARD
 from gui.main_window import MainWindow
-from gui.project_io import STALE_WEIGHTS_NOTE, ProjectState, collect_project
+from gui.document.project_io import STALE_WEIGHTS_NOTE, ProjectState, collect_project
 from models import architecture_file
 from models.architecture import InputShape
 from models.network import Network

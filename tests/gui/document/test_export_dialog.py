@@ -19,8 +19,8 @@ from engine.builder import build_model
 from engine.export.torch_formats import load_torchscript
 from engine.metrics import MetricsHistory
 from engine.weights import load_state_dict
-from gui.export_dialog import NO_HISTORY, NO_WEIGHTS, STALE_WEIGHTS, ExportDialog
-from gui.export_worker import FORMATS, ExportFormat, ExportRunner, file_stem
+from gui.document.export_dialog import NO_HISTORY, NO_WEIGHTS, STALE_WEIGHTS, ExportDialog
+from gui.document.export_worker import FORMATS, ExportFormat, ExportRunner, file_stem
 from models.presets import load_preset
 from models.shapes import analyze
 

@@ -10,8 +10,8 @@ from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFileDialog
                                QLineEdit, QProgressBar, QPushButton, QVBoxLayout, QWidget)
 
 from engine.metrics import MetricsHistory
-from gui.export_worker import FORMATS, NEEDS_HISTORY, NEEDS_WEIGHTS, ExportFormat, ExportRunner, Weights
-from gui.project_io import copy_history, copy_weights, weights_fit
+from gui.document.export_worker import FORMATS, NEEDS_HISTORY, NEEDS_WEIGHTS, ExportFormat, ExportRunner, Weights
+from gui.document.project_io import copy_history, copy_weights, weights_fit
 from models.architecture import Architecture
 
 NO_WEIGHTS = "needs trained weights: train the network or use File > Import Weights first"

@@ -6,7 +6,7 @@ from typing import Hashable
 
 from PySide6.QtGui import QUndoStack
 
-from gui.undo_commands import (InsertLayerCommand, MoveLayerCommand, RemoveLayerCommand, ReplaceLayerCommand,
+from gui.builder.undo_commands import (InsertLayerCommand, MoveLayerCommand, RemoveLayerCommand, ReplaceLayerCommand,
                                SetArchitectureCommand)
 from models.architecture import Architecture
 from models.layers import LAYER_TYPES, LayerSpec

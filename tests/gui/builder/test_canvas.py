@@ -6,8 +6,8 @@ from PySide6.QtCore import QMimeData, QPoint, Qt
 from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent
 from PySide6.QtWidgets import QApplication
 
-from gui.canvas import INPUT, OUTPUT
-from gui.mime import LAYER_MIME, layer_mime_data, move_mime_data
+from gui.builder.canvas import INPUT, OUTPUT
+from gui.builder.mime import LAYER_MIME, layer_mime_data, move_mime_data
 from models.layers import Conv2dSpec, DropoutSpec, MaxPool2dSpec
 from models.presets import load_preset
 

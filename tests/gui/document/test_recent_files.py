@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from gui.document_io import DISCARD
+from gui.document.document_io import DISCARD
 from gui.main_window import MainWindow
-from gui.recent_files import CLEAR_TEXT, EMPTY_TEXT, MAX_RECENT
+from gui.document.recent_files import CLEAR_TEXT, EMPTY_TEXT, MAX_RECENT
 from models import architecture_file
 from models.presets import load_preset
 

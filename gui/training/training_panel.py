@@ -8,9 +8,9 @@ from PySide6.QtWidgets import (QFrame, QGridLayout, QLabel, QProgressBar, QPushB
 
 from engine.config import TrainConfig
 from engine.events import COMPLETED, DIVERGED, FAILED, STOPPED, BatchEnded, TrainingFinished
-from gui.dataset_loader import DatasetLoader
-from gui.training_form import TrainingForm, dataset_title
-from gui.training_session import TrainingSession
+from gui.training.dataset_loader import DatasetLoader
+from gui.training.training_form import TrainingForm, dataset_title
+from gui.training.training_session import TrainingSession
 from gui.views.redraw import RedrawScheduler
 
 SEED_RELOAD_DELAY_MS = 400  # the seed decides the validation split: reload once typing has settled

@@ -7,7 +7,7 @@ from typing import Hashable
 
 from PySide6.QtGui import QUndoCommand
 
-from gui.layer_style import display_name
+from gui.builder.layer_style import display_name
 from models.architecture import Architecture
 from models.layers import LayerSpec
 from models.network import Network

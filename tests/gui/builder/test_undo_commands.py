@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtGui import QUndoStack
 
-from gui.network_editor import NetworkEditor
+from gui.builder.network_editor import NetworkEditor
 from models.architecture import InputShape
 from models.layers import Conv2dSpec, ReluSpec
 from models.network import Network

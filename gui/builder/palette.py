@@ -7,8 +7,8 @@ from PySide6.QtGui import QColor, QIcon, QKeyEvent, QPainter, QPixmap
 from PySide6.QtWidgets import (QAbstractItemView, QStyledItemDelegate, QStyleOptionViewItem, QTreeWidget,
                                QTreeWidgetItem, QWidget)
 
-from gui.layer_style import GROUP_COLORS, display_name
-from gui.mime import LAYER_MIME, layer_mime_data
+from gui.builder.layer_style import GROUP_COLORS, display_name
+from gui.builder.mime import LAYER_MIME, layer_mime_data
 from models.layers import GROUPS, LAYER_TYPES
 
 KEY_ROLE = Qt.ItemDataRole.UserRole

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 
-from gui.mime import LAYER_MIME, layer_key
-from gui.palette import Palette
+from gui.builder.mime import LAYER_MIME, layer_key
+from gui.builder.palette import Palette
 from models.layers import GROUPS, LAYER_TYPES
 
 

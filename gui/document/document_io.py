@@ -13,9 +13,9 @@ from engine.metrics import MetricsHistory
 from engine.project import SUFFIX as PROJECT_SUFFIX
 from engine.project import ProjectError, open_project_or_run, save_project
 from engine.weights import WeightsError
-from gui.network_editor import NetworkEditor
-from gui.project_io import ProjectState, apply_project, collect_project
-from gui.recent_files import RecentFiles
+from gui.builder.network_editor import NetworkEditor
+from gui.document.project_io import ProjectState, apply_project, collect_project
+from gui.document.recent_files import RecentFiles
 from models import architecture_file
 from models.architecture import Architecture
 

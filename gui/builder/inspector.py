@@ -8,9 +8,9 @@ from functools import partial
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QFormLayout, QFrame, QLabel, QScrollArea, QVBoxLayout, QWidget
 
-from gui.field_editors import FieldEditor, make_editor
-from gui.layer_style import display_name, shape_text
-from gui.network_editor import NetworkEditor
+from gui.builder.field_editors import FieldEditor, make_editor
+from gui.builder.layer_style import display_name, shape_text
+from gui.builder.network_editor import NetworkEditor
 from models.layers import ACTIVATIONS, LAYER_TYPES, LayerSpec
 from models.validation import SpecValueError, coerce
 

@@ -13,13 +13,13 @@ from engine.events import BatchEnded, EpochEnded, SnapshotTaken, TrainingFinishe
 from engine.metrics import MetricsHistory
 from engine.probes import ProbedLayer, capture_snapshot, probe_layout
 from engine.weights import apply_state_dict
-from gui.dataset_loader import DatasetLoader
-from gui.edit_lock import EditLock
-from gui.live_views import LiveViews
-from gui.project_io import ProjectState
-from gui.training_form import dataset_title
-from gui.training_panel import TrainingPanel
-from gui.training_session import TrainingSession
+from gui.training.dataset_loader import DatasetLoader
+from gui.builder.edit_lock import EditLock
+from gui.training.live_views import LiveViews
+from gui.document.project_io import ProjectState
+from gui.training.training_form import dataset_title
+from gui.training.training_panel import TrainingPanel
+from gui.training.training_session import TrainingSession
 from models.architecture import Architecture, InputShape
 from models.shapes import analyze
 

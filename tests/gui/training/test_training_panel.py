@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from engine.config import TrainConfig
-from gui.dataset_loader import DatasetLoader
-from gui.training_form import RateSpinBox
-from gui.training_panel import TrainingPanel, format_duration
-from gui.training_session import TrainingSession
+from gui.training.dataset_loader import DatasetLoader
+from gui.training.training_form import RateSpinBox
+from gui.training.training_panel import TrainingPanel, format_duration
+from gui.training.training_session import TrainingSession
 
 WAIT_MS = 30_000
 

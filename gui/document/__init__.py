@@ -1,0 +1,1 @@
+"""The document room: open/save, project state, recent files and export."""
