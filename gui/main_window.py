@@ -1,25 +1,24 @@
-"""The main window: composes the palette, canvas, inspector and summary around one Network and undo stack."""
+"""The main window: composes the palette, canvas, inspector, summary and training room around one Network."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QCloseEvent, QUndoStack
-from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMessageBox, QTabWidget, QWidget
+from PySide6.QtWidgets import QDockWidget, QMainWindow, QMessageBox, QTabWidget, QWidget
 
-from engine.events import TrainingFinished
 from gui.builder.canvas import Canvas
-from gui.training.dataset_loader import DatasetLoader
-from gui.document.document_io import DocumentController
-from gui.document.export_dialog import ExportDialog
-from gui.document.export_worker import ExportRunner, file_stem
+from gui.builder.edit_lock import EditLock
 from gui.builder.inspector import Inspector
 from gui.builder.layer_style import shape_text
-from gui.training.live_views import LiveViews
 from gui.builder.network_editor import NetworkEditor
 from gui.builder.palette import Palette
 from gui.builder.summary_view import SummaryView
+from gui.builder.validity_label import ValidityLabel
+from gui.document.document_io import DocumentController
+from gui.document.export_dialog import ExportDialog, exported_message
+from gui.document.export_worker import ExportRunner, file_stem
+from gui.training.dataset_loader import DatasetLoader
+from gui.training.live_views import LiveViews
 from gui.training.training_controller import TrainingController
 from gui.training.training_panel import TrainingPanel
 from gui.training.training_session import TrainingSession
@@ -32,28 +31,14 @@ from models.presets import DEFAULT_PRESET, load_preset
 class MainWindow(QMainWindow):
     """ConvScope's window. It only composes panels and wires them; each panel takes its model in its constructor.
 
-    Layout: palette dock (left), `tabs` in the centre with the canvas as tab 0 "Network", inspector dock
-    (right), summary dock (bottom). Extension points for training and live views:
-      - `tabs.addTab(widget, "Training")` for big panels (live plots, filters) beside the canvas;
-      - `add_dock(widget, title, area, object_name)` for side panels (a training-settings panel); its
-        toggle appears in the View menu and its geometry is remembered;
-      - `train_action` (enabled only while the network is valid and fits the dataset) runs `start_training`;
-      - `set_dataset_shape(name, shape)`: the dataset selector calls it; the input block follows.
-    Training (`_build_training`): `training_panel` (dock "Training", tabbed with the inspector: settings,
-    dataset loading, Train/Pause/Step/Stop, progress, outcome), `live_views` (tab "Training"), `session`
-    (the one TrainingSession bridge), `training` (a TrainingController: starts runs, locks editing while
-    one goes, stops it when the network is replaced, and on close). State API, also behind `document.state`:
-      - `training_panel.config() -> TrainConfig`, `training_panel.set_config(config)` (loads its dataset);
-      - `training.trained_state() -> dict[str, Tensor] | None`: CPU weights of the last run (or restored),
-        None while a run goes or once the network differs from the one trained;
-      - `training.history() -> MetricsHistory`: the last run's rows (the current run's so far);
-      - `training.restore(history, weights)`: curves again, and for weights that fit the current network its
-        filters and the probe's activations (WeightsError if they do not fit);
-      - `training.stop_training() -> bool`, `training.is_training`, `training.extras()`/`set_extras()`.
-    Public parts: `network`, `undo_stack`, `editor` (undoable edits), `document` (file, modified state),
-    `palette`, `canvas`, `inspector`, `summary`, `window_actions`, `view_menu`, `validity_label`, `exports`.
-    Projects: `document.state` (a ProjectState) is how saving, opening and importing reach the training
-    settings, curves and weights; set it to the training panel's and live views' methods.
+    Layout: palette dock (left), `tabs` in the centre (tab "Network": the canvas; tab "Training": `live_views`),
+    inspector dock (right, tabbed with the "Training" dock holding `training_panel`), summary dock (bottom).
+    `add_dock(widget, title, area, object_name)` adds a side panel with its View-menu toggle and remembered
+    geometry. Public parts: `network`, `undo_stack`, `editor` (undoable edits), `document` (file, modified
+    state; `document.state` is how projects reach the training settings, curves and weights), `palette`,
+    `canvas`, `inspector`, `summary`, `window_actions` (every QAction), `validity_label`, `exports`,
+    `session` (the TrainingSession bridge), `dataset_loader`, and `training` (a TrainingController: starts
+    runs, owns the Train action's state, locks editing while a run goes, keeps the trained weights).
     """
 
     def __init__(self, network: Network | None = None, settings: QSettings | None = None) -> None:
@@ -65,6 +50,7 @@ class MainWindow(QMainWindow):
         self.undo_stack = QUndoStack(self)
         self.editor = NetworkEditor(self.network, self.undo_stack)
         self.document = DocumentController(self.editor, self.settings, self)
+        self.exports = ExportRunner(self)
         self.dataset_name: str | None = None
 
         self.palette = Palette()
@@ -79,28 +65,31 @@ class MainWindow(QMainWindow):
         # Side docks run the full height; the summary sits under the canvas only.
         self.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
-        self.window_actions = WindowActions(self)  # builds menus and toolbar; sets self.view_menu
+        self.window_actions = actions = WindowActions(self, self.document, self.editor, self.undo_stack)
+        self.view_menu, self.train_action = actions.view_menu, actions.train
         self.palette_dock = self.add_dock(self.palette, "Layers", Qt.DockWidgetArea.LeftDockWidgetArea,
                                           "paletteDock")
         self.inspector_dock = self.add_dock(self.inspector, "Inspector", Qt.DockWidgetArea.RightDockWidgetArea,
                                             "inspectorDock")
         self.summary_dock = self.add_dock(self.summary, "Summary", Qt.DockWidgetArea.BottomDockWidgetArea,
                                           "summaryDock")
-        self.train_action = self.window_actions.train
-        self.canvas.addActions([self.window_actions.duplicate, self.window_actions.delete])
-        self.validity_label = QLabel()
-        self.validity_label.setObjectName("validityLabel")
+        self.canvas.addActions([actions.duplicate, actions.delete])
+        self.validity_label = ValidityLabel(self.network)
         self.statusBar().addPermanentWidget(self.validity_label)
+        self._build_training()
 
         self.palette.layer_activated.connect(self.editor.append_new)
-        self.undo_stack.cleanChanged.connect(self._on_clean_changed)
-        self.document.path_changed.connect(self._on_path_changed)
-        self.network.changed.connect(self._on_network_changed)
-        self.network.selection_changed.connect(self._on_selection_changed)
-        self._on_network_changed(None)
-        self._on_selection_changed(None)
-        self._build_training()
-        self._wire_project_files()
+        actions.new_requested.connect(self.new_network)
+        actions.export_requested.connect(self.show_export_dialog)
+        actions.train_requested.connect(self.start_training)
+        actions.about_requested.connect(self.show_about)
+        actions.preset_requested.connect(self.load_preset)
+        self.undo_stack.cleanChanged.connect(self._update_title)
+        self.document.path_changed.connect(self._update_title)
+        self.document.modified_changed.connect(self._update_title)
+        self.document.status_reported.connect(lambda text: self.statusBar().showMessage(text, 10000))
+        self.network.changed.connect(self._update_title)
+        self.session.finished.connect(self._on_training_finished)
         self._update_title()
         self._restore_layout()
 
@@ -116,7 +105,30 @@ class MainWindow(QMainWindow):
         self.view_menu.addAction(dock.toggleViewAction())
         return dock
 
-    # -- dataset, presets, training -----------------------------------------------------------------------
+    def _build_training(self) -> None:
+        """The training dock beside the inspector, the "Training" tab, and the controller that runs them."""
+        self.session = TrainingSession(self)
+        self.dataset_loader = DatasetLoader(self)
+        self.training_panel = TrainingPanel(self.session, self.dataset_loader)
+        self.live_views = LiveViews()
+        self.tabs.addTab(self.live_views, "Training")
+        self.training_dock = self.add_dock(self.training_panel, "Training", Qt.DockWidgetArea.RightDockWidgetArea,
+                                           "trainingDock")
+        self.tabifyDockWidget(self.inspector_dock, self.training_dock)
+        self.inspector_dock.raise_()
+        actions = self.window_actions
+        lock = EditLock(self.canvas, (self.palette, self.canvas, self.inspector), self.network, self.undo_stack,
+                        undo_actions=(actions.undo, actions.undo_short), redo_actions=(actions.redo, actions.redo_short),
+                        selection_actions=(actions.delete, actions.duplicate))
+        self.training = TrainingController(self.network, self.session, self.dataset_loader, self.training_panel,
+                                           self.live_views, lock=lock, train_action=self.train_action,
+                                           tabs=self.tabs, summary_dock=self.summary_dock, parent=self)
+        self.training.dataset_shape_changed.connect(self.set_dataset_shape)
+        self.training.status_reported.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        self.training.run_shown.connect(self.training_dock.raise_)
+        self.document.state = self.training.project_state()
+
+    # -- what the actions and the training room ask of the window ---------------------------------------------
     def set_dataset_shape(self, name: str, shape: InputShape) -> None:
         """The dataset decides the input: show its name on the input block and set the network's input."""
         self.dataset_name = name
@@ -143,95 +155,28 @@ class MainWindow(QMainWindow):
         self.training_dock.raise_()
         self.training_panel.request_train()
 
-    def show_about(self) -> None:
-        QMessageBox.about(self, "About ConvScope",
-                          "<h3>ConvScope</h3><p>Build convolutional networks visually, see every layer's "
-                          "arithmetic, and watch them learn.</p>")
-
-    # -- model and document events --------------------------------------------------------------------------
-    def _on_network_changed(self, _architecture: object) -> None:
-        analysis = self.network.analysis
-        if analysis.is_valid:
-            reason = ""
-            self.validity_label.setText(f"\u2714 Valid \u00b7 {shape_text(analysis.input_shape)} \u2192 "
-                                        f"{shape_text(analysis.output_shape)} \u00b7 "
-                                        f"{analysis.total_params:,} parameters")
-        else:
-            reason = analysis.first_error or "The network has no layers: add some from the palette."
-            text = f"\u2716 {reason}"  # elided: a long reason must not widen the window
-            self.validity_label.setText(self.validity_label.fontMetrics().elidedText(
-                text, Qt.TextElideMode.ElideRight, 720))
-        self.validity_label.setToolTip(reason)
-        self.validity_label.setProperty("valid", analysis.is_valid)
-        self.validity_label.style().unpolish(self.validity_label)
-        self.validity_label.style().polish(self.validity_label)
-        self.train_action.setEnabled(analysis.is_valid)
-        self.train_action.setToolTip("Train the network" if analysis.is_valid else f"Cannot train: {reason}")
-        self.train_action.setStatusTip(self.train_action.toolTip())
-        self._update_title()
-
-    def _on_selection_changed(self, index: int | None) -> None:
-        self.window_actions.delete.setEnabled(index is not None)
-        self.window_actions.duplicate.setEnabled(index is not None)
-
-    def _on_clean_changed(self, _clean: bool) -> None:
-        self._update_title()
-
-    def _on_path_changed(self, _path: object) -> None:
-        self._update_title()
-
-    def _update_title(self) -> None:
-        self.setWindowTitle(f"{self.document.display_name}[*] \u2014 ConvScope")
-        self.setWindowModified(self.document.is_modified)
-
-    # -- project files, import and export (gui/document/document_io.py, gui/document/export_dialog.py) ---------------------------
-    def _wire_project_files(self) -> None:
-        """`document.state` is where settings, curves and weights come from and go to (see ProjectState)."""
-        self.exports = ExportRunner(self)
-        self.document.modified_changed.connect(self._on_clean_changed)
-        self.document.status_reported.connect(self._on_status_reported)
-        self.session.finished.connect(self._on_training_finished)
-
-    def _on_training_finished(self, result: TrainingFinished) -> None:
-        if result.step > 0:  # new weights and curves, which no file holds yet
-            self.document.mark_modified()
-
     def show_export_dialog(self) -> ExportDialog:
         state, path = self.document.state, self.document.path
         stem = file_stem(path.stem if path else self.network.architecture.name)
         dialog = ExportDialog(self.network.architecture, state.trained_state(), state.history(),
                               self.document.default_dir(), stem, self.exports, self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.exported.connect(self._on_exported)
+        dialog.exported.connect(lambda paths: self.statusBar().showMessage(exported_message(paths), 15000))
         dialog.open()
         return dialog
 
-    def _on_exported(self, paths: list[Path]) -> None:
-        if len(paths) == 1:
-            text = f"Exported {paths[0]}"
-        else:
-            names = ", ".join(p.name for p in paths[:3]) + (", \u2026" if len(paths) > 3 else "")
-            text = f"Exported {len(paths)} files to {paths[0].parent}: {names}"
-        self.statusBar().showMessage(text, 15000)
+    def show_about(self) -> None:
+        QMessageBox.about(self, "About ConvScope",
+                          "<h3>ConvScope</h3><p>Build convolutional networks visually, see every layer's "
+                          "arithmetic, and watch them learn.</p>")
 
-    def _on_status_reported(self, text: str) -> None:
-        self.statusBar().showMessage(text, 10000)
+    def _on_training_finished(self, result) -> None:
+        if result.step > 0:  # new weights and curves, which no file holds yet
+            self.document.mark_modified()
 
-    # -- training (gui/training/training_panel.py, gui/training/live_views.py, gui/training/training_controller.py) --------------------
-    def _build_training(self) -> None:
-        """The training dock beside the inspector, the "Training" tab, and the controller that runs them."""
-        self.session = TrainingSession(self)
-        self.dataset_loader = DatasetLoader(self)
-        self.training_panel = TrainingPanel(self.session, self.dataset_loader)
-        self.live_views = LiveViews()
-        self.tabs.addTab(self.live_views, "Training")
-        self.training_dock = self.add_dock(self.training_panel, "Training", Qt.DockWidgetArea.RightDockWidgetArea,
-                                           "trainingDock")
-        self.tabifyDockWidget(self.inspector_dock, self.training_dock)
-        self.inspector_dock.raise_()
-        self.training = TrainingController(self, self.session, self.dataset_loader, self.training_panel,
-                                           self.live_views)
-        self.document.state = self.training.project_state()
+    def _update_title(self, *_args: object) -> None:
+        self.setWindowTitle(f"{self.document.display_name}[*] \u2014 ConvScope")
+        self.setWindowModified(self.document.is_modified)
 
     # -- window state ---------------------------------------------------------------------------------------
     def _restore_layout(self) -> None:

@@ -2,77 +2,91 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Callable
 
-from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QSizePolicy, QToolBar, QWidget
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QAction, QKeySequence, QUndoStack
+from PySide6.QtWidgets import QMainWindow, QSizePolicy, QToolBar, QWidget
 
+from gui.builder.network_editor import NetworkEditor
+from gui.document.document_io import DocumentController
 from gui.document.recent_files import fill_recent_menu
 from models.presets import PRESET_KEYS, load_preset
-
-if TYPE_CHECKING:
-    from gui.main_window import MainWindow
 
 Key = QKeySequence.StandardKey
 
 
-def _action(window: MainWindow, text: str, slot: object, shortcut: object = None, tip: str = "") -> QAction:
-    action = QAction(text, window)
-    if shortcut is not None:
-        action.setShortcut(shortcut)  # type: ignore[arg-type]
-    if tip:
-        action.setStatusTip(tip)
-        action.setToolTip(tip)
-    action.triggered.connect(slot)
-    return action
+class WindowActions(QObject):
+    """Owns every QAction of `window`, its menus and its toolbar.
 
+    Document and edit actions call the DocumentController and NetworkEditor they are given; the
+    window-level ones (New, Export, Train, About, a preset) only emit a signal, which the window wires.
+    """
 
-class WindowActions:
-    """Owns every QAction of the window; `window.<name>_action` aliases the ones other code needs."""
+    new_requested = Signal()
+    export_requested = Signal()
+    train_requested = Signal()
+    about_requested = Signal()
+    preset_requested = Signal(str)  # a key of models.presets.PRESET_KEYS
 
-    def __init__(self, window: MainWindow) -> None:
-        doc, editor = window.document, window.editor
-        self.new = _action(window, "&New", window.new_network, Key.New, "Start an empty network")
-        self.open = _action(window, "&Open...", lambda: doc.open(), Key.Open,
-                            "Open a ConvScope project (.convscope) or an architecture file (.json)")
-        self.open_folder = _action(window, "Open Run &Folder...", doc.open_folder,
-                                   tip="Open a run folder written by `train --out`")
-        self.save = _action(window, "&Save", doc.save, Key.Save,
-                            "Save the project: network, training settings, curves and trained weights")
-        self.save_as = _action(window, "Save &As...", lambda: doc.save_as(), Key.SaveAs,
-                               "Save the project (.convscope) or only the architecture (.json) under a new name")
-        self.import_weights = _action(window, "&Import Weights...", lambda: doc.import_weights(),
-                                      tip="Load trained weights (.safetensors or state-dict .pt) into this network")
-        self.export = _action(window, "&Export...", window.show_export_dialog, "Ctrl+E",
-                              "Export weights, TorchScript, ONNX, Python source, filter images or tables")
-        self.quit = _action(window, "&Quit", window.close, Key.Quit)
-        self.undo = window.undo_stack.createUndoAction(window, "&Undo")
+    def __init__(self, window: QMainWindow, document: DocumentController, editor: NetworkEditor,
+                 undo_stack: QUndoStack) -> None:
+        super().__init__(window)
+        self._window, self._document, self._undo_stack = window, document, undo_stack
+        doc = document
+        self.new = self._action("&New", self.new_requested.emit, Key.New, "Start an empty network")
+        self.open = self._action("&Open...", lambda: doc.open(), Key.Open,
+                                 "Open a ConvScope project (.convscope) or an architecture file (.json)")
+        self.open_folder = self._action("Open Run &Folder...", doc.open_folder,
+                                        tip="Open a run folder written by `train --out`")
+        self.save = self._action("&Save", doc.save, Key.Save,
+                                 "Save the project: network, training settings, curves and trained weights")
+        self.save_as = self._action("Save &As...", lambda: doc.save_as(), Key.SaveAs,
+                                    "Save the project (.convscope) or only the architecture (.json) under a new name")
+        self.import_weights = self._action("&Import Weights...", lambda: doc.import_weights(),
+                                           tip="Load trained weights (.safetensors or state-dict .pt) into this "
+                                               "network")
+        self.export = self._action("&Export...", self.export_requested.emit, "Ctrl+E",
+                                   "Export weights, TorchScript, ONNX, Python source, filter images or tables")
+        self.quit = self._action("&Quit", window.close, Key.Quit)
+        self.undo = undo_stack.createUndoAction(window, "&Undo")
         self.undo.setShortcut(Key.Undo)
-        self.redo = window.undo_stack.createRedoAction(window, "&Redo")
+        self.redo = undo_stack.createRedoAction(window, "&Redo")
         self.redo.setShortcut(Key.Redo)
-        self.delete = _action(window, "&Delete layer", editor.delete_selected, Key.Delete,
-                              "Delete the selected layer")
-        self.duplicate = _action(window, "D&uplicate layer", editor.duplicate_selected, "Ctrl+D",
-                                 "Insert a copy of the selected layer below it")
-        self.about = _action(window, "&About ConvScope", window.show_about)
-        self.train = _action(window, "\u25b6  Train", window.start_training, "Ctrl+T", "Train the network")
-        self.presets = [self._preset_action(window, key) for key in PRESET_KEYS]
-        self._build_menus(window)
-        self._build_toolbar(window)
+        # The toolbar's Undo/Redo: fixed labels (the menu's grow with the command text).
+        self.undo_short = self._short(redo=False)
+        self.redo_short = self._short(redo=True)
+        self.delete = self._action("&Delete layer", editor.delete_selected, Key.Delete, "Delete the selected layer")
+        self.duplicate = self._action("D&uplicate layer", editor.duplicate_selected, "Ctrl+D",
+                                      "Insert a copy of the selected layer below it")
+        self.about = self._action("&About ConvScope", self.about_requested.emit)
+        self.train = self._action("\u25b6  Train", self.train_requested.emit, "Ctrl+T", "Train the network")
+        self.presets = [self._preset_action(key) for key in PRESET_KEYS]
+        self._build_menus()
+        self._build_toolbar()
 
-    @staticmethod
-    def _preset_action(window: MainWindow, key: str) -> QAction:
+    def _action(self, text: str, slot: Callable[[], object], shortcut: object = None, tip: str = "") -> QAction:
+        action = QAction(text, self._window)
+        if shortcut is not None:
+            action.setShortcut(shortcut)  # type: ignore[arg-type]
+        if tip:
+            action.setStatusTip(tip)
+            action.setToolTip(tip)
+        action.triggered.connect(lambda _checked=False: slot())
+        return action
+
+    def _preset_action(self, key: str) -> QAction:
         name = load_preset(key).name
-        action = _action(window, name, lambda: window.load_preset(key), tip=f"Replace the network by {name}")
+        action = self._action(name, lambda: self.preset_requested.emit(key), tip=f"Replace the network by {name}")
         action.setData(key)
         return action
 
-    def _build_menus(self, window: MainWindow) -> None:
-        bar = window.menuBar()
+    def _build_menus(self) -> None:
+        bar = self._window.menuBar()
         file_menu = bar.addMenu("&File")
         file_menu.addActions([self.new, self.open, self.open_folder])
         self.recent_menu = file_menu.addMenu("Open &Recent")
-        self.recent_menu.aboutToShow.connect(lambda: self._fill_recent(window))
+        self.recent_menu.aboutToShow.connect(self._fill_recent)
         file_menu.addSeparator()
         file_menu.addActions([self.save, self.save_as])
         file_menu.addSeparator()
@@ -85,19 +99,19 @@ class WindowActions:
         edit_menu.addActions([self.duplicate, self.delete])
         edit_menu.addSeparator()
         edit_menu.addAction(self.train)
-        window.view_menu = bar.addMenu("&View")
+        self.view_menu = bar.addMenu("&View")  # the window adds each dock's toggle
         presets_menu = bar.addMenu("&Presets")
         presets_menu.addActions(self.presets)
         help_menu = bar.addMenu("&Help")
         help_menu.addAction(self.about)
 
-    def _build_toolbar(self, window: MainWindow) -> None:
-        toolbar = QToolBar("Main toolbar", window)
+    def _build_toolbar(self) -> None:
+        toolbar = QToolBar("Main toolbar", self._window)
         toolbar.setObjectName("mainToolbar")
         toolbar.setMovable(False)
         toolbar.addActions([self.new, self.open, self.save])
         toolbar.addSeparator()
-        toolbar.addActions([self._short(window, redo=False), self._short(window, redo=True)])
+        toolbar.addActions([self.undo_short, self.redo_short])
         toolbar.addSeparator()
         toolbar.addActions([self.duplicate, self.delete])
         stretch = QWidget()  # pushes Train to the right edge
@@ -105,19 +119,17 @@ class WindowActions:
         toolbar.addWidget(stretch)
         toolbar.addAction(self.train)
         toolbar.widgetForAction(self.train).setObjectName("trainButton")
-        window.addToolBar(toolbar)
+        self._window.addToolBar(toolbar)
         self.toolbar = toolbar
 
-    @staticmethod
-    def _short(window: MainWindow, redo: bool) -> QAction:
-        """A toolbar Undo/Redo with a fixed label (the menu's grows with the command text)."""
-        stack = window.undo_stack
-        twin = QAction("Redo" if redo else "Undo", window)
+    def _short(self, redo: bool) -> QAction:
+        stack = self._undo_stack
+        twin = QAction("Redo" if redo else "Undo", self._window)
         twin.setEnabled(stack.canRedo() if redo else stack.canUndo())
         twin.triggered.connect(stack.redo if redo else stack.undo)
         (stack.canRedoChanged if redo else stack.canUndoChanged).connect(twin.setEnabled)
         (stack.redoTextChanged if redo else stack.undoTextChanged).connect(twin.setToolTip)
         return twin
 
-    def _fill_recent(self, window: MainWindow) -> None:
-        fill_recent_menu(self.recent_menu, window.document.recent, window.document.open_recent)
+    def _fill_recent(self) -> None:
+        fill_recent_menu(self.recent_menu, self._document.recent, self._document.open_recent)

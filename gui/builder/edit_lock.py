@@ -2,58 +2,65 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Sequence
 
 from PySide6.QtCore import QEvent, QObject
-from PySide6.QtWidgets import QLabel
+from PySide6.QtGui import QAction, QUndoStack
+from PySide6.QtWidgets import QLabel, QWidget
 
-if TYPE_CHECKING:
-    from gui.main_window import MainWindow
+from models.network import Network
 
 LOCKED_TEXT = "Training is running \u2014 stop training to edit the network"
 
 
 class EditLock(QObject):
-    """While a run goes: palette, canvas and inspector disabled, edit actions off, a banner on the canvas.
+    """While a run goes: the editor widgets disabled, edit actions off, a banner on the canvas.
 
-    New, Open and the presets stay available; they replace the network, which stops the run.
+    It owns the enabled state of the selection actions (Delete, Duplicate: on while a layer is selected
+    and editing is not locked). Undo and Redo actions follow their QUndoStack when unlocked. New, Open
+    and the presets stay available; they replace the network, which stops the run.
     """
 
-    def __init__(self, window: MainWindow) -> None:
-        super().__init__(window)
-        self._window = window
-        self.banner = QLabel(LOCKED_TEXT, window.canvas)
+    def __init__(self, canvas: QWidget, editors: Sequence[QWidget], network: Network, undo_stack: QUndoStack, *,
+                 undo_actions: Sequence[QAction], redo_actions: Sequence[QAction],
+                 selection_actions: Sequence[QAction]) -> None:
+        super().__init__(canvas)
+        self._canvas, self._editors, self._network, self._stack = canvas, tuple(editors), network, undo_stack
+        self._undo, self._redo, self._selection = tuple(undo_actions), tuple(redo_actions), tuple(selection_actions)
+        self.banner = QLabel(LOCKED_TEXT, canvas)
         self.banner.setObjectName("editLockBanner")
         self.banner.hide()
-        window.canvas.installEventFilter(self)
+        canvas.installEventFilter(self)
         self.locked = False
-
-    def _undo_actions(self) -> list:
-        """The Edit menu's Undo/Redo and the toolbar's short twins (matched by their fixed labels)."""
-        actions = self._window.window_actions
-        twins = [a for a in actions.toolbar.actions() if a.text() in ("Undo", "Redo")]
-        return [actions.undo, actions.redo, *twins]
+        network.selection_changed.connect(self._on_selection_changed)
+        self._update_selection_actions()
 
     def set_locked(self, locked: bool) -> None:
         self.locked = locked
-        window = self._window
-        for widget in (window.palette, window.canvas, window.inspector):
+        for widget in self._editors:
             widget.setEnabled(not locked)
             widget.setToolTip(LOCKED_TEXT if locked else "")
-        stack, selected = window.undo_stack, window.network.selected is not None
-        for action in self._undo_actions():
-            is_redo = action.text().replace("&", "").startswith("Redo")
-            action.setEnabled(not locked and (stack.canRedo() if is_redo else stack.canUndo()))
-        for action in (window.window_actions.delete, window.window_actions.duplicate):
-            action.setEnabled(not locked and selected)
+        for action in self._undo:
+            action.setEnabled(not locked and self._stack.canUndo())
+        for action in self._redo:
+            action.setEnabled(not locked and self._stack.canRedo())
+        self._update_selection_actions()
         self.banner.setVisible(locked)
         if locked:
             self._place_banner()
             self.banner.raise_()
 
+    def _on_selection_changed(self, _index: int | None) -> None:
+        self._update_selection_actions()
+
+    def _update_selection_actions(self) -> None:
+        enabled = not self.locked and self._network.selected is not None
+        for action in self._selection:
+            action.setEnabled(enabled)
+
     def _place_banner(self) -> None:
         self.banner.adjustSize()
-        canvas = self._window.canvas
+        canvas = self._canvas
         # Bottom centre: the input block sits at the top of the canvas.
         self.banner.move(max(8, (canvas.width() - self.banner.width()) // 2),
                          max(8, canvas.height() - self.banner.height() - 16))

@@ -20,6 +20,14 @@ NO_HISTORY = "needs a training history: train the network first"
 BUSY = "Exporting\u2026"
 
 
+def exported_message(paths: list[Path]) -> str:
+    """The status-bar line after an export: the file, or how many files went where."""
+    if len(paths) == 1:
+        return f"Exported {paths[0]}"
+    names = ", ".join(p.name for p in paths[:3]) + (", \u2026" if len(paths) > 3 else "")
+    return f"Exported {len(paths)} files to {paths[0].parent}: {names}"
+
+
 class ExportDialog(QDialog):
     """Format list (formats that cannot be written now are disabled, with the reason), output path with the
     format's suffix, and Export. Success closes the dialog and emits `exported`; an error stays in the dialog.

@@ -1,11 +1,11 @@
-"""Runs training for the main window: starts the session, routes its events, locks editing, keeps the result."""
+"""Runs training for the window: starts the session, routes its events, locks editing, keeps the result."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import torch
-from PySide6.QtCore import QObject, QTimer, Slot
+from PySide6.QtCore import QObject, QTimer, Signal, Slot
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QDockWidget, QTabWidget
 
 from engine.builder import ConvNet, build_model
 from engine.compatibility import check_compatibility
@@ -21,28 +21,41 @@ from gui.training.training_form import dataset_title
 from gui.training.training_panel import TrainingPanel
 from gui.training.training_session import TrainingSession
 from models.architecture import Architecture, InputShape
+from models.network import Network
 from models.shapes import analyze
-
-if TYPE_CHECKING:
-    from gui.main_window import MainWindow
 
 STOPPED_BY_CHANGE = "Training stopped: the network was replaced"
 IDLE_REFRESH_MS = 150
 
 
 class TrainingController(QObject):
-    """Connects the training panel, the session and the live views to the window's network.
+    """Connects the training panel, the session and the live views to the network being edited.
 
     Starting takes a frozen copy of the network (the trainer never sees the editable one); any change
     of the network during a run (New, Open, a preset) stops the run first. After a run, or after
     `restore()`, a CPU copy of the trained model answers probe picks with fresh activations.
+    It is the one owner of `train_action`'s enabled state and tip (network, dataset and run together).
+    `tabs` holds `live` as a tab; the summary dock makes room while that tab shows.
+
+    State API (also behind `project_state()`, which the DocumentController saves and opens through):
+      - `trained_state() -> dict[str, Tensor] | None`: CPU weights of the last run (or restored);
+      - `history() -> MetricsHistory`: the last run's rows (the current run's so far);
+      - `restore(history, weights)`: curves again, and for weights that fit the network its filters and the
+        probe's activations (WeightsError if they do not fit);
+      - `stop_training() -> bool`, `is_training`, `extras()` / `set_extras()` (the probe sample).
     """
 
-    def __init__(self, window: MainWindow, session: TrainingSession, loader: DatasetLoader, panel: TrainingPanel,
-                 live: LiveViews) -> None:
-        super().__init__(window)
-        self._window, self._session, self._loader, self._panel, self._live = window, session, loader, panel, live
-        self.lock = EditLock(window)
+    dataset_shape_changed = Signal(str, object)  # dataset title, InputShape: the network's input follows it
+    status_reported = Signal(str)                # a line for the status bar
+    run_shown = Signal()                         # a run was requested: the window shows the training dock
+
+    def __init__(self, network: Network, session: TrainingSession, loader: DatasetLoader, panel: TrainingPanel,
+                 live: LiveViews, *, lock: EditLock, train_action: QAction, tabs: QTabWidget,
+                 summary_dock: QDockWidget, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._network, self._session, self._loader, self._panel, self._live = network, session, loader, panel, live
+        self._train_action, self._tabs, self._summary_dock = train_action, tabs, summary_dock
+        self.lock = lock
         self._run_arch: Architecture | None = None
         self._trained_arch: Architecture | None = None
         self._state: dict[str, torch.Tensor] | None = None
@@ -60,8 +73,8 @@ class TrainingController(QObject):
         session.batch_ended.connect(self._on_batch_ended)
         session.epoch_ended.connect(self._on_epoch_ended)
         session.finished.connect(self._on_finished)
-        window.network.changed.connect(self._on_network_changed)
-        window.tabs.currentChanged.connect(self._on_tab_changed)
+        network.changed.connect(self._on_network_changed)
+        tabs.currentChanged.connect(self._on_tab_changed)
         self._summary_was_visible: bool | None = None
         self._idle_timer = QTimer(self)  # coalesces the idle views' refresh after edits and dataset changes
         self._idle_timer.setSingleShot(True)
@@ -69,7 +82,7 @@ class TrainingController(QObject):
         self._idle_timer.timeout.connect(self._refresh_idle_views)
         self._update_blocked()
 
-    # -- state API (see MainWindow's docstring) -----------------------------------------------------------
+    # -- state API -------------------------------------------------------------------------------------------
     @property
     def is_training(self) -> bool:
         return self._session.is_running
@@ -80,7 +93,7 @@ class TrainingController(QObject):
         return self._state
 
     def _trained_network_is_current(self) -> bool:
-        arch, trained = self._window.network.architecture, self._trained_arch
+        arch, trained = self._network.architecture, self._trained_arch
         return (self._state is not None and trained is not None
                 and (arch.input, arch.layers) == (trained.input, trained.layers))
 
@@ -110,7 +123,7 @@ class TrainingController(QObject):
         self.stop_training()
         model = None
         if weights is not None:
-            arch = self._window.network.architecture
+            arch = self._network.architecture
             model = build_model(arch)
             apply_state_dict(model, weights, source="the project's weights")
             model.eval()
@@ -124,7 +137,7 @@ class TrainingController(QObject):
         self._live.begin_run()  # the maps are replaced below; panels of the same layers are reused
         self._live.set_history(self._history)
         self._state = {k: v.detach().to("cpu", copy=True) for k, v in weights.items()}
-        self._trained_arch = self._window.network.architecture
+        self._trained_arch = self._network.architecture
         self._model = (model, probe_layout(model, analyze(self._trained_arch)))
         self._refresh_idle_views()
 
@@ -137,13 +150,13 @@ class TrainingController(QObject):
         self._session.shutdown()
         self._loader.shutdown()
         if self._summary_was_visible:  # the saved layout keeps the user's choice, not the tab's
-            self._window.summary_dock.show()
+            self._summary_dock.show()
             self._summary_was_visible = None
 
     # -- starting ------------------------------------------------------------------------------------------
     @Slot(bool)
     def _on_train_requested(self, paused: bool) -> None:
-        dataset, arch = self._panel.dataset, self._window.network.architecture
+        dataset, arch = self._panel.dataset, self._network.architecture
         if self._session.is_running or dataset is None:
             return
         problems = check_compatibility(arch, dataset)
@@ -155,8 +168,8 @@ class TrainingController(QObject):
         self._session.start(arch, dataset, self._panel.config(), probe_index=probe, paused=paused)
         if paused:  # Step from idle: a paused run waits before its first batch; let exactly that one through
             self._session.step()
-        self._window.tabs.setCurrentWidget(self._live)
-        self._window.training_dock.raise_()
+        self._tabs.setCurrentWidget(self._live)
+        self.run_shown.emit()
 
     @Slot()
     def _on_started(self) -> None:
@@ -185,7 +198,7 @@ class TrainingController(QObject):
     # -- dataset, network, probe ------------------------------------------------------------------------------
     @Slot(object)
     def _on_dataset_changed(self, dataset) -> None:
-        self._window.set_dataset_shape(dataset_title(self._panel.config().dataset), InputShape(*dataset.input_shape))
+        self.dataset_shape_changed.emit(dataset_title(self._panel.config().dataset), InputShape(*dataset.input_shape))
         self._live.set_dataset(dataset)  # selects the probe, which refreshes the idle views
         self._update_blocked()
 
@@ -198,15 +211,15 @@ class TrainingController(QObject):
         if self._session.is_running:
             self._session.shutdown()
             self._panel.add_outcome_note(STOPPED_BY_CHANGE)
-            self._window.statusBar().showMessage(STOPPED_BY_CHANGE, 8000)
+            self.status_reported.emit(STOPPED_BY_CHANGE)
         self._update_blocked()
         self._request_idle_refresh()
 
     @Slot(int)
     def _on_tab_changed(self, _index: int) -> None:
         """The summary table belongs to the Network tab: the Training tab gets its height."""
-        dock = self._window.summary_dock
-        if self._window.tabs.currentWidget() is self._live:
+        dock = self._summary_dock
+        if self._tabs.currentWidget() is self._live:
             self._summary_was_visible = not dock.isHidden()
             dock.hide()
             self._request_idle_refresh()
@@ -223,17 +236,17 @@ class TrainingController(QObject):
 
     def _update_blocked(self) -> None:
         """Why Train is off (shown in the panel and on the Train action), or None."""
-        analysis, dataset = self._window.network.analysis, self._panel.dataset
+        analysis, dataset = self._network.analysis, self._panel.dataset
         reason = None
         if not analysis.is_valid:
             reason = analysis.first_error or "the network has no layers: add some from the palette"
         elif dataset is not None:
-            problems = check_compatibility(self._window.network.architecture, dataset, analysis)
+            problems = check_compatibility(self._network.architecture, dataset, analysis)
             reason = problems[0] if problems else None
         self._panel.set_blocked(reason)
         if reason is None and self._panel.dataset_error:
             reason = "the dataset could not be loaded (see the training panel)"
-        action, running = self._window.train_action, self._session.is_running
+        action, running = self._train_action, self._session.is_running
         action.setEnabled(reason is None and not running)
         tip = "Training is running" if running else f"Cannot train: {reason}" if reason else "Train the network"
         action.setToolTip(tip)
@@ -249,7 +262,7 @@ class TrainingController(QObject):
 
     def _request_idle_refresh(self) -> None:
         """Refresh the idle views soon, if they are on screen (an edit elsewhere costs nothing here)."""
-        if not self._session.is_running and self._window.tabs.currentWidget() is self._live:
+        if not self._session.is_running and self._tabs.currentWidget() is self._live:
             self._idle_timer.start()
 
     @Slot()
@@ -265,7 +278,7 @@ class TrainingController(QObject):
             self._show_initial_snapshot()
 
     def _show_initial_snapshot(self) -> None:
-        network, dataset, probe = self._window.network, self._panel.dataset, self._live.probe_index
+        network, dataset, probe = self._network, self._panel.dataset, self._live.probe_index
         if dataset is None or not 0 <= probe < len(dataset.val) or not network.analysis.is_valid:
             return
         if check_compatibility(network.architecture, dataset, network.analysis):

@@ -3,6 +3,8 @@ divergence, and stopping when the window closes or the network is replaced."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 import torch
@@ -168,6 +170,22 @@ def test_an_output_that_does_not_match_the_classes_blocks_training(trainer_windo
     assert "out_features to 10" in window.train_action.toolTip()
     window.undo_stack.undo()
     assert window.train_action.isEnabled() and panel.train_button.isEnabled()
+
+
+def test_the_train_action_has_one_writer_so_it_never_flickers_on(trainer_window):
+    """Two writers (validity alone, and validity + dataset) were right only in one connection order; with one
+    owner, an edit from an invalid to a valid network that still does not fit the dataset never turns Train on."""
+    window = trainer_window
+    window.editor.replace(len(window.network) - 1, LinearSpec(out_features=7))  # valid, but 7 != 10 classes
+    window.editor.replace(0, replace(window.network.layers[0], kernel_size=29))  # invalid as well: 29x29 on 28x28
+    assert not window.train_action.isEnabled()
+    seen = []
+    window.train_action.enabledChanged.connect(seen.append)
+    window.undo_stack.undo()  # valid again, still the wrong number of classes
+    assert window.network.analysis.is_valid and not window.train_action.isEnabled()
+    assert seen == [] and "out_features to 10" in window.train_action.toolTip()
+    window.undo_stack.undo()
+    assert seen == [True] and window.train_action.isEnabled()
 
 
 def test_a_dataset_that_cannot_load_is_shown_in_the_panel_and_turns_train_off(qtbot, trainer_window, tmp_path):

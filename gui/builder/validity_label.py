@@ -1,0 +1,36 @@
+"""The status bar's verdict on the network: valid (input -> output, parameters) or the first error."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel
+
+from gui.builder.layer_style import shape_text
+from models.network import Network
+
+MAX_WIDTH_PX = 720  # a long reason is elided: it must not widen the window
+
+
+class ValidityLabel(QLabel):
+    """Follows `network`: "Valid · 1x28x28 -> 10 · 61,706 parameters", or the first error (full text as tip)."""
+
+    def __init__(self, network: Network) -> None:
+        super().__init__()
+        self.setObjectName("validityLabel")
+        self._network = network
+        network.changed.connect(self._on_network_changed)
+        self._on_network_changed(None)
+
+    def _on_network_changed(self, _architecture: object) -> None:
+        analysis = self._network.analysis
+        if analysis.is_valid:
+            reason = ""
+            self.setText(f"\u2714 Valid \u00b7 {shape_text(analysis.input_shape)} \u2192 "
+                         f"{shape_text(analysis.output_shape)} \u00b7 {analysis.total_params:,} parameters")
+        else:
+            reason = analysis.first_error or "The network has no layers: add some from the palette."
+            self.setText(self.fontMetrics().elidedText(f"\u2716 {reason}", Qt.TextElideMode.ElideRight, MAX_WIDTH_PX))
+        self.setToolTip(reason)
+        self.setProperty("valid", analysis.is_valid)
+        self.style().unpolish(self)  # the style sheet colours by the `valid` property
+        self.style().polish(self)
