@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import os
 import re
+import struct
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -16,13 +19,14 @@ import torch
 
 from engine.config import ConfigError, TrainConfig
 from engine.metrics import MetricsFormatError, MetricsHistory
-from models import architecture_file
+from models import architecture_file, strict_json
 from models.architecture import Architecture
 from models.atomic_file import write_atomically
 from models.format_header import header_problem
+from models.safe_text import excerpt
 
 FORMAT = "convscope.project"
-VERSION = 1
+VERSION = 2       # 2: the manifest lists every member with its size and SHA-256 ("members")
 SUFFIX = ".convscope"
 
 MANIFEST, ARCHITECTURE, SETTINGS, METRICS, WEIGHTS = (
@@ -30,13 +34,17 @@ MANIFEST, ARCHITECTURE, SETTINGS, METRICS, WEIGHTS = (
 REQUIRED = (MANIFEST, ARCHITECTURE, SETTINGS, METRICS)
 EXTRAS_DIR = "extras/"
 _EXTRA_KEY = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
-# Zip-bomb guards: a member is read at most up to its cap, whatever its header claims (bytes).
+# Zip-bomb guards: a member is decompressed at most up to its limit, whatever its header claims (bytes).
+# The weights' limit comes from the architecture (8 bytes for each number its tensors can hold, plus the header).
 _MiB = 1 << 20
-MEMBER_CAPS = {MANIFEST: _MiB, ARCHITECTURE: 16 * _MiB, SETTINGS: _MiB, METRICS: 256 * _MiB,
+MEMBER_CAPS = {MANIFEST: _MiB, ARCHITECTURE: 16 * _MiB, SETTINGS: _MiB, METRICS: 64 * _MiB,
                WEIGHTS: 4096 * _MiB}
-EXTRA_CAP = 16 * _MiB
-MAX_MEMBERS = 256
+EXTRA_CAP = _MiB                # each extras/*.json member
+EXTRAS_TOTAL_CAP = 4 * _MiB     # all extras together
+WEIGHTS_HEADER_CAP = _MiB       # safetensors' JSON header and alignment, beyond the tensors' own bytes
+MAX_MEMBERS = 64
 
 _DAMAGED = "the file is damaged; restore a backup or re-save the project from ConvScope"
 
@@ -73,10 +81,7 @@ def to_bytes(project: Project) -> bytes:
             raise ProjectError(f"extra {key!r}: names must be 1-64 letters, digits, '_' or '-'")
     if project.weights is not None:
         check_weights_fit(project.architecture, project.weights, "weights")
-    manifest = {"format": FORMAT, "version": VERSION, "app_version": app_version(),
-                "created": datetime.now(timezone.utc).isoformat(timespec="seconds")}
     members: list[tuple[str, bytes]] = [
-        (MANIFEST, _json_bytes(manifest)),
         (ARCHITECTURE, architecture_file.dumps(project.architecture).encode("utf-8")),
         (SETTINGS, _json_bytes(project.config.to_dict())),
         (METRICS, project.history.to_csv().encode("utf-8")),
@@ -89,6 +94,11 @@ def to_bytes(project: Project) -> bytes:
     if project.weights is not None:
         from engine.weights import state_dict_to_safetensors
         members.append((WEIGHTS, state_dict_to_safetensors(project.weights)))
+    manifest = {"format": FORMAT, "version": VERSION, "app_version": app_version(),
+                "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                "members": {name: {"size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+                            for name, data in members}}
+    members.insert(0, (MANIFEST, _json_bytes(manifest)))
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as zf:
         for name, data in members:
@@ -140,37 +150,54 @@ def _read_project(source: io.BufferedIOBase) -> Project:
     """Pure: reads `source`, returns a new Project or raises; nothing else is touched."""
     try:
         zf = zipfile.ZipFile(source)
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError) as exc:
-        raise ProjectError(f"not a ConvScope project: not a zip archive, or truncated ({exc}); "
+    except _ZIP_ERRORS as exc:
+        raise ProjectError(f"not a ConvScope project: not a zip archive, or truncated ({_why(exc)}); "
                            f"{_DAMAGED}") from None
     with zf:
         infos = _check_names(zf)
-        manifest = _read_json(zf, infos, MANIFEST)
+        manifest = _Members(zf, infos, None).json(MANIFEST)
         _check_manifest(manifest)
+        listed = _listed_members(manifest)
+        _check_members(infos, listed)
+        members = _Members(zf, infos, listed)
         try:
-            arch = architecture_file.loads(_read_text(zf, infos, ARCHITECTURE))
+            arch = architecture_file.loads(members.text(ARCHITECTURE))
         except architecture_file.ArchitectureFileError as exc:
             raise ProjectError(f"{ARCHITECTURE}: {exc}") from None
         try:
-            config = TrainConfig.from_dict(_read_json(zf, infos, SETTINGS))
+            config = TrainConfig.from_dict(members.json(SETTINGS))
         except ConfigError as exc:
             raise ProjectError(f"{SETTINGS}: {exc}; fix or remove that setting") from None
         try:
-            history = MetricsHistory.from_csv(_read_text(zf, infos, METRICS))
+            history = MetricsHistory.from_csv(members.text(METRICS))
         except MetricsFormatError as exc:
             raise ProjectError(f"{METRICS}: {exc}") from None
         weights = None
         if WEIGHTS in infos:
-            weights = _read_weights(_read(zf, infos, WEIGHTS))
+            weights = _read_weights(members.read(WEIGHTS, weights_cap(arch)))
             check_weights_fit(arch, weights, WEIGHTS)
-        extras = {name[len(EXTRAS_DIR):-len(".json")]: _read_json(zf, infos, name)
+        extras = {name[len(EXTRAS_DIR):-len(".json")]: members.json(name)
                   for name in sorted(infos) if _is_extra(name)}
     return Project(arch, config, history, weights, extras)
+
+
+# What zipfile raises on damaged archives and members (a bad version field is NotImplementedError, a flipped
+# bit in deflated data zlib.error, an encrypted member RuntimeError, a non-UTF-8 name UnicodeDecodeError).
+_ZIP_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, OSError, NotImplementedError,
+               RuntimeError, ValueError, struct.error, OverflowError)
+
+
+def _why(exc: BaseException) -> str:
+    return excerpt(str(exc) or type(exc).__name__, 80).strip("'\"")
 
 
 def _is_extra(name: str) -> bool:
     return (name.startswith(EXTRAS_DIR) and name.endswith(".json")
             and bool(_EXTRA_KEY.match(name[len(EXTRAS_DIR):-len(".json")])))
+
+
+def _is_known(name: str) -> bool:
+    return name in REQUIRED or name == WEIGHTS or _is_extra(name)
 
 
 def _check_names(zf: zipfile.ZipFile) -> dict[str, zipfile.ZipInfo]:
@@ -182,10 +209,13 @@ def _check_names(zf: zipfile.ZipFile) -> dict[str, zipfile.ZipInfo]:
         name = info.filename
         parts = name.replace("\\", "/").split("/")
         if name.startswith(("/", "\\")) or ".." in parts or ":" in name or "\x00" in name:
-            raise ProjectError(f"member {name!r}: unsafe name (absolute path or '..'); ConvScope refuses "
+            raise ProjectError(f"member {excerpt(name)}: unsafe name (absolute path or '..'); ConvScope refuses "
                                f"such files, which are not projects it wrote")
         if name in by_name:
-            raise ProjectError(f"member {name!r} appears twice; {_DAMAGED}")
+            raise ProjectError(f"member {excerpt(name)} appears twice; {_DAMAGED}")
+        if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+            raise ProjectError(f"member {excerpt(name)}: compression method {info.compress_type} (ConvScope "
+                               f"writes only deflate); {_DAMAGED}")
         by_name[name] = info
     missing = [name for name in REQUIRED if name not in by_name]
     if missing:
@@ -200,35 +230,104 @@ def _check_manifest(manifest: Any) -> None:
         raise ProjectError(f"{MANIFEST}: {problem}")
 
 
-def _read(zf: zipfile.ZipFile, infos: dict[str, zipfile.ZipInfo], name: str) -> bytes:
-    cap = MEMBER_CAPS.get(name, EXTRA_CAP)
-    info = infos[name]
-    if info.file_size > cap:
-        raise ProjectError(f"{name}: {info.file_size:,} bytes uncompressed, over the {cap:,}-byte limit; "
-                           f"ConvScope refuses it (a damaged file or a zip bomb)")
-    try:
-        with zf.open(info) as f:
-            data = f.read(cap + 1)  # never trust the header: stop one byte past the cap
-    except (zipfile.BadZipFile, EOFError, OSError, NotImplementedError, RuntimeError) as exc:
-        raise ProjectError(f"{name}: cannot be unpacked ({exc}); {_DAMAGED}") from None
-    if len(data) > cap:
-        raise ProjectError(f"{name}: larger than the {cap:,}-byte limit; ConvScope refuses it")
-    return data
+def _listed_members(manifest: dict[str, Any]) -> dict[str, tuple[int, str]] | None:
+    """Version 2 and later: {name: (size, sha256)} from the manifest's "members"; None for version 1 files."""
+    if manifest["version"] < 2:
+        return None
+    members = manifest.get("members")
+    if not isinstance(members, dict):
+        raise ProjectError(f'{MANIFEST}: "members" must list every member with its size and sha256; {_DAMAGED}')
+    listed = {}
+    for name, entry in members.items():
+        if name == MANIFEST or not _is_known(name):
+            raise ProjectError(f"{MANIFEST}: lists unknown member {excerpt(name)}; {_DAMAGED}")
+        size = entry.get("size") if isinstance(entry, dict) else None
+        digest = entry.get("sha256") if isinstance(entry, dict) else None
+        if (not isinstance(entry, dict) or set(entry) != {"size", "sha256"} or isinstance(size, bool) or not isinstance(size, int) or size < 0
+                or not isinstance(digest, str) or not _SHA256.match(digest)):
+            raise ProjectError(f'{MANIFEST}: member {excerpt(name)} must be {{"size": bytes, "sha256": 64 hex '
+                               f"digits}}; {_DAMAGED}")
+        listed[name] = (size, digest)
+    return listed
 
 
-def _read_text(zf: zipfile.ZipFile, infos: dict[str, zipfile.ZipInfo], name: str) -> str:
-    try:
-        return _read(zf, infos, name).decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise ProjectError(f"{name}: not UTF-8 text (byte {exc.start}); {_DAMAGED}") from None
+def _check_members(infos: dict[str, zipfile.ZipInfo], listed: dict[str, tuple[int, str]] | None) -> None:
+    """Every member is one ConvScope knows and (version 2) the manifest lists; nothing is skipped silently."""
+    for name in infos:
+        if not _is_known(name):
+            raise ProjectError(f"unknown member {excerpt(name)}: a project holds only {', '.join(REQUIRED)}, "
+                               f"{WEIGHTS} and {EXTRAS_DIR}NAME.json; {_DAMAGED}")
+    if listed is None:
+        return
+    for name in infos:
+        if name != MANIFEST and name not in listed:
+            raise ProjectError(f"member {excerpt(name)} is not listed in {MANIFEST}; {_DAMAGED}")
+    for name in listed:
+        if name not in infos:
+            raise ProjectError(f"missing member {name} (listed in {MANIFEST}); {_DAMAGED}")
 
 
-def _read_json(zf: zipfile.ZipFile, infos: dict[str, zipfile.ZipInfo], name: str) -> Any:
-    try:
-        return json.loads(_read_text(zf, infos, name))
-    except json.JSONDecodeError as exc:
-        raise ProjectError(f"{name}: not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}; "
-                           f"fix that line or re-save the project") from None
+def weights_cap(arch: Architecture) -> int:
+    """The most bytes a weights.safetensors for `arch` can need: 8 per number (float64 at most) plus the header.
+
+    Parameters come from the shape arithmetic; buffers (batch norm's running statistics and counter) are at most
+    as many again plus one per layer. An architecture with errors has no weights, so only a header fits.
+    """
+    from models.shapes import analyze
+
+    analysis = analyze(arch)
+    if not analysis.is_valid:
+        return WEIGHTS_HEADER_CAP
+    numbers = 2 * analysis.total_params + len(arch.layers)
+    return min(MEMBER_CAPS[WEIGHTS], 8 * numbers + WEIGHTS_HEADER_CAP)
+
+
+class _Members:
+    """Reads members under their size limits and, when the manifest lists them, checks size and SHA-256."""
+
+    def __init__(self, zf: zipfile.ZipFile, infos: dict[str, zipfile.ZipInfo],
+                 listed: dict[str, tuple[int, str]] | None) -> None:
+        self.zf, self.infos, self.listed = zf, infos, listed
+        self.extras_left = EXTRAS_TOTAL_CAP
+
+    def read(self, name: str, cap: int | None = None) -> bytes:
+        if cap is None:
+            cap = min(EXTRA_CAP, self.extras_left) if _is_extra(name) else MEMBER_CAPS[name]
+        info = self.infos[name]
+        declared = info.file_size
+        if self.listed is not None:
+            declared = max(declared, self.listed[name][0])
+        if declared > cap:
+            raise ProjectError(f"{name}: {declared:,} bytes uncompressed, over its {cap:,}-byte limit; "
+                               f"ConvScope refuses it (a damaged file or a zip bomb)")
+        try:
+            with self.zf.open(info) as f:
+                data = f.read(cap + 1)  # never trust the header: stop one byte past the limit
+        except _ZIP_ERRORS as exc:
+            raise ProjectError(f"{name}: cannot be unpacked ({_why(exc)}); {_DAMAGED}") from None
+        if len(data) > cap:
+            raise ProjectError(f"{name}: larger than its {cap:,}-byte limit; ConvScope refuses it (a damaged "
+                               f"file or a zip bomb)")
+        if _is_extra(name):
+            self.extras_left -= len(data)
+        if self.listed is not None:
+            size, digest = self.listed[name]
+            if len(data) != size or hashlib.sha256(data).hexdigest() != digest:
+                raise ProjectError(f"{name}: does not match its checksum in {MANIFEST} (changed after saving, or "
+                                   f"damaged); {_DAMAGED}")
+        return data
+
+    def text(self, name: str) -> str:
+        try:
+            return self.read(name).decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise ProjectError(f"{name}: not UTF-8 text (byte {exc.start}); {_DAMAGED}") from None
+
+    def json(self, name: str) -> Any:
+        try:
+            return strict_json.loads(self.text(name))
+        except strict_json.StrictJSONError as exc:
+            raise ProjectError(f"{name}: {exc}; fix that line or re-save the project") from None
 
 
 def _read_weights(data: bytes) -> dict[str, torch.Tensor]:
@@ -236,8 +335,8 @@ def _read_weights(data: bytes) -> dict[str, torch.Tensor]:
     from safetensors.torch import load as load_safetensors_bytes
     try:
         return dict(load_safetensors_bytes(data))
-    except (SafetensorError, ValueError, RuntimeError) as exc:
-        raise ProjectError(f"{WEIGHTS}: not valid safetensors ({exc}); {_DAMAGED}") from None
+    except (SafetensorError, ValueError, RuntimeError, TypeError, OverflowError, KeyError) as exc:
+        raise ProjectError(f"{WEIGHTS}: not valid safetensors ({_why(exc)}); {_DAMAGED}") from None
 
 
 def check_weights_fit(arch: Architecture, state: dict[str, torch.Tensor], source: str) -> None:

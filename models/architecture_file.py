@@ -13,10 +13,15 @@ from models.atomic_file import write_atomically
 from models.fields import field_info
 from models.format_header import header_problem
 from models.layers import LAYER_TYPES, LayerSpec
+from models.safe_text import clean, excerpt
+from models.strict_json import StrictJSONError
+from models.strict_json import loads as strict_loads
 from models.validation import SpecValueError, coerce
 
 FORMAT = "convscope.architecture"
 VERSION = 1
+MAX_NAME_CHARS = 200
+MAX_LAYERS = 1000  # far more than a teaching network; stops a file of a million layers early
 
 
 class ArchitectureFileError(ValueError):
@@ -40,17 +45,17 @@ def to_dict(arch: Architecture) -> dict[str, Any]:
 def layer_from_dict(data: Any, where: str) -> LayerSpec:
     """One layer from its JSON object; `where` (e.g. 'layer 3') prefixes every message."""
     if not isinstance(data, dict):
-        raise ArchitectureFileError(f"{where}: expected an object like {{\"type\": \"relu\"}}, got {data!r}")
+        raise ArchitectureFileError(f"{where}: expected an object like {{\"type\": \"relu\"}}, got {excerpt(data)}")
     kind = data.get("type")
-    if kind not in LAYER_TYPES:
+    if not isinstance(kind, str) or kind not in LAYER_TYPES:  # a list or object is unhashable: test the type first
         known = ", ".join(LAYER_TYPES)
-        raise ArchitectureFileError(f"{where}: unknown layer type {kind!r}; known types: {known}")
+        raise ArchitectureFileError(f"{where}: unknown layer type {excerpt(kind)}; known types: {known}")
     cls = LAYER_TYPES[kind]
     where = f"{where} ({kind})"
     fields = {f.name: f for f in dataclasses.fields(cls)}
-    unknown = sorted(set(data) - set(fields) - {"type"})
+    unknown = sorted(_key_text(k) for k in data if k not in fields and k != "type")
     if unknown:
-        raise ArchitectureFileError(f"{where}: unknown field {unknown[0]!r}; {kind} has "
+        raise ArchitectureFileError(f"{where}: unknown field {unknown[0]}; {kind} has "
                                     f"{', '.join(fields) or 'no fields'}")
     values = {}
     for name, f in fields.items():
@@ -66,12 +71,18 @@ def layer_from_dict(data: Any, where: str) -> LayerSpec:
     return cls(**values)
 
 
+def _key_text(key: object) -> str:
+    """A field name for a message: quoted, short and printable, whatever its type (dicts from code may hold ints)."""
+    return excerpt(key, 40)
+
+
 def _input_from_dict(data: Any) -> InputShape:
     if not isinstance(data, dict) or set(data) != {"channels", "height", "width"}:
         raise ArchitectureFileError('input: expected {"channels": C, "height": H, "width": W}')
     for key, value in data.items():
         if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 4096:
-            raise ArchitectureFileError(f"input: field {key!r} must be a whole number from 1 to 4096, got {value!r}")
+            raise ArchitectureFileError(f"input: field {key!r} must be a whole number from 1 to 4096, "
+                                        f"got {excerpt(value)}")
     return InputShape(**data)
 
 
@@ -79,24 +90,29 @@ def from_dict(data: Any) -> Architecture:
     problem = header_problem(data, FORMAT, VERSION, "architecture")
     if problem:
         raise ArchitectureFileError(problem)
-    unknown = sorted(set(data) - {"format", "version", "name", "input", "layers"})
+    unknown = sorted(_key_text(k) for k in data if k not in ("format", "version", "name", "input", "layers"))
     if unknown:
-        raise ArchitectureFileError(f"unknown top-level field {unknown[0]!r}")
+        raise ArchitectureFileError(f"unknown top-level field {unknown[0]}")
     name = data.get("name", "Untitled")
     if not isinstance(name, str):
-        raise ArchitectureFileError(f"name: expected text, got {name!r}")
+        raise ArchitectureFileError(f"name: expected text, got {excerpt(name)}")
+    if len(name) > MAX_NAME_CHARS or clean(name) != name:
+        raise ArchitectureFileError(f"name: expected one line of at most {MAX_NAME_CHARS} printable characters "
+                                    f"(no control characters or lone surrogates), got {excerpt(name)}")
     layers = data.get("layers")
     if not isinstance(layers, list):
         raise ArchitectureFileError("layers: expected a list of layer objects")
+    if len(layers) > MAX_LAYERS:
+        raise ArchitectureFileError(f"layers: {len(layers):,} layers, more than the {MAX_LAYERS:,} ConvScope opens")
     specs = tuple(layer_from_dict(layer, f"layer {i}") for i, layer in enumerate(layers, start=1))
     return Architecture(name, _input_from_dict(data.get("input")), specs)
 
 
 def loads(text: str) -> Architecture:
     try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ArchitectureFileError(f"not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}") from None
+        data = strict_loads(text)
+    except StrictJSONError as exc:
+        raise ArchitectureFileError(str(exc)) from None
     return from_dict(data)
 
 
@@ -110,11 +126,11 @@ def load(path: str | os.PathLike) -> Architecture:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise ArchitectureFileError(f"{path}: cannot read: {getattr(exc, 'strerror', None) or exc}") from None
+        raise ArchitectureFileError(f"{clean(str(path))}: cannot read: {getattr(exc, 'strerror', None) or exc}") from None
     try:
         return loads(text)
     except ArchitectureFileError as exc:
-        raise ArchitectureFileError(f"{path}: {exc}") from None
+        raise ArchitectureFileError(f"{clean(str(path))}: {exc}") from None
 
 
 def save(arch: Architecture, path: str | os.PathLike) -> None:

@@ -7,6 +7,7 @@ import math
 
 from models.fields import BOOL, FLOAT, INT, OPTIONAL_SIZE, PADDING, POOL_PADDING, SIZE, FieldInfo
 from models.layers import LayerSpec
+from models.safe_text import excerpt
 
 
 class SpecValueError(ValueError):
@@ -15,9 +16,9 @@ class SpecValueError(ValueError):
 
 def _int(value: object, info: FieldInfo, what: str = "") -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise SpecValueError(f"expected a whole number{what}, got {value!r}")
+        raise SpecValueError(f"expected a whole number{what}, got {excerpt(value)}")
     if not info.minimum <= value <= info.maximum:
-        raise SpecValueError(f"{value} is out of range; use {int(info.minimum)} to {int(info.maximum)}")
+        raise SpecValueError(f"{excerpt(value)} is out of range; use {int(info.minimum)} to {int(info.maximum)}")
     return value
 
 
@@ -36,13 +37,13 @@ def coerce(info: FieldInfo, value: object) -> object:
         return _int(value, info)
     if info.kind == FLOAT:
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-            raise SpecValueError(f"expected a number, got {value!r}")
+            raise SpecValueError(f"expected a number, got {excerpt(value)}")
         if not info.minimum <= value <= info.maximum:
-            raise SpecValueError(f"{value} is out of range; use {info.minimum:g} to {info.maximum:g}")
+            raise SpecValueError(f"{excerpt(value)} is out of range; use {info.minimum:g} to {info.maximum:g}")
         return float(value)
     if info.kind == BOOL:
         if not isinstance(value, bool):
-            raise SpecValueError(f"expected true or false, got {value!r}")
+            raise SpecValueError(f"expected true or false, got {excerpt(value)}")
         return value
     if info.kind in (SIZE, POOL_PADDING):
         return _size(value, info)
@@ -51,7 +52,7 @@ def coerce(info: FieldInfo, value: object) -> object:
     if info.kind == PADDING:
         if isinstance(value, str):
             if value not in ("valid", "same"):
-                raise SpecValueError(f"expected a number, [height, width], \"valid\" or \"same\", got {value!r}")
+                raise SpecValueError(f"expected a number, [height, width], \"valid\" or \"same\", got {excerpt(value)}")
             return value
         return _size(value, info)
     raise AssertionError(f"unknown field kind {info.kind}")

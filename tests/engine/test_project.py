@@ -1,5 +1,6 @@
 """The .convscope project file: round trip, refusal of damaged files (naming the member), atomic save."""
 
+import hashlib
 import io
 import json
 import os
@@ -38,16 +39,26 @@ def sample_project(key="lenet5", weights=True):
     return Project(arch, config, history, random_state(arch) if weights else None, {"ui": {"probe_index": 3}})
 
 
-def rewrite(path, replace=None, drop=(), add=None):
-    """A copy of the project zip at `path` with members replaced, dropped or added (a hand-damaged file)."""
+def rewrite(path, replace=None, drop=(), add=None, resign=True):
+    """A copy of the project zip at `path` with members replaced, dropped or added (a hand-damaged file).
+
+    With `resign` (unless the manifest itself is replaced), the manifest's checksums are updated to match, as a
+    careful hand-editor would, so the test reaches the member's own check; `resign=False` leaves them stale.
+    """
     with zipfile.ZipFile(path) as zf:
         members = {info.filename: zf.read(info) for info in zf.infolist()}
     members.update(replace or {})
     for name in drop:
         members.pop(name)
+    members.update(add or {})
+    if resign and MANIFEST in members and MANIFEST not in (replace or {}):
+        manifest = json.loads(members[MANIFEST])
+        manifest["members"] = {name: {"size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+                               for name, data in members.items() if name != MANIFEST and name not in drop}
+        members[MANIFEST] = json.dumps(manifest).encode()
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
-        for name, data in {**members, **(add or {})}.items():
+        for name, data in members.items():
             zf.writestr(name, data)
     path.write_bytes(buf.getvalue())
 
@@ -82,7 +93,7 @@ def test_file_is_one_deflated_zip_of_json_csv_and_safetensors_only(tmp_path):
         assert names == {MANIFEST, ARCHITECTURE, SETTINGS, METRICS, WEIGHTS, "extras/ui.json"}
         assert all(info.compress_type == zipfile.ZIP_DEFLATED for info in zf.infolist())
         manifest = json.loads(zf.read(MANIFEST))
-        assert manifest["format"] == "convscope.project" and manifest["version"] == 1
+        assert manifest["format"] == "convscope.project" and manifest["version"] == 2
         assert {"app_version", "created"} <= set(manifest)
         # Every member is read by its own plain format's parser: nothing is a pickle.
         assert json.loads(zf.read(SETTINGS))["learning_rate"] == 0.01
@@ -150,14 +161,14 @@ def test_bad_json_names_member_line_and_column(saved, member):
 
 
 def test_newer_format_version_asks_for_an_update(saved):
-    manifest = {"format": "convscope.project", "version": 2, "app_version": "9.0", "created": "2030-01-01"}
+    manifest = {"format": "convscope.project", "version": 3, "app_version": "9.0", "created": "2030-01-01"}
     rewrite(saved, replace={MANIFEST: json.dumps(manifest).encode()})
     message = refusal(saved)
-    assert "manifest.json" in message and "version 2" in message and "update ConvScope" in message
+    assert "manifest.json" in message and "version 3" in message and "update ConvScope" in message
 
 
 def test_wrong_format_name_is_refused(saved):
-    rewrite(saved, replace={MANIFEST: b'{"format": "something.else", "version": 1}'})
+    rewrite(saved, replace={MANIFEST: b'{"format": "something.else", "version": 2}'})
     assert "not a ConvScope project" in refusal(saved)
 
 
