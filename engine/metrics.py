@@ -8,6 +8,9 @@ import math
 from dataclasses import dataclass, field
 
 from engine.events import BatchEnded, EpochEnded
+from models.safe_text import excerpt, shorten
+
+MAX_ROWS = 2_000_000  # a run of 2,000 epochs of 1,000 logged batches; bounds the memory of a hostile file
 
 BATCH_COLUMNS = ("step", "epoch", "loss", "accuracy")
 EPOCH_COLUMNS = ("epoch", "step", "train_loss", "train_accuracy", "val_loss", "val_accuracy")
@@ -42,24 +45,35 @@ class MetricsHistory:
 
     @classmethod
     def from_csv(cls, text: str) -> "MetricsHistory":
+        """Rows from CSV text; MetricsFormatError (one short line) for anything else, at most MAX_ROWS rows."""
         history = cls()
         reader = csv.reader(io.StringIO(text))
-        header = next(reader, None)
         expected = ["kind", "epoch", "step", "loss", "accuracy", *EPOCH_COLUMNS[2:]]
-        if header != expected:
-            raise MetricsFormatError(f"metrics header must be {','.join(expected)}")
-        for line, row in enumerate(reader, start=2):
-            try:
-                kind, epoch, step = row[0], int(row[1]), int(row[2])
-                if kind == "batch":
-                    history.batches.append((step, epoch, float(row[3]), float(row[4])))
-                elif kind == "epoch":
-                    history.epochs.append((epoch, step, *(float(v) for v in row[5:9])))
-                else:
-                    raise ValueError(f"unknown kind {kind!r}")
-            except (ValueError, IndexError) as exc:
-                raise MetricsFormatError(f"metrics row {line}: {exc}") from None
+        line = 1
+        try:
+            if next(reader, None) != expected:
+                raise MetricsFormatError(f"metrics header must be {','.join(expected)}")
+            for line, row in enumerate(reader, start=2):
+                if line > MAX_ROWS + 1:
+                    raise MetricsFormatError(f"more than {MAX_ROWS:,} rows (ConvScope's limit for metrics.csv)")
+                history._add_row(row, line)
+        except csv.Error as exc:  # e.g. a field over csv's 128 KB limit, or a NUL byte
+            raise MetricsFormatError(f"metrics row {line + 1}: not valid CSV ({shorten(str(exc), 80)})") from None
         return history
+
+    def _add_row(self, row: list[str], line: int) -> None:
+        try:
+            if len(row) != 9 or any(len(cell) > 40 for cell in row):
+                raise ValueError(f"expected 9 short cells, got {excerpt(row)}")
+            kind, epoch, step = row[0], int(row[1]), int(row[2])
+            if kind == "batch":
+                self.batches.append((step, epoch, float(row[3]), float(row[4])))
+            elif kind == "epoch":
+                self.epochs.append((epoch, step, *(float(v) for v in row[5:9])))
+            else:
+                raise ValueError(f"unknown kind {excerpt(kind)}")
+        except ValueError as exc:
+            raise MetricsFormatError(f"metrics row {line}: {shorten(str(exc), 120)}") from None
 
 
 def _num(value: float) -> str:

@@ -23,7 +23,7 @@ from models import architecture_file, strict_json
 from models.architecture import Architecture
 from models.atomic_file import write_atomically
 from models.format_header import header_problem
-from models.safe_text import excerpt
+from models.safe_text import clean, excerpt, shorten
 
 FORMAT = "convscope.project"
 VERSION = 2       # 2: the manifest lists every member with its size and SHA-256 ("members")
@@ -128,17 +128,18 @@ def _json_bytes(value: Any) -> bytes:
 def load_project(path: str | os.PathLike) -> Project:
     """Read and validate a project file; every problem is one ProjectError naming the file and member."""
     path = Path(path)
+    shown = clean(str(path))
     try:
         f = open(path, "rb")
     except OSError as exc:
-        raise ProjectError(f"{path}: cannot read ({exc.strerror or exc})") from None
+        raise ProjectError(f"{shown}: cannot read ({exc.strerror or exc})") from None
     try:
         with f:
             return _read_project(f)
     except ProjectError as exc:
-        raise ProjectError(f"{path}: {exc}") from None
+        raise ProjectError(f"{shown}: {exc}") from None
     except OSError as exc:
-        raise ProjectError(f"{path}: cannot read ({exc.strerror or exc})") from None
+        raise ProjectError(f"{shown}: cannot read ({exc.strerror or exc})") from None
 
 
 def from_bytes(data: bytes) -> Project:
@@ -164,10 +165,7 @@ def _read_project(source: io.BufferedIOBase) -> Project:
             arch = architecture_file.loads(members.text(ARCHITECTURE))
         except architecture_file.ArchitectureFileError as exc:
             raise ProjectError(f"{ARCHITECTURE}: {exc}") from None
-        try:
-            config = TrainConfig.from_dict(members.json(SETTINGS))
-        except ConfigError as exc:
-            raise ProjectError(f"{SETTINGS}: {exc}; fix or remove that setting") from None
+        config = _settings(members.json(SETTINGS), SETTINGS)
         try:
             history = MetricsHistory.from_csv(members.text(METRICS))
         except MetricsFormatError as exc:
@@ -188,7 +186,20 @@ _ZIP_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, O
 
 
 def _why(exc: BaseException) -> str:
-    return excerpt(str(exc) or type(exc).__name__, 80).strip("'\"")
+    return shorten(str(exc) or type(exc).__name__, 120)
+
+
+def _settings(data: Any, where: str) -> TrainConfig:
+    try:
+        config = TrainConfig.from_dict(data)
+    except ConfigError as exc:
+        raise ProjectError(f"{where}: {shorten(str(exc), 300)}; fix or remove that setting") from None
+    except (TypeError, ValueError, OverflowError) as exc:  # a value TrainConfig's own checks did not expect
+        raise ProjectError(f"{where}: {shorten(str(exc), 300)}; fix or remove that setting") from None
+    if len(config.dataset) > 4096 or clean(config.dataset) != config.dataset:
+        raise ProjectError(f"{where}: dataset {excerpt(config.dataset)} holds control characters or is too long; "
+                           f"give a dataset name or path")
+    return config
 
 
 def _is_extra(name: str) -> bool:
@@ -387,12 +398,29 @@ def _load_run_directory(folder: Path) -> Project:
         check_weights_fit(arch, project.weights, str(folder / WEIGHTS))
     if (folder / METRICS).is_file():
         try:
-            project.history = MetricsHistory.from_csv((folder / METRICS).read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, MetricsFormatError) as exc:
-            raise ProjectError(f"{folder / METRICS}: {exc}") from None
+            project.history = MetricsHistory.from_csv(_read_capped(folder / METRICS, MEMBER_CAPS[METRICS]))
+        except MetricsFormatError as exc:
+            raise ProjectError(f"{clean(str(folder / METRICS))}: {exc}") from None
     if (folder / SETTINGS).is_file():
+        settings = folder / SETTINGS
         try:
-            project.config = TrainConfig.from_dict(json.loads((folder / SETTINGS).read_text(encoding="utf-8")))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError, ConfigError) as exc:
-            raise ProjectError(f"{folder / SETTINGS}: {exc}") from None
+            data = strict_json.loads(_read_capped(settings, MEMBER_CAPS[SETTINGS]))
+        except strict_json.StrictJSONError as exc:
+            raise ProjectError(f"{clean(str(settings))}: {exc}") from None
+        project.config = _settings(data, clean(str(settings)))
     return project
+
+
+def _read_capped(path: Path, cap: int) -> str:
+    """A run folder's text file, refused past `cap` bytes (read at most one byte more) or when not UTF-8."""
+    try:
+        with open(path, "rb") as f:
+            data = f.read(cap + 1)
+    except OSError as exc:
+        raise ProjectError(f"{clean(str(path))}: cannot read ({exc.strerror or exc})") from None
+    if len(data) > cap:
+        raise ProjectError(f"{clean(str(path))}: larger than its {cap:,}-byte limit; ConvScope refuses it")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ProjectError(f"{clean(str(path))}: not UTF-8 text (byte {exc.start})") from None

@@ -15,6 +15,7 @@ from torch import nn
 
 from models.architecture import Architecture
 from models.atomic_file import write_atomically
+from models.safe_text import clean, excerpt
 
 WEIGHT_SUFFIXES = (".safetensors", ".pt", ".pth")
 
@@ -59,15 +60,45 @@ def _load_pt(path: Path) -> dict[str, torch.Tensor]:
                            f".safetensors.") from None
     except (RuntimeError, EOFError, zipfile.BadZipFile, OSError, ValueError) as exc:
         raise WeightsError(f"{path}: not a readable PyTorch file ({_first_line(str(exc))})") from None
+    except Exception as exc:  # noqa: BLE001 - damaged pickles raise TypeError, KeyError, struct.error, ...
+        raise WeightsError(f"{path}: not a readable PyTorch file ({type(exc).__name__}: "
+                           f"{_first_line(str(exc))})") from None
     if isinstance(state, dict) and "state_dict" in state and isinstance(state["state_dict"], dict):
         state = state["state_dict"]  # a common checkpoint layout
     if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
         raise WeightsError(f"{path}: expected a state dict (names -> tensors), found {type(state).__name__}")
+    check_plain_tensors(state, str(path))
     return state
 
 
 def _first_line(text: str) -> str:
-    return (text.strip().splitlines() or ["unknown problem"])[0][:200]
+    return clean((text.strip().splitlines() or ["unknown problem"])[0][:200])
+
+
+def check_plain_tensors(state: dict, source: str) -> None:
+    """WeightsError unless every key is a name and every value a dense, real, CPU-loadable tensor.
+
+    A state dict from a stranger may hold integer keys, or sparse, meta, quantized or complex tensors, which
+    the shape check and load_state_dict would meet as TypeError or RuntimeError.
+    """
+    for key, tensor in state.items():
+        if not isinstance(key, str):
+            raise WeightsError(f"{source}: tensor names must be text, found the key {excerpt(key)} "
+                               f"({type(key).__name__})")
+        if not isinstance(tensor, torch.Tensor):
+            raise WeightsError(f"{source}: {excerpt(key)} is a {type(tensor).__name__}, not a tensor")
+        kind = ("sparse" if tensor.layout != torch.strided else "meta" if tensor.is_meta
+                else "quantized" if tensor.is_quantized else "complex" if tensor.is_complex()
+                else "nested" if getattr(tensor, "is_nested", False) else None)
+        if kind:
+            raise WeightsError(f"{source}: tensor {excerpt(key)} is a {kind} tensor; ConvScope reads plain dense "
+                               f"tensors only (save with model.state_dict() of an ordinary model)")
+        if not (tensor.is_floating_point() or tensor.dtype in _INTEGER_DTYPES):
+            raise WeightsError(f"{source}: tensor {excerpt(key)} has dtype {tensor.dtype}; expected floating-point "
+                               f"numbers (or integers for counters)")
+
+
+_INTEGER_DTYPES = (torch.int64, torch.int32, torch.int16, torch.int8, torch.uint8)
 
 
 def load_state_dict(path: str | os.PathLike) -> dict[str, torch.Tensor]:
@@ -77,16 +108,19 @@ def load_state_dict(path: str | os.PathLike) -> dict[str, torch.Tensor]:
         raise WeightsError(f"{path}: unknown weights format; use .safetensors or a state-dict .pt")
     if path.suffix == ".safetensors":
         try:
-            return dict(load_safetensors_bytes(path.read_bytes()))
+            state = dict(load_safetensors_bytes(path.read_bytes()))
         except OSError as exc:
             raise WeightsError(f"{path}: cannot read ({exc.strerror})") from None
-        except (SafetensorError, ValueError) as exc:
-            raise WeightsError(f"{path}: not a valid safetensors file ({exc})") from None
+        except (SafetensorError, ValueError, RuntimeError, TypeError, OverflowError, KeyError) as exc:
+            raise WeightsError(f"{path}: not a valid safetensors file ({_first_line(str(exc))})") from None
+        check_plain_tensors(state, str(path))
+        return state
     return _load_pt(path)
 
 
 def apply_state_dict(model: nn.Module, state: dict[str, torch.Tensor], source: str = "weights") -> None:
     """Load `state` into `model` strictly; a mismatch names the tensor and both shapes. Nothing changes on error."""
+    check_plain_tensors(state, source)
     expected = model.state_dict()
     missing = [k for k in expected if k not in state]
     unexpected = [k for k in state if k not in expected]
@@ -95,14 +129,17 @@ def apply_state_dict(model: nn.Module, state: dict[str, torch.Tensor], source: s
         if missing:
             parts.append(f"missing {', '.join(missing[:5])}")
         if unexpected:
-            parts.append(f"unexpected {', '.join(unexpected[:5])}")
+            parts.append(f"unexpected {', '.join(clean(k[:60]) for k in unexpected[:5])}")
         raise WeightsError(f"{source} do not fit this architecture: {'; '.join(parts)}")
     for name in expected:  # the model's order, so the same bad file always names the same tensor
         tensor = state[name]
         if tuple(tensor.shape) != tuple(expected[name].shape):
             raise WeightsError(f"{source}: tensor {name!r} has shape {tuple(tensor.shape)} but the architecture "
                                f"needs {tuple(expected[name].shape)}")
-    model.load_state_dict(state, strict=True)
+    try:
+        model.load_state_dict(state, strict=True)
+    except RuntimeError as exc:  # e.g. a dtype that cannot be copied into the network's own
+        raise WeightsError(f"{source}: cannot load the weights ({_first_line(str(exc))})") from None
 
 
 def load_weights(model: nn.Module, path: str | os.PathLike) -> None:

@@ -21,6 +21,7 @@ from models.validation import SpecValueError, coerce
 FORMAT = "convscope.architecture"
 VERSION = 1
 MAX_NAME_CHARS = 200
+MAX_FILE_BYTES = 16 << 20
 MAX_LAYERS = 1000  # far more than a teaching network; stops a file of a million layers early
 
 
@@ -124,9 +125,16 @@ def load(path: str | os.PathLike) -> Architecture:
     """Read an architecture file; every problem becomes one ArchitectureFileError naming the file."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ArchitectureFileError(f"{clean(str(path))}: cannot read: {getattr(exc, 'strerror', None) or exc}") from None
+        with open(path, "rb") as f:
+            data = f.read(MAX_FILE_BYTES + 1)  # a bounded read: a stranger's file may be any size
+        if len(data) > MAX_FILE_BYTES:
+            raise ArchitectureFileError(f"{clean(str(path))}: larger than {MAX_FILE_BYTES:,} bytes, the limit for "
+                                        f"an architecture file")
+        text = data.decode("utf-8")
+    except OSError as exc:
+        raise ArchitectureFileError(f"{clean(str(path))}: cannot read: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        raise ArchitectureFileError(f"{clean(str(path))}: cannot read: not UTF-8 text (byte {exc.start})") from None
     try:
         return loads(text)
     except ArchitectureFileError as exc:

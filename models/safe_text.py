@@ -32,3 +32,8 @@ def excerpt(value: object, limit: int = EXCERPT_CHARS) -> str:
     if len(text) > limit:
         text = text[:limit] + "..."
     return clean(text)
+
+
+def shorten(text: str, limit: int = 200) -> str:
+    """Message text (not a quoted value) cut to `limit` characters and cleaned, e.g. a library's error."""
+    return clean(text[:limit] + ("..." if len(text) > limit else ""))

@@ -16,8 +16,13 @@ EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 
 
 def report_bad_input(message: object) -> int:
-    """Print one `error: ...` line (whitespace folded, so it stays one line) and return EXIT_BAD_INPUT."""
-    print(f"error: {' '.join(str(message).split())}", file=sys.stderr)
+    """Print one `error: ...` line (whitespace folded, so it stays one line) and return EXIT_BAD_INPUT.
+
+    Cleaned and capped as a last guard: the loaders already quote strangers' values short and escaped.
+    """
+    from models.safe_text import shorten
+
+    print(f"error: {shorten(' '.join(str(message).split()), 2000)}", file=sys.stderr)
     return EXIT_BAD_INPUT
 
 

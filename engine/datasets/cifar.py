@@ -11,7 +11,9 @@ import numpy as np
 
 from engine.datasets.catalog import CIFAR10_CLASSES
 from engine.datasets.dataset import DatasetError
+from engine.datasets.limits import read_bounded
 from engine.datasets.raw import RawImages, check_same_image_shape, checked_raw
+from models.safe_text import shorten
 
 EXTRACTED_FOLDER = "cifar-10-batches-py"
 IMAGE_SIDE = 32
@@ -49,10 +51,51 @@ class _RefusedGlobal(pickle.UnpicklingError):
     """The pickle names a global outside _SAFE_GLOBALS."""
 
 
-class _RestrictedUnpickler(pickle.Unpickler):
+# Calls that allocate by a number argument (bytearray(2**32) is 29 bytes of pickle): only bounded sizes pass.
+_SIZED = {("builtins", "bytes"): bytes, ("builtins", "bytearray"): bytearray}
+_MAX_SIZED_ARGUMENT = 1 << 20
+
+
+def _bounded(factory: type) -> object:
+    def build(*args: object) -> object:
+        if args and isinstance(args[0], int) and not 0 <= args[0] <= _MAX_SIZED_ARGUMENT:
+            raise _RefusedGlobal(f"refused {factory.__name__}({args[0]}): a CIFAR batch never asks for that")
+        return factory(*args)
+    return build
+
+
+def _checked_build(unpickler: "_RestrictedUnpickler") -> None:
+    """BUILD, refusing a dtype state that differs from the dtype numpy itself made.
+
+    numpy's dtype.__setstate__ trusts its flags: a flipped bit can claim that uint8 bytes hold object
+    pointers, which numpy would later dereference (seen as "get_clear_loop not set" and "deallocated
+    bytearray"). A CIFAR batch's dtypes are plain numbers with no fields, subarrays or flags of their own.
+    """
+    state, inst = unpickler.stack[-1], unpickler.stack[-2]
+    if isinstance(inst, np.dtype):
+        plain = (isinstance(state, tuple) and len(state) in (8, 9) and state[2] is None and state[3] is None
+                 and state[4] is None and state[7] == inst.flags and inst.kind in "biuf")
+        if not plain:
+            raise _RefusedGlobal(f"refused a {shorten(str(inst), 20)} dtype with an altered state")
+    elif isinstance(inst, np.ndarray):
+        dtype = state[2] if isinstance(state, tuple) and len(state) == 5 else None
+        if not isinstance(dtype, np.dtype) or dtype.kind not in "biufSU" or dtype.hasobject:
+            raise _RefusedGlobal("refused an array whose state is not plain numbers or text")
+    _BASE_BUILD(unpickler)
+
+
+# The pure-Python unpickler, because its BUILD step can be checked (the C one cannot be hooked).
+_BASE_BUILD = pickle._Unpickler.dispatch[pickle.BUILD[0]]  # type: ignore[attr-defined]
+
+
+class _RestrictedUnpickler(pickle._Unpickler):  # type: ignore[name-defined]
+    dispatch = {**pickle._Unpickler.dispatch, pickle.BUILD[0]: _checked_build}  # type: ignore[attr-defined]
+
     def find_class(self, module: str, name: str) -> object:
         if (module, name) not in _SAFE_GLOBALS:
-            raise _RefusedGlobal(f"refused to load {module}.{name}")
+            raise _RefusedGlobal(f"refused to load {shorten(module, 60)}.{shorten(name, 60)}")
+        if (module, name) in _SIZED:
+            return _bounded(_SIZED[module, name])
         if module.startswith(("numpy.core.", "numpy._core.")):
             module = _NUMPY_CORE + module[module.index(".", len("numpy.")) :]
         return super().find_class(module, name)
@@ -68,7 +111,8 @@ def _key(entry: dict, name: str) -> object:
 def load_batch(path: Path) -> dict:
     """Unpickle one batch file safely; every failure becomes a DatasetError naming it."""
     try:
-        data = path.read_bytes()
+        with open(path, "rb") as f:
+            data = read_bounded(f, path)
     except OSError as exc:
         raise DatasetError(f"{path}: cannot read it ({exc})") from None
     try:
@@ -79,12 +123,12 @@ def load_batch(path: Path) -> dict:
             "file is not one (and was not trusted)"
         ) from None
     except pickle.UnpicklingError as exc:
-        raise DatasetError(f"{path}: not a valid CIFAR batch pickle ({exc})") from None
+        raise DatasetError(f"{path}: not a valid CIFAR batch pickle ({shorten(str(exc), 120)})") from None
     except EOFError:
         raise DatasetError(f"{path}: truncated (the pickle ends early); fetch it again") from None
     except Exception as exc:  # noqa: BLE001 - malformed pickles raise many types
         raise DatasetError(
-            f"{path}: not a valid CIFAR batch pickle ({type(exc).__name__}: {exc})"
+            f"{path}: not a valid CIFAR batch pickle ({type(exc).__name__}: {shorten(str(exc), 120)})"
         ) from None
     if not isinstance(entry, dict):
         raise DatasetError(f"{path}: expected a dict of arrays, found {type(entry).__name__}")

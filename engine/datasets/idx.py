@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from engine.datasets.dataset import DatasetError
+from engine.datasets.limits import read_bounded
 from engine.datasets.raw import RawImages, check_same_image_shape, checked_raw
 
 # IDX type byte -> big-endian numpy dtype (yann.lecun.com/exdb/mnist file format).
@@ -36,20 +37,21 @@ IDX_PARTS = {
 
 
 def _read_bytes(path: Path) -> bytes:
+    """The file's bytes (un-gzipped when it ends in .gz), refused as soon as they pass the size limit."""
     try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise DatasetError(f"{path}: cannot read it ({exc})") from None
-    if path.suffix != ".gz":
-        return raw
-    try:
-        return gzip.decompress(raw)
+        with open(path, "rb") as raw:
+            if path.suffix != ".gz":
+                return read_bounded(raw, path)
+            with gzip.GzipFile(fileobj=raw) as stream:
+                return read_bounded(stream, path)
     except EOFError:
         raise DatasetError(
             f"{path}: the gzip stream ends early (truncated download?); fetch the file again"
         ) from None
-    except (gzip.BadGzipFile, zlib.error, OSError) as exc:
+    except (gzip.BadGzipFile, zlib.error) as exc:
         raise DatasetError(f"{path}: not a valid gzip file ({exc}); fetch the file again") from None
+    except OSError as exc:
+        raise DatasetError(f"{path}: cannot read it ({exc})") from None
 
 
 def parse_idx(data: bytes, source: Path | str) -> np.ndarray:

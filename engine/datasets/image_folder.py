@@ -7,7 +7,9 @@ from pathlib import Path
 import numpy as np
 
 from engine.datasets.dataset import DatasetError
+from engine.datasets.limits import max_bytes, too_large
 from engine.datasets.raw import RawImages, checked_raw
+from models.safe_text import shorten
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 
@@ -46,7 +48,7 @@ def _decode(path: Path) -> np.ndarray:
         raise DatasetError(f"{path}: not a readable PNG or JPEG image") from None
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
         raise DatasetError(
-            f"{path}: cannot decode the image, it may be truncated or corrupt ({exc})"
+            f"{path}: cannot decode the image, it may be truncated or corrupt ({shorten(str(exc), 120)})"
         ) from None
 
 
@@ -63,6 +65,7 @@ def read_image_folder(folder: Path) -> tuple[RawImages, tuple[str, ...]]:
     images: list[np.ndarray] = []
     labels: list[int] = []
     first: Path | None = None
+    total = 0
     for index, sub in enumerate(classes):
         files = _image_files(sub)
         if not files:
@@ -79,6 +82,9 @@ def read_image_folder(folder: Path) -> tuple[RawImages, tuple[str, ...]]:
                     f"{first} is {images[0].shape[1]}x{images[0].shape[0]}; all images must "
                     "have one size: resize them first"
                 )
+            total += pixels.nbytes
+            if total > max_bytes():
+                raise too_large(folder, total)
             images.append(pixels)
             labels.append(index)
     stacked = np.stack(images)

@@ -8,7 +8,9 @@ from pathlib import Path
 import numpy as np
 
 from engine.datasets.dataset import DatasetError
+from engine.datasets.limits import max_bytes, too_large
 from engine.datasets.raw import RawImages, check_same_image_shape, checked_raw
+from models.safe_text import shorten
 
 # Optional keys: a test split the file brings with it.
 TEST_KEYS = ("test_images", "test_labels")
@@ -27,24 +29,43 @@ def _read_arrays(path: Path) -> dict[str, np.ndarray]:
             f"{path}: not an .npz archive (no zip structure; truncated or another format); "
             "save the arrays with numpy.savez_compressed(path, images=..., labels=...)"
         )
+    _check_sizes(path)
     try:
         with np.load(path, allow_pickle=False) as archive:
             return {key: archive[key] for key in archive.files}
     except ValueError as exc:
         if "pickle" in str(exc):  # object arrays need unpickling, which we never allow
             raise DatasetError(
-                f"{path}: cannot read it without unpickling ({exc}); store images and labels "
+                f"{path}: cannot read it without unpickling ({shorten(str(exc), 120)}); store images and labels "
                 "as plain numeric arrays and class_names as a str array (np.array([...], "
                 "dtype=str))"
             ) from None
-        raise DatasetError(f"{path}: an array in the archive is corrupt ({exc})") from None
+        raise DatasetError(f"{path}: an array in the archive is corrupt ({shorten(str(exc), 120)})") from None
     except OSError as exc:
         raise DatasetError(f"{path}: cannot read it ({exc})") from None
     except Exception as exc:  # noqa: BLE001 - zipfile/zlib/numpy raise many types on damage
         raise DatasetError(
             f"{path}: not a readable .npz archive, it may be truncated or corrupt "
-            f"({type(exc).__name__}: {exc}); save it again with numpy.savez_compressed"
+            f"({type(exc).__name__}: {shorten(str(exc), 120)}); save it again with numpy.savez_compressed"
         ) from None
+
+
+def _check_sizes(path: Path) -> None:
+    """Refuse an archive whose members unpack past the limit, before numpy allocates for them.
+
+    zipfile stops each member at the size its central directory declares, so the declared sizes bound
+    what np.load can unpack; numpy then checks each array's bytes against its header.
+    """
+    try:
+        with zipfile.ZipFile(path) as zf:
+            total = sum(info.file_size for info in zf.infolist())
+    except Exception as exc:  # noqa: BLE001 - a damaged directory raises many types
+        raise DatasetError(
+            f"{path}: not a readable .npz archive, it may be truncated or corrupt "
+            f"({type(exc).__name__}: {shorten(str(exc), 120)}); save it again with numpy.savez_compressed"
+        ) from None
+    if total > max_bytes():
+        raise too_large(path, total)
 
 
 def _class_names(arrays: dict[str, np.ndarray], path: Path) -> tuple[str, ...] | None:

@@ -9,6 +9,8 @@ from pathlib import Path
 import numpy as np
 
 from engine.datasets.dataset import DatasetError
+from engine.datasets.limits import MAX_CLASSES
+from models.safe_text import clean, shorten
 
 # Channels a loaded image may have: grayscale or RGB (an alpha channel has no meaning here).
 ALLOWED_CHANNELS = (1, 3)
@@ -69,6 +71,12 @@ def checked_raw(
             f"{labels_source}: label {int(labels.min())} is negative; "
             "labels are class indices 0..K-1"
         )
+    # Checked before the int64 cast: a uint64 label past 2**63 would wrap to a negative index.
+    if int(labels.max()) >= MAX_CLASSES:
+        raise DatasetError(
+            f"{labels_source}: label {int(labels.max())} is out of range; labels are class "
+            f"indices 0..K-1 with at most {MAX_CLASSES:,} classes"
+        )
     return RawImages(np.ascontiguousarray(images), labels.astype(np.int64), labels_source)
 
 
@@ -80,13 +88,17 @@ def resolve_class_names(
     if names is None:
         highest = max(int(raw.labels.max()) for raw in present)
         return tuple(str(i) for i in range(highest + 1))
-    names = tuple(str(n) for n in names)
+    if not 0 < len(names) <= MAX_CLASSES:
+        raise DatasetError(f"{present[0].labels_source}: {len(names):,} class names; a dataset has 1 to "
+                           f"{MAX_CLASSES:,} classes")
+    # Names are shown in the window and printed by the CLI: no terminal escapes or lone surrogates.
+    names = tuple(clean(str(n)[:200]) for n in names)
     for raw in present:
         top = int(raw.labels.max())
         if top >= len(names):
             raise DatasetError(
                 f"{raw.labels_source}: label {top} is out of range for {len(names)} classes "
-                f"({', '.join(names[:12])}{', ...' if len(names) > 12 else ''}); "
+                f"({', '.join(shorten(n, 20) for n in names[:12])}{', ...' if len(names) > 12 else ''}); "
                 "labels must be 0..K-1"
             )
     return names
