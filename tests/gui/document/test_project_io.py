@@ -166,7 +166,7 @@ def _truncate(path: Path) -> None:
 
 
 def _newer(path: Path) -> None:
-    _rewrite(path, {MANIFEST: b'{"format": "convscope.project", "version": 2, "app_version": "9.0"}'})
+    _rewrite(path, {MANIFEST: b'{"format": "convscope.project", "version": 99, "app_version": "9.0"}'})
 
 
 @pytest.mark.parametrize("damage, expected", [(_truncate, "damaged"), (_newer, "update ConvScope")])
