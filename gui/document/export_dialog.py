@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Sequence
 
 from PySide6.QtCore import QSize, Qt, Signal, Slot
 from PySide6.QtGui import QCloseEvent, QStandardItemModel
-from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel,
-                               QLineEdit, QProgressBar, QPushButton, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox, QFileDialog, QFormLayout,
+                               QHBoxLayout, QLabel, QLineEdit, QProgressBar, QPushButton, QSpinBox, QVBoxLayout,
+                               QWidget)
 
+from engine.export.formats import FORMATS, NEEDS_HISTORY, NEEDS_WEIGHTS, ExportFormat, ExportOption
 from engine.metrics import MetricsHistory
-from gui.document.export_worker import FORMATS, NEEDS_HISTORY, NEEDS_WEIGHTS, ExportFormat, ExportRunner, Weights
+from gui.document.export_worker import ExportRunner, Weights
 from gui.document.project_io import copy_history, copy_weights, weights_fit
 from models.architecture import Architecture
 
@@ -38,8 +41,10 @@ class ExportDialog(QDialog):
     exported = Signal(object)  # list[Path]
 
     def __init__(self, architecture: Architecture, weights: Weights | None, history: MetricsHistory,
-                 directory: Path, stem: str, runner: ExportRunner, parent: QWidget | None = None) -> None:
+                 directory: Path, stem: str, runner: ExportRunner, parent: QWidget | None = None, *,
+                 formats: Sequence[ExportFormat] = FORMATS) -> None:
         super().__init__(parent)
+        self._formats = tuple(formats)
         self.setObjectName("exportDialog")
         self.setWindowTitle("Export")
         # Copies taken now: the export must write what the user saw when choosing, even if training goes on.
@@ -51,7 +56,7 @@ class ExportDialog(QDialog):
         self.format_combo = QComboBox()
         self.format_combo.setObjectName("exportFormat")
         model: QStandardItemModel = self.format_combo.model()  # type: ignore[assignment]
-        for row, fmt in enumerate(FORMATS):
+        for row, fmt in enumerate(self._formats):
             self.format_combo.addItem(fmt.label, fmt.key)
             if fmt.key in self._reasons:
                 model.item(row).setEnabled(False)
@@ -64,6 +69,15 @@ class ExportDialog(QDialog):
         self.path_edit.setObjectName("exportPath")
         self.browse_button = QPushButton("Browse\u2026")
         self.browse_button.clicked.connect(self._on_browse_clicked)
+        self.options_box = QWidget()  # the chosen format's options (a spin box, a line, a choice each)
+        options_layout = QVBoxLayout(self.options_box)
+        options_layout.setContentsMargins(0, 0, 0, 0)
+        self._option_editors: dict[str, dict[str, QWidget]] = {}
+        self._option_forms: dict[str, QWidget] = {}
+        for fmt in self._formats:
+            if fmt.options:
+                self._option_forms[fmt.key] = self._option_form(fmt)
+                options_layout.addWidget(self._option_forms[fmt.key])
         self.progress = QProgressBar()
         self.progress.setRange(0, 0)  # busy: an export is one step with no measurable progress
         self.progress.setTextVisible(False)
@@ -89,6 +103,8 @@ class ExportDialog(QDialog):
         form.addRow("Format:", self.format_combo)
         form.addRow("", self.reason_label)
         form.addRow("Write to:", path_row)
+        form.addRow("Options:", self.options_box)
+        self._form = form
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(self.progress)
@@ -101,14 +117,14 @@ class ExportDialog(QDialog):
         self.format_combo.currentIndexChanged.connect(self._on_format_changed)
         runner.exported.connect(self._on_exported)
         runner.failed.connect(self._on_failed)
-        first = next(i for i, fmt in enumerate(FORMATS) if fmt.key not in self._reasons)
+        first = next(i for i, fmt in enumerate(self._formats) if fmt.key not in self._reasons)
         self.format_combo.setCurrentIndex(first)
         self._on_format_changed(first)
 
     # -- state ------------------------------------------------------------------------------------------------
     @property
     def fmt(self) -> ExportFormat:
-        return FORMATS[self.format_combo.currentIndex()]
+        return self._formats[self.format_combo.currentIndex()]
 
     @property
     def is_busy(self) -> bool:
@@ -122,7 +138,23 @@ class ExportDialog(QDialog):
         return key not in self._reasons
 
     def select_format(self, key: str) -> None:
-        self.format_combo.setCurrentIndex(next(i for i, fmt in enumerate(FORMATS) if fmt.key == key))
+        self.format_combo.setCurrentIndex(next(i for i, fmt in enumerate(self._formats) if fmt.key == key))
+
+    def option_editor(self, name: str) -> QWidget:
+        """The current format's editor for option `name` (a QSpinBox, QDoubleSpinBox, QComboBox or QLineEdit)."""
+        return self._option_editors[self.fmt.key][name]
+
+    def option_values(self) -> dict[str, object]:
+        """The current format's options as the user set them."""
+        values: dict[str, object] = {}
+        for name, editor in self._option_editors.get(self.fmt.key, {}).items():
+            if isinstance(editor, (QSpinBox, QDoubleSpinBox)):
+                values[name] = editor.value()
+            elif isinstance(editor, QComboBox):
+                values[name] = editor.currentText()
+            else:
+                values[name] = editor.text()  # type: ignore[attr-defined]
+        return values
 
     def output_path(self) -> Path:
         """The path to write: the typed one, with the format's suffix appended when it has none."""
@@ -151,7 +183,7 @@ class ExportDialog(QDialog):
         self.path_edit.setText(str(out))
         self._set_busy(True)
         self._show_message(f"{BUSY} {self.fmt.label} to {out}", error=False)
-        self._runner.start(self.fmt, self._architecture, self._weights, self._history, out)
+        self._runner.start(self.fmt, self._architecture, self._weights, self._history, out, self.option_values())
         return True
 
     def reject(self) -> None:
@@ -166,7 +198,10 @@ class ExportDialog(QDialog):
 
     # -- handlers ---------------------------------------------------------------------------------------------
     def _on_format_changed(self, index: int) -> None:
-        fmt = FORMATS[index]
+        fmt = self._formats[index]
+        for key, widget in self._option_forms.items():
+            widget.setVisible(key == fmt.key)
+        self._form.setRowVisible(self.options_box, fmt.key in self._option_forms)
         current = Path(self.path_edit.text().strip() or "export")
         self.path_edit.setText(str(current.parent / fmt.name.format(stem=self._stem)))
         self._show_message("", error=False)
@@ -196,7 +231,7 @@ class ExportDialog(QDialog):
         reasons = {}
         weights_reason = NO_WEIGHTS if weights is None else "" if weights_fit(self._architecture, weights) \
             else STALE_WEIGHTS
-        for fmt in FORMATS:
+        for fmt in self._formats:
             if fmt.needs == NEEDS_WEIGHTS and weights_reason:
                 reasons[fmt.key] = weights_reason
             elif fmt.needs == NEEDS_HISTORY and not (self._history.batches or self._history.epochs):
@@ -205,15 +240,26 @@ class ExportDialog(QDialog):
 
     def _reason_text(self) -> str:
         by_reason: dict[str, list[str]] = {}
-        for fmt in FORMATS:
+        for fmt in self._formats:
             if fmt.key in self._reasons:
                 by_reason.setdefault(self._reasons[fmt.key], []).append(fmt.label.split(" (")[0])
         return "\n".join(f"{', '.join(labels)}: {reason}." for reason, labels in by_reason.items())
 
+    def _option_form(self, fmt: ExportFormat) -> QWidget:
+        box = QWidget()
+        layout = QFormLayout(box)
+        layout.setContentsMargins(0, 0, 0, 0)
+        editors = self._option_editors.setdefault(fmt.key, {})
+        for option in fmt.options:
+            editors[option.name] = editor = _option_editor(option)
+            editor.setToolTip(option.help)
+            layout.addRow(f"{option.label}:", editor)
+        return box
+
     def _set_busy(self, busy: bool) -> None:
         self._busy = busy
         self.progress.setVisible(busy)
-        for widget in (self.format_combo, self.path_edit, self.browse_button, self.export_button):
+        for widget in (self.format_combo, self.path_edit, self.browse_button, self.export_button, self.options_box):
             widget.setEnabled(not busy)
         self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setEnabled(not busy)
 
@@ -221,3 +267,20 @@ class ExportDialog(QDialog):
         self.message_label.setText(text)
         self.message_label.setProperty("error", error)
         self.message_label.setStyleSheet("color: #b91c1c;" if error else "")
+
+
+def _option_editor(option: ExportOption) -> QWidget:
+    """A field for one format option, bounded as the option declares, showing its default."""
+    if option.choices:
+        combo = QComboBox()
+        combo.addItems(list(option.choices))
+        combo.setCurrentText(str(option.default))
+        return combo
+    if option.kind in (int, float):
+        spin = QSpinBox() if option.kind is int else QDoubleSpinBox()
+        low = option.minimum if option.minimum is not None else -1_000_000
+        high = option.maximum if option.maximum is not None else 1_000_000
+        spin.setRange(option.kind(low), option.kind(high))  # type: ignore[arg-type]
+        spin.setValue(option.default)  # type: ignore[arg-type]
+        return spin
+    return QLineEdit(str(option.default))

@@ -20,7 +20,8 @@ from engine.export.torch_formats import load_torchscript
 from engine.metrics import MetricsHistory
 from engine.weights import load_state_dict
 from gui.document.export_dialog import NO_HISTORY, NO_WEIGHTS, STALE_WEIGHTS, ExportDialog
-from gui.document.export_worker import FORMATS, ExportFormat, ExportRunner, file_stem
+from engine.export.formats import FORMATS, ExportFormat, ExportOption
+from gui.document.export_worker import ExportRunner, file_stem
 from models.presets import load_preset
 from models.shapes import analyze
 
@@ -224,6 +225,43 @@ def test_an_unexpected_exception_becomes_a_message(qtbot, runner, tmp_path):
     with qtbot.waitSignal(runner.failed, timeout=30_000) as blocker:
         runner.start(fmt, ARCH, None, HISTORY, tmp_path / "x.txt")
     assert blocker.args == [f"{tmp_path / 'x.txt'}: the Probe export failed unexpectedly (ZeroDivisionError: boom)"]
+
+
+def test_a_format_declares_its_options_and_the_dialog_passes_them_to_the_writer(qtbot, tmp_path, runner):
+    received = {}
+
+    def write(arch, weights, history, out, layer, mode):
+        received.update(layer=layer, mode=mode)
+        out.write_text(f"{layer} {mode}")
+        return [out]
+
+    layer = ExportOption("layer", "Layer", 1, "which layer (1 = the first)", minimum=1, maximum=len(ARCH.layers))
+    mode = ExportOption("mode", "Mode", "grid", "how to lay them out", choices=("grid", "row"))
+    probe = ExportFormat("probe", "Probe", "{stem}.txt", (".txt",), "", write, options=(layer, mode))
+    plain = ExportFormat("plain", "Plain", "{stem}.md", (".md",), "", lambda a, w, h, out: [out])
+    dialog = ExportDialog(ARCH, None, HISTORY, tmp_path, "lenet_5", runner, formats=(plain, probe))
+    qtbot.addWidget(dialog)
+    dialog.show()
+    assert not dialog.options_box.isVisible()  # the first format takes none
+    dialog.select_format("probe")
+    spin, combo = dialog.option_editor("layer"), dialog.option_editor("mode")
+    assert dialog.options_box.isVisible() and spin.isVisible() and (spin.minimum(), spin.maximum()) == (1, 12)
+    assert spin.value() == 1 and combo.currentText() == "grid"
+    spin.setValue(4)
+    combo.setCurrentText("row")
+    with qtbot.waitSignal(dialog.exported, timeout=30_000) as blocker:
+        dialog.export_button.click()
+    assert received == {"layer": 4, "mode": "row"} and blocker.args[0][0].read_text() == "4 row"
+
+
+def test_the_onnx_opset_is_an_option_with_the_old_default(qtbot, make_dialog, weights, tmp_path):
+    import onnx
+    dialog = make_dialog(weights)
+    dialog.select_format("onnx")
+    assert dialog.option_values() == {"opset": 17}
+    dialog.option_editor("opset").setValue(18)
+    (path,) = export(qtbot, dialog, "onnx")
+    assert [o.version for o in onnx.load(str(path)).opset_import if o.domain == ""] == [18]
 
 
 def test_file_stem_is_a_module_name():
