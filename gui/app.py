@@ -10,15 +10,13 @@ from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication
 
 from gui.main_window import MainWindow
+from gui.training.training_form import dataset_title
 from models.architecture import InputShape
 
 STYLE_SHEET = Path(__file__).resolve().parent.parent / "resources" / "style.qss"
 
 # The bundled sets' input shapes, so the network shows the right input before the set has loaded.
-BUNDLED_DATASETS = {
-    "mnist": ("MNIST (bundled)", InputShape(1, 28, 28)),
-    "fashion-mnist": ("Fashion-MNIST (bundled)", InputShape(1, 28, 28)),
-}
+BUNDLED_INPUTS = {"mnist": InputShape(1, 28, 28), "fashion-mnist": InputShape(1, 28, 28)}
 DEFAULT_DATASET = "mnist"
 
 
@@ -60,9 +58,9 @@ def open_window(project: str | None = None, dataset: str | None = None, window: 
     architecture .json or a run folder (a file that cannot be opened shows its error; the window stays)."""
     window = window if window is not None else MainWindow()
     source = dataset or DEFAULT_DATASET
-    if source.lower() in BUNDLED_DATASETS:
+    if source.lower() in BUNDLED_INPUTS:
         source = source.lower()
-        window.set_dataset_shape(*BUNDLED_DATASETS[source])
+        window.set_dataset_shape(dataset_title(source), BUNDLED_INPUTS[source])
     window.training_panel.select_dataset(source)  # loads off the GUI thread; a bad path shows in the panel
     window.show()
     if project:

@@ -22,6 +22,3 @@ def preset_path(key: str) -> Path:
 def load_preset(key: str) -> Architecture:
     return architecture_file.load(preset_path(key))
 
-
-def presets() -> dict[str, Architecture]:
-    return {key: load_preset(key) for key in PRESET_KEYS}

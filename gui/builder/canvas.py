@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass
 
-from PySide6.QtCore import QEvent, QPoint, QPointF, QRect, QRectF, Qt, Signal
+from PySide6.QtCore import QEvent, QPoint, QPointF, QRect, QRectF, Qt
 from PySide6.QtGui import (QColor, QContextMenuEvent, QDrag, QDragEnterEvent, QDragMoveEvent, QDropEvent,
                            QHelpEvent, QKeyEvent, QMouseEvent, QPainter, QPaintEvent, QPixmap, QResizeEvent)
 from PySide6.QtWidgets import QAbstractScrollArea, QApplication, QMenu, QToolTip, QWidget
@@ -33,11 +33,8 @@ class Canvas(QAbstractScrollArea):
     """Paints the network and turns clicks and drops into selection changes and undoable edits.
 
     Drops of LAYER_MIME insert a new layer, drops of MOVE_MIME move one; either lands in the gap given by
-    `index_at(drop position)`. `input_clicked` fires when the input block is selected (the inspector then
-    shows the dataset). Context-menu actions: add them with `addAction`.
+    `index_at(drop position)`. Context-menu actions: add them with `addAction`.
     """
-
-    input_clicked = Signal()
 
     def __init__(self, editor: NetworkEditor, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -215,8 +212,6 @@ class Canvas(QAbstractScrollArea):
         else:
             self._network.select(None)
             self._input_selected = block == INPUT
-            if self._input_selected:
-                self.input_clicked.emit()
         self.viewport().update()
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802

@@ -3,21 +3,14 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QWheelEvent
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QHBoxLayout, QLabel, QSpinBox, QWidget)
 
 from models.fields import BOOL, FLOAT, INT, OPTIONAL_SIZE, PADDING, POOL_PADDING, SIZE, FieldInfo
+from gui.builder.form_widgets import NoWheelUnlessFocused
 from models.layers import pair
 
 
-class _NoWheelUnlessFocused:
-    """Scrolling the inspector must not change the value under the pointer by accident."""
-
-    def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802
-        if self.hasFocus():  # type: ignore[attr-defined]
-            super().wheelEvent(event)  # type: ignore[misc]
-        else:
-            event.ignore()
+_NoWheelUnlessFocused = NoWheelUnlessFocused  # scrolling the inspector must not change a value by accident
 
 
 class SpinBox(_NoWheelUnlessFocused, QSpinBox):

@@ -9,6 +9,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QFormLayout, QFrame, QLabel, QScrollArea, QVBoxLayout, QWidget
 
 from gui.builder.field_editors import FieldEditor, make_editor
+from gui.builder.form_widgets import section_heading
 from gui.builder.layer_style import display_name, shape_text
 from gui.builder.network_editor import NetworkEditor
 from models.layers import ACTIVATIONS, LAYER_TYPES, LayerSpec
@@ -67,11 +68,7 @@ class Inspector(QScrollArea):
         self._network.selection_changed.connect(self._on_selection_changed)
         self._refresh()
 
-    @staticmethod
-    def _heading(text: str) -> QLabel:
-        label = QLabel(text.upper())
-        label.setObjectName("sectionHeading")
-        return label
+    _heading = staticmethod(section_heading)
 
     # -- public -------------------------------------------------------------------------------------------
     def set_input_caption(self, caption: str) -> None:

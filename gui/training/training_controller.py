@@ -16,7 +16,7 @@ from engine.weights import apply_state_dict
 from gui.training.dataset_loader import DatasetLoader
 from gui.builder.edit_lock import EditLock
 from gui.training.live_views import LiveViews
-from gui.document.project_io import ProjectState
+from gui.document.project_io import ProjectState, copy_weights
 from gui.training.training_form import dataset_title
 from gui.training.training_panel import TrainingPanel
 from gui.training.training_session import TrainingSession
@@ -136,7 +136,7 @@ class TrainingController(QObject):
             return
         self._live.begin_run()  # the maps are replaced below; panels of the same layers are reused
         self._live.set_history(self._history)
-        self._state = {k: v.detach().to("cpu", copy=True) for k, v in weights.items()}
+        self._state = copy_weights(weights)
         self._trained_arch = self._network.architecture
         self._model = (model, probe_layout(model, analyze(self._trained_arch)))
         self._refresh_idle_views()

@@ -6,15 +6,16 @@ import math
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QValidator, QWheelEvent
+from PySide6.QtGui import QValidator
 from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel,
                                QProgressBar, QPushButton, QSpinBox, QVBoxLayout, QWidget)
 
 from engine.config import TrainConfig
 from engine.datasets import available_datasets
 from engine.device import available_devices
+from gui.builder.form_widgets import NoWheelUnlessFocused, section_heading
 
-DATASET_TITLES = {
+DATASET_TITLES = {  # the one table of dataset names as the window shows them
     "mnist": "MNIST (bundled)",
     "fashion-mnist": "Fashion-MNIST (bundled)",
     "mnist-full": "MNIST (full, downloaded)",
@@ -31,17 +32,7 @@ def dataset_title(source: str) -> str:
     return DATASET_TITLES.get(source) or Path(source).name or source
 
 
-class _Wheel:
-    """Scrolling the dock must not change the value under the pointer unless it has focus."""
-
-    def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802
-        if self.hasFocus():  # type: ignore[attr-defined]
-            super().wheelEvent(event)  # type: ignore[misc]
-        else:
-            event.ignore()
-
-
-class _SpinBox(_Wheel, QSpinBox):
+class _SpinBox(NoWheelUnlessFocused, QSpinBox):
     def __init__(self, low: int, high: int, tip: str) -> None:
         super().__init__()
         self.setRange(low, high)
@@ -51,7 +42,7 @@ class _SpinBox(_Wheel, QSpinBox):
         self.setGroupSeparatorShown(True)
 
 
-class RateSpinBox(_Wheel, QDoubleSpinBox):
+class RateSpinBox(NoWheelUnlessFocused, QDoubleSpinBox):
     """A positive rate shown as `0.001` or `3e-05`; the arrows step in thirds of a decade (1, 2, 5 ...)."""
 
     def __init__(self, low: float, high: float, tip: str) -> None:
@@ -192,11 +183,7 @@ class TrainingForm(QWidget):
         self.open_folder_button.clicked.connect(self._on_open_folder_clicked)
         self.seed.valueChanged.connect(self.seed_changed)
 
-    @staticmethod
-    def _heading(text: str) -> QLabel:
-        label = QLabel(text.upper())
-        label.setObjectName("sectionHeading")
-        return label
+    _heading = staticmethod(section_heading)
 
     @staticmethod
     def _flat_button(text: str, tip: str) -> QPushButton:

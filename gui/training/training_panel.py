@@ -8,6 +8,7 @@ from PySide6.QtWidgets import (QFrame, QGridLayout, QLabel, QProgressBar, QPushB
 
 from engine.config import TrainConfig
 from engine.events import COMPLETED, DIVERGED, FAILED, STOPPED, BatchEnded, TrainingFinished
+from gui.builder.form_widgets import section_heading
 from gui.training.dataset_loader import DatasetLoader
 from gui.training.training_form import TrainingForm, dataset_title
 from gui.training.training_session import TrainingSession
@@ -76,7 +77,7 @@ class TrainingPanel(QWidget):
         layout.setContentsMargins(14, 10, 14, 12)
         layout.setSpacing(8)
         layout.addWidget(self.form)
-        layout.addWidget(TrainingForm._heading("Training"))
+        layout.addWidget(section_heading("Training"))
         layout.addLayout(buttons)
         layout.addWidget(self.blocked_label)
         layout.addWidget(self.progress_bar)

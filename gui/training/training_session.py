@@ -16,6 +16,7 @@ from engine.events import FAILED, BatchEnded, EpochEnded, SnapshotTaken, Trainin
 from engine.metrics import MetricsHistory
 from engine.trainer import Callback, Trainer, TrainingSetupError
 from engine.training_control import TrainingControl
+from gui.document.project_io import copy_weights
 from models.architecture import Architecture
 
 SHUTDOWN_WAIT_MS = 5000
@@ -50,7 +51,7 @@ class _Worker(QObject, Callback):
             return
         self.history = trainer.history
         finished = trainer.fit()
-        self.final_state = {k: v.detach().to("cpu", copy=True) for k, v in trainer.model.state_dict().items()}
+        self.final_state = copy_weights(trainer.model.state_dict())
         self.result = finished
         self.run_finished.emit(finished)
 
@@ -82,7 +83,6 @@ class TrainingSession(QObject):
         self._paused = False
         self.final_state: dict[str, torch.Tensor] | None = None
         self.history = MetricsHistory()
-        self.last_result: TrainingFinished | None = None
 
     @property
     def is_running(self) -> bool:
@@ -155,7 +155,6 @@ class TrainingSession(QObject):
         result = self._worker.result  # the queued run_finished is ignored from here on
         self._finish_run()
         if result is not None:
-            self.last_result = result
             self.finished.emit(result)
         return True
 
@@ -179,7 +178,6 @@ class TrainingSession(QObject):
             return
         self._thread.quit()
         self._thread.wait()
-        self.last_result = result
         self._finish_run()
         self.finished.emit(result)
 
