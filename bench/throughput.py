@@ -83,7 +83,7 @@ class _LiveViews(Callback):
     def on_epoch_end(self, event):
         self.curve.append((time.perf_counter() - self.start, event.val_accuracy))
         if self.stop_at is not None and event.val_accuracy >= self.stop_at:
-            self.trainer.stop()
+            self.trainer.control.stop()
 
 
 def engine_loop(arch, data, epochs: int, threads: int, seed: int = 0, stop_at: float | None = None):

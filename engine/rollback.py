@@ -9,10 +9,9 @@ from torch import nn
 class FiniteCheckpoint:
     """A CPU copy of the model's state dict, replaced only by states whose values are all finite.
 
-    The trainer saves one at the start, at every snapshot point (every `snapshot_interval`
-    seconds, default 0.5) and at every epoch end. Copying is cheap for the networks ConvScope
-    builds (LeNet-5: 62k values, tens of microseconds), so a divergence loses at most half a
-    second of training.
+    The trainer saves one at the start, every `rollback_interval` seconds (default 0.5) and at
+    every epoch end. Copying is cheap for the networks ConvScope builds (LeNet-5: 62k values, tens
+    of microseconds), so a divergence loses at most half a second of training.
     """
 
     def __init__(self) -> None:

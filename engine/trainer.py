@@ -6,9 +6,11 @@ loop stays within a few percent of a bare PyTorch loop (bench/throughput.py):
 - BatchEnded: the first batch, then whenever `log_interval` seconds (default 0.05) have passed, at
   the end of every epoch and before pausing. Its loss/accuracy are the means over the batches
   since the previous BatchEnded (accumulated on the device, read back with one sync).
-- SnapshotTaken: at step 0, every `config.snapshot_interval` seconds, when requested (request_snapshot,
-  set_probe), before pausing, and at the end.
-- Rollback copy of the weights (for divergence): at step 0, at every snapshot and every epoch end.
+- SnapshotTaken: at step 0, every `config.snapshot_interval` seconds, when requested (through the
+  TrainingControl: request_snapshot, set_probe), before pausing, and at the end.
+- Rollback copy of the weights (for divergence): at step 0, every `rollback_interval` seconds (default
+  0.5) and at every epoch end, whatever the snapshot cadence.
+Stop, pause, resume and step go through `trainer.control` (a TrainingControl), from any thread.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from __future__ import annotations
 import logging
 import math
 import time
+from dataclasses import dataclass, field
 from typing import Iterable
 
 import torch
@@ -30,7 +33,7 @@ from engine.evaluation import evaluate
 from engine.events import (COMPLETED, DIVERGED, FAILED, STOPPED, BatchEnded, EpochEnded, SnapshotTaken,
                            TrainingFinished)
 from engine.metrics import MetricsHistory
-from engine.probes import capture_snapshot, probe_layout
+from engine.probes import ProbedLayer, capture_snapshot, probe_layout
 from engine.rollback import FiniteCheckpoint
 from engine.training_control import TrainingControl
 from engine.weights import WeightsError, apply_state_dict
@@ -38,6 +41,7 @@ from models.architecture import Architecture
 from models.shapes import analyze
 
 LOG_INTERVAL = 0.05  # seconds between BatchEnded events (each one is a device sync)
+ROLLBACK_INTERVAL = 0.5  # seconds between finite-weights copies; a divergence loses at most this much training
 log = logging.getLogger(__name__)
 
 
@@ -63,6 +67,19 @@ class _Diverged(Exception):
         self.value, self.what = value, what
 
 
+@dataclass
+class _RunState:
+    """What one fit() keeps between batches; it lives only as long as the run."""
+
+    layout: list[ProbedLayer]
+    probe_images: torch.Tensor
+    meter: BatchMeter
+    checkpoint: FiniteCheckpoint = field(default_factory=FiniteCheckpoint)
+    last_snapshot_step: int = -1
+    last_snapshot_time: float = 0.0
+    last_rollback_time: float = 0.0
+
+
 def make_optimizer(params: Iterable[torch.nn.Parameter], config: TrainConfig) -> torch.optim.Optimizer:
     if config.optimizer == "sgd":
         return torch.optim.SGD(params, lr=config.learning_rate, momentum=config.momentum,
@@ -76,11 +93,13 @@ class Trainer:
     Raises TrainingSetupError at construction if training cannot start. `alongside_gui` tells the
     automatic thread choice that a GUI shares the CPU (engine/device.py explains why it matters).
     Readable after fit() (the training thread owns them during it): `model`, `history`,
-    `global_step`, `epochs_completed`, `samples_per_second`; fixed at construction: `device`, `threads`.
+    `global_step`, `epochs_completed`, `samples_per_second`; fixed at construction: `device`, `threads`,
+    `control` (stop, pause, resume, step, request_snapshot: any thread, effective at the next batch).
     """
 
     def __init__(self, arch: Architecture, dataset, config: TrainConfig, callbacks: Iterable[Callback] = (), *,
                  alongside_gui: bool = False, log_interval: float = LOG_INTERVAL,
+                 rollback_interval: float = ROLLBACK_INTERVAL,
                  initial_weights: dict[str, torch.Tensor] | None = None,
                  control: TrainingControl | None = None) -> None:
         self.analysis = analyze(arch)
@@ -93,7 +112,7 @@ class Trainer:
             raise TrainingSetupError(str(exc)) from None
         self.arch, self.dataset, self.config = arch, dataset, config
         self.callbacks = list(callbacks)
-        self.log_interval = log_interval
+        self.log_interval, self.rollback_interval = log_interval, rollback_interval
         self.threads = choose_threads(config.threads, alongside_gui=alongside_gui)
         with torch.random.fork_rng(devices=[]):  # seeded init without disturbing the caller's RNG
             torch.manual_seed(config.seed)
@@ -118,26 +137,9 @@ class Trainer:
         self.train_seconds = 0.0    # time in the batch loop, without pauses and validation
         self.finished: TrainingFinished | None = None
 
-    # --- control, from any thread (each takes effect at the next batch boundary) -----------------
-
-    def stop(self) -> None:
-        self.control.stop()
-
-    def pause(self) -> None:
-        self.control.pause()
-
-    def resume(self) -> None:
-        self.control.resume()
-
-    def step(self) -> None:
-        """While paused: run exactly one batch, then pause again."""
-        self.control.step()
-
-    def request_snapshot(self) -> None:
-        self.control.request_snapshot()
-
     def set_probe(self, index: int) -> None:
-        """Which validation sample the snapshots' activations show; ValueError if out of range."""
+        """Which validation sample the snapshots' activations show (checked, then `control.set_probe`);
+        ValueError if out of range."""
         count = len(self._probe_split())
         if not 0 <= index < count:
             raise ValueError(f"probe index {index} is outside the validation split (0 to {count - 1})")
@@ -186,14 +188,12 @@ class Trainer:
         probe_images = self._probe_split().images.to(device)
         optimizer = make_optimizer(model.parameters(), cfg)
         order = torch.Generator().manual_seed(cfg.seed)
-        self._layout = probe_layout(model, self.analysis)
-        self._probe_images, self._checkpoint = probe_images, FiniteCheckpoint()
-        self._meter = meter = BatchMeter(device)
-        self._last_snapshot_step, self._last_snapshot_time = -1, 0.0
-        self._snapshot(epoch=0)
-        self._checkpoint.save(model, 0)
+        run = _RunState(probe_layout(model, self.analysis), probe_images, BatchMeter(device))
+        meter = run.meter
+        self._snapshot(run, epoch=0)
+        self._save_rollback(run)
         if not self.control.wait_at_boundary():  # a run started paused waits before its first batch
-            return self._end(STOPPED, 0)
+            return self._end(run, STOPPED, 0)
         n, bs = len(train_y), cfg.batch_size
         batches = math.ceil(n / bs)
         control = self.control
@@ -211,29 +211,28 @@ class Trainer:
                     meter.add(loss, logits, y)
                     self.global_step += 1
                     self.samples_seen += len(idx)
-                    if not self._boundary(epoch, batch, batches, started):
-                        return self._end(STOPPED, epoch)
+                    if not self._boundary(run, epoch, batch, batches, started):
+                        return self._end(run, STOPPED, epoch)
                     started = time.perf_counter()
                 val = evaluate(model, val_x, val_y, self.dataset.num_classes)
                 meter.exclude(time.perf_counter() - started)
                 train_loss, train_acc = meter.epoch_result()
                 if len(val_y) and not math.isfinite(val.loss):
                     raise _Diverged(val.loss, "validation loss")
-                if not self._checkpoint.save(model, self.global_step):
-                    raise _Diverged(math.nan, "weights")
+                self._save_rollback(run)
                 self.epochs_completed = epoch
                 event = EpochEnded(epoch, self.global_step, train_loss, train_acc, val.loss, val.accuracy)
                 self.history.record_epoch(event)
                 self._emit("on_epoch_end", event)
                 if control.stop_requested:
-                    return self._end(STOPPED, epoch)
+                    return self._end(run, STOPPED, epoch)
         except _Diverged as exc:
-            return self._diverge(exc)
-        return self._end(COMPLETED, cfg.epochs)
+            return self._diverge(run, exc)
+        return self._end(run, COMPLETED, cfg.epochs)
 
-    def _boundary(self, epoch: int, batch: int, batches: int, started: float) -> bool:
-        """Between batches: log, snapshot, then block while paused. False if the run must stop."""
-        control, meter = self.control, self._meter
+    def _boundary(self, run: _RunState, epoch: int, batch: int, batches: int, started: float) -> bool:
+        """Between batches: log, keep a rollback copy, snapshot, then block while paused. False: stop the run."""
+        control, meter = self.control, run.meter
         now = time.perf_counter()
         pausing = control.pause_pending
         if self.global_step == 1 or batch == batches or pausing or now - meter.last_read >= self.log_interval:
@@ -243,33 +242,39 @@ class Trainer:
             event = BatchEnded(epoch, self.global_step, batch, batches, loss, accuracy, meter.samples_per_second)
             self.history.record_batch(event)
             self._emit("on_batch_end", event)
+        if now - run.last_rollback_time >= self.rollback_interval:
+            self._save_rollback(run)
         requested = control.take_snapshot_request()
         pausing = control.pause_pending  # a callback may just have paused the run
-        if requested or pausing or now - self._last_snapshot_time >= self.config.snapshot_interval:
-            if not self._checkpoint.save(self.model, self.global_step):
-                raise _Diverged(math.nan, "weights")
-            self._snapshot(epoch)
+        if requested or pausing or now - run.last_snapshot_time >= self.config.snapshot_interval:
+            self._snapshot(run, epoch)
         waited = time.perf_counter()
         self.train_seconds += waited - started
         go_on = control.wait_at_boundary()
         meter.exclude(time.perf_counter() - waited)
         return go_on
 
-    def _snapshot(self, epoch: int, force: bool = False) -> None:
-        if self.global_step == self._last_snapshot_step and not force:
+    def _save_rollback(self, run: _RunState) -> None:
+        """Keep the weights as the state to roll back to; weights already non-finite are a divergence."""
+        if not run.checkpoint.save(self.model, self.global_step):
+            raise _Diverged(math.nan, "weights")
+        run.last_rollback_time = time.perf_counter()
+
+    def _snapshot(self, run: _RunState, epoch: int, force: bool = False) -> None:
+        if self.global_step == run.last_snapshot_step and not force:
             return
         probe = self.control.probe_index
-        event = capture_snapshot(self.model, self._layout, self._probe_images[probe], step=self.global_step,
+        event = capture_snapshot(self.model, run.layout, run.probe_images[probe], step=self.global_step,
                                  epoch=epoch, probe_index=probe)
-        self._last_snapshot_step, self._last_snapshot_time = self.global_step, time.perf_counter()
+        run.last_snapshot_step, run.last_snapshot_time = self.global_step, time.perf_counter()
         self._emit("on_snapshot", event)
 
     def _emit(self, hook: str, event) -> None:
         for cb in self.callbacks:
             getattr(cb, hook)(event)
 
-    def _end(self, reason: str, epoch: int) -> TrainingFinished:
-        self._snapshot(epoch)
+    def _end(self, run: _RunState, reason: str, epoch: int) -> TrainingFinished:
+        self._snapshot(run, epoch)
         if reason == STOPPED:
             message = f"stopped at epoch {epoch}, step {self.global_step} ({self.epochs_completed} epochs completed)"
         else:
@@ -279,14 +284,14 @@ class Trainer:
                 f": validation accuracy {last[5]:.2%}, loss {last[4]:.4f}" if last else "")
         return TrainingFinished(reason, message, self.epochs_completed, self.global_step)
 
-    def _diverge(self, exc: _Diverged) -> TrainingFinished:
+    def _diverge(self, run: _RunState, exc: _Diverged) -> TrainingFinished:
         lr = self.config.learning_rate
         diverged_at = self.global_step
-        self._checkpoint.restore(self.model)
-        self.global_step = self._checkpoint.step
+        run.checkpoint.restore(self.model)
+        self.global_step = run.checkpoint.step
         value = "NaN" if math.isnan(exc.value) else ("infinite" if math.isinf(exc.value) else str(exc.value))
         message = (f"training diverged: the {exc.what} became {value} at step {diverged_at}. The learning rate "
                    f"{lr:g} is probably too high; try {lr / 10:g}. The weights were rolled back to step "
                    f"{self.global_step}, the last state with finite values.")
-        self._snapshot(epoch=self.epochs_completed + 1, force=True)
+        self._snapshot(run, epoch=self.epochs_completed + 1, force=True)
         return TrainingFinished(DIVERGED, message, self.epochs_completed, self.global_step)

@@ -74,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
         interrupted.append(True)
         signal.signal(signal.SIGINT, signal.default_int_handler)
         progress.note("stopping after this batch (Ctrl-C again to abort)")
-        trainer.stop()
+        trainer.control.stop()
 
     previous = _install_sigint(_on_sigint)
     started = time.perf_counter()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 
 import numpy as np
@@ -84,7 +85,7 @@ def test_a_callback_can_stop_at_batch_1():
     class StopAtOne(Recorder):
         def on_batch_end(self, event):
             super().on_batch_end(event)
-            trainer.stop()
+            trainer.control.stop()
 
     rec = StopAtOne()
     trainer = make(callbacks=[rec])
@@ -98,7 +99,7 @@ def test_pause_from_a_callback_then_step_and_resume_from_another_thread():
         def on_batch_end(self, event):
             super().on_batch_end(event)
             if event.step == 2:
-                trainer.pause()
+                trainer.control.pause()
 
     rec = PauseAtTwo()
     trainer = make(callbacks=[rec])
@@ -109,19 +110,19 @@ def test_pause_from_a_callback_then_step_and_resume_from_another_thread():
         assert trainer.control.wait_until_blocked(WAIT)
         assert rec.calls[-2:] == ["batch:2", "snapshot:2"]  # pausing takes a snapshot so the views are current
         assert trainer.global_step == 2
-        trainer.step()
+        trainer.control.step()
         assert trainer.control.wait_until_blocked(WAIT)
         assert trainer.global_step == 3 and rec.calls[-2:] == ["batch:3", "snapshot:3"]
-        trainer.step()
+        trainer.control.step()
         assert trainer.control.wait_until_blocked(WAIT)
         # step 3 ended epoch 1; the single step ran batch 4 of epoch 2
         assert trainer.global_step == 4
         assert rec.calls[-3:] == ["epoch:1", "batch:4", "snapshot:4"]
-        trainer.resume()
+        trainer.control.resume()
         worker.join(WAIT)
     finally:
         if worker.is_alive():  # never leave a paused thread behind if an assertion failed
-            trainer.stop()
+            trainer.control.stop()
             worker.join(WAIT)
     assert not worker.is_alive()
     assert result["finished"].reason == COMPLETED and result["finished"].step == 6
@@ -130,7 +131,7 @@ def test_pause_from_a_callback_then_step_and_resume_from_another_thread():
 def test_stop_wakes_a_paused_trainer():
     class PauseAtOne(Callback):
         def on_batch_end(self, event):
-            trainer.pause()
+            trainer.control.pause()
 
     trainer = make(callbacks=[PauseAtOne()])
     result = {}
@@ -138,11 +139,11 @@ def test_stop_wakes_a_paused_trainer():
     worker.start()
     try:
         assert trainer.control.wait_until_blocked(WAIT)
-        trainer.stop()
+        trainer.control.stop()
         worker.join(WAIT)
     finally:
         if worker.is_alive():
-            trainer.stop()
+            trainer.control.stop()
             worker.join(WAIT)
     assert not worker.is_alive()
     assert result["finished"].reason == STOPPED and result["finished"].step == 1
@@ -155,7 +156,7 @@ def test_request_snapshot_and_set_probe_take_effect_at_the_next_boundary():
             if event.step == 1:
                 trainer.set_probe(5)
             if event.step == 4:
-                trainer.request_snapshot()
+                trainer.control.request_snapshot()
 
     rec = Probe()
     trainer = make(callbacks=[rec])
@@ -211,7 +212,7 @@ def test_an_infinite_input_diverges_and_the_weights_are_those_of_the_last_finite
     dataset.train.images[40, 0, 3, 3] = float("inf")  # the batch holding sample 40 produces a NaN loss
     config = TrainConfig(epochs=2, batch_size=16, snapshot_interval=0.0, device="cpu", threads=1)
     rec = Recorder()
-    trainer = make(config, [rec], dataset=dataset)
+    trainer = make(config, [rec], dataset=dataset, rollback_interval=0.0)  # a rollback copy at every batch
     finished = trainer.fit()
     assert finished.reason == DIVERGED and "learning rate 0.001" in finished.message
     snaps = [e for e in rec.events if type(e).__name__ == "SnapshotTaken"]
@@ -264,3 +265,15 @@ def test_fit_restores_the_thread_count_and_does_not_move_the_global_seed():
     trainer.fit()
     assert torch.equal(torch.rand(3), second)  # building and training used their own seeded RNG state
     assert torch.get_num_threads() == threads
+
+
+def test_the_rollback_copy_has_its_own_schedule_independent_of_snapshots():
+    dataset = tiny_dataset()
+    dataset.train.images[40, 0, 3, 3] = float("inf")
+    config = TrainConfig(epochs=2, batch_size=16, snapshot_interval=1e9, device="cpu", threads=1)  # no mid-run snaps
+    rec = Recorder()
+    finished = make(config, [rec], dataset=dataset, rollback_interval=0.0).fit()
+    diverged_at = int(re.search(r"at step (\d+)", finished.message).group(1))
+    assert finished.reason == DIVERGED and diverged_at > 1
+    assert finished.step == diverged_at - 1 and f"rolled back to step {diverged_at - 1}," in finished.message
+    assert [e.step for e in rec.events if type(e).__name__ == "SnapshotTaken"] == [0, diverged_at - 1]

@@ -22,7 +22,7 @@ class StopAt(Callback):
     def on_epoch_end(self, event):
         self.val_accuracies.append(event.val_accuracy)
         if event.val_accuracy >= self.target:
-            self.trainer.stop()
+            self.trainer.control.stop()
 
 
 @pytest.mark.slow
