@@ -1,25 +1,25 @@
-"""The "Training" tab: filters, activations, curves, the probe sample and its prediction, fed by run events."""
+"""The "Training" tab: its live views (gui/training/live_view_kinds.py) in two rows, fed by run events."""
 
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import Qt, QTimer, Signal, Slot
+from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import QLabel, QSplitter, QVBoxLayout, QWidget
 
 from engine.events import BatchEnded, EpochEnded, SnapshotTaken
 from engine.metrics import MetricsHistory
+from gui.training.live_view import LiveView
+from gui.training.live_view_kinds import (NEW_PANELS_PER_FRAME, ActivationsLiveView, CurvesLiveView,  # noqa: F401
+                                         FiltersLiveView, PredictionLiveView, SamplesLiveView)
 from gui.views.activation_view import ActivationView
 from gui.views.curves import LossPlot
 from gui.views.filter_grid import FilterGrid
 from gui.views.probabilities import ProbabilityBars
 from gui.views.sample_browser import SampleBrowser
 
-# The curves are the costliest view to repaint (two plots with axes and grids, ~10-15 ms here); training
-# reports ~20 batches a second, so they are fed in bunches at this interval (bench/gui_responsiveness.py).
-CURVE_INTERVAL_MS = 400
-# Building one layer's panel costs ~25 ms here: a new network's panels are built a few per frame, so
-# the event loop never stalls for the whole set at once (bench/gui_responsiveness.py measures stalls).
-NEW_PANELS_PER_FRAME = 3
+# The tab's views, in order within their row. A new view: one LiveView class, one entry here.
+VIEWS = (FiltersLiveView, ActivationsLiveView, CurvesLiveView, SamplesLiveView, PredictionLiveView)
+ROW_SIZES = {"top": 560, "bottom": 440}  # initial heights (a splitter scales them): the maps get the most room
 _IDLE_CAPTION = "Train the network to watch it learn: its filters, activations and curves appear here."
 
 
@@ -36,70 +36,55 @@ def _titled(title: str, view: QWidget) -> QWidget:
 
 
 class LiveViews(QWidget):
-    """Holds the live views and routes run events into them; the views coalesce their own redraws.
+    """Holds the live views (`views`, each a LiveView) and routes run events into every one of them.
 
     Data in: `set_dataset(dataset)` (the validation split feeds the sample browser; class names
     and labels name the prediction), and the @Slots `show_snapshot(SnapshotTaken)`,
     `add_batch(BatchEnded)`, `add_epoch(EpochEnded)`; `set_history(MetricsHistory)` redraws saved
     curves; `begin_run()` resets the curves for a new run, `clear()` empties every view. Nothing is
     cleared when a run ends, so the views keep its final state. Picking a sample emits
-    `probe_selected(index into the validation split)`.
+    `probe_selected(index into the validation split)`. Each view's widget is also an attribute
+    named after it (`filters`, `activations`, `curves`, `samples`, `probabilities`).
     """
 
     probe_selected = Signal(int)
+    filters: FilterGrid
+    activations: ActivationView
+    curves: LossPlot
+    samples: SampleBrowser
+    probabilities: ProbabilityBars
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("liveViews")
         self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
-        self.filters = FilterGrid()
-        self.activations = ActivationView()
-        self.curves = LossPlot()
-        self.probabilities = ProbabilityBars()
-        self.samples = SampleBrowser()
-        self._class_names: list[str] = []
+        self.views: list[LiveView] = [kind(self) for kind in VIEWS]
         self._labels = np.zeros(0, dtype=np.int64)
+        self._class_names: list[str] = []
         self._probe = 0
         self._step: tuple[int, int] | None = None  # (step, epoch) of the newest snapshot
         self._snapshot_probe = 0
-        self._pending_batches: list[BatchEnded] = []
-        self._curve_timer = QTimer(self)
-        self._curve_timer.setSingleShot(True)
-        self._curve_timer.setInterval(CURVE_INTERVAL_MS)
-        self._curve_timer.timeout.connect(self._feed_curves)
-        self._staged: dict[str, np.ndarray] | None = None  # activations whose panels are still being built
-        self._stage_timer = QTimer(self)
-        self._stage_timer.setSingleShot(True)
-        self._stage_timer.setInterval(15)
-        self._stage_timer.timeout.connect(self._show_staged)
 
         self.caption = QLabel(_IDLE_CAPTION)
         self.caption.setObjectName("liveCaption")
-        top = QSplitter(Qt.Orientation.Horizontal)
-        top.addWidget(_titled("Filters (weights of every convolution)", self.filters))
-        top.addWidget(_titled("Activations of the probe sample (click a map to enlarge)", self.activations))
-        top.setStretchFactor(0, 3)
-        top.setStretchFactor(1, 7)
-        bottom = QSplitter(Qt.Orientation.Horizontal)
-        bottom.addWidget(_titled("Loss and accuracy", self.curves))
-        bottom.addWidget(_titled("Probe sample (validation split)", self.samples))
-        bottom.addWidget(_titled("Prediction for the probe sample", self.probabilities))
-        bottom.setStretchFactor(0, 5)
-        bottom.setStretchFactor(1, 3)
-        bottom.setStretchFactor(2, 3)
         rows = QSplitter(Qt.Orientation.Vertical)
-        rows.addWidget(top)
-        rows.addWidget(bottom)
-        rows.setStretchFactor(0, 11)
-        rows.setStretchFactor(1, 9)
-        # Initial proportions (a splitter scales them to its size): the maps get the most room.
-        rows.setSizes([560, 440])
-        top.setSizes([300, 700])
-        bottom.setSizes([440, 280, 280])
-        for splitter in (top, bottom, rows):
+        row_splitters = {}
+        for row, height in ROW_SIZES.items():
+            row_splitters[row] = QSplitter(Qt.Orientation.Horizontal)
+            rows.addWidget(row_splitters[row])
+            rows.setStretchFactor(rows.count() - 1, height)
+        for view in self.views:
+            setattr(self, view.name, view.widget)
+            splitter = row_splitters[view.row]
+            splitter.addWidget(_titled(view.title, view.widget))
+            splitter.setStretchFactor(splitter.count() - 1, view.size)
+        rows.setSizes(list(ROW_SIZES.values()))
+        for row, splitter in row_splitters.items():
+            splitter.setSizes([v.size for v in self.views if v.row == row])
+        for splitter in (*row_splitters.values(), rows):
             splitter.setChildrenCollapsible(False)
             splitter.setHandleWidth(3)
-        self.splitters = (rows, top, bottom)
+        self.splitters = (rows, row_splitters["top"], row_splitters["bottom"])
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
@@ -109,98 +94,53 @@ class LiveViews(QWidget):
 
     # -- data in --------------------------------------------------------------------------------------------
     def set_dataset(self, dataset) -> None:
-        """Show `dataset`'s validation split in the sample browser and keep its class names and labels."""
+        """Every view gets `dataset`; the probe is picked again in its validation split."""
         self._class_names = [str(name) for name in dataset.class_names]
         self._labels = dataset.val.labels.numpy().astype(np.int64)
-        self.samples.set_samples(dataset.to_uint8(dataset.val.images), self._labels, self._class_names)
+        for view in self.views:
+            view.set_dataset(dataset)
         if len(self._labels):
             self.samples.select(self._probe if self._probe < len(self._labels) else 0)
         self._update_caption()
 
     @Slot(object)
     def show_snapshot(self, event: SnapshotTaken) -> None:
-        """Filters of every conv layer (the first in colour when it sees RGB), activations, probabilities."""
-        if list(event.weights) != self.filters.layer_names():  # another network: drop its old layers
-            self.filters.clear()
-        for position, (label, weights) in enumerate(event.weights.items()):
-            self.filters.show_layer(label, weights, rgb=position == 0 and weights.shape[1] == 3)
-        if event.activations:
-            self._staged = dict(event.activations)
-            self._show_staged()
-        probs = np.asarray(event.probabilities)
-        if probs.size and probs.size == len(self._class_names):
-            true = int(self._labels[event.probe_index]) if 0 <= event.probe_index < len(self._labels) else None
-            self.probabilities.show_probabilities(probs, self._class_names, true)
+        for view in self.views:
+            view.show_snapshot(event)
         self._step, self._snapshot_probe = (event.step, event.epoch), event.probe_index
         self._update_caption()
 
     @Slot(object)
     def add_batch(self, event: BatchEnded) -> None:
-        """Queued for the curves, which get every batch CURVE_INTERVAL_MS later in one bunch."""
-        self._pending_batches.append(event)
-        if not self._curve_timer.isActive():
-            self._curve_timer.start()
+        for view in self.views:
+            view.add_batch(event)
 
     @Slot(object)
     def add_epoch(self, event: EpochEnded) -> None:
-        self._feed_curves()
-        self.curves.append_epoch(event.step, event.val_loss, event.val_accuracy)
-
-    @Slot()
-    def _show_staged(self) -> None:
-        """Show the newest activations; if that needs many new panels, build a few now and the rest later."""
-        maps, self._staged = self._staged, None
-        if not maps:
-            return
-        have = set(self.activations.layer_names())
-        new = [name for name in maps if name not in have][:NEW_PANELS_PER_FRAME + 1]
-        if len(new) > NEW_PANELS_PER_FRAME:
-            self._staged = maps  # the rest next frame, unless a newer snapshot replaces it first
-            chosen = set(new[:NEW_PANELS_PER_FRAME])
-            self.activations.show_activations({n: a for n, a in maps.items() if n in have or n in chosen})
-            self.activations.flush()
-            self._stage_timer.start()
-        else:
-            self.activations.show_activations(maps)
-        if self.activations.detail() is None:  # enlarge something from the start: the first map
-            self.activations.select_map(next(iter(self.activations.layer_names())), 0)
-
-    @Slot()
-    def _feed_curves(self) -> None:
-        self._curve_timer.stop()
-        pending, self._pending_batches = self._pending_batches, []
-        for event in pending:
-            self.curves.append_batch(event.step, event.loss, event.accuracy)
+        for view in self.views:
+            view.add_epoch(event)
 
     def set_history(self, history: MetricsHistory) -> None:
         """Replace the curves with a saved run's (training per batch, validation per epoch)."""
-        self.curves.set_history([(step, loss, acc) for step, _epoch, loss, acc in history.batches],
-                                [(step, vl, va) for _epoch, step, _tl, _ta, vl, va in history.epochs])
+        for view in self.views:
+            view.set_history(history)
 
     def begin_run(self) -> None:
         """A new run: the curves start afresh; the maps stay until its first snapshot (at step 0) replaces
         them, so a rerun of the same network reuses every panel instead of building them again."""
-        self._pending_batches.clear()
-        self.curves.clear()
-        self.probabilities.clear()
+        for view in self.views:
+            view.begin_run()
 
     def clear(self) -> None:
         """Empty every view but the sample browser."""
-        self.filters.clear()
-        self._staged = None
-        self.activations.clear()
-        self._pending_batches.clear()
-        self.curves.clear()
-        self.probabilities.clear()
+        for view in self.views:
+            view.clear()
         self._step = None
         self._update_caption()
 
     def flush(self) -> None:
         """Draw all pending data now (tests, screenshots)."""
-        self._feed_curves()
-        while self._staged:
-            self._show_staged()
-        for view in (self.filters, self.activations, self.curves, self.probabilities):
+        for view in self.views:
             view.flush()
 
     # -- probe ----------------------------------------------------------------------------------------------
@@ -218,7 +158,7 @@ class LiveViews(QWidget):
 
     def redraw_counts(self) -> int:
         """Redraws done so far by the coalescing views (the benchmark measures the refresh rate with it)."""
-        return sum(v.redraw_count for v in (self.filters, self.activations, self.curves, self.probabilities))
+        return sum(view.redraw_count for view in self.views)
 
     @Slot(int)
     def _on_sample_selected(self, index: int) -> None:

@@ -125,3 +125,37 @@ def test_picking_a_sample_emits_its_index_and_the_pick_survives_a_new_dataset(qt
     assert picked.args == [7] and live.probe_index == 7
     name = mnist.class_names[int(mnist.val.labels[7])]
     assert f"#7 (true class: {name})" in live.caption.text()
+
+
+def test_a_new_live_view_is_one_class_and_one_entry(qtbot, monkeypatch, mnist):
+    from PySide6.QtWidgets import QLabel
+
+    from gui.training import live_views
+    from gui.training.live_view import BaseLiveView
+
+    class StepLabel(BaseLiveView):
+        name, title, row, size = "step_label", "Newest step", "bottom", 100
+        seen: list = []
+
+        def __init__(self, parent=None):
+            super().__init__(QLabel(), parent)
+
+        def show_snapshot(self, event):
+            self.widget.setText(f"step {event.step}")
+
+        def add_batch(self, event):
+            StepLabel.seen.append(event.step)
+
+        def clear(self):
+            self.widget.clear()
+
+    monkeypatch.setattr(live_views, "VIEWS", live_views.VIEWS + (StepLabel,))
+    views = LiveViews()
+    qtbot.addWidget(views)
+    views.set_dataset(mnist)
+    views.show_snapshot(snapshot_of(load_preset("lenet5"), mnist.val.images[0]))
+    views.add_batch(BatchEnded(1, 3, 3, 10, 2.0, 0.5, 100.0))
+    assert views.step_label.text() == "step 7" and StepLabel.seen == [3]
+    assert views.splitters[2].count() == 4 and views.splitters[2].widget(3).isAncestorOf(views.step_label)
+    views.clear()
+    assert views.step_label.text() == ""
