@@ -6,6 +6,7 @@ import csv
 import io
 import math
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from engine.events import BatchEnded, EpochEnded
 from models.safe_text import excerpt, shorten
@@ -16,31 +17,59 @@ BATCH_COLUMNS = ("step", "epoch", "loss", "accuracy")
 EPOCH_COLUMNS = ("epoch", "step", "train_loss", "train_accuracy", "val_loss", "val_accuracy")
 
 
+class BatchRow(NamedTuple):
+    """One logged batch, as its BatchEnded reported it (the fields in BATCH_COLUMNS order)."""
+
+    step: int
+    epoch: int
+    loss: float
+    accuracy: float
+
+
+class EpochRow(NamedTuple):
+    """One finished epoch, as its EpochEnded reported it (the fields in EPOCH_COLUMNS order)."""
+
+    epoch: int
+    step: int
+    train_loss: float
+    train_accuracy: float
+    val_loss: float
+    val_accuracy: float
+
+
 class MetricsFormatError(ValueError):
     """A metrics CSV that cannot be read; the message names the row and column."""
 
 
 @dataclass
 class MetricsHistory:
-    batches: list[tuple[int, int, float, float]] = field(default_factory=list)        # BATCH_COLUMNS
-    epochs: list[tuple[int, int, float, float, float, float]] = field(default_factory=list)  # EPOCH_COLUMNS
+    """Rows are named (read them by field, never by position: batch and epoch rows order step and epoch
+    differently, as their CSV columns do); plain tuples given to the constructor become rows."""
+
+    batches: list[BatchRow] = field(default_factory=list)
+    epochs: list[EpochRow] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.batches = [BatchRow(*row) for row in self.batches]
+        self.epochs = [EpochRow(*row) for row in self.epochs]
 
     def record_batch(self, event: BatchEnded) -> None:
-        self.batches.append((event.step, event.epoch, event.loss, event.accuracy))
+        self.batches.append(BatchRow(event.step, event.epoch, event.loss, event.accuracy))
 
     def record_epoch(self, event: EpochEnded) -> None:
-        self.epochs.append((event.epoch, event.step, event.train_loss, event.train_accuracy,
-                            event.val_loss, event.val_accuracy))
+        self.epochs.append(EpochRow(event.epoch, event.step, event.train_loss, event.train_accuracy,
+                                    event.val_loss, event.val_accuracy))
 
     def to_csv(self) -> str:
         """One table: batch rows with kind=batch, epoch rows with kind=epoch (empty cells where n/a)."""
         buf = io.StringIO()
         writer = csv.writer(buf, lineterminator="\n")
         writer.writerow(("kind",) + EPOCH_COLUMNS[:2] + ("loss", "accuracy") + EPOCH_COLUMNS[2:])
-        for step, epoch, loss, acc in self.batches:
-            writer.writerow(("batch", epoch, step, _num(loss), _num(acc), "", "", "", ""))
-        for epoch, step, tl, ta, vl, va in self.epochs:
-            writer.writerow(("epoch", epoch, step, "", "", _num(tl), _num(ta), _num(vl), _num(va)))
+        for b in self.batches:
+            writer.writerow(("batch", b.epoch, b.step, _num(b.loss), _num(b.accuracy), "", "", "", ""))
+        for e in self.epochs:
+            writer.writerow(("epoch", e.epoch, e.step, "", "", _num(e.train_loss), _num(e.train_accuracy),
+                             _num(e.val_loss), _num(e.val_accuracy)))
         return buf.getvalue()
 
     @classmethod
@@ -67,9 +96,9 @@ class MetricsHistory:
                 raise ValueError(f"expected 9 short cells, got {excerpt(row)}")
             kind, epoch, step = row[0], int(row[1]), int(row[2])
             if kind == "batch":
-                self.batches.append((step, epoch, float(row[3]), float(row[4])))
+                self.batches.append(BatchRow(step, epoch, float(row[3]), float(row[4])))
             elif kind == "epoch":
-                self.epochs.append((epoch, step, *(float(v) for v in row[5:9])))
+                self.epochs.append(EpochRow(epoch, step, *(float(v) for v in row[5:9])))
             else:
                 raise ValueError(f"unknown kind {excerpt(kind)}")
         except ValueError as exc:

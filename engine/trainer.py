@@ -281,7 +281,7 @@ class Trainer:
             last = self.history.epochs[-1] if self.history.epochs else None
             n = self.epochs_completed
             message = f"completed {n} epoch{'' if n == 1 else 's'}" + (
-                f": validation accuracy {last[5]:.2%}, loss {last[4]:.4f}" if last else "")
+                f": validation accuracy {last.val_accuracy:.2%}, loss {last.val_loss:.4f}" if last else "")
         return TrainingFinished(reason, message, self.epochs_completed, self.global_step)
 
     def _diverge(self, run: _RunState, exc: _Diverged) -> TrainingFinished:

@@ -109,8 +109,8 @@ class CurvesLiveView(BaseLiveView):
 
     def set_history(self, history: MetricsHistory) -> None:
         """A saved run's curves: training per batch, validation per epoch."""
-        self.widget.set_history([(step, loss, acc) for step, _epoch, loss, acc in history.batches],
-                                [(step, vl, va) for _epoch, step, _tl, _ta, vl, va in history.epochs])
+        self.widget.set_history([(b.step, b.loss, b.accuracy) for b in history.batches],
+                                [(e.step, e.val_loss, e.val_accuracy) for e in history.epochs])
 
     @Slot()
     def _feed(self) -> None:

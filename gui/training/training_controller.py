@@ -293,7 +293,8 @@ class TrainingController(QObject):
     def _show_trained_snapshot(self, model: ConvNet, layout: list[ProbedLayer]) -> None:
         """The trained model on the current probe: activations and prediction (filters alone without data)."""
         dataset, probe = self._panel.dataset, self._live.probe_index
-        step, epoch = (self._history.batches[-1][:2] if self._history.batches else (0, 0))
+        last = self._history.batches[-1] if self._history.batches else None
+        step, epoch = (last.step, last.epoch) if last else (0, 0)
         fits = dataset is not None and tuple(dataset.input_shape) == self._trained_arch.input.as_tuple()
         if fits and 0 <= probe < len(dataset.val):
             event = capture_snapshot(model, layout, dataset.val.images[probe], step=step, epoch=epoch,

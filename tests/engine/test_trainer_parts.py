@@ -154,3 +154,19 @@ def test_progress_bar_on_a_terminal_redraws_in_place():
     bar.clear()
     first, second = "[##--]  50% long text here", "[####] 100% x"
     assert stream.getvalue() == "\r" + first + "\r" + second + " " * (len(first) - len(second)) + "\n"
+
+
+def test_history_rows_are_read_by_name_whatever_order_their_columns_have():
+    from engine.events import BatchEnded, EpochEnded
+    from engine.metrics import MetricsHistory
+
+    history = MetricsHistory(batches=[(1, 1, 2.5, 0.25)])  # plain tuples become rows
+    history.record_batch(BatchEnded(epoch=1, step=2, batch=2, batches_per_epoch=2, loss=2.0, accuracy=0.5,
+                                    samples_per_second=10.0))
+    history.record_epoch(EpochEnded(epoch=1, step=2, train_loss=2.2, train_accuracy=0.4, val_loss=2.1,
+                                    val_accuracy=0.45))
+    assert [(b.step, b.epoch, b.loss) for b in history.batches] == [(1, 1, 2.5), (2, 1, 2.0)]
+    (epoch,) = history.epochs
+    assert (epoch.epoch, epoch.step, epoch.val_accuracy) == (1, 2, 0.45)
+    back = MetricsHistory.from_csv(history.to_csv())
+    assert back == history and back.epochs[0].val_loss == 2.1 and back.batches[1].accuracy == 0.5
