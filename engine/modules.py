@@ -16,8 +16,9 @@ class PaddedConv2d(nn.Conv2d):
     """
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: tuple[int, int],
-                 stride: tuple[int, int], pad: tuple[int, int, int, int], bias: bool = True) -> None:
-        super().__init__(in_channels, out_channels, kernel_size, stride, padding=0, bias=bias)
+                 stride: tuple[int, int], pad: tuple[int, int, int, int], groups: int = 1,
+                 bias: bool = True) -> None:
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding=0, groups=groups, bias=bias)
         top, bottom, left, right = pad
         self.pad = (left, right, top, bottom)  # F.pad order: last dimension first
 

@@ -18,6 +18,7 @@ from torch import nn
 
 from engine.builder import ConvNet
 from engine.events import SnapshotTaken
+from models.layers import has_filters
 from models.shapes import Analysis
 
 
@@ -26,13 +27,13 @@ class ProbedLayer:
     label: str                       # 'layer 1 (conv2d)', as LayerAnalysis.label
     module: nn.Module
     output_shape: tuple[int, ...]    # inferred, without the batch dimension
-    is_conv: bool
+    is_conv: bool                    # models.layers.has_filters: its weight is a bank of filters
     has_params: bool
 
 
 def probe_layout(model: ConvNet, analysis: Analysis) -> list[ProbedLayer]:
     """Pair each child module of the model with its analysed layer (child i is layer i+1)."""
-    return [ProbedLayer(la.label, module, tuple(la.output_shape or ()), la.type == "conv2d",
+    return [ProbedLayer(la.label, module, tuple(la.output_shape or ()), has_filters(la.type),
                         any(True for _ in module.parameters()))
             for module, la in zip(model, analysis.layers)]
 

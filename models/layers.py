@@ -18,11 +18,21 @@ _STRIDE = FieldInfo(SIZE, "Stride", "Step between windows (s).", 1, 64)
 
 @dataclass(frozen=True)
 class LayerSpec:
-    """Base of all layer specs: `TYPE` is the file-format name, `GROUP` the palette group."""
+    """Base of all layer specs: `TYPE` is the file-format name, `GROUP` the palette group.
+
+    `DISPLAY_NAME` is PyTorch's spelling (what users search for); `HAS_FILTERS` marks layers whose
+    weight is a bank of image filters (drawn as kernels, exported as filter PNGs).
+    """
 
     TYPE: ClassVar[str] = ""
     GROUP: ClassVar[str] = ""
     SUMMARY: ClassVar[str] = ""
+    DISPLAY_NAME: ClassVar[str] = ""
+    HAS_FILTERS: ClassVar[bool] = False
+
+    def short_text(self) -> str:
+        """The key hyperparameters in one line, as on a textbook figure ('' when there are none)."""
+        return ""
 
     def fields(self) -> dict[str, FieldInfo]:
         return {f.name: field_info(f) for f in dataclasses.fields(self)}
@@ -46,24 +56,49 @@ class Conv2dSpec(LayerSpec):
     padding: Padding = spec_field(0, FieldInfo(PADDING, "Padding", "Zeros added on each side (p): a number, "
                                                "'valid' (none) or 'same' (output = ceil(n / s)).", 0, 64))
     bias: bool = spec_field(True, FieldInfo(BOOL, "Bias", "Add one learned bias per filter."))
+    groups: int = spec_field(1, FieldInfo(INT, "Groups", "Split input and output channels into this many "
+                                          "groups, each filter seeing only its group's input channels "
+                                          "(1 = ordinary, input channels = depthwise).", 1, 4096))
+    DISPLAY_NAME: ClassVar[str] = "Conv2d"
+    HAS_FILTERS: ClassVar[bool] = True
+
+    def short_text(self) -> str:
+        text = f"{self.out_channels} @ {size_text(self.kernel_size)}, s{axis_text(self.stride)}"
+        padding = self.padding
+        text += f", p {padding}" if isinstance(padding, str) else f", p{axis_text(padding)}"
+        text += f", g{self.groups}" if self.groups != 1 else ""
+        return text + ("" if self.bias else ", no bias")
 
 
 @dataclass(frozen=True)
-class MaxPool2dSpec(LayerSpec):
-    TYPE: ClassVar[str] = "maxpool2d"
+class Pool2dSpec(LayerSpec):
+    """Shared fields of windowed pooling; not a layer type itself (max and average are siblings)."""
+
     GROUP: ClassVar[str] = "Pooling"
-    SUMMARY: ClassVar[str] = "Keeps the largest value of each window, shrinking height and width."
     kernel_size: Size = spec_field(2, _KERNEL)
     stride: Union[Size, None] = spec_field(None, FieldInfo(OPTIONAL_SIZE, "Stride",
                                                            "Step between windows; empty = kernel size.", 1, 64))
     padding: Size = spec_field(0, FieldInfo(POOL_PADDING, "Padding", "Padding on each side; at most half the "
                                             "kernel.", 0, 32))
 
+    def short_text(self) -> str:
+        stride = self.stride if self.stride is not None else self.kernel_size
+        text = f"{size_text(self.kernel_size)}, s{axis_text(stride)}"
+        return text + (f", p{axis_text(self.padding)}" if pair(self.padding) != (0, 0) else "")
+
 
 @dataclass(frozen=True)
-class AvgPool2dSpec(MaxPool2dSpec):
+class MaxPool2dSpec(Pool2dSpec):
+    TYPE: ClassVar[str] = "maxpool2d"
+    SUMMARY: ClassVar[str] = "Keeps the largest value of each window, shrinking height and width."
+    DISPLAY_NAME: ClassVar[str] = "MaxPool2d"
+
+
+@dataclass(frozen=True)
+class AvgPool2dSpec(Pool2dSpec):
     TYPE: ClassVar[str] = "avgpool2d"
     SUMMARY: ClassVar[str] = "Averages each window, shrinking height and width."
+    DISPLAY_NAME: ClassVar[str] = "AvgPool2d"
 
 
 @dataclass(frozen=True)
@@ -71,6 +106,7 @@ class GlobalAvgPool2dSpec(LayerSpec):
     TYPE: ClassVar[str] = "global_avgpool2d"
     GROUP: ClassVar[str] = "Pooling"
     SUMMARY: ClassVar[str] = "Averages each whole channel to one number: (C, H, W) becomes (C)."
+    DISPLAY_NAME: ClassVar[str] = "GlobalAvgPool2d"
 
 
 @dataclass(frozen=True)
@@ -78,6 +114,7 @@ class FlattenSpec(LayerSpec):
     TYPE: ClassVar[str] = "flatten"
     GROUP: ClassVar[str] = "Reshape"
     SUMMARY: ClassVar[str] = "Unrolls (C, H, W) into one vector of C*H*W numbers for dense layers."
+    DISPLAY_NAME: ClassVar[str] = "Flatten"
 
 
 @dataclass(frozen=True)
@@ -85,8 +122,12 @@ class LinearSpec(LayerSpec):
     TYPE: ClassVar[str] = "linear"
     GROUP: ClassVar[str] = "Dense"
     SUMMARY: ClassVar[str] = "Fully connected: every output is a weighted sum of every input."
+    DISPLAY_NAME: ClassVar[str] = "Linear"
     out_features: int = spec_field(10, FieldInfo(INT, "Units", "Number of outputs.", 1, 65536, required=True))
     bias: bool = spec_field(True, FieldInfo(BOOL, "Bias", "Add one learned bias per output."))
+
+    def short_text(self) -> str:
+        return f"{self.out_features} units" + ("" if self.bias else ", no bias")
 
 
 @dataclass(frozen=True)
@@ -94,7 +135,11 @@ class DropoutSpec(LayerSpec):
     TYPE: ClassVar[str] = "dropout"
     GROUP: ClassVar[str] = "Regularisation"
     SUMMARY: ClassVar[str] = "During training, zeroes each value with probability p (and rescales the rest)."
+    DISPLAY_NAME: ClassVar[str] = "Dropout"
     p: float = spec_field(0.5, FieldInfo(FLOAT, "Drop probability", "Chance that a value is zeroed.", 0, 1))
+
+    def short_text(self) -> str:
+        return f"p = {self.p:g}"
 
 
 @dataclass(frozen=True)
@@ -102,6 +147,7 @@ class BatchNorm2dSpec(LayerSpec):
     TYPE: ClassVar[str] = "batchnorm2d"
     GROUP: ClassVar[str] = "Regularisation"
     SUMMARY: ClassVar[str] = "Normalises each channel over the batch, then scales and shifts it (2 params per channel)."
+    DISPLAY_NAME: ClassVar[str] = "BatchNorm2d"
 
 
 @dataclass(frozen=True)
@@ -109,6 +155,7 @@ class ReluSpec(LayerSpec):
     TYPE: ClassVar[str] = "relu"
     GROUP: ClassVar[str] = "Activation"
     SUMMARY: ClassVar[str] = "max(0, x): keeps positives, zeroes negatives."
+    DISPLAY_NAME: ClassVar[str] = "ReLU"
 
 
 @dataclass(frozen=True)
@@ -116,7 +163,11 @@ class LeakyReluSpec(LayerSpec):
     TYPE: ClassVar[str] = "leaky_relu"
     GROUP: ClassVar[str] = "Activation"
     SUMMARY: ClassVar[str] = "Like ReLU, but negatives are multiplied by a small slope instead of zeroed."
+    DISPLAY_NAME: ClassVar[str] = "LeakyReLU"
     negative_slope: float = spec_field(0.01, FieldInfo(FLOAT, "Negative slope", "Slope for x < 0.", 0, 1))
+
+    def short_text(self) -> str:
+        return f"slope {self.negative_slope:g}"
 
 
 @dataclass(frozen=True)
@@ -124,7 +175,11 @@ class EluSpec(LayerSpec):
     TYPE: ClassVar[str] = "elu"
     GROUP: ClassVar[str] = "Activation"
     SUMMARY: ClassVar[str] = "x for x > 0, alpha*(exp(x) - 1) below: a smooth ReLU."
+    DISPLAY_NAME: ClassVar[str] = "ELU"
     alpha: float = spec_field(1.0, FieldInfo(FLOAT, "Alpha", "Value approached for large negative x.", 0, 10))
+
+    def short_text(self) -> str:
+        return f"alpha {self.alpha:g}"
 
 
 @dataclass(frozen=True)
@@ -132,6 +187,7 @@ class SigmoidSpec(LayerSpec):
     TYPE: ClassVar[str] = "sigmoid"
     GROUP: ClassVar[str] = "Activation"
     SUMMARY: ClassVar[str] = "Squashes each value into (0, 1)."
+    DISPLAY_NAME: ClassVar[str] = "Sigmoid"
 
 
 @dataclass(frozen=True)
@@ -139,6 +195,7 @@ class TanhSpec(LayerSpec):
     TYPE: ClassVar[str] = "tanh"
     GROUP: ClassVar[str] = "Activation"
     SUMMARY: ClassVar[str] = "Squashes each value into (-1, 1)."
+    DISPLAY_NAME: ClassVar[str] = "Tanh"
 
 
 @dataclass(frozen=True)
@@ -146,6 +203,7 @@ class SoftmaxSpec(LayerSpec):
     TYPE: ClassVar[str] = "softmax"
     GROUP: ClassVar[str] = "Activation"
     SUMMARY: ClassVar[str] = "Turns the last layer's scores into class probabilities that sum to 1."
+    DISPLAY_NAME: ClassVar[str] = "Softmax"
 
 
 LAYER_TYPES: dict[str, type[LayerSpec]] = {cls.TYPE: cls for cls in (
@@ -162,3 +220,39 @@ def pair(value: Size) -> tuple[int, int]:
     if isinstance(value, (tuple, list)):
         return int(value[0]), int(value[1])
     return int(value), int(value)
+
+
+def size_text(value: Size) -> str:
+    """5 -> '5x5', (3, 5) -> '3x5'."""
+    h, w = pair(value)
+    return f"{h}x{w}"
+
+
+def axis_text(value: Padding) -> str:
+    """A stride or padding as one number when square: 2 -> '2', (1, 2) -> '1x2'."""
+    if isinstance(value, str):
+        return value
+    h, w = pair(value)
+    return str(h) if h == w else f"{h}x{w}"
+
+
+def has_filters(layer_type: str) -> bool:
+    """Whether a layer type's weight is a bank of image filters: the one place that decides "is a conv layer"."""
+    cls = LAYER_TYPES.get(layer_type)
+    return cls is not None and cls.HAS_FILTERS
+
+
+class UnsupportedLayerError(TypeError):
+    """A registry keyed by spec class has no entry for a layer type: a programming error, said plainly."""
+
+    def __init__(self, what: str, cls: type, where: str) -> None:
+        super().__init__(f"no {what} for layer type {getattr(cls, 'TYPE', '') or '?'!r} ({cls.__name__}); "
+                         f"register one in {where}")
+
+
+def registered(registry: dict, spec_class: type, what: str, where: str):
+    """The entry of `registry` for exactly `spec_class` (no subclass fall-through), or UnsupportedLayerError."""
+    try:
+        return registry[spec_class]
+    except KeyError:
+        raise UnsupportedLayerError(what, spec_class, where) from None

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Callable
+
 from models.architecture import Architecture
-from models.layers import (AvgPool2dSpec, BatchNorm2dSpec, Conv2dSpec, FlattenSpec, GlobalAvgPool2dSpec,
-                           LayerSpec, LinearSpec, MaxPool2dSpec, SoftmaxSpec, pair)
+from models.layers import (AvgPool2dSpec, BatchNorm2dSpec, Conv2dSpec, DropoutSpec, EluSpec, FlattenSpec,
+                           GlobalAvgPool2dSpec, LayerSpec, LeakyReluSpec, LinearSpec, MaxPool2dSpec, Pool2dSpec,
+                           ReluSpec, SigmoidSpec, SoftmaxSpec, TanhSpec, pair, registered)
 from models.validation import check_spec
 
 Shape = tuple[int, ...]
@@ -109,7 +112,7 @@ def _window_axis(n: int, f: int, s: int, pad: tuple[int, int], same: bool) -> tu
     return out, text, unused
 
 
-def _windowed(spec: Conv2dSpec | MaxPool2dSpec, c: int, h: int, w: int, hint: str) -> tuple[Shape, _Result]:
+def _windowed(spec: Conv2dSpec | Pool2dSpec, c: int, h: int, w: int, hint: str) -> tuple[Shape, _Result]:
     (fh, fw), stride = pair(spec.kernel_size), spec.stride if spec.stride is not None else spec.kernel_size
     (sh, sw) = pair(stride)
     padding = spec.padding
@@ -135,20 +138,26 @@ def _windowed(spec: Conv2dSpec | MaxPool2dSpec, c: int, h: int, w: int, hint: st
 
 
 def _conv(spec: Conv2dSpec, c: int, h: int, w: int) -> _Result:
+    k, g = spec.out_channels, spec.groups
+    if c % g or k % g:
+        raise LayerProblem(f"groups {g} must divide both the {c} input channels and the {k} filters; use a "
+                           f"groups value that divides both (1 = ordinary, {c} = depthwise when filters "
+                           f"are a multiple of {c})")
     (oh, ow), r = _windowed(spec, c, h, w, "use a smaller kernel_size, add padding, or remove a pooling layer "
                                          "before it")
     fh, fw = pair(spec.kernel_size)
-    k = spec.out_channels
-    weights, biases = k * c * fh * fw, (k if spec.bias else 0)
-    params = f"params: {k}*({c}*{fh}*{fw}" + (" + 1)" if spec.bias else ")") + f" = {weights + biases}"
+    c_group = c // g  # each filter sees only the input channels of its own group
+    weights, biases = k * c_group * fh * fw, (k if spec.bias else 0)
+    channels = f"{c}/{g}" if g != 1 else f"{c}"
+    params = f"params: {k}*({channels}*{fh}*{fw}" + (" + 1)" if spec.bias else ")") + f" = {weights + biases}"
     warnings = r.warnings
     if spec.padding not in ("same", "valid") and max(pair(spec.padding)) >= max(fh, fw):
         warnings += ("padding is as large as the kernel: the border outputs see only zeros",)
-    return _Result((k, oh, ow), weights, biases, k * oh * ow * c * fh * fw, r.formula + (params,), warnings,
-                   r.padding)
+    return _Result((k, oh, ow), weights, biases, k * oh * ow * c_group * fh * fw, r.formula + (params,),
+                   warnings, r.padding)
 
 
-def _pool(spec: MaxPool2dSpec, c: int, h: int, w: int) -> _Result:
+def _pool(spec: Pool2dSpec, c: int, h: int, w: int) -> _Result:
     fh, fw = pair(spec.kernel_size)
     ph, pw = pair(spec.padding)
     if ph > fh // 2 or pw > fw // 2:
@@ -158,38 +167,63 @@ def _pool(spec: MaxPool2dSpec, c: int, h: int, w: int) -> _Result:
     return _Result((c, oh, ow), formula=r.formula, warnings=r.warnings, padding=r.padding)
 
 
-def _needs_image(spec: LayerSpec, shape: Shape) -> tuple[int, int, int]:
+def _needs_image(shape: Shape) -> tuple[int, int, int]:
     if len(shape) != 3:
         raise LayerProblem(f"needs a (channels, height, width) input but receives a flat vector of {shape[0]}; "
                            f"move it before the flatten / linear layers")
     return shape  # type: ignore[return-value]
 
 
+def _on_image(rule: Callable[..., _Result]) -> Callable[[LayerSpec, Shape], _Result]:
+    return lambda spec, shape: rule(spec, *_needs_image(shape))
+
+
+def _global_avgpool(spec: GlobalAvgPool2dSpec, c: int, h: int, w: int) -> _Result:
+    return _Result((c,), formula=(f"({c}, {h}, {w}) -> ({c}): one average per channel",))
+
+
+def _batchnorm(spec: BatchNorm2dSpec, c: int, h: int, w: int) -> _Result:
+    return _Result((c, h, w), weights=c, biases=c, formula=(f"params: 2*{c} = {2 * c} (scale and shift)",))
+
+
+def _flatten(spec: FlattenSpec, shape: Shape) -> _Result:
+    if len(shape) == 1:
+        return _Result(shape, warnings=("the input is already flat; this flatten does nothing",))
+    n = math.prod(shape)
+    return _Result((n,), formula=(f"{' * '.join(map(str, shape))} = {n}",))
+
+
+def _linear(spec: LinearSpec, shape: Shape) -> _Result:
+    if len(shape) != 1:
+        dims = "x".join(map(str, shape))
+        raise LayerProblem(f"receives a {dims} input; insert a flatten (or global_avgpool2d) layer before it")
+    n, k = shape[0], spec.out_features
+    weights, biases = n * k, (k if spec.bias else 0)
+    bias_text = f" + {k}" if spec.bias else ""
+    return _Result((k,), weights, biases, n * k, (f"params: {n}*{k}{bias_text} = {weights + biases}",))
+
+
+def _unchanged(spec: LayerSpec, shape: Shape) -> _Result:
+    return _Result(shape)
+
+
+# One rule per spec class, looked up by exact class: a type missing here is refused, never passed through.
+SHAPE_RULES: dict[type[LayerSpec], Callable[[LayerSpec, Shape], _Result]] = {
+    Conv2dSpec: _on_image(_conv),
+    MaxPool2dSpec: _on_image(_pool),
+    AvgPool2dSpec: _on_image(_pool),
+    GlobalAvgPool2dSpec: _on_image(_global_avgpool),
+    BatchNorm2dSpec: _on_image(_batchnorm),
+    FlattenSpec: _flatten,
+    LinearSpec: _linear,
+    # Shape-preserving, no parameters: listed one by one so a new type has to choose its rule.
+    **{cls: _unchanged for cls in (ReluSpec, LeakyReluSpec, EluSpec, SigmoidSpec, TanhSpec, SoftmaxSpec,
+                                   DropoutSpec)},
+}
+
+
 def _rule(spec: LayerSpec, shape: Shape) -> _Result:
-    if isinstance(spec, Conv2dSpec):
-        return _conv(spec, *_needs_image(spec, shape))
-    if isinstance(spec, MaxPool2dSpec):  # also AvgPool2dSpec
-        return _pool(spec, *_needs_image(spec, shape))
-    if isinstance(spec, GlobalAvgPool2dSpec):
-        c, h, w = _needs_image(spec, shape)
-        return _Result((c,), formula=(f"({c}, {h}, {w}) -> ({c}): one average per channel",))
-    if isinstance(spec, BatchNorm2dSpec):
-        c = _needs_image(spec, shape)[0]
-        return _Result(shape, weights=c, biases=c, formula=(f"params: 2*{c} = {2 * c} (scale and shift)",))
-    if isinstance(spec, FlattenSpec):
-        if len(shape) == 1:
-            return _Result(shape, warnings=("the input is already flat; this flatten does nothing",))
-        n = math.prod(shape)
-        return _Result((n,), formula=(f"{' * '.join(map(str, shape))} = {n}",))
-    if isinstance(spec, LinearSpec):
-        if len(shape) != 1:
-            dims = "x".join(map(str, shape))
-            raise LayerProblem(f"receives a {dims} input; insert a flatten (or global_avgpool2d) layer before it")
-        n, k = shape[0], spec.out_features
-        weights, biases = n * k, (k if spec.bias else 0)
-        bias_text = f" + {k}" if spec.bias else ""
-        return _Result((k,), weights, biases, n * k, (f"params: {n}*{k}{bias_text} = {weights + biases}",))
-    return _Result(shape)  # activations, dropout, softmax: shape unchanged, no parameters
+    return registered(SHAPE_RULES, type(spec), "shape rule", "models/shapes.py (SHAPE_RULES)")(spec, shape)
 
 
 def analyze(arch: Architecture) -> Analysis:

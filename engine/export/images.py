@@ -15,6 +15,7 @@ from engine.export.target import ExportError, check_destination, eval_model
 from engine.mosaic import symmetric_limit, tile_kernels, tile_maps
 from models.architecture import Architecture
 from models.atomic_file import write_atomically
+from models.layers import has_filters
 
 PNG_SUFFIXES = (".png",)
 # Diverging map, as in the app's views: blue for negative, white for zero, red for positive.
@@ -108,7 +109,7 @@ def export_filter_pngs(arch: Architecture, weights: dict[str, torch.Tensor] | nn
                        out_dir: str | os.PathLike) -> list[Path]:
     """One PNG per conv layer, 'layer<i>_conv2d_filters.png', in `out_dir` (created if its parent exists)."""
     model = eval_model(arch, weights)
-    convs = [(i, m) for i, m in enumerate(model, start=1) if isinstance(m, nn.Conv2d)]
+    convs = [(i, m) for i, (m, spec) in enumerate(zip(model, arch.layers), start=1) if has_filters(spec.TYPE)]
     if not convs:
         raise ExportError("the network has no convolution layers, so there are no filters to draw")
     folder = _out_folder(out_dir)

@@ -12,11 +12,13 @@ import torch
 from torch import nn
 
 from engine.export.target import ExportError, check_destination, eval_model, state_of
-from engine.modules import GlobalAvgPool2d, PaddedConv2d
+from engine.layer_recipes import HELPERS
+from engine.modules import PaddedConv2d
 from engine.project import app_version
 from engine.weights import state_dict_to_safetensors
 from models.architecture import Architecture
 from models.atomic_file import write_atomically
+from models.layers import SoftmaxSpec
 from models.shapes import analyze
 
 PYTHON_SUFFIXES = (".py",)
@@ -51,69 +53,21 @@ def class_name(arch_name: str) -> str:
     return name + "_" if keyword.iskeyword(name) else name
 
 
-def _pair(value: object) -> object:
-    return tuple(value) if isinstance(value, (tuple, list)) else value
-
-
-def module_source(module: nn.Module) -> str:
-    """The constructor call that rebuilds `module` (a child of a built ConvNet) exactly."""
-    if isinstance(module, PaddedConv2d):
-        top, bottom = module.pad[2], module.pad[3]
-        left, right = module.pad[0], module.pad[1]
-        return (f"PaddedConv2d({module.in_channels}, {module.out_channels}, {module.kernel_size}, "
-                f"{module.stride}, pad=({top}, {bottom}, {left}, {right}), bias={module.bias is not None})")
-    if isinstance(module, nn.Conv2d):
-        extra = "" if module.dilation == (1, 1) and module.groups == 1 else \
-            f", dilation={module.dilation}, groups={module.groups}"
-        return (f"nn.Conv2d({module.in_channels}, {module.out_channels}, kernel_size={module.kernel_size}, "
-                f"stride={module.stride}, padding={module.padding}{extra}, bias={module.bias is not None})")
-    if isinstance(module, nn.MaxPool2d):
-        return (f"nn.MaxPool2d(kernel_size={_pair(module.kernel_size)}, stride={_pair(module.stride)}, "
-                f"padding={_pair(module.padding)}, dilation={_pair(module.dilation)}, "
-                f"ceil_mode={module.ceil_mode})")
-    if isinstance(module, nn.AvgPool2d):
-        return (f"nn.AvgPool2d(kernel_size={_pair(module.kernel_size)}, stride={_pair(module.stride)}, "
-                f"padding={_pair(module.padding)}, ceil_mode={module.ceil_mode}, "
-                f"count_include_pad={module.count_include_pad})")
-    if isinstance(module, nn.Linear):
-        return f"nn.Linear({module.in_features}, {module.out_features}, bias={module.bias is not None})"
-    if isinstance(module, nn.BatchNorm2d):
-        return (f"nn.BatchNorm2d({module.num_features}, eps={module.eps!r}, momentum={module.momentum!r}, "
-                f"affine={module.affine}, track_running_stats={module.track_running_stats})")
-    if isinstance(module, GlobalAvgPool2d):
-        return "GlobalAvgPool2d()"
-    if isinstance(module, nn.Flatten):
-        return f"nn.Flatten(start_dim={module.start_dim}, end_dim={module.end_dim})"
-    if isinstance(module, nn.Dropout):
-        return f"nn.Dropout(p={module.p!r})"
-    if isinstance(module, nn.LeakyReLU):
-        return f"nn.LeakyReLU(negative_slope={module.negative_slope!r})"
-    if isinstance(module, nn.ELU):
-        return f"nn.ELU(alpha={module.alpha!r})"
-    if isinstance(module, nn.Softmax):
-        return f"nn.Softmax(dim={module.dim})"
-    if type(module) in (nn.ReLU, nn.Sigmoid, nn.Tanh):
-        return f"nn.{type(module).__name__}()"
-    raise ExportError(f"cannot write Python source for a {type(module).__name__} layer yet; "
-                      f"export TorchScript or ONNX instead")
-
-
 def _shape(shape: tuple[int, ...] | None) -> str:
     return "x".join(map(str, shape)) if shape else "?"
 
 
 def generate_source(arch: Architecture, name: str | None = None) -> str:
     """The module text: imports, helper layers actually used, the network class and `load()`."""
-    from engine.builder import build_model
+    from engine.builder import build_recipes
     name = name or class_name(arch.name)
     analysis = analyze(arch)
-    with torch.device("meta"):  # structure only: no memory, no random initialisation
-        model = build_model(arch, analysis)
-    used = {type(m) for m in model}
-    helpers = [cls for cls in (PaddedConv2d, GlobalAvgPool2d) if cls in used]
+    recipes = build_recipes(arch, analysis)  # the builder's own constructor calls, printed
+    used = {recipe.module_class() for recipe in recipes}
+    helpers = [cls for cls in HELPERS.values() if cls in used]
     input_shape = arch.input.as_tuple()
     output = _shape(analysis.output_shape)
-    ends_softmax = getattr(model, "ends_with_softmax", False)
+    ends_softmax = isinstance(arch.layers[-1], SoftmaxSpec)
     returns = "class probabilities (the last layer is a softmax)" if ends_softmax else "the last layer's output"
     lines = [
         f'"""{arch.name}: a standalone PyTorch network exported by ConvScope {app_version()}.',
@@ -142,10 +96,10 @@ def generate_source(arch: Architecture, name: str | None = None) -> str:
               "    Child i is layer i+1 of the ConvScope design, so the state-dict keys are '<i>.weight'",
               "    and '<i>.bias', exactly those of the app's model.", '    """',
               "", "    def __init__(self) -> None:", "        super().__init__("]
-    for spec_analysis, module in zip(analysis.layers, model):
+    for spec_analysis, recipe in zip(analysis.layers, recipes):
         lines.append(f"            # layer {spec_analysis.index} ({spec_analysis.type}): "
                      f"-> {_shape(spec_analysis.output_shape)}, {spec_analysis.params:,} params")
-        lines.append(f"            {module_source(module)},")
+        lines.append(f"            {recipe.source()},")
     lines.append("        )")
     source = "\n".join(lines) + "\n" + _LOAD_FUNCTION.format(name=name)
     compile(source, f"<{name}>", "exec")  # a generator bug must fail here, not in the user's hands
