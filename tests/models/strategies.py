@@ -11,6 +11,7 @@ from models.architecture import Architecture, InputShape
 from models.fields import BOOL, FLOAT, INT, OPTIONAL_SIZE, PADDING, POOL_PADDING, SIZE, FieldInfo
 from models.layers import (LAYER_TYPES, AvgPool2dSpec, Conv2dSpec, DropoutSpec, FlattenSpec, GlobalAvgPool2dSpec,
                            LayerSpec, LinearSpec, MaxPool2dSpec, ReluSpec, SoftmaxSpec, TanhSpec)
+from models.shapes import analyze
 
 small = st.integers(1, 5)
 size = st.one_of(small, st.tuples(small, small))
@@ -85,3 +86,10 @@ def architectures(draw):
     tail = draw(head)
     end = [SoftmaxSpec()] if draw(st.booleans()) else []
     return Architecture("generated", shape, tuple(body + [reshape] + tail + end))
+
+
+def valid_prefix(arch: Architecture) -> Architecture | None:
+    """The layers of a generated network up to its first error (None when the very first layer fails)."""
+    analysis = analyze(arch)
+    valid = [spec for spec, la in zip(arch.layers, analysis.layers) if la.output_shape is not None]
+    return arch.with_layers(valid) if valid else None
