@@ -62,6 +62,7 @@ class Project:
     history: MetricsHistory = field(default_factory=MetricsHistory)
     weights: dict[str, torch.Tensor] | None = None
     extras: dict[str, Any] = field(default_factory=dict)  # JSON values by key, e.g. {"ui": {"probe_index": 3}}
+    notice: str = ""  # for people, when opening made a choice, e.g. a killed run's last snapshot standing in
 
 
 def app_version() -> str:
@@ -396,6 +397,8 @@ def _load_run_directory(folder: Path) -> Project:
         except WeightsError as exc:
             raise ProjectError(str(exc)) from None
         check_weights_fit(arch, project.weights, str(folder / WEIGHTS))
+    elif (folder / "events.jsonl").is_file():  # killed or still training: the live log and newest snapshot stand in
+        project.weights, project.history, project.notice = _unfinished_run(folder, arch)
     if (folder / METRICS).is_file():
         try:
             project.history = MetricsHistory.from_csv(_read_capped(folder / METRICS, MEMBER_CAPS[METRICS]))
@@ -409,6 +412,17 @@ def _load_run_directory(folder: Path) -> Project:
             raise ProjectError(f"{clean(str(settings))}: {exc}") from None
         project.config = _settings(data, clean(str(settings)))
     return project
+
+
+def _unfinished_run(folder: Path, arch: Architecture):
+    from engine.run_folder import RunFolderError, recover_unfinished
+    try:
+        weights, history, notice = recover_unfinished(folder)
+    except RunFolderError as exc:
+        raise ProjectError(str(exc)) from None
+    if weights is not None:
+        check_weights_fit(arch, weights, str(folder / "snapshots"))
+    return weights, history, notice
 
 
 def _read_capped(path: Path, cap: int) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 
 from engine.cli import EXIT_OK, report_bad_input
 from engine.config import DEVICES
@@ -42,6 +43,8 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         source = read_run_input(args.source)
+        if source.notice and not args.weights:
+            print(source.notice, file=sys.stderr)
         weights = load_state_dict(args.weights) if args.weights else source.weights
         if weights is None:
             raise RunInputError(f"{args.source}: has no trained weights; pass --weights FILE (.safetensors or .pt) "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from engine.cli import report_bad_input
 from engine.export import formats  # the registry; its writers import torch only when they write
@@ -47,6 +48,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         options = fmt.checked_options(given)  # before opening the project: a bad option is the quicker answer
         project = open_project_or_run(args.source)
+        if project.notice:
+            print(project.notice, file=sys.stderr)
         if project.weights is None and fmt.needs == formats.NEEDS_WEIGHTS:
             raise ExportError(f"{args.source}: has no trained weights, so there is nothing to export as {fmt.key}; "
                               f"train it first (or export summary-md / summary-csv)")

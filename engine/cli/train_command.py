@@ -16,7 +16,8 @@ EXIT_INTERRUPTED = 130  # as for any program stopped with Ctrl-C
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("train", help="train a network on a dataset and write a run folder",
                        description="Train a network with a text progress bar. Writes DIR/architecture.json, "
-                                   "weights.safetensors, metrics.csv, settings.json and summary.json. Ctrl-C "
+                                   "weights.safetensors, metrics.csv, settings.json and summary.json, and while "
+                                   "training the live log events.jsonl and snapshots/. Ctrl-C "
                                    "stops after the current batch and still writes the folder. Options left out "
                                    "take the input's saved settings (run folder, project), else the defaults.")
     p.add_argument("architecture", metavar="ARCH",
@@ -25,7 +26,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--dataset", metavar="NAME_OR_PATH",
                    help="mnist, fashion-mnist (bundled), a downloaded set (mnist-full, fashion-mnist-full, "
                         "cifar10) or a path (.npz, IDX/CIFAR/image folder)")
-    p.add_argument("--out", required=True, metavar="DIR", help="folder to write the run into (created)")
+    p.add_argument("--out", required=True, metavar="DIR", help="folder to write the run into (created); "
+                   "it holds a live log and snapshots while training and obeys DIR/control.json (README: Run folder)")
     p.add_argument("--epochs", type=int)
     p.add_argument("--batch-size", type=int)
     p.add_argument("--lr", "--learning-rate", dest="learning_rate", type=float)
@@ -50,6 +52,7 @@ def run(args: argparse.Namespace) -> int:
     from engine.evaluation import evaluate
     from engine.events import COMPLETED, STOPPED
     from engine.run_input import RunInputError, read_run_input
+    from engine.run_folder import ControlFileWatcher, RunFolderWriter
     from engine.run_output import RunOutputError, prepare_output_dir, run_summary, write_run_output
     from engine.trainer import Trainer, TrainingSetupError
 
@@ -63,6 +66,8 @@ def run(args: argparse.Namespace) -> int:
         out = prepare_output_dir(args.out)  # last, so a refused run leaves no empty folder behind
     except (RunInputError, ConfigError, RunOutputError, DatasetError, TrainingSetupError) as exc:
         return report_bad_input(exc)
+    if source.notice:
+        print(source.notice, file=sys.stderr)
     if source.weights is not None:
         print(f"starting from the trained weights in {args.architecture}", file=sys.stderr)
     print(f"training {source.architecture.name} on {dataset.name} ({len(dataset.train)} train / "
@@ -76,11 +81,21 @@ def run(args: argparse.Namespace) -> int:
         progress.note("stopping after this batch (Ctrl-C again to abort)")
         trainer.control.stop()
 
+    live = RunFolderWriter(out, trainer.model, source.architecture, config, device=str(trainer.device),
+                           threads=trainer.threads)
+    try:
+        live.start()
+    except OSError as exc:
+        return report_bad_input(RunOutputError(f"{out}: cannot write the run log ({exc.strerror or exc})"))
+    trainer.callbacks.append(live)
+    watcher = ControlFileWatcher(out, trainer.control)
     previous = _install_sigint(_on_sigint)
     started = time.perf_counter()
+    watcher.start()
     try:
         finished = trainer.fit()
     finally:
+        watcher.stop()
         _install_sigint(previous)
     seconds = time.perf_counter() - started
     final = evaluate(trainer.model, dataset.val.images, dataset.val.labels, dataset.num_classes)
@@ -90,7 +105,9 @@ def run(args: argparse.Namespace) -> int:
         write_run_output(out, arch=source.architecture, model=trainer.model, config=config,
                          history=trainer.history, summary=summary)
     except RunOutputError as exc:
+        live.close()
         return report_bad_input(exc)
+    live.finish(finished, summary)
     accuracy = f"{final.accuracy:.2%}" if final.samples else "n/a"
     print(finished.message, file=sys.stderr)
     print(f"validation accuracy {accuracy}, loss {final.loss:.4f}; {trainer.samples_per_second:,.0f} samples/s; "

@@ -1,0 +1,11 @@
+"""The live run folder: an append-only event log, weight-snapshot sidecars and a control file (README: Run folder)."""
+
+from engine.run_folder.control_file import ControlFileWatcher, write_command
+from engine.run_folder.layout import (COMMANDS, CONTROL, EVENTS, FORMAT, SNAPSHOTS, VERSION, RunFolderError,
+                                      snapshot_path)
+from engine.run_folder.reader import EventTail, RunLog, newest_snapshot, read_run_log, recover_unfinished
+from engine.run_folder.writer import RunFolderWriter
+
+__all__ = ["COMMANDS", "CONTROL", "EVENTS", "FORMAT", "SNAPSHOTS", "VERSION", "ControlFileWatcher", "EventTail",
+           "RunFolderError", "RunFolderWriter", "RunLog", "newest_snapshot", "read_run_log", "recover_unfinished",
+           "snapshot_path", "write_command"]

@@ -1,0 +1,155 @@
+"""Read a run folder at any moment, also while it is written or after its writer was killed."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from engine.events import BatchEnded, EpochEnded
+from engine.metrics import MetricsHistory
+from engine.run_folder.layout import EVENTS, FORMAT, VERSION, RunFolderError
+from models.safe_text import clean, excerpt
+
+MAX_LINE = 16 << 20  # bytes; a line longer than this without a newline is damage, not a line being written
+
+
+class EventTail:
+    """Follows events.jsonl: each poll() returns the complete lines added since the last one, as dicts.
+
+    A last line without its newline is being written (or was torn by a kill): it is kept back, not parsed.
+    A missing file reads as no events yet. A complete line that is not a JSON object is a RunFolderError.
+    """
+
+    def __init__(self, path: str | os.PathLike) -> None:
+        self.path = Path(path)
+        self._offset = 0
+        self._pending = b""
+        self._line = 0
+
+    def poll(self) -> list[dict[str, Any]]:
+        try:
+            with open(self.path, "rb") as f:
+                f.seek(self._offset)
+                data = f.read()
+        except FileNotFoundError:
+            return []
+        except OSError as exc:
+            raise RunFolderError(f"{clean(str(self.path))}: cannot read ({exc.strerror or exc})") from None
+        self._offset += len(data)
+        lines = (self._pending + data).split(b"\n")
+        self._pending = lines.pop()  # b"" after a final newline, else the unfinished line
+        if len(self._pending) > MAX_LINE:
+            raise RunFolderError(f"{clean(str(self.path))}: line {self._line + len(lines) + 1} is over "
+                                 f"{MAX_LINE:,} bytes; the log is damaged")
+        events = []
+        for raw in lines:
+            self._line += 1
+            events.append(self._parse(raw))
+        return events
+
+    def _parse(self, raw: bytes) -> dict[str, Any]:
+        where = f"{clean(str(self.path))}: line {self._line}"
+        try:
+            record = json.loads(raw.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError) as exc:
+            raise RunFolderError(f"{where}: not a JSON line ({excerpt(str(exc))}); the log is damaged") from None
+        if not isinstance(record, dict) or not isinstance(record.get("kind"), str):
+            raise RunFolderError(f'{where}: expected an object with a "kind"; the log is damaged')
+        if self._line == 1:
+            if record.get("kind") != "started" or record.get("format") != FORMAT:
+                raise RunFolderError(f'{where}: not a ConvScope run log (the first line must be kind "started", '
+                                     f'format "{FORMAT}")')
+            version = record.get("version")
+            if not isinstance(version, int) or version > VERSION:
+                raise RunFolderError(f"{where}: run log version {excerpt(version)}; this ConvScope reads "
+                                     f"version {VERSION} and earlier, update ConvScope")
+        return record
+
+
+@dataclass
+class RunLog:
+    """The events read so far: `started` (architecture, settings, ...), then batch/epoch/snapshot lines, `finished`."""
+
+    started: dict[str, Any] | None = None
+    events: list[dict[str, Any]] = field(default_factory=list)
+    finished: dict[str, Any] | None = None
+
+    def add(self, records: list[dict[str, Any]]) -> None:
+        for record in records:
+            kind = record["kind"]
+            if kind == "started":
+                self.started = record
+            elif kind == "finished":
+                self.finished = record
+            else:
+                self.events.append(record)
+
+    def of_kind(self, kind: str) -> list[dict[str, Any]]:
+        return [e for e in self.events if e["kind"] == kind]
+
+    def history(self) -> MetricsHistory:
+        """The curves as metrics.csv would hold them (null values read back as NaN)."""
+        history = MetricsHistory()
+        for e in self.events:
+            if e["kind"] == "batch":
+                history.record_batch(BatchEnded(*(_num(e, k) for k in ("epoch", "step", "batch", "batches_per_epoch",
+                                                                      "loss", "accuracy", "samples_per_second"))))
+            elif e["kind"] == "epoch":
+                history.record_epoch(EpochEnded(*(_num(e, k) for k in ("epoch", "step", "train_loss", "train_accuracy",
+                                                                      "val_loss", "val_accuracy"))))
+        return history
+
+
+def _num(record: dict[str, Any], key: str) -> float:
+    value = record.get(key)
+    if value is None:
+        return float("nan")
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise RunFolderError(f"{EVENTS}: a {record['kind']} line's {key} is {excerpt(value)}, not a number")
+    return value
+
+
+def read_run_log(folder: str | os.PathLike) -> RunLog:
+    """Every complete line of the folder's events.jsonl (none if there is no log yet)."""
+    log = RunLog()
+    log.add(EventTail(Path(folder) / EVENTS).poll())
+    return log
+
+
+def newest_snapshot(folder: str | os.PathLike, log: RunLog | None = None) -> tuple[dict[str, Any], dict[str, torch.Tensor]] | None:
+    """(its snapshot line, its weights) for the newest snapshot the log names, or None if it names none."""
+    from engine.weights import WeightsError, load_state_dict
+
+    folder = Path(folder)
+    log = log if log is not None else read_run_log(folder)
+    snapshots = log.of_kind("snapshot")
+    if not snapshots:
+        return None
+    line = snapshots[-1]
+    name = line.get("file")
+    if not isinstance(name, str) or "/" not in name or ".." in name.split("/") or name.startswith("/"):
+        raise RunFolderError(f"{clean(str(folder / EVENTS))}: a snapshot line names {excerpt(name)}, not a file "
+                             f"under snapshots/")
+    try:
+        return line, load_state_dict(folder / name)
+    except WeightsError as exc:
+        raise RunFolderError(str(exc)) from None
+
+
+def recover_unfinished(folder: str | os.PathLike) -> tuple[dict[str, torch.Tensor] | None, MetricsHistory, str]:
+    """A run folder without final weights (a killed or still running run): (the newest snapshot's weights or None,
+    the curves from the log, a notice saying which snapshot stands in)."""
+    folder = Path(folder)
+    log = read_run_log(folder)
+    found = newest_snapshot(folder, log)
+    if found is None:
+        return None, log.history(), f"{clean(str(folder))}: the run has no weights yet (it ended before a snapshot)"
+    line, weights = found
+    state = "finished" if log.finished else "did not finish (killed, or still running)"
+    return weights, log.history(), (f"{clean(str(folder))}: the run {state}; using its last snapshot, "
+                                    f"step {line.get('step')} (epoch {line.get('epoch')})")
