@@ -43,8 +43,9 @@ def test_train_writes_the_run_folder(inputs, tmp_path, capsys):
                  "--seed", "5", "--device", "cpu", "--threads", "1", "--out", str(out)])
     captured = capsys.readouterr()
     assert code == 0, captured.err
-    assert sorted(p.name for p in out.iterdir()) == ["architecture.json", "metrics.csv", "settings.json",
-                                                     "summary.json", "weights.safetensors"]
+    assert sorted(p.name for p in out.iterdir()) == ["architecture.json", "events.jsonl", "metrics.csv",
+                                                     "settings.json", "snapshots", "summary.json",
+                                                     "weights.safetensors"]  # the live log (test_run_folder.py)
     assert architecture_file.load(out / "architecture.json") == tiny_arch()
     summary = json.loads((out / "summary.json").read_text())
     assert summary["reason"] == "completed" and summary["epochs"] == 2 and summary["device"] == "cpu"
