@@ -126,19 +126,22 @@ def newest_snapshot(folder: str | os.PathLike, log: RunLog | None = None) -> tup
     from engine.weights import WeightsError, load_state_dict
 
     folder = Path(folder)
-    log = log if log is not None else read_run_log(folder)
-    snapshots = log.of_kind("snapshot")
-    if not snapshots:
-        return None
-    line = snapshots[-1]
-    name = line.get("file")
-    if not isinstance(name, str) or "/" not in name or ".." in name.split("/") or name.startswith("/"):
-        raise RunFolderError(f"{clean(str(folder / EVENTS))}: a snapshot line names {excerpt(name)}, not a file "
-                             f"under snapshots/")
+    for attempt in range(3):  # a running writer may thin away the file the log named a moment ago
+        log = log if log is not None and attempt == 0 else read_run_log(folder)
+        snapshots = log.of_kind("snapshot")
+        if not snapshots:
+            return None
+        line = snapshots[-1]
+        name = line.get("file")
+        if not isinstance(name, str) or "/" not in name or ".." in name.split("/") or name.startswith("/"):
+            raise RunFolderError(f"{clean(str(folder / EVENTS))}: a snapshot line names {excerpt(name)}, not a "
+                                 f"file under snapshots/")
+        if (folder / name).is_file() or attempt == 2:
+            break
     try:
         return line, load_state_dict(folder / name)
     except WeightsError as exc:
-        raise RunFolderError(str(exc)) from None
+        raise RunFolderError(f"{exc} (the newest snapshot the run log names)") from None
 
 
 def recover_unfinished(folder: str | os.PathLike) -> tuple[dict[str, torch.Tensor] | None, MetricsHistory, str]:

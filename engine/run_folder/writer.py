@@ -45,13 +45,20 @@ class RunFolderWriter(Callback):
     one line, flushed as it comes (the trainer already spaces batch events by its log interval). A snapshot's
     weights go to a sidecar file first (temporary name, then renamed), then its line: a line never refers to
     a file that is not complete. finish() writes the last line, after the caller's final files.
+
+    Kept on disk (until the timeline store thins and compresses them): the newest KEEP_NEWEST snapshots and
+    the last one of each epoch; older ones within an epoch are removed, else a long run would write two
+    copies of the weights a second forever. A reader that finds the newest named file gone re-reads the log.
     """
+
+    KEEP_NEWEST = 2
 
     def __init__(self, folder: str | os.PathLike, model: nn.Module, arch: Architecture, config: TrainConfig,
                  **details: Any) -> None:
         self.folder, self.model, self.arch, self.config = Path(folder), model, arch, config
         self.details = details  # extra fields for the started line, e.g. device, threads
         self._log = None
+        self._kept: list[tuple[int, Path]] = []  # (epoch, file) of the snapshots on disk, oldest first
 
     def start(self) -> None:
         snapshots = self.folder / SNAPSHOTS
@@ -82,6 +89,16 @@ class RunFolderWriter(Callback):
         self._write({"kind": "snapshot", "step": event.step, "epoch": event.epoch,
                      "file": path.relative_to(self.folder).as_posix(), "probe_index": event.probe_index,
                      "gradient_norms": event.gradient_norms, "probabilities": event.probabilities})
+        self._thin(event.epoch, path)
+
+    def _thin(self, epoch: int, path: Path) -> None:
+        """Drop the snapshot that just stopped being one of the newest, unless it is the last of its epoch."""
+        self._kept = [(e, p) for e, p in self._kept if p != path] + [(epoch, path)]
+        if len(self._kept) > self.KEEP_NEWEST:
+            (old_epoch, old), (next_epoch, _) = self._kept[-self.KEEP_NEWEST - 1], self._kept[-self.KEEP_NEWEST]
+            if old_epoch == next_epoch:
+                old.unlink(missing_ok=True)
+                del self._kept[-self.KEEP_NEWEST - 1]
 
     def finish(self, finished: TrainingFinished, summary: dict[str, Any] | None = None) -> None:
         """The last line (after the final files are written, so a follower that sees it can open them)."""

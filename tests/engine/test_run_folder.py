@@ -15,10 +15,10 @@ import torch
 
 from engine.builder import build_model
 from engine.config import TrainConfig
-from engine.events import STOPPED
+from engine.events import STOPPED, SnapshotTaken
 from engine.project import open_project_or_run
 from engine.run_folder import (EVENTS, ControlFileWatcher, EventTail, RunFolderError, RunFolderWriter,
-                               read_run_log, write_command)
+                               newest_snapshot, read_run_log, write_command)
 from engine.trainer import Trainer
 from engine.weights import load_state_dict
 from main import main
@@ -92,6 +92,9 @@ def test_the_folder_grows_while_train_runs_and_a_stop_in_control_json_ends_it(in
         snapshot = grown.of_kind("snapshot")[-1]
         assert (out / snapshot["file"]).is_file()
         assert set(load_state_dict(out / snapshot["file"])) == set(build_model(tiny_arch()).state_dict())
+        on_disk = {p.name for p in (out / "snapshots").iterdir()}
+        named = {Path(e["file"]).name for e in read_run_log(out).of_kind("snapshot")}
+        assert len(on_disk - named) <= 1  # at most the one whose line is being written; no temporary files left
         write_command(out, "stop")
         proc.wait(timeout=DEADLINE)
     finally:
@@ -202,3 +205,16 @@ def test_control_json_pauses_steps_and_stops_a_run_and_a_stale_command_is_not_ob
         watcher.stop()
     assert result[0].reason == STOPPED and trainer.global_step == paused_at + 1  # stopped while paused: no batch
     assert json.loads((tmp_path / "control.json").read_text()) == {"command": "stop", "seq": 4}
+
+
+def test_snapshots_are_thinned_to_the_newest_two_and_the_last_of_each_epoch(tmp_path):
+    trainer = Trainer(tiny_arch(), tiny_dataset(), TrainConfig(epochs=1, device="cpu", threads=1))
+    writer = RunFolderWriter(tmp_path, trainer.model, tiny_arch(), trainer.config)
+    writer.start()
+    for step, epoch in [(0, 0), (1, 1), (2, 1), (3, 1), (4, 2), (5, 2), (6, 2)]:
+        writer.on_snapshot(SnapshotTaken(step, epoch, {}, {}, {}, 0))
+    writer.close()
+    assert sorted(p.name for p in (tmp_path / "snapshots").iterdir()) == [
+        "step-000000.safetensors", "step-000003.safetensors", "step-000005.safetensors", "step-000006.safetensors"]
+    line, weights = newest_snapshot(tmp_path)
+    assert line["step"] == 6 and set(weights) == set(trainer.model.state_dict())
