@@ -19,6 +19,7 @@ import torch
 
 from engine.config import ConfigError, TrainConfig
 from engine.metrics import MetricsFormatError, MetricsHistory
+from engine.normalization import Normalization, NormalizationError, join_settings, split_settings
 from models import architecture_file, strict_json
 from models.architecture import Architecture
 from models.atomic_file import write_atomically
@@ -62,6 +63,7 @@ class Project:
     history: MetricsHistory = field(default_factory=MetricsHistory)
     weights: dict[str, torch.Tensor] | None = None
     extras: dict[str, Any] = field(default_factory=dict)  # JSON values by key, e.g. {"ui": {"probe_index": 3}}
+    normalization: Normalization | None = None  # the training statistics; None for older files or untrained
     notice: str = ""  # for people, when opening made a choice, e.g. a killed run's last snapshot standing in
 
 
@@ -84,7 +86,7 @@ def to_bytes(project: Project) -> bytes:
         check_weights_fit(project.architecture, project.weights, "weights")
     members: list[tuple[str, bytes]] = [
         (ARCHITECTURE, architecture_file.dumps(project.architecture).encode("utf-8")),
-        (SETTINGS, _json_bytes(project.config.to_dict())),
+        (SETTINGS, _json_bytes(join_settings(project.config.to_dict(), project.normalization))),
         (METRICS, project.history.to_csv().encode("utf-8")),
     ]
     for key, value in sorted(project.extras.items()):
@@ -166,7 +168,7 @@ def _read_project(source: io.BufferedIOBase) -> Project:
             arch = architecture_file.loads(members.text(ARCHITECTURE))
         except architecture_file.ArchitectureFileError as exc:
             raise ProjectError(f"{ARCHITECTURE}: {exc}") from None
-        config = _settings(members.json(SETTINGS), SETTINGS)
+        config, normalization = _settings(members.json(SETTINGS), SETTINGS)
         try:
             history = MetricsHistory.from_csv(members.text(METRICS))
         except MetricsFormatError as exc:
@@ -177,7 +179,7 @@ def _read_project(source: io.BufferedIOBase) -> Project:
             check_weights_fit(arch, weights, WEIGHTS)
         extras = {name[len(EXTRAS_DIR):-len(".json")]: members.json(name)
                   for name in sorted(infos) if _is_extra(name)}
-    return Project(arch, config, history, weights, extras)
+    return Project(arch, config, history, weights, extras, normalization)
 
 
 # What zipfile raises on damaged archives and members (a bad version field is NotImplementedError, a flipped
@@ -190,17 +192,19 @@ def _why(exc: BaseException) -> str:
     return shorten(str(exc) or type(exc).__name__, 120)
 
 
-def _settings(data: Any, where: str) -> TrainConfig:
+def _settings(data: Any, where: str) -> tuple[TrainConfig, Normalization | None]:
+    """settings.json's object -> (training settings, the stored input normalisation or None for older files)."""
     try:
-        config = TrainConfig.from_dict(data)
-    except ConfigError as exc:
+        settings, normalization = split_settings(data)
+        config = TrainConfig.from_dict(settings)
+    except (ConfigError, NormalizationError) as exc:
         raise ProjectError(f"{where}: {shorten(str(exc), 300)}; fix or remove that setting") from None
     except (TypeError, ValueError, OverflowError) as exc:  # a value TrainConfig's own checks did not expect
         raise ProjectError(f"{where}: {shorten(str(exc), 300)}; fix or remove that setting") from None
     if len(config.dataset) > 4096 or clean(config.dataset) != config.dataset:
         raise ProjectError(f"{where}: dataset {excerpt(config.dataset)} holds control characters or is too long; "
                            f"give a dataset name or path")
-    return config
+    return config, normalization
 
 
 def _is_extra(name: str) -> bool:
@@ -410,7 +414,7 @@ def _load_run_directory(folder: Path) -> Project:
             data = strict_json.loads(_read_capped(settings, MEMBER_CAPS[SETTINGS]))
         except strict_json.StrictJSONError as exc:
             raise ProjectError(f"{clean(str(settings))}: {exc}") from None
-        project.config = _settings(data, clean(str(settings)))
+        project.config, project.normalization = _settings(data, clean(str(settings)))
     return project
 
 

@@ -18,6 +18,7 @@ from engine.config import TrainConfig
 from engine.evaluation import Evaluation
 from engine.events import TrainingFinished
 from engine.metrics import MetricsHistory
+from engine.normalization import Normalization, join_settings
 from engine.project import ARCHITECTURE, METRICS, SETTINGS, WEIGHTS
 from engine.weights import save_weights
 from models import architecture_file
@@ -70,15 +71,18 @@ def run_summary(finished: TrainingFinished, final: Evaluation, *, config: TrainC
 
 
 def write_run_output(folder: str | os.PathLike, *, arch: Architecture, model: nn.Module, config: TrainConfig,
-                     history: MetricsHistory, summary: dict[str, Any]) -> list[Path]:
-    """Write every file of the run folder; returns their paths. RunOutputError if the disk refuses."""
+                     normalization: Normalization, history: MetricsHistory,
+                     summary: dict[str, Any]) -> list[Path]:
+    """Write every file of the run folder; returns their paths. RunOutputError if the disk refuses.
+
+    settings.json holds the training settings and the input normalisation the weights were trained with."""
     folder = Path(folder)
     paths = [folder / name for name in (ARCHITECTURE, WEIGHTS, METRICS, SETTINGS, SUMMARY)]
     try:
         architecture_file.save(arch, paths[0])
         save_weights(model, paths[1])
         write_atomically(paths[2], history.to_csv().encode("utf-8"))
-        write_atomically(paths[3], _json(config.to_dict()))
+        write_atomically(paths[3], _json(join_settings(config.to_dict(), normalization)))
         write_atomically(paths[4], _json(summary))
     except OSError as exc:
         raise RunOutputError(f"{folder}: cannot write the run files ({exc.strerror or exc})") from None

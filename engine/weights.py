@@ -24,8 +24,9 @@ class WeightsError(ValueError):
     """Weights that cannot be read or do not fit the model; the message names the file and tensor."""
 
 
-def state_dict_to_safetensors(state: dict[str, torch.Tensor]) -> bytes:
-    return save_safetensors_bytes({k: v.detach().cpu().contiguous() for k, v in state.items()})
+def state_dict_to_safetensors(state: dict[str, torch.Tensor], metadata: dict[str, str] | None = None) -> bytes:
+    """safetensors bytes of CPU copies; `metadata` (strings only) goes in the file's header."""
+    return save_safetensors_bytes({k: v.detach().cpu().contiguous() for k, v in state.items()}, metadata=metadata)
 
 
 def save_weights(model: nn.Module, path: str | os.PathLike) -> None:

@@ -9,17 +9,23 @@ import sys
 from engine.cli import EXIT_OK, report_bad_input
 from engine.config import DEVICES
 
+SPLITS = ("val", "test", "all")  # engine.scoring_split.SPLITS; repeated so `--help` needs no torch import
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("evaluate", help="loss, accuracy and confusion matrix of trained weights on a dataset",
                        description="Evaluate trained weights: a run folder from `train --out`, a .convscope "
-                                   "project, or an architecture .json with --weights. The validation split is "
-                                   "cut with the run's saved seed and fraction, so it is the one training held "
-                                   "out.")
+                                   "project, or an architecture .json with --weights. Images are normalised "
+                                   "with the statistics the network was trained with. On the run's own dataset "
+                                   "the default is the validation split training held out (cut again with the "
+                                   "run's seed and fraction); on any other dataset, its test split when it has "
+                                   "one, else every image in it.")
     p.add_argument("source", metavar="RUN_OR_ARCH", help="run folder, .convscope project or architecture .json")
     p.add_argument("--weights", metavar="FILE", help=".safetensors or state-dict .pt (overrides the source's)")
     p.add_argument("--dataset", metavar="NAME_OR_PATH", help="default: the dataset the run was trained on")
-    p.add_argument("--split", choices=("val", "test"), default="val")
+    p.add_argument("--split", choices=SPLITS,
+                   help="val: the seeded validation split; test: the set's own test split; all: every image "
+                        "(default: val on the run's own dataset, else test if the set has one, else all)")
     p.add_argument("--json", action="store_true",
                    help='print {"accuracy", "loss", "samples", "confusion_matrix"} as JSON')
     p.add_argument("--seed", type=int, help="split seed (default: the run's)")
@@ -33,13 +39,14 @@ def run(args: argparse.Namespace) -> int:
     import torch
 
     from engine.builder import BuildError, build_model
-    from engine.compatibility import check_compatibility
     from engine.config import ConfigError
-    from engine.datasets import DatasetError, load_dataset
+    from engine.datasets import DatasetError
     from engine.device import DeviceError, select_device
     from engine.evaluation import evaluate
     from engine.run_input import RunInputError, read_run_input
+    from engine.scoring_split import images_to_score
     from engine.weights import WeightsError, apply_state_dict, load_state_dict
+    from models.shapes import analyze
 
     try:
         source = read_run_input(args.source)
@@ -49,31 +56,39 @@ def run(args: argparse.Namespace) -> int:
         if weights is None:
             raise RunInputError(f"{args.source}: has no trained weights; pass --weights FILE (.safetensors or .pt) "
                                 f"or give a run folder written by `train --out`")
-        changes = {k: v for k, v in (("dataset", args.dataset), ("seed", args.seed),
-                                     ("val_fraction", args.val_fraction)) if v is not None}
+        changes = {k: v for k, v in (("seed", args.seed), ("val_fraction", args.val_fraction)) if v is not None}
         config = source.config.replace(**changes)
         if args.batch_size < 1:
             raise ConfigError(f"--batch-size must be at least 1, not {args.batch_size}")
         device = select_device(args.device)
-        dataset = load_dataset(config.dataset, val_fraction=config.val_fraction, seed=config.seed)
-        problems = check_compatibility(source.architecture, dataset)
-        if problems:
-            raise RunInputError(problems[0])
-        split = dataset.val if args.split == "val" else dataset.test
-        if split is None:
-            raise DatasetError(f"{dataset.name} has no test split; use --split val")
+        analysis = analyze(source.architecture)
+        if analysis.errors:
+            raise RunInputError(f"{args.source}: {analysis.errors[0]}")
+        outputs = analysis.output_shape or ()
+        if len(outputs) != 1:
+            raise RunInputError(f"{args.source}: the network's output is not a vector of class scores")
+        scored = images_to_score(config, args.dataset, args.split, source.normalization, outputs[0])
+        if scored.input_shape != tuple(source.architecture.input.as_tuple()):
+            dims = "x".join(map(str, scored.input_shape))
+            raise RunInputError(f"{args.dataset or config.dataset}: has {dims} images but the network takes "
+                                f"{'x'.join(map(str, source.architecture.input.as_tuple()))}; choose a dataset "
+                                f"of the kind it was trained on")
         with torch.random.fork_rng(devices=[]):
-            model = build_model(source.architecture)
+            model = build_model(source.architecture, analysis)
         apply_state_dict(model, weights, source=args.weights or str(args.source))
     except (RunInputError, WeightsError, ConfigError, DeviceError, DatasetError, BuildError) as exc:
         return report_bad_input(exc)
-    result = evaluate(model.to(device), split.images, split.labels, dataset.num_classes, args.batch_size)
+    if scored.notice:
+        print(f"note: {scored.notice}", file=sys.stderr)
+    split = scored.split
+    result = evaluate(model.to(device), split.images, split.labels, len(scored.class_names), args.batch_size)
+    dataset_name = args.dataset or config.dataset
     if args.json:
-        print(json.dumps(result.to_json(), indent=2))
+        print(json.dumps({**result.to_json(), "dataset": dataset_name, "split": scored.split_name}, indent=2))
         return EXIT_OK
-    print(f"{source.architecture.name} on {dataset.name}, {args.split} split: {result.samples} samples")
+    print(f"{source.architecture.name} on {dataset_name}: {scored.description}")
     print(f"loss {result.loss:.4f}   accuracy {result.accuracy:.2%}\n")
-    print(confusion_table(result.confusion, dataset.class_names), end="")
+    print(confusion_table(result.confusion, scored.class_names), end="")
     return EXIT_OK
 
 

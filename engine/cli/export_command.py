@@ -53,9 +53,14 @@ def run(args: argparse.Namespace) -> int:
         if project.weights is None and fmt.needs == formats.NEEDS_WEIGHTS:
             raise ExportError(f"{args.source}: has no trained weights, so there is nothing to export as {fmt.key}; "
                               f"train it first (or export summary-md / summary-csv)")
-        written = fmt.export(project.architecture, project.weights, project.history, args.out, options)
+        written = fmt.export(project.architecture, project.weights, project.history, args.out, options,
+                             project.normalization)
     except (ProjectError, ExportError, WeightsError) as exc:
         return report_bad_input(exc)
     for path in written:
         print(f"wrote {path}")
+    if project.normalization is None and options.get("input") == formats.PIXELS:
+        print(f"note: {args.source} stores no input normalisation (it predates ConvScope storing it), so the "
+              f"export takes inputs normalised as in training; retrain to export a model that takes pixels",
+              file=sys.stderr)
     return 0

@@ -60,7 +60,10 @@ def run(args: argparse.Namespace) -> int:
         source = read_run_input(args.architecture)
         changes = {name: getattr(args, name) for name in SETTINGS_FROM_ARGS if getattr(args, name) is not None}
         config = source.config.replace(**changes)
-        dataset = load_dataset(config.dataset, val_fraction=config.val_fraction, seed=config.seed)
+        # Trained weights keep seeing inputs normalised as when they were trained.
+        inherited = source.normalization if source.weights is not None else None
+        dataset = load_dataset(config.dataset, val_fraction=config.val_fraction, seed=config.seed,
+                               normalization=inherited)
         progress = TrainingProgress(config.epochs, sys.stderr)
         trainer = Trainer(source.architecture, dataset, config, [progress], initial_weights=source.weights)
         out = prepare_output_dir(args.out)  # last, so a refused run leaves no empty folder behind
@@ -103,7 +106,7 @@ def run(args: argparse.Namespace) -> int:
                           samples_per_second=trainer.samples_per_second, seconds=seconds)
     try:
         write_run_output(out, arch=source.architecture, model=trainer.model, config=config,
-                         history=trainer.history, summary=summary)
+                         normalization=dataset.normalization, history=trainer.history, summary=summary)
     except RunOutputError as exc:
         live.close()
         return report_bad_input(exc)

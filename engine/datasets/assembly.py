@@ -9,6 +9,7 @@ import torch
 
 from engine.datasets.dataset import Dataset, DatasetError, Split
 from engine.datasets.raw import RawImages
+from engine.normalization import Normalization
 
 # Images converted to float per step: bounds the temporary memory for large sets (CIFAR).
 _CHUNK = 4096
@@ -53,6 +54,16 @@ def channel_stats(images: np.ndarray) -> tuple[tuple[float, ...], tuple[float, .
     return tuple(means), tuple(stds)
 
 
+def check_channels(normalization: Normalization, raw: RawImages, name: str) -> None:
+    """DatasetError unless the images have as many channels as the statistics describe."""
+    channels = raw.images.shape[3]
+    if channels != normalization.channels:
+        raise DatasetError(
+            f"{name}: has {channels}-channel images but the network was trained on "
+            f"{normalization.channels}-channel images; choose a dataset of the same kind"
+        )
+
+
 def normalised_split(
     raw: RawImages, mean: Sequence[float], std: Sequence[float], index: np.ndarray | None = None
 ) -> Split:
@@ -77,12 +88,20 @@ def assemble(
     test: RawImages | None = None,
     val_fraction: float = 0.2,
     seed: int = 0,
+    normalization: Normalization | None = None,
 ) -> Dataset:
-    """Split `train` into train/val with a seeded permutation and normalise every split."""
+    """Split `train` into train/val with a seeded permutation and normalise every split.
+
+    The statistics are the train part's own, or `normalization` (a trained network's) when given.
+    """
     train_idx, val_idx = split_indices(len(train), val_fraction, seed)
     train_images = train.images[train_idx]
     train_part = RawImages(train_images, train.labels[train_idx])
-    mean, std = channel_stats(train_images)
+    if normalization is None:
+        mean, std = channel_stats(train_images)
+    else:
+        check_channels(normalization, train, name)
+        mean, std = normalization.mean, normalization.std
     return Dataset(
         name=name,
         class_names=tuple(class_names),

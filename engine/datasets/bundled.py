@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from engine.datasets.assembly import assemble
 from engine.datasets.catalog import BUNDLED_SETS, RESOURCE_DIR
-from engine.datasets.dataset import Dataset, DatasetError
+from engine.datasets.dataset import DatasetError
 from engine.datasets.npz import read_npz
-from engine.datasets.raw import resolve_class_names
+from engine.datasets.raw import RawImages
 
 
-def load_bundled(name: str, *, val_fraction: float, seed: int) -> Dataset:
-    """A bundled set, split train/val with `seed` (these sets have no test split)."""
+def read_bundled(name: str) -> tuple[RawImages, tuple[str, ...]]:
+    """A bundled set's images and class names (these sets have no test split)."""
     spec = BUNDLED_SETS[name]
     path = RESOURCE_DIR / spec.filename
     if not path.is_file():
@@ -19,5 +18,4 @@ def load_bundled(name: str, *, val_fraction: float, seed: int) -> Dataset:
             "restore resources/datasets"
         )
     train, _, _ = read_npz(path)
-    class_names = resolve_class_names(spec.class_names, [train])
-    return assemble(name, class_names, train, val_fraction=val_fraction, seed=seed)
+    return train, tuple(spec.class_names)

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from engine.normalization import Normalization
+
 
 class DatasetError(Exception):
     """A dataset could not be found or read; the message names the file, the problem and the fix."""
@@ -61,6 +63,11 @@ class Dataset:
     @property
     def num_classes(self) -> int:
         return len(self.class_names)
+
+    @property
+    def normalization(self) -> Normalization:
+        """The statistics every split was normalised with (what a network trained here expects)."""
+        return Normalization(self.mean, self.std)
 
     def to_uint8(self, images: torch.Tensor | np.ndarray) -> np.ndarray:
         """Undo the normalisation: (N, C, H, W) -> uint8 (N, H, W, C); (C, H, W) -> (H, W, C)."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from engine.datasets.assembly import assemble
-from engine.datasets.bundled import load_bundled
+from engine.datasets.bundled import read_bundled
 from engine.datasets.catalog import (
     BUNDLED,
     DOWNLOAD_HINT,
@@ -20,6 +20,7 @@ from engine.datasets.idx import is_idx_dir, read_idx_dir
 from engine.datasets.image_folder import looks_like_image_folder, read_image_folder
 from engine.datasets.npz import read_npz
 from engine.datasets.raw import RawImages, resolve_class_names
+from engine.normalization import Normalization
 
 def available_datasets(cache_dir: Path | None = None) -> list[str]:
     """Bundled names, then the downloaded sets present in `cache_dir`."""
@@ -69,21 +70,13 @@ def _read_downloaded(spec: RemoteSpec, cache: Path):
     return train, test, spec.class_names
 
 
-def load_dataset(
-    source: str,
-    *,
-    val_fraction: float = 0.2,
-    seed: int = 0,
-    cache_dir: Path | None = None,
-) -> Dataset:
-    """Load `source`: a bundled name, a downloaded name, or a path to a file or folder.
-
-    The train part is split into train/val by a permutation seeded with `seed`; a test
-    split is kept only when the source has its own (IDX t10k, CIFAR test_batch, npz test_*).
-    Every split is normalised with the per-channel mean/std of the train split.
-    """
+def read_source(
+    source: str, cache_dir: Path | None = None
+) -> tuple[RawImages, RawImages | None, tuple[str, ...]]:
+    """The raw uint8 images of `source` (train part, test part or None) and its class names."""
     if source in BUNDLED:
-        return load_bundled(source, val_fraction=val_fraction, seed=seed)
+        train, names = read_bundled(source)
+        return train, None, resolve_class_names(names, [train])
     cache = default_cache_dir() if cache_dir is None else Path(cache_dir)
     if source in DOWNLOADED_SETS:
         train, test, names = _read_downloaded(DOWNLOADED_SETS[source], cache)
@@ -95,7 +88,26 @@ def load_dataset(
                 f"{source}: no such file or folder, and not a dataset name ({known})"
             )
         train, test, names = _read_path(path)
-    class_names = resolve_class_names(names, [train, test])
+    return train, test, resolve_class_names(names, [train, test])
+
+
+def load_dataset(
+    source: str,
+    *,
+    val_fraction: float = 0.2,
+    seed: int = 0,
+    cache_dir: Path | None = None,
+    normalization: Normalization | None = None,
+) -> Dataset:
+    """Load `source`: a bundled name, a downloaded name, or a path to a file or folder.
+
+    The train part is split into train/val by a permutation seeded with `seed`; a test
+    split is kept only when the source has its own (IDX t10k, CIFAR test_batch, npz test_*).
+    Every split is normalised with the per-channel mean/std of the train split, or with
+    `normalization` when given (the statistics a network was trained with).
+    """
+    train, test, class_names = read_source(source, cache_dir)
     return assemble(
-        source, class_names, train, test=test, val_fraction=val_fraction, seed=seed
+        source, class_names, train, test=test, val_fraction=val_fraction, seed=seed,
+        normalization=normalization,
     )

@@ -15,11 +15,13 @@ if TYPE_CHECKING:
     import torch
 
     from engine.metrics import MetricsHistory
+    from engine.normalization import Normalization
     from models.architecture import Architecture
 
 NEEDS_WEIGHTS, NEEDS_HISTORY, NEEDS_NOTHING = "weights", "history", ""
 OptionValue = Union[int, float, str]
-Writer = Callable[..., "list[Path]"]  # (architecture, weights or None, history, out, **options) -> files written
+# (architecture, weights or None, history, out, normalization or None, **options) -> files written
+Writer = Callable[..., "list[Path]"]
 
 
 @dataclass(frozen=True)
@@ -91,50 +93,60 @@ class ExportFormat:
         return {o.name: o.check(given[o.name], self.key) if o.name in given else o.default for o in self.options}
 
     def export(self, architecture: Architecture, weights: dict[str, torch.Tensor] | None, history: MetricsHistory,
-               out: str | Path, options: dict[str, object] | None = None) -> list[Path]:
-        """Write this format to `out`; the files written. ExportError (or WeightsError) naming what is wrong."""
-        paths = self.write(architecture, weights, history, Path(out), **self.checked_options(options))
+               out: str | Path, options: dict[str, object] | None = None,
+               normalization: Normalization | None = None) -> list[Path]:
+        """Write this format to `out`; the files written. ExportError (or WeightsError) naming what is wrong.
+
+        `normalization` is the statistics the weights were trained with (None when not stored): models that
+        take an input then take [0, 1] pixels, unless the `input` option says "normalized"."""
+        paths = self.write(architecture, weights, history, Path(out), normalization,
+                           **self.checked_options(options))
         return [Path(p) for p in paths]
 
 
 # -- writers (lazy imports: torch loads only when something is written) ----------------------------------------
-def _state_dict(arch, weights, _history, out):
+def _state_dict(arch, weights, _history, out, _normalization):
     from engine.export import torch_formats
     return [torch_formats.export_state_dict(arch, weights, out)]
 
 
-def _safetensors(arch, weights, _history, out):
+def _safetensors(arch, weights, _history, out, normalization):
     from engine.export import torch_formats
-    return [torch_formats.export_safetensors(arch, weights, out)]
+    return [torch_formats.export_safetensors(arch, weights, out, normalization=normalization)]
 
 
-def _torchscript(arch, weights, _history, out):
+def _pixels(normalization, input):
+    """The statistics to fold into a model that takes an input, or None for one taking normalised inputs."""
+    return normalization if input == PIXELS else None
+
+
+def _torchscript(arch, weights, _history, out, normalization, input):
     from engine.export import torch_formats
-    return [torch_formats.export_torchscript(arch, weights, out)]
+    return [torch_formats.export_torchscript(arch, weights, out, normalization=_pixels(normalization, input))]
 
 
-def _onnx(arch, weights, _history, out, opset):
+def _onnx(arch, weights, _history, out, normalization, input, opset):
     from engine.export import onnx_format
-    return [onnx_format.export_onnx(arch, weights, out, opset=opset)]
+    return [onnx_format.export_onnx(arch, weights, out, opset=opset, normalization=_pixels(normalization, input))]
 
 
-def _python(arch, weights, _history, out):
+def _python(arch, weights, _history, out, normalization, input):
     from engine.export import python_source
-    return list(python_source.export_python(arch, weights, out))
+    return list(python_source.export_python(arch, weights, out, normalization=_pixels(normalization, input)))
 
 
-def _filter_pngs(arch, weights, _history, out):
+def _filter_pngs(arch, weights, _history, out, _normalization):
     from engine.export import images
     return images.export_filter_pngs(arch, weights, out)
 
 
-def _metrics_csv(_arch, _weights, history, out):
+def _metrics_csv(_arch, _weights, history, out, _normalization):
     from engine.export import tables
     return [tables.export_metrics_csv(history, out)]
 
 
 def _summary(style: str) -> Writer:
-    def write(arch, _weights, _history, out):
+    def write(arch, _weights, _history, out, _normalization):
         from engine.export import tables
         return [tables.export_summary(arch, out, style=style)]
     return write
@@ -143,17 +155,23 @@ def _summary(style: str) -> Writer:
 # Suffixes are the writers' own (tests/engine/test_export_formats.py checks they agree); spelled out here
 # because importing the writers would import torch.
 OPSET = ExportOption("opset", "ONNX opset", 17, "ONNX operator set version (17 to 20)", minimum=17, maximum=20)
+PIXELS, NORMALIZED = "pixels", "normalized"
+INPUT = ExportOption("input", "Model input", PIXELS,
+                     "pixels: the model takes [0, 1] pixels and normalises them with the training statistics; "
+                     "normalized: it takes inputs already normalised (the older variant)",
+                     choices=(PIXELS, NORMALIZED))
 FORMATS: tuple[ExportFormat, ...] = (
     ExportFormat("state-dict", "PyTorch state dict", "{stem}.pt", (".pt", ".pth"), NEEDS_WEIGHTS, _state_dict,
                  "FILE.pt", "PyTorch state dict (torch.save of a dict of tensors)"),
     ExportFormat("safetensors", "safetensors weights", "{stem}.safetensors", (".safetensors",), NEEDS_WEIGHTS,
                  _safetensors, "FILE.safetensors", "safetensors weights"),
     ExportFormat("torchscript", "TorchScript", "{stem}_scripted.pt", (".pt", ".pth", ".torchscript"), NEEDS_WEIGHTS,
-                 _torchscript, "FILE.pt", "TorchScript (torch.jit.load, libtorch)"),
+                 _torchscript, "FILE.pt", "TorchScript (torch.jit.load, libtorch)", (INPUT,)),
     ExportFormat("onnx", "ONNX", "{stem}.onnx", (".onnx",), NEEDS_WEIGHTS, _onnx,
-                 "FILE.onnx", "ONNX, opset 17 unless --opset says otherwise, dynamic batch size", (OPSET,)),
+                 "FILE.onnx", "ONNX, opset 17 unless --opset says otherwise, dynamic batch size", (INPUT, OPSET)),
     ExportFormat("python", "Standalone Python module (+ .safetensors)", "{stem}.py", (".py",), NEEDS_WEIGHTS,
-                 _python, "FILE.py", "standalone PyTorch module, weights written beside it as FILE.safetensors"),
+                 _python, "FILE.py", "standalone PyTorch module, weights written beside it as FILE.safetensors",
+                 (INPUT,)),
     ExportFormat("filters-png", "Filters as PNG (one per conv layer, in a folder)", "{stem}_filters", (),
                  NEEDS_WEIGHTS, _filter_pngs, "FOLDER", "one PNG of the filters per conv layer"),
     ExportFormat("metrics-csv", "Metrics history (CSV)", "{stem}_metrics.csv", (".csv",), NEEDS_HISTORY,

@@ -14,6 +14,7 @@ from torch import nn
 from engine.export.target import ExportError, check_destination, eval_model, state_of
 from engine.layer_recipes import HELPERS
 from engine.modules import PaddedConv2d
+from engine.normalization import Normalization
 from engine.project import app_version
 from engine.weights import state_dict_to_safetensors
 from models.architecture import Architecture
@@ -29,6 +30,7 @@ def load(weights_path=None):
     """Build {name} with the given weights (.safetensors or a state-dict .pt), in eval mode.
 
     With no path, the weights file beside this module (same name, .safetensors) is used.
+    Input contract: {contract}
     """
     if weights_path is None:
         weights_path = Path(__file__).with_suffix(".safetensors")
@@ -57,8 +59,18 @@ def _shape(shape: tuple[int, ...] | None) -> str:
     return "x".join(map(str, shape)) if shape else "?"
 
 
-def generate_source(arch: Architecture, name: str | None = None) -> str:
-    """The module text: imports, helper layers actually used, the network class and `load()`."""
+_PIXELS = ("N x C x H x W float pixels in [0, 1]; the model normalises them with the training\n"
+           "    statistics INPUT_MEAN / INPUT_STD itself.")
+_NORMALIZED = ("N x C x H x W, already normalised as in training, (pixel - mean) / std per channel\n"
+               "    (the statistics were not stored with this network).")
+
+
+def generate_source(arch: Architecture, name: str | None = None,
+                    normalization: Normalization | None = None) -> str:
+    """The module text: imports, helper layers actually used, the network class and `load()`.
+
+    With `normalization` the class takes [0, 1] pixels and normalises them in `forward` (mean/std are
+    non-persistent buffers, so the state-dict keys stay the app's); without, normalised inputs."""
     from engine.builder import build_recipes
     name = name or class_name(arch.name)
     analysis = analyze(arch)
@@ -76,6 +88,9 @@ def generate_source(arch: Architecture, name: str | None = None) -> str:
         f"Output: {output} per sample, {returns}.",
         f"Parameters: {analysis.total_params:,}.",
         "",
+        "Preprocessing: " + ("none; give pixels in [0, 1], the model normalises them itself." if normalization
+                             else "normalise first, (pixel - mean) / std per channel, as in training."),
+        "",
         "Usage:",
         "    model = load()  # or load('weights.safetensors') / load('weights.pt')",
         f"    scores = model(torch.rand(8, {', '.join(map(str, input_shape))}))",
@@ -89,6 +104,9 @@ def generate_source(arch: Architecture, name: str | None = None) -> str:
         "",
         f"INPUT_SHAPE = {input_shape}",
     ]
+    if normalization is not None:
+        lines += ["# Per-channel statistics of the training images, on the [0, 1] pixel scale.",
+                  f"INPUT_MEAN = {tuple(normalization.mean)!r}", f"INPUT_STD = {tuple(normalization.std)!r}"]
     for cls in helpers:
         lines += ["", "", inspect.getsource(cls).rstrip()]
     lines += ["", "", f"class {name}(nn.Sequential):",
@@ -101,20 +119,32 @@ def generate_source(arch: Architecture, name: str | None = None) -> str:
                      f"-> {_shape(spec_analysis.output_shape)}, {spec_analysis.params:,} params")
         lines.append(f"            {recipe.source()},")
     lines.append("        )")
-    source = "\n".join(lines) + "\n" + _LOAD_FUNCTION.format(name=name)
+    if normalization is not None:
+        lines += ["        # Non-persistent: the statistics are part of the code, not of the state dict.",
+                  '        self.register_buffer("input_mean", torch.tensor(INPUT_MEAN).view(1, -1, 1, 1), '
+                  'persistent=False)',
+                  '        self.register_buffer("input_std", torch.tensor(INPUT_STD).view(1, -1, 1, 1), '
+                  'persistent=False)',
+                  "", "    def forward(self, x: torch.Tensor) -> torch.Tensor:",
+                  '        """x: N x C x H x W pixels in [0, 1]."""',
+                  "        return super().forward((x - self.input_mean) / self.input_std)"]
+    contract = _PIXELS if normalization is not None else _NORMALIZED
+    source = "\n".join(lines) + "\n" + _LOAD_FUNCTION.format(name=name, contract=contract)
     compile(source, f"<{name}>", "exec")  # a generator bug must fail here, not in the user's hands
     return source
 
 
 def export_python(arch: Architecture, weights: dict[str, torch.Tensor] | nn.Module | None,
-                  out_path: str | os.PathLike, name: str | None = None) -> tuple[Path, Path]:
+                  out_path: str | os.PathLike, name: str | None = None,
+                  normalization: Normalization | None = None) -> tuple[Path, Path]:
     """Write NAME.py and its weights NAME.safetensors beside it; returns both paths."""
     path = check_destination(out_path, PYTHON_SUFFIXES, "Python module")
     eval_model(arch, weights)  # the weights must fit before anything is written
     weights_path = path.with_suffix(".safetensors")
     try:
-        write_atomically(weights_path, state_dict_to_safetensors(state_of(weights)))
-        write_atomically(path, generate_source(arch, name).encode("utf-8"))
+        metadata = None if normalization is None else normalization.metadata()
+        write_atomically(weights_path, state_dict_to_safetensors(state_of(weights), metadata))
+        write_atomically(path, generate_source(arch, name, normalization).encode("utf-8"))
     except OSError as exc:
         raise ExportError(f"{path}: cannot write ({exc.strerror or exc})") from None
     return path, weights_path

@@ -9,6 +9,7 @@ import torch
 from torch import nn
 
 from engine.builder import BuildError, ConvNet, build_model
+from engine.normalization import Normalization, PixelInput
 from engine.weights import WeightsError, apply_state_dict
 from models.architecture import Architecture
 
@@ -53,6 +54,14 @@ def eval_model(arch: Architecture, weights: dict[str, torch.Tensor] | nn.Module 
     except WeightsError as exc:
         raise ExportError(str(exc)) from None
     return model.eval()
+
+
+def input_model(arch: Architecture, weights: dict[str, torch.Tensor] | nn.Module | None,
+                normalization: Normalization | None) -> nn.Module:
+    """The model an export writes: taking [0, 1] pixels (normalising inside) when the statistics are given,
+    else the bare network, which takes inputs already normalised."""
+    model = eval_model(arch, weights)
+    return model if normalization is None else PixelInput(model, normalization).eval()
 
 
 def example_input(arch: Architecture, batch: int = 1, seed: int = 0) -> torch.Tensor:

@@ -10,7 +10,8 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from engine.export.target import ExportError, check_destination, eval_model, state_of
+from engine.export.target import ExportError, check_destination, eval_model, input_model, state_of
+from engine.normalization import Normalization
 from engine.weights import WeightsError, fit_to_architecture, load_state_dict, state_dict_to_safetensors
 from models.architecture import Architecture
 from models.atomic_file import write_atomically
@@ -48,17 +49,22 @@ def export_state_dict(arch: Architecture, weights: dict[str, torch.Tensor] | nn.
 
 
 def export_safetensors(arch: Architecture, weights: dict[str, torch.Tensor] | nn.Module | None,
-                       out_path: str | os.PathLike) -> Path:
+                       out_path: str | os.PathLike, normalization: Normalization | None = None) -> Path:
+    """The network's tensors, names unchanged; the training statistics, when known, in the header metadata
+    (`convscope.mean`, `convscope.std`)."""
     path = check_destination(out_path, SAFETENSORS_SUFFIXES, "safetensors")
-    _write(path, state_dict_to_safetensors(_checked_state(arch, weights)))
+    metadata = None if normalization is None else normalization.metadata()
+    _write(path, state_dict_to_safetensors(_checked_state(arch, weights), metadata))
     return path
 
 
 def export_torchscript(arch: Architecture, weights: dict[str, torch.Tensor] | nn.Module | None,
-                       out_path: str | os.PathLike) -> Path:
-    """The scripted network in eval mode; torch.jit.load (or libtorch) reads it without ConvScope's code."""
+                       out_path: str | os.PathLike, normalization: Normalization | None = None) -> Path:
+    """The scripted network in eval mode; torch.jit.load (or libtorch) reads it without ConvScope's code.
+
+    With `normalization` it takes [0, 1] pixels and normalises them itself; without, normalised inputs."""
     path = check_destination(out_path, TORCHSCRIPT_SUFFIXES, "TorchScript")
-    model = eval_model(arch, weights)
+    model = input_model(arch, weights, normalization)
     buf = io.BytesIO()
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=_JIT_DEPRECATION, category=DeprecationWarning)

@@ -39,7 +39,8 @@ def test_the_run_folder_evaluates_to_the_accuracy_training_reported(run, capsys)
     summary = json.loads((out / "summary.json").read_text())
     # The dataset, seed and split fraction come from the run's settings, so this is the held-out split.
     result = evaluate_json(capsys, str(out))
-    assert set(result) == {"accuracy", "loss", "samples", "confusion_matrix"}
+    assert set(result) == {"accuracy", "loss", "samples", "confusion_matrix", "dataset", "split"}
+    assert result["split"] == "val" and result["dataset"] == str(data)
     assert result["samples"] == summary["val_samples"] == 24
     assert result["accuracy"] == pytest.approx(summary["final_val_accuracy"])
     assert result["loss"] == pytest.approx(summary["final_val_loss"], rel=1e-6)
@@ -52,7 +53,7 @@ def test_an_architecture_with_explicit_weights_gives_the_same_result(run, capsys
     arch, data, out = run
     from_folder = evaluate_json(capsys, str(out), "--dataset", str(data))
     explicit = evaluate_json(capsys, str(arch), "--weights", str(out / "weights.safetensors"), "--dataset", str(data),
-                             "--seed", "2")
+                             "--seed", "2", "--split", "val")
     assert explicit == from_folder
 
 
@@ -61,7 +62,7 @@ def test_text_output_has_the_numbers_and_a_labelled_confusion_table(run, capsys)
     capsys.readouterr()
     assert main(["evaluate", str(out)]) == 0
     text = capsys.readouterr().out
-    assert "val split: 24 samples" in text and "accuracy" in text
+    assert "the validation split training held out (24 images)" in text and "accuracy" in text
     assert "0 top-left" in text and "2 bottom" in text
 
 
@@ -75,7 +76,7 @@ def test_confusion_table_layout():
 
 @pytest.mark.parametrize("case, pattern", [
     ("no-weights", "has no trained weights; pass --weights"),
-    ("no-test-split", "has no test split; use --split val"),
+    ("no-test-split", "has no test split; use --split val or --split all"),
     ("weights-mismatch", "do not fit this architecture|has shape"),
     ("bad-weights-file", "unknown weights format"),
     ("bad-dataset", "not a dataset name"),
