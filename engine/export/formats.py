@@ -125,7 +125,7 @@ def _torchscript(arch, weights, _history, out, normalization, input):
     return [torch_formats.export_torchscript(arch, weights, out, normalization=_pixels(normalization, input))]
 
 
-def _onnx(arch, weights, _history, out, normalization, input, opset):
+def _onnx(arch, weights, _history, out, normalization, opset, input):
     from engine.export import onnx_format
     return [onnx_format.export_onnx(arch, weights, out, opset=opset, normalization=_pixels(normalization, input))]
 
@@ -168,7 +168,7 @@ FORMATS: tuple[ExportFormat, ...] = (
     ExportFormat("torchscript", "TorchScript", "{stem}_scripted.pt", (".pt", ".pth", ".torchscript"), NEEDS_WEIGHTS,
                  _torchscript, "FILE.pt", "TorchScript (torch.jit.load, libtorch)", (INPUT,)),
     ExportFormat("onnx", "ONNX", "{stem}.onnx", (".onnx",), NEEDS_WEIGHTS, _onnx,
-                 "FILE.onnx", "ONNX, opset 17 unless --opset says otherwise, dynamic batch size", (INPUT, OPSET)),
+                 "FILE.onnx", "ONNX, opset 17 unless --opset says otherwise, dynamic batch size", (OPSET, INPUT)),
     ExportFormat("python", "Standalone Python module (+ .safetensors)", "{stem}.py", (".py",), NEEDS_WEIGHTS,
                  _python, "FILE.py", "standalone PyTorch module, weights written beside it as FILE.safetensors",
                  (INPUT,)),

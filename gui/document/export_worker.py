@@ -11,6 +11,7 @@ from PySide6.QtCore import QObject, Signal, Slot
 from engine.export.formats import ExportFormat
 from engine.export.target import ExportError
 from engine.metrics import MetricsHistory
+from engine.normalization import Normalization
 from engine.project import ProjectError
 from engine.weights import WeightsError
 from gui.task_runner import TaskRunner
@@ -26,10 +27,10 @@ def file_stem(name: str) -> str:
 
 
 def _write(fmt: ExportFormat, architecture: Architecture, weights: Weights | None, history: MetricsHistory,
-           out: Path, options: dict) -> list[Path]:
+           out: Path, options: dict, normalization: Normalization | None) -> list[Path]:
     """On the job thread, with frozen inputs only: the files written, or one ExportError sentence."""
     try:
-        return fmt.export(architecture, weights, history, out, options)
+        return fmt.export(architecture, weights, history, out, options, normalization)
     except (ExportError, WeightsError, ProjectError):
         raise
     except Exception as exc:  # noqa: BLE001 - the user gets a sentence, never a traceback lost in a thread
@@ -57,10 +58,12 @@ class ExportRunner(QObject):
         return self._tasks.is_busy
 
     def start(self, fmt: ExportFormat, architecture: Architecture, weights: Weights | None,
-              history: MetricsHistory, out: Path, options: dict | None = None) -> None:
+              history: MetricsHistory, out: Path, options: dict | None = None,
+              normalization: Normalization | None = None) -> None:
         if self.is_busy:
             raise RuntimeError("an export is already running; wait for it to finish")
-        self._tasks.submit(_write, fmt, architecture, weights, history, Path(out), dict(options or {}))
+        self._tasks.submit(_write, fmt, architecture, weights, history, Path(out), dict(options or {}),
+                           normalization)
 
     def wait(self, timeout_ms: int = -1) -> bool:
         """Block until the running export (if any) has finished writing; True if none is left."""

@@ -32,7 +32,10 @@ def test_every_format_accepts_what_its_writer_accepts():
 
 def test_options_are_checked_with_a_sentence_naming_the_option():
     onnx_fmt = formats.by_key("onnx")
-    assert onnx_fmt.checked_options() == {"opset": 17} and onnx_fmt.checked_options({"opset": "18"}) == {"opset": 18}
+    assert onnx_fmt.checked_options() == {"opset": 17, "input": "pixels"}
+    assert onnx_fmt.checked_options({"opset": "18"}) == {"opset": 18, "input": "pixels"}
+    with pytest.raises(ExportError, match=r"--input of the onnx export is 'raw'; use one of pixels, normalized"):
+        onnx_fmt.checked_options({"input": "raw"})
     with pytest.raises(ExportError, match=r"--opset of the onnx export is 16; use 17 or more"):
         onnx_fmt.checked_options({"opset": 16})
     with pytest.raises(ExportError, match=r"--opset of the onnx export must be a whole number, not 'x'"):
@@ -59,7 +62,7 @@ def test_the_onnx_opset_from_the_command_line(capsys, tmp_path, project_file):
 
 
 def test_a_new_format_with_its_own_option_is_one_registry_entry(monkeypatch, capsys, tmp_path, project_file):
-    def write(arch, weights, history, out, layer):
+    def write(arch, weights, history, out, normalization, layer):
         out.write_text(f"{arch.layers[layer - 1].TYPE} {tuple(weights[f'{layer - 1}.weight'].shape)}")
         return [out]
 

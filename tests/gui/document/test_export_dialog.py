@@ -202,7 +202,7 @@ def test_cancel_is_ignored_while_busy(qtbot, make_dialog):
 def test_the_runner_writes_on_a_pool_thread_and_reports_on_the_gui_thread(qtbot, runner, tmp_path):
     threads = {}
 
-    def write(arch, weights, history, out):
+    def write(arch, weights, history, out, normalization):
         threads["write"] = threading.current_thread()
         return [out]
 
@@ -230,7 +230,7 @@ def test_an_unexpected_exception_becomes_a_message(qtbot, runner, tmp_path):
 def test_a_format_declares_its_options_and_the_dialog_passes_them_to_the_writer(qtbot, tmp_path, runner):
     received = {}
 
-    def write(arch, weights, history, out, layer, mode):
+    def write(arch, weights, history, out, normalization, layer, mode):
         received.update(layer=layer, mode=mode)
         out.write_text(f"{layer} {mode}")
         return [out]
@@ -238,7 +238,7 @@ def test_a_format_declares_its_options_and_the_dialog_passes_them_to_the_writer(
     layer = ExportOption("layer", "Layer", 1, "which layer (1 = the first)", minimum=1, maximum=len(ARCH.layers))
     mode = ExportOption("mode", "Mode", "grid", "how to lay them out", choices=("grid", "row"))
     probe = ExportFormat("probe", "Probe", "{stem}.txt", (".txt",), "", write, options=(layer, mode))
-    plain = ExportFormat("plain", "Plain", "{stem}.md", (".md",), "", lambda a, w, h, out: [out])
+    plain = ExportFormat("plain", "Plain", "{stem}.md", (".md",), "", lambda a, w, h, out, n: [out])
     dialog = ExportDialog(ARCH, None, HISTORY, tmp_path, "lenet_5", runner, formats=(plain, probe))
     qtbot.addWidget(dialog)
     dialog.show()
@@ -258,7 +258,7 @@ def test_the_onnx_opset_is_an_option_with_the_old_default(qtbot, make_dialog, we
     import onnx
     dialog = make_dialog(weights)
     dialog.select_format("onnx")
-    assert dialog.option_values() == {"opset": 17}
+    assert dialog.option_values() == {"opset": 17, "input": "pixels"}
     dialog.option_editor("opset").setValue(18)
     (path,) = export(qtbot, dialog, "onnx")
     assert [o.version for o in onnx.load(str(path)).opset_import if o.domain == ""] == [18]
