@@ -159,7 +159,8 @@ class MainWindow(QMainWindow):
         state, path = self.document.state, self.document.path
         stem = file_stem(path.stem if path else self.network.architecture.name)
         dialog = ExportDialog(self.network.architecture, state.trained_state(), state.history(),
-                              self.document.default_dir(), stem, self.exports, self)
+                              self.document.default_dir(), stem, self.exports, self,
+                              normalization=state.normalization())
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.exported.connect(lambda paths: self.statusBar().showMessage(exported_message(paths), 15000))
         dialog.open()

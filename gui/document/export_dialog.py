@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QDoubleSpin
 
 from engine.export.formats import FORMATS, NEEDS_HISTORY, NEEDS_WEIGHTS, ExportFormat, ExportOption
 from engine.metrics import MetricsHistory
+from engine.normalization import Normalization
 from gui.document.export_worker import ExportRunner, Weights
 from gui.document.project_io import copy_history, copy_weights, weights_fit
 from models.architecture import Architecture
@@ -42,8 +43,9 @@ class ExportDialog(QDialog):
 
     def __init__(self, architecture: Architecture, weights: Weights | None, history: MetricsHistory,
                  directory: Path, stem: str, runner: ExportRunner, parent: QWidget | None = None, *,
-                 formats: Sequence[ExportFormat] = FORMATS) -> None:
+                 formats: Sequence[ExportFormat] = FORMATS, normalization: Normalization | None = None) -> None:
         super().__init__(parent)
+        self._normalization = normalization  # the training statistics: models then take [0, 1] pixels
         self._formats = tuple(formats)
         self.setObjectName("exportDialog")
         self.setWindowTitle("Export")
@@ -183,7 +185,8 @@ class ExportDialog(QDialog):
         self.path_edit.setText(str(out))
         self._set_busy(True)
         self._show_message(f"{BUSY} {self.fmt.label} to {out}", error=False)
-        self._runner.start(self.fmt, self._architecture, self._weights, self._history, out, self.option_values())
+        self._runner.start(self.fmt, self._architecture, self._weights, self._history, out, self.option_values(),
+                           self._normalization)
         return True
 
     def reject(self) -> None:

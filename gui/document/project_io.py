@@ -10,6 +10,7 @@ import torch
 
 from engine.config import TrainConfig
 from engine.metrics import MetricsHistory
+from engine.normalization import Normalization
 from engine.project import Project, ProjectError, check_weights_fit
 from engine.weights import WeightsError
 from gui.builder.network_editor import NetworkEditor
@@ -34,21 +35,25 @@ class ProjectState:
     set_config: Callable[[TrainConfig], None]
     trained_state: Callable[[], Weights | None]
     history: Callable[[], MetricsHistory]
-    restore: Callable[[MetricsHistory, Weights | None], None]  # curves and weights (None: untrained)
+    # curves, weights (None: untrained) and, optionally, the input normalisation they were trained with
+    restore: Callable[..., None]
     extras: Callable[[], dict[str, Any]]                        # JSON values, e.g. {"ui": {"probe_index": 3}}
     set_extras: Callable[[dict[str, Any]], None]
+    normalization: Callable[[], Normalization | None] = lambda: None  # of the trained weights, when known
 
     @classmethod
     def held(cls, config: TrainConfig | None = None) -> "ProjectState":
         box: dict[str, Any] = {"config": config or TrainConfig(), "history": MetricsHistory(), "weights": None,
-                               "extras": {}}
+                               "extras": {}, "normalization": None}
 
-        def restore(history: MetricsHistory, weights: Weights | None) -> None:
-            box["history"], box["weights"] = history, weights
+        def restore(history: MetricsHistory, weights: Weights | None,
+                    normalization: Normalization | None = None) -> None:
+            box["history"], box["weights"], box["normalization"] = history, weights, normalization
 
         return cls(config=lambda: box["config"], set_config=lambda c: box.__setitem__("config", c),
                    trained_state=lambda: box["weights"], history=lambda: box["history"], restore=restore,
-                   extras=lambda: dict(box["extras"]), set_extras=lambda e: box.__setitem__("extras", dict(e)))
+                   extras=lambda: dict(box["extras"]), set_extras=lambda e: box.__setitem__("extras", dict(e)),
+                   normalization=lambda: box["normalization"])
 
     def has_curves(self) -> bool:
         history = self.history()
@@ -71,7 +76,9 @@ def collect_project(architecture: Architecture, state: ProjectState) -> tuple[Pr
     weights, note = state.trained_state(), ""
     if weights is not None and not weights_fit(architecture, weights):
         weights, note = None, STALE_WEIGHTS_NOTE
-    project = Project(architecture, state.config(), copy_history(state.history()), weights, dict(state.extras()))
+    normalization = state.normalization() if weights is not None else None
+    project = Project(architecture, state.config(), copy_history(state.history()), weights, dict(state.extras()),
+                      normalization)
     return project, note
 
 
@@ -94,7 +101,7 @@ def apply_project(editor: NetworkEditor, state: ProjectState, project: Project, 
         state.set_config(project.config)  # may switch the dataset (and so the input) before weights arrive
     state.set_extras({} if architecture_only else dict(project.extras))
     try:
-        state.restore(project.history, project.weights)
+        state.restore(project.history, project.weights, project.normalization)
     except WeightsError as exc:
         state.restore(project.history, None)
         return f"; its weights were not loaded ({exc})"

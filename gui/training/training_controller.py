@@ -11,6 +11,7 @@ from engine.builder import ConvNet, build_model
 from engine.compatibility import check_compatibility
 from engine.events import BatchEnded, EpochEnded, SnapshotTaken, TrainingFinished
 from engine.metrics import MetricsHistory
+from engine.normalization import Normalization
 from engine.probes import ProbedLayer, capture_snapshot, probe_layout
 from engine.weights import apply_state_dict
 from gui.training.dataset_loader import DatasetLoader
@@ -40,7 +41,8 @@ class TrainingController(QObject):
     State API (also behind `project_state()`, which the DocumentController saves and opens through):
       - `trained_state() -> dict[str, Tensor] | None`: CPU weights of the last run (or restored);
       - `history() -> MetricsHistory`: the last run's rows (the current run's so far);
-      - `restore(history, weights)`: curves again, and for weights that fit the network its filters and the
+      - `normalization() -> Normalization | None`: the input statistics those weights were trained with;
+      - `restore(history, weights, normalization=None)`: curves again, and for weights that fit the network its filters and the
         probe's activations (WeightsError if they do not fit);
       - `stop_training() -> bool`, `is_training`, `extras()` / `set_extras()` (the probe sample).
     """
@@ -59,6 +61,8 @@ class TrainingController(QObject):
         self._run_arch: Architecture | None = None
         self._trained_arch: Architecture | None = None
         self._state: dict[str, torch.Tensor] | None = None
+        self._normalization: Normalization | None = None  # of _state; None when not known (older files)
+        self._run_normalization: Normalization | None = None
         self._history = MetricsHistory()
         self._model: tuple[ConvNet, list[ProbedLayer]] | None = None  # built lazily from _state
 
@@ -92,6 +96,10 @@ class TrainingController(QObject):
         They belong to the network as it was trained: after an edit they may no longer fit it."""
         return self._state
 
+    def normalization(self) -> Normalization | None:
+        """The input statistics the trained weights expect (None before a run, or for files without them)."""
+        return self._normalization if self._state is not None else None
+
     def _trained_network_is_current(self) -> bool:
         arch, trained = self._network.architecture, self._trained_arch
         return (self._state is not None and trained is not None
@@ -115,9 +123,10 @@ class TrainingController(QObject):
         """The getters and setters DocumentController uses to save and open projects."""
         return ProjectState(config=self._panel.config, set_config=self._panel.set_config,
                             trained_state=self.trained_state, history=self.history, restore=self.restore,
-                            extras=self.extras, set_extras=self.set_extras)
+                            extras=self.extras, set_extras=self.set_extras, normalization=self.normalization)
 
-    def restore(self, history: MetricsHistory | None, weights: dict[str, torch.Tensor] | None) -> None:
+    def restore(self, history: MetricsHistory | None, weights: dict[str, torch.Tensor] | None,
+                normalization: Normalization | None = None) -> None:
         """Show a saved run: its curves and, with `weights` for the current network, its filters and the
         probe's activations. WeightsError (a ValueError naming the tensor) if they do not fit."""
         self.stop_training()
@@ -137,6 +146,7 @@ class TrainingController(QObject):
         self._live.begin_run()  # the maps are replaced below; panels of the same layers are reused
         self._live.set_history(self._history)
         self._state = copy_weights(weights)
+        self._normalization = normalization
         self._trained_arch = self._network.architecture
         self._model = (model, probe_layout(model, analyze(self._trained_arch)))
         self._refresh_idle_views()
@@ -165,6 +175,7 @@ class TrainingController(QObject):
             return
         probe = self._live.probe_index if self._live.probe_index < len(dataset.val) else 0
         self._run_arch = arch  # frozen: edits replace the Network's architecture, never mutate this one
+        self._run_normalization = dataset.normalization
         self._session.start(arch, dataset, self._panel.config(), probe_index=probe, paused=paused)
         if paused:  # Step from idle: a paused run waits before its first batch; let exactly that one through
             self._session.step()
@@ -193,6 +204,7 @@ class TrainingController(QObject):
         self._history = self._session.history
         if self._session.final_state is not None and self._run_arch is not None:
             self._state, self._trained_arch = self._session.final_state, self._run_arch
+            self._normalization = self._run_normalization
         self._update_blocked()
 
     # -- dataset, network, probe ------------------------------------------------------------------------------

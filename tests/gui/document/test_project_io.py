@@ -270,6 +270,9 @@ def test_a_real_run_marks_modified_and_its_weights_survive_save_and_open(qtbot, 
     assert same_weights(other.document.state.trained_state(), weights)
     assert other.document.state.config() == panel.config()
     assert other.document.state.history() == window.training.history()
+    # The statistics the run normalised with are saved with the weights and come back with them.
+    assert load_project(path).normalization == panel.dataset.normalization
+    assert other.document.state.normalization() == panel.dataset.normalization
 
 
 def test_command_line_project_opens_in_the_window(qtbot, settings, tmp_path, fresh_window):
