@@ -50,15 +50,17 @@ def _load_pt(path: Path) -> dict[str, torch.Tensor]:
     # block, so a pickle that would run code is rejected instead of executed.
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError as exc:
-        text = str(exc)
-        culprit = next((line.strip() for line in text.splitlines() if "Unsupported global" in line), None)
-        if culprit is None:  # e.g. "Unsupported operand": damaged bytes, not a foreign object
-            detail = next((line.strip() for line in text.splitlines() if "Unsupported" in line), _first_line(text))
-            raise WeightsError(f"{path}: not a readable PyTorch file ({detail[:200]})") from None
-        raise WeightsError(f"{path}: refused: the file contains code or objects other than tensors, which "
-                           f"ConvScope never runs ({culprit[:200]}). Save a plain state_dict or use "
-                           f".safetensors.") from None
+    except pickle.UnpicklingError:
+        # torch's message advises loading the file unsafely; it is never passed on. What the file would
+        # have called is read from the pickle itself instead.
+        blocked = blocked_globals(path)
+        if blocked:
+            shown = ", ".join(clean(name)[:80] for name in blocked[:5]) + (", ..." if len(blocked) > 5 else "")
+            raise WeightsError(f"{path}: refused: it would call {shown} when loaded, so it holds code or objects "
+                               f"other than tensors, which ConvScope never runs; ask for a plain state_dict "
+                               f".pt or a .safetensors file") from None
+        raise WeightsError(f"{path}: not a readable PyTorch file (its pickle data is damaged or was not "
+                           f"written by torch.save)") from None
     except (RuntimeError, EOFError, zipfile.BadZipFile, OSError, ValueError) as exc:
         raise WeightsError(f"{path}: not a readable PyTorch file ({_first_line(str(exc))})") from None
     except Exception as exc:  # noqa: BLE001 - damaged pickles raise TypeError, KeyError, struct.error, ...
@@ -70,6 +72,50 @@ def _load_pt(path: Path) -> dict[str, torch.Tensor]:
         raise WeightsError(f"{path}: expected a state dict (names -> tensors), found {type(state).__name__}")
     check_plain_tensors(state, str(path))
     return state
+
+
+def blocked_globals(path: Path) -> list[str]:
+    """The callables and classes a .pt's pickle names that torch's weights-only loader does not allow.
+
+    Zip checkpoints are asked with torch's own get_unsafe_globals_in_checkpoint; that raises ValueError on
+    legacy (non-zip) files, whose pickles are then listed opcode by opcode with pickletools (never run).
+    """
+    try:
+        return list(torch.serialization.get_unsafe_globals_in_checkpoint(str(path)))
+    except ValueError:
+        pass
+    except Exception:  # noqa: BLE001 - a damaged zip: no names to give
+        return []
+    from torch import _weights_only_unpickler as unpickler  # the allowlist the loader itself uses
+    allowed = set(unpickler._get_allowed_globals())
+    return [name for name in _pickle_globals(path) if name not in allowed]
+
+
+def _pickle_globals(path: Path, max_pickles: int = 4) -> list[str]:
+    """Every global (module.name) the first pickles of a legacy torch.save file name, in order, once each."""
+    import _compat_pickle  # the standard library's Python 2 -> 3 module names, as pickle uses them
+    import pickletools
+
+    names: list[str] = []
+    try:
+        with open(path, "rb") as f:
+            for _ in range(max_pickles):  # magic number, protocol, system info, then the data
+                strings: list[str] = []
+                for opcode, arg, _pos in pickletools.genops(f):
+                    if opcode.name == "GLOBAL":  # protocol <= 2 spells Python 2 names: __builtin__ exec
+                        module, _, attr = str(arg).partition(" ")
+                        name = f"{_compat_pickle.IMPORT_MAPPING.get(module, module)}.{attr}"
+                    elif opcode.name == "STACK_GLOBAL" and len(strings) >= 2:
+                        name = f"{strings[-2]}.{strings[-1]}"
+                    else:
+                        if isinstance(arg, str):
+                            strings.append(arg)
+                        continue
+                    if name not in names:
+                        names.append(name)
+    except Exception:  # noqa: BLE001 - damaged or truncated data ends the listing, keeping what was found
+        pass
+    return names
 
 
 def _first_line(text: str) -> str:
