@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 
 import numpy as np
@@ -111,3 +112,26 @@ def assemble(
         mean=mean,
         std=std,
     )
+
+
+def renormalized(dataset: Dataset, normalization: Normalization) -> Dataset:
+    """`dataset` with every split normalised with other statistics (e.g. those trained weights expect).
+
+    Affine on the float splits, (x * std + mean - new_mean) / new_std per channel: new tensors, the
+    original dataset is untouched.
+    """
+    channels = dataset.input_shape[0]
+    if channels != normalization.channels:
+        raise DatasetError(
+            f"{dataset.name}: has {channels}-channel images but the network was trained on "
+            f"{normalization.channels}-channel images; choose a dataset of the same kind"
+        )
+    old, new = dataset.normalization, normalization
+
+    def convert(split: Split | None) -> Split | None:
+        if split is None:
+            return None
+        return Split(new.apply(old.undo(split.images)).contiguous(), split.labels)
+
+    return dataclasses.replace(dataset, train=convert(dataset.train), val=convert(dataset.val),
+                               test=convert(dataset.test), mean=tuple(new.mean), std=tuple(new.std))

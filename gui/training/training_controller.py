@@ -5,10 +5,11 @@ from __future__ import annotations
 import torch
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QDockWidget, QTabWidget
+from PySide6.QtWidgets import QDockWidget, QMessageBox, QTabWidget
 
 from engine.builder import ConvNet, build_model
 from engine.compatibility import check_compatibility
+from engine.datasets.assembly import renormalized
 from engine.events import BatchEnded, EpochEnded, SnapshotTaken, TrainingFinished
 from engine.metrics import MetricsHistory
 from engine.normalization import Normalization
@@ -26,6 +27,7 @@ from models.network import Network
 from models.shapes import analyze
 
 STOPPED_BY_CHANGE = "Training stopped: the network was replaced"
+CONTINUE, FRESH, CANCEL = "continue", "fresh", "cancel"  # answers of ask_continue_training
 IDLE_REFRESH_MS = 150
 
 
@@ -164,6 +166,18 @@ class TrainingController(QObject):
             self._summary_was_visible = None
 
     # -- starting ------------------------------------------------------------------------------------------
+    def ask_continue_training(self) -> str:
+        """CONTINUE from the trained weights, start FRESH, or CANCEL (a seam: tests answer it themselves)."""
+        box = QMessageBox(QMessageBox.Icon.Question, "Train",
+                          "This network has trained weights. Continue training from them, or start again from "
+                          "fresh random weights (the trained ones are then replaced)?",
+                          QMessageBox.StandardButton.Cancel, self._panel.window())
+        keep = box.addButton("Continue training", QMessageBox.ButtonRole.AcceptRole)
+        fresh = box.addButton("Start fresh", QMessageBox.ButtonRole.DestructiveRole)
+        box.setDefaultButton(keep)
+        box.exec()
+        return {keep: CONTINUE, fresh: FRESH}.get(box.clickedButton(), CANCEL)
+
     @Slot(bool)
     def _on_train_requested(self, paused: bool) -> None:
         dataset, arch = self._panel.dataset, self._network.architecture
@@ -173,10 +187,21 @@ class TrainingController(QObject):
         if problems:
             self._panel.set_blocked(problems[0])
             return
+        initial = None
+        if self._trained_network_is_current():  # never throw trained weights away without asking
+            answer = self.ask_continue_training()
+            if answer == CANCEL:
+                return
+            if answer == CONTINUE:
+                initial = self._state
+                if self._normalization is not None and self._normalization != dataset.normalization:
+                    # The weights keep seeing inputs normalised as when they were trained.
+                    dataset = renormalized(dataset, self._normalization)
         probe = self._live.probe_index if self._live.probe_index < len(dataset.val) else 0
         self._run_arch = arch  # frozen: edits replace the Network's architecture, never mutate this one
         self._run_normalization = dataset.normalization
-        self._session.start(arch, dataset, self._panel.config(), probe_index=probe, paused=paused)
+        self._session.start(arch, dataset, self._panel.config(), probe_index=probe, initial_weights=initial,
+                            paused=paused)
         if paused:  # Step from idle: a paused run waits before its first batch; let exactly that one through
             self._session.step()
         self._tabs.setCurrentWidget(self._live)

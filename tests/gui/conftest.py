@@ -35,6 +35,7 @@ def window(qtbot, settings):
     for seam in ("ask_unsaved_changes", "ask_open_path", "ask_open_folder", "ask_save_path", "ask_weights_path",
                  "show_error"):
         setattr(win.document, seam, _refuse)
+    win.training.ask_continue_training = _refuse
     win.show()
     qtbot.waitExposed(win)
     try:

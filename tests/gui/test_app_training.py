@@ -248,3 +248,54 @@ def test_restore_shows_saved_curves_and_filters(trainer_window):
     assert window.training.history() is history and window.training.trained_state()["0.weight"].shape == (6, 1, 5, 5)
     with pytest.raises(ValueError, match="do not fit"):
         window.training.restore(history, {"0.weight": torch.zeros(1)})
+
+
+def test_train_again_asks_and_continues_from_the_trained_weights(qtbot, trainer_window):
+    from gui.training.training_controller import CANCEL, CONTINUE, FRESH
+    window = trainer_window
+    window.session.batch_ended.connect(lambda _event: window.session.stop())  # one batch per run is enough
+    run_to_end(qtbot, window)
+    trained = {k: v.clone() for k, v in window.training.trained_state().items()}
+    asked = []
+
+    def answer(reply):
+        def ask():
+            asked.append(reply)
+            return reply
+        return ask
+
+    window.training.ask_continue_training = answer(CANCEL)
+    window.train_action.trigger()
+    assert asked == [CANCEL] and not window.session.is_running  # cancelled: nothing started, nothing lost
+    assert all(torch.equal(trained[k], v) for k, v in window.training.trained_state().items())
+
+    starts = []
+    original_start = window.session.start
+    window.session.start = lambda *a, **kw: (starts.append(kw.get("initial_weights")), original_start(*a, **kw))
+    window.training.ask_continue_training = answer(CONTINUE)
+    run_to_end(qtbot, window)
+    assert starts[-1] is not None and all(torch.equal(trained[k], starts[-1][k]) for k in trained)
+    window.training.ask_continue_training = answer(FRESH)
+    run_to_end(qtbot, window)
+    assert starts[-1] is None and asked == [CANCEL, CONTINUE, FRESH]
+
+
+def test_a_reopened_project_continues_with_the_statistics_it_was_trained_with(qtbot, trainer_window):
+    from engine.normalization import Normalization
+    from gui.training.training_controller import CONTINUE
+    window = trainer_window
+    dataset = window.training_panel.dataset
+    weights = {k: v.detach().clone() for k, v in build_model(LENET).state_dict().items()}
+    stored = Normalization((0.5,), (0.25,))  # not MNIST's own: the continued run must use these
+    window.document.state.restore(MetricsHistory(), weights, stored)
+    window.training.ask_continue_training = lambda: CONTINUE
+    seen = []
+    original_start = window.session.start
+    window.session.start = lambda arch, data, *a, **kw: (seen.append(data), original_start(arch, data, *a, **kw))
+    window.session.batch_ended.connect(lambda _event: window.session.stop())
+    run_to_end(qtbot, window)
+    continued = seen[-1]
+    assert continued.normalization == stored
+    pixels = dataset.normalization.undo(dataset.val.images[:4])
+    torch.testing.assert_close(continued.val.images[:4], stored.apply(pixels))
+    assert window.document.state.normalization() == stored  # and the new weights keep them
