@@ -84,7 +84,8 @@ def run(args: argparse.Namespace) -> int:
         progress.note("stopping after this batch (Ctrl-C again to abort)")
         trainer.control.stop()
 
-    live = RunFolderWriter(out, trainer.model, source.architecture, config, device=str(trainer.device),
+    live = RunFolderWriter(out, trainer.model, source.architecture, config, dataset.normalization,
+                           device=str(trainer.device),
                            threads=trainer.threads)
     try:
         live.start()

@@ -14,6 +14,7 @@ import torch
 from torch import nn
 
 from engine.config import TrainConfig
+from engine.normalization import Normalization, join_settings
 from engine.events import BatchEnded, EpochEnded, SnapshotTaken, TrainingFinished
 from engine.project import ARCHITECTURE, SETTINGS
 from engine.run_folder.layout import EVENTS, FORMAT, SNAPSHOTS, VERSION, snapshot_path
@@ -54,8 +55,9 @@ class RunFolderWriter(Callback):
     KEEP_NEWEST = 2
 
     def __init__(self, folder: str | os.PathLike, model: nn.Module, arch: Architecture, config: TrainConfig,
-                 **details: Any) -> None:
+                 normalization: Normalization | None = None, **details: Any) -> None:
         self.folder, self.model, self.arch, self.config = Path(folder), model, arch, config
+        self.normalization = normalization  # the inputs' statistics: settings.json carries them from the start
         self.details = details  # extra fields for the started line, e.g. device, threads
         self._log = None
         self._kept: list[tuple[int, Path]] = []  # (epoch, file) of the snapshots on disk, oldest first
@@ -66,11 +68,12 @@ class RunFolderWriter(Callback):
         for old in snapshots.glob("step-*.safetensors"):
             old.unlink(missing_ok=True)
         architecture_file.save(self.arch, self.folder / ARCHITECTURE)
-        write_atomically(self.folder / SETTINGS, (json.dumps(self.config.to_dict(), indent=2) + "\n").encode())
+        settings = join_settings(self.config.to_dict(), self.normalization)
+        write_atomically(self.folder / SETTINGS, (json.dumps(settings, indent=2) + "\n").encode())
         self._log = open(self.folder / EVENTS, "w", encoding="utf-8")
         self._write({"kind": "started", "format": FORMAT, "version": VERSION,
                      "time": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                     "architecture": architecture_file.to_dict(self.arch), "settings": self.config.to_dict(),
+                     "architecture": architecture_file.to_dict(self.arch), "settings": settings,
                      **self.details})
 
     def on_batch_end(self, event: BatchEnded) -> None:

@@ -145,3 +145,11 @@ def test_projects_keep_the_statistics_and_older_projects_open_without_them():
 def test_bad_statistics_are_refused_with_the_reason(data, problem):
     with pytest.raises(NormalizationError, match=problem):
         Normalization.from_json(data)
+
+
+def test_the_live_run_folder_carries_the_statistics_from_its_first_line(run):
+    from engine.run_folder import read_run_log
+    _, _, out = run
+    stored = open_project_or_run(out).normalization
+    started = read_run_log(out).started
+    assert Normalization.from_json(started["settings"]["normalization"]) == stored
