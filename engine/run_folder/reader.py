@@ -23,6 +23,7 @@ class EventTail:
 
     A last line without its newline is being written (or was torn by a kill): it is kept back, not parsed.
     A missing file reads as no events yet. A complete line that is not a JSON object is a RunFolderError.
+    When a new run replaces the log, reading starts over: its "started" line comes again.
     """
 
     def __init__(self, path: str | os.PathLike) -> None:
@@ -30,10 +31,14 @@ class EventTail:
         self._offset = 0
         self._pending = b""
         self._line = 0
+        self._inode: int | None = None
 
     def poll(self) -> list[dict[str, Any]]:
         try:
             with open(self.path, "rb") as f:
+                st = os.fstat(f.fileno())
+                if st.st_ino != self._inode or st.st_size < self._offset:  # a new run began in the folder
+                    self._inode, self._offset, self._pending, self._line = st.st_ino, 0, b"", 0
                 f.seek(self._offset)
                 data = f.read()
         except FileNotFoundError:
@@ -82,8 +87,8 @@ class RunLog:
     def add(self, records: list[dict[str, Any]]) -> None:
         for record in records:
             kind = record["kind"]
-            if kind == "started":
-                self.started = record
+            if kind == "started":  # first, or a new run in the same folder: start over
+                self.started, self.events, self.finished = record, [], None
             elif kind == "finished":
                 self.finished = record
             else:

@@ -70,11 +70,13 @@ class RunFolderWriter(Callback):
         architecture_file.save(self.arch, self.folder / ARCHITECTURE)
         settings = join_settings(self.config.to_dict(), self.normalization)
         write_atomically(self.folder / SETTINGS, (json.dumps(settings, indent=2) + "\n").encode())
-        self._log = open(self.folder / EVENTS, "w", encoding="utf-8")
-        self._write({"kind": "started", "format": FORMAT, "version": VERSION,
-                     "time": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                     "architecture": architecture_file.to_dict(self.arch), "settings": settings,
-                     **self.details})
+        started = {"kind": "started", "format": FORMAT, "version": VERSION,
+                   "time": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                   "architecture": architecture_file.to_dict(self.arch), "settings": settings,
+                   **self.details}
+        # A new file (renamed over an earlier run's log), not the old one truncated: a follower sees a new inode.
+        write_atomically(self.folder / EVENTS, _line(started).encode("utf-8"))
+        self._log = open(self.folder / EVENTS, "a", encoding="utf-8")
 
     def on_batch_end(self, event: BatchEnded) -> None:
         self._write({"kind": "batch", **dataclasses.asdict(event)})
@@ -117,5 +119,9 @@ class RunFolderWriter(Callback):
         if self._log is None:
             return
         # One write of one whole line: a reader sees either nothing or the line up to a torn end.
-        self._log.write(json.dumps(jsonable(record), allow_nan=False, separators=(",", ":")) + "\n")
+        self._log.write(_line(record))
         self._log.flush()
+
+
+def _line(record: dict[str, Any]) -> str:
+    return json.dumps(jsonable(record), allow_nan=False, separators=(",", ":")) + "\n"

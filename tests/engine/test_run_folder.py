@@ -169,6 +169,11 @@ def test_the_reader_ignores_a_truncated_last_line_and_reads_it_once_complete(tmp
         f.write(whole[cut:])
     assert [r["kind"] for r in tail.poll()] == ["finished"]
 
+    write_a_run(tmp_path)  # a new run in the same folder: the tail starts over from its "started" line
+    again = tail.poll()
+    assert again[0]["kind"] == "started" and again[-1]["kind"] == "finished"
+    assert len(again) == len(complete.events) + 2
+
 
 def test_a_damaged_complete_line_is_a_clear_error(tmp_path):
     write_a_run(tmp_path)
