@@ -94,6 +94,10 @@ class LossPlot(QWidget):
             self._items["val_" + prefix] = _curve(plot, "validation (per epoch)",
                                                   VALIDATION_COLOR, 2, symbol="o")
         self._acc_plot.setLabel("bottom", "step (batches)")
+        # Accuracy is a fraction: always the whole 0-1 scale, so a glance compares runs and one point shows.
+        self._acc_plot.setYRange(0.0, 1.0, padding=0.02)
+        self._acc_plot.enableAutoRange(axis="y", enable=False)
+        self._acc_plot.setLimits(yMin=-0.05, yMax=1.05)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self._graphics)
@@ -181,6 +185,8 @@ def _style(plot: pg.PlotItem, title: str, legend: bool) -> None:
         axis = plot.getAxis(side)
         axis.setTextPen("#202020")
         axis.setPen("#808080")
+        # pyqtgraph would rescale small values with an SI prefix ("accuracy (x0.001)", ticks 200-800).
+        axis.enableAutoSIPrefix(False)
         # Grid lines for major and minor ticks only: the third level triples the
         # antialiased lines (about 25 -> 8 ms per repaint of both plots, measured).
         axis.setStyle(maxTickLevel=1)

@@ -127,3 +127,16 @@ def test_growing_series_returns_views_of_the_filled_part() -> None:
     assert len(series) == 5 and list(x) == [0, 1, 2, 3, 4] and list(y) == [0, 1, 4, 9, 16]
     series.clear()
     assert len(series.data()[0]) == 0
+
+
+def test_the_accuracy_axis_shows_the_whole_fraction_scale_without_an_si_prefix(qtbot, plot) -> None:
+    for step in range(1, 40):
+        plot.append_batch(step, 2.0 / step, 0.2 + step / 100)  # accuracies 0.21-0.59: an SI prefix would kick in
+    qtbot.waitUntil(lambda: _drawn(plot, "acc")[0].size == 39)
+    acc_plot = plot.curve_items()["acc"].getViewBox()
+    low, high = acc_plot.viewRange()[1]
+    assert low <= 0.0 and high >= 1.0 and high - low < 1.2
+    for item in plot.curve_items().values():
+        for side in ("left", "bottom"):
+            axis = item.getViewBox().parentItem().getAxis(side)
+            assert axis.autoSIPrefixScale == 1.0 and "(x" not in axis.labelString()
