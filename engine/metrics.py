@@ -11,7 +11,7 @@ from typing import NamedTuple
 from engine.events import BatchEnded, EpochEnded
 from models.safe_text import excerpt, shorten
 
-MAX_ROWS = 2_000_000  # a run of 2,000 epochs of 1,000 logged batches; bounds the memory of a hostile file
+MAX_ROWS = 1_000_000  # 1,000 epochs of 1,000 batches; bounds a hostile file's memory (about 200 MB of rows)
 
 BATCH_COLUMNS = ("step", "epoch", "loss", "accuracy")
 EPOCH_COLUMNS = ("epoch", "step", "train_loss", "train_accuracy", "val_loss", "val_accuracy")
@@ -73,10 +73,14 @@ class MetricsHistory:
         return buf.getvalue()
 
     @classmethod
-    def from_csv(cls, text: str) -> "MetricsHistory":
-        """Rows from CSV text; MetricsFormatError (one short line) for anything else, at most MAX_ROWS rows."""
+    def from_csv(cls, text: str | bytes) -> "MetricsHistory":
+        """Rows from CSV text or UTF-8 bytes; MetricsFormatError (one short line) for anything else.
+
+        Bytes are decoded line by line, so a file costs its own bytes plus its rows (at most MAX_ROWS), never a
+        second full copy as one string.
+        """
         history = cls()
-        reader = csv.reader(io.StringIO(text))
+        reader = csv.reader(_lines(text) if isinstance(text, bytes) else io.StringIO(text))
         expected = ["kind", "epoch", "step", "loss", "accuracy", *EPOCH_COLUMNS[2:]]
         line = 1
         try:
@@ -103,6 +107,14 @@ class MetricsHistory:
                 raise ValueError(f"unknown kind {excerpt(kind)}")
         except ValueError as exc:
             raise MetricsFormatError(f"metrics row {line}: {shorten(str(exc), 120)}") from None
+
+
+def _lines(data: bytes):
+    for number, line in enumerate(io.BytesIO(data), start=1):
+        try:
+            yield line.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise MetricsFormatError(f"metrics row {number}: not UTF-8 text (byte {exc.start})") from None
 
 
 def _num(value: float) -> str:

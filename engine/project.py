@@ -170,7 +170,7 @@ def _read_project(source: io.BufferedIOBase) -> Project:
             raise ProjectError(f"{ARCHITECTURE}: {exc}") from None
         config, normalization = _settings(members.json(SETTINGS), SETTINGS)
         try:
-            history = MetricsHistory.from_csv(members.text(METRICS))
+            history = MetricsHistory.from_csv(members.read(METRICS))
         except MetricsFormatError as exc:
             raise ProjectError(f"{METRICS}: {exc}") from None
         weights = None
@@ -396,6 +396,10 @@ def _load_run_directory(folder: Path) -> Project:
     project = Project(arch)
     if (folder / WEIGHTS).is_file():
         from engine.weights import WeightsError, load_state_dict
+        size, cap = (folder / WEIGHTS).stat().st_size, weights_cap(arch)
+        if size > cap:
+            raise ProjectError(f"{clean(str(folder / WEIGHTS))}: {size:,} bytes, more than the architecture's "
+                               f"tensors can need ({cap:,}); these weights belong to another network")
         try:
             project.weights = load_state_dict(folder / WEIGHTS)
         except WeightsError as exc:
@@ -405,7 +409,8 @@ def _load_run_directory(folder: Path) -> Project:
         project.weights, project.history, project.notice = _unfinished_run(folder, arch)
     if (folder / METRICS).is_file():
         try:
-            project.history = MetricsHistory.from_csv(_read_capped(folder / METRICS, MEMBER_CAPS[METRICS]))
+            data = _read_capped(folder / METRICS, MEMBER_CAPS[METRICS], text=False)
+            project.history = MetricsHistory.from_csv(data)
         except MetricsFormatError as exc:
             raise ProjectError(f"{clean(str(folder / METRICS))}: {exc}") from None
     if (folder / SETTINGS).is_file():
@@ -429,8 +434,8 @@ def _unfinished_run(folder: Path, arch: Architecture):
     return weights, history, notice
 
 
-def _read_capped(path: Path, cap: int) -> str:
-    """A run folder's text file, refused past `cap` bytes (read at most one byte more) or when not UTF-8."""
+def _read_capped(path: Path, cap: int, text: bool = True) -> Any:
+    """A run folder's file (str, or bytes with text=False), refused past `cap` bytes (read at most one more)."""
     try:
         with open(path, "rb") as f:
             data = f.read(cap + 1)
@@ -438,6 +443,8 @@ def _read_capped(path: Path, cap: int) -> str:
         raise ProjectError(f"{clean(str(path))}: cannot read ({exc.strerror or exc})") from None
     if len(data) > cap:
         raise ProjectError(f"{clean(str(path))}: larger than its {cap:,}-byte limit; ConvScope refuses it")
+    if not text:
+        return data
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:

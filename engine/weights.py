@@ -45,7 +45,22 @@ def save_weights(model: nn.Module, path: str | os.PathLike) -> None:
         raise WeightsError(f"{path}: unknown weights format; use .safetensors or .pt")
 
 
+def _check_pt_container(path: Path) -> None:
+    """torch.save writes its zip members stored, never compressed; a compressed member could be a zip bomb."""
+    try:
+        if not zipfile.is_zipfile(path):
+            return  # the legacy pickle format: torch reads it at its own size
+        with zipfile.ZipFile(path) as zf:
+            packed = [i.filename for i in zf.infolist() if i.compress_type != zipfile.ZIP_STORED]
+    except Exception:  # noqa: BLE001 - a damaged directory: torch.load names the problem below
+        return
+    if packed:
+        raise WeightsError(f"{path}: member {excerpt(packed[0])} is compressed, which torch.save never does (a "
+                           f"damaged file or a zip bomb); save the weights again with torch.save")
+
+
 def _load_pt(path: Path) -> dict[str, torch.Tensor]:
+    _check_pt_container(path)
     # weights_only=True: torch's restricted unpickler refuses any global that is not a tensor building
     # block, so a pickle that would run code is rejected instead of executed.
     try:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib.util
-import io
 import pickle
 from pathlib import Path
 
@@ -11,7 +10,7 @@ import numpy as np
 
 from engine.datasets.catalog import CIFAR10_CLASSES
 from engine.datasets.dataset import DatasetError
-from engine.datasets.limits import read_bounded
+from engine.datasets.limits import max_bytes, too_large
 from engine.datasets.raw import RawImages, check_same_image_shape, checked_raw
 from models.safe_text import shorten
 
@@ -111,12 +110,16 @@ def _key(entry: dict, name: str) -> object:
 def load_batch(path: Path) -> dict:
     """Unpickle one batch file safely; every failure becomes a DatasetError naming it."""
     try:
-        with open(path, "rb") as f:
-            data = read_bounded(f, path)
+        size = path.stat().st_size
+        f = open(path, "rb")
     except OSError as exc:
         raise DatasetError(f"{path}: cannot read it ({exc})") from None
+    if size > max_bytes():  # unpickled straight from the file: no compression, so its size bounds the arrays
+        f.close()
+        raise too_large(path, size)
     try:
-        entry = _RestrictedUnpickler(io.BytesIO(data), encoding="bytes").load()
+        with f:
+            entry = _RestrictedUnpickler(f, encoding="bytes").load()
     except _RefusedGlobal as exc:
         raise DatasetError(
             f"{path}: {exc}: a CIFAR batch holds only arrays, lists and strings, so this "

@@ -36,7 +36,7 @@ IDX_PARTS = {
 }
 
 
-def _read_bytes(path: Path) -> bytes:
+def _read_bytes(path: Path) -> bytearray:
     """The file's bytes (un-gzipped when it ends in .gz), refused as soon as they pass the size limit."""
     try:
         with open(path, "rb") as raw:
@@ -54,7 +54,7 @@ def _read_bytes(path: Path) -> bytes:
         raise DatasetError(f"{path}: cannot read it ({exc})") from None
 
 
-def parse_idx(data: bytes, source: Path | str) -> np.ndarray:
+def parse_idx(data: bytes | bytearray, source: Path | str) -> np.ndarray:
     """Decode an IDX buffer: magic 00 00 <type> <ndim>, ndim big-endian uint32 dims, data."""
     if len(data) < 4:
         raise DatasetError(f"{source}: only {len(data)} bytes, too short for an IDX header")
@@ -90,7 +90,8 @@ def parse_idx(data: bytes, source: Path | str) -> np.ndarray:
             f"of shape {dims}; the file is corrupt or not an IDX file"
         )
     array = np.frombuffer(data, dtype=dtype, offset=header_len).reshape(dims)
-    return array.astype(dtype.newbyteorder("="))  # a writable, native-order copy
+    # Native order and writable; for uint8 (and a writable buffer) a view, so the file's bytes are held once.
+    return array.astype(dtype.newbyteorder("="), copy=not isinstance(data, bytearray))
 
 
 def read_idx_file(path: Path) -> np.ndarray:

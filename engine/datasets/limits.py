@@ -7,7 +7,7 @@ import os
 from engine.datasets.dataset import DatasetError
 
 MAX_CLASSES = 10_000  # labels are class indices 0..MAX_CLASSES-1
-DEFAULT_MAX_BYTES = 1 << 30  # decompressed bytes of one dataset file (CIFAR-10's train set is 150 MB)
+DEFAULT_MAX_BYTES = 512 << 20  # decompressed bytes of one dataset file (CIFAR-10's train set is 150 MB)
 MAX_BYTES_VARIABLE = "CONVSCOPE_MAX_DATASET_BYTES"
 
 
@@ -29,15 +29,14 @@ def too_large(source: object, size: int | None = None) -> DatasetError:
     )
 
 
-def read_bounded(stream, source: object) -> bytes:
-    """All of `stream` (a file or decompressor), refused as soon as it passes max_bytes()."""
+def read_bounded(stream, source: object) -> bytearray:
+    """All of `stream` (a file or decompressor) in one growing buffer, refused as soon as it passes max_bytes()."""
     limit = max_bytes()
-    chunks, total = [], 0
+    buf = bytearray()
     while True:
-        chunk = stream.read(min(1 << 20, limit + 1 - total))
+        chunk = stream.read(min(1 << 20, limit + 1 - len(buf)))
         if not chunk:
-            return b"".join(chunks)
-        chunks.append(chunk)
-        total += len(chunk)
-        if total > limit:
+            return buf
+        buf += chunk
+        if len(buf) > limit:
             raise too_large(source)

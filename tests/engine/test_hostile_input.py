@@ -218,3 +218,23 @@ def test_the_cli_prints_one_clean_line_for_a_hostile_file(tmp_path):
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error:") and "Traceback" not in result.stderr
     short_printable(lines[0])
+
+
+def test_a_pt_file_with_a_compressed_member_is_refused_unread(tmp_path):
+    """torch.save stores its members; a deflated one could unpack to any size inside torch's own reader."""
+    plain, packed = tmp_path / "plain.pt", tmp_path / "w.pt"
+    torch.save(lenet_state(), plain)
+    with zipfile.ZipFile(plain) as src, zipfile.ZipFile(packed, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            dst.writestr(info.filename, src.read(info))
+    with pytest.raises(WeightsError, match="compressed"):
+        load_state_dict(packed)
+
+
+def test_run_folder_weights_larger_than_the_architecture_can_need_are_refused_unread(tmp_path):
+    from engine.project import open_project_or_run
+    architecture_file.save(load_preset("lenet5"), tmp_path / "architecture.json")
+    with open(tmp_path / "weights.safetensors", "wb") as f:
+        f.truncate(64 << 20)  # sparse: no disk used, and it must not be read either
+    with pytest.raises(ProjectError, match="more than the architecture's tensors can need"):
+        open_project_or_run(tmp_path)
