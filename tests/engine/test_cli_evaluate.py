@@ -12,26 +12,13 @@ from engine.cli.evaluate_command import confusion_table
 from main import main
 from models import architecture_file
 from models.layers import Conv2dSpec
-from tests.engine.training_data import CLASSES, tiny_arch, write_tiny_npz
+from tests.engine.training_data import CLASSES, evaluate_json, tiny_arch, train_tiny_run
 
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
     """One trained run folder (2 epochs on the tiny set, 20% held out) shared by the tests below."""
-    folder = tmp_path_factory.mktemp("evaluate")
-    arch = folder / "tiny.json"
-    architecture_file.save(tiny_arch(), arch)
-    data = write_tiny_npz(folder / "tiny.npz")
-    out = folder / "run"
-    assert main(["train", str(arch), "--dataset", str(data), "--epochs", "2", "--batch-size", "16", "--lr", "0.01",
-                 "--seed", "2", "--device", "cpu", "--threads", "1", "--out", str(out)]) == 0
-    return arch, data, out
-
-
-def evaluate_json(capsys, *args) -> dict:
-    capsys.readouterr()
-    assert main(["evaluate", *args, "--json"]) == 0
-    return json.loads(capsys.readouterr().out)
+    return train_tiny_run(tmp_path_factory.mktemp("evaluate"))
 
 
 def test_the_run_folder_evaluates_to_the_accuracy_training_reported(run, capsys):

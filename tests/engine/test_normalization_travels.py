@@ -14,26 +14,13 @@ from engine.normalization import Normalization, NormalizationError
 from engine.project import Project, from_bytes, open_project_or_run, to_bytes
 from engine.weights import load_state_dict
 from main import main
-from models import architecture_file
-from tests.engine.training_data import CLASSES, quadrant_images, tiny_arch, write_tiny_npz
+from tests.engine.training_data import CLASSES, evaluate_json, quadrant_images, tiny_arch, train_tiny_run
 
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("normalization")
-    arch = folder / "tiny.json"
-    architecture_file.save(tiny_arch(), arch)
-    data = write_tiny_npz(folder / "tiny.npz")
-    out = folder / "run"
-    assert main(["train", str(arch), "--dataset", str(data), "--epochs", "2", "--batch-size", "16", "--lr", "0.01",
-                 "--seed", "2", "--device", "cpu", "--threads", "1", "--out", str(out)]) == 0
-    return arch, data, out
-
-
-def evaluate_json(capsys, *args) -> dict:
-    capsys.readouterr()
-    assert main(["evaluate", *args, "--json"]) == 0
-    return json.loads(capsys.readouterr().out)
+    """One trained run folder (2 epochs on the tiny set, 20% held out) shared by the tests below."""
+    return train_tiny_run(tmp_path_factory.mktemp("normalization"))
 
 
 def scores_by_hand(out, images: np.ndarray, labels: np.ndarray, mean: float, std: float) -> tuple[float, float]:

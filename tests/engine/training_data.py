@@ -66,3 +66,31 @@ def write_tiny_npz(path: Path, n: int = 120, size: int = 8) -> Path:
     images, labels = quadrant_images(n, size)
     np.savez_compressed(path, images=images, labels=labels, class_names=np.array(CLASSES))
     return path
+
+
+def train_tiny_run(folder: Path) -> tuple[Path, Path, Path]:
+    """Train the tiny network for 2 epochs on the tiny npz (seed 2, 20% held out) with the real CLI.
+
+    Returns (architecture file, dataset file, run folder), all inside `folder`.
+    """
+    from main import main
+    from models import architecture_file
+
+    arch = folder / "tiny.json"
+    architecture_file.save(tiny_arch(), arch)
+    data = write_tiny_npz(folder / "tiny.npz")
+    out = folder / "run"
+    assert main(["train", str(arch), "--dataset", str(data), "--epochs", "2", "--batch-size", "16", "--lr", "0.01",
+                 "--seed", "2", "--device", "cpu", "--threads", "1", "--out", str(out)]) == 0
+    return arch, data, out
+
+
+def evaluate_json(capsys, *args) -> dict:
+    """`main.py evaluate ARGS --json`, which must succeed, parsed."""
+    import json
+
+    from main import main
+
+    capsys.readouterr()
+    assert main(["evaluate", *args, "--json"]) == 0
+    return json.loads(capsys.readouterr().out)
