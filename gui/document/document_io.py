@@ -199,7 +199,8 @@ class DocumentController(QObject):
         except WeightsError as exc:  # names the file, and on a mismatch the tensor and both shapes
             self.show_error("Cannot import weights", str(exc))
             return False
-        self.state.restore(self.state.history(), weights)
+        # The previous run's curves do not describe imported weights: they go, the weights say what they are.
+        self.state.restore(MetricsHistory(), weights)
         self.mark_modified()
         self.status_reported.emit(f"Imported weights from {path}")
         return True

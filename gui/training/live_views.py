@@ -63,6 +63,7 @@ class LiveViews(QWidget):
         self._class_names: list[str] = []
         self._probe = 0
         self._step: tuple[int, int] | None = None  # (step, epoch) of the newest snapshot
+        self._origin: str | None = None  # where shown weights come from when no run of this window made them
         self._snapshot_probe = 0
 
         self.caption = QLabel(_IDLE_CAPTION)
@@ -128,6 +129,7 @@ class LiveViews(QWidget):
     def begin_run(self) -> None:
         """A new run: the curves start afresh; the maps stay until its first snapshot (at step 0) replaces
         them, so a rerun of the same network reuses every panel instead of building them again."""
+        self._origin = None
         for view in self.views:
             view.begin_run()
 
@@ -135,7 +137,13 @@ class LiveViews(QWidget):
         """Empty every view but the sample browser."""
         for view in self.views:
             view.clear()
-        self._step = None
+        self._step = self._origin = None
+        self._update_caption()
+
+    def set_weights_origin(self, text: str | None) -> None:
+        """Caption the views with where their weights come from (an opened file, imported weights) instead of
+        a snapshot step; None goes back to the step. A new run clears it."""
+        self._origin = text
         self._update_caption()
 
     def flush(self) -> None:
@@ -170,7 +178,9 @@ class LiveViews(QWidget):
         """What the views show: the snapshot's step and probe; a newer pick waits for the next snapshot."""
         shown = self._probe if self._step is None else self._snapshot_probe
         parts = []
-        if self._step:
+        if self._origin:
+            parts.append(self._origin)
+        elif self._step:
             parts.append(f"Snapshot at step {self._step[0]:,} (epoch {self._step[1]})" if self._step[0] else
                          "Before training: the initial weights (step 0)")
         if 0 <= shown < len(self._labels):

@@ -31,6 +31,14 @@ CONTINUE, FRESH, CANCEL = "continue", "fresh", "cancel"  # answers of ask_contin
 IDLE_REFRESH_MS = 150
 
 
+def _loaded_text(history: MetricsHistory) -> str:
+    """What restored weights are, said from the curves that came with them."""
+    if not history.batches:
+        return "Loaded weights (not trained in this window; no curves came with them)"
+    last = history.batches[-1]
+    return f"Trained weights loaded: {last.step:,} steps, {last.epoch} epoch{'s' if last.epoch != 1 else ''}"
+
+
 class TrainingController(QObject):
     """Connects the training panel, the session and the live views to the network being edited.
 
@@ -139,6 +147,7 @@ class TrainingController(QObject):
             apply_state_dict(model, weights, source="the project's weights")
             model.eval()
         self._history = history if history is not None else MetricsHistory()
+        self._panel.show_loaded(None if model is None else _loaded_text(self._history))
         if model is None:
             self._state = self._trained_arch = self._model = None
             self._live.clear()
@@ -147,6 +156,7 @@ class TrainingController(QObject):
             return
         self._live.begin_run()  # the maps are replaced below; panels of the same layers are reused
         self._live.set_history(self._history)
+        self._live.set_weights_origin(_loaded_text(self._history))
         self._state = copy_weights(weights)
         self._normalization = normalization
         self._trained_arch = self._network.architecture

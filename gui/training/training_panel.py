@@ -298,6 +298,15 @@ class TrainingPanel(QWidget):
         self.outcome_label.style().polish(self.outcome_label)
         self.outcome_label.show()
 
+    def show_loaded(self, text: str | None) -> None:
+        """Between runs: say what the network holds (e.g. weights from an opened project); None: untrained."""
+        if self._session.is_running:
+            return
+        self.progress_bar.setValue(1000 if text else 0)
+        self.progress_label.setText(text or "Not trained yet.")
+        if not text:
+            self.outcome_label.hide()
+
     def add_outcome_note(self, note: str) -> None:
         """Say why the run ended (e.g. the network was replaced) above the outcome."""
         state, text = self.outcome()

@@ -246,6 +246,11 @@ def test_restore_shows_saved_curves_and_filters(trainer_window):
     np.testing.assert_allclose(live.filters.image_for(CONV[0]), tile_kernels(weights["0.weight"].numpy()))
     assert live.activations.layer_names() == LABELS  # the loaded dataset gives the probe's activations
     assert window.training.history() is history and window.training.trained_state()["0.weight"].shape == (6, 1, 5, 5)
+    # The panel and the views say what they hold, not "Not trained yet." or a snapshot step of no run.
+    assert window.training_panel.progress_label.text() == "Trained weights loaded: 2 steps, 1 epoch"
+    assert live.caption.text().startswith("Trained weights loaded: 2 steps, 1 epoch")
+    window.training.restore(MetricsHistory(), None)
+    assert window.training_panel.progress_label.text() == "Not trained yet."
     with pytest.raises(ValueError, match="do not fit"):
         window.training.restore(history, {"0.weight": torch.zeros(1)})
 

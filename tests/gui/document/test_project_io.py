@@ -291,9 +291,12 @@ def test_import_weights_restores_them_and_marks_modified(window, tmp_path):
     path = tmp_path / "w.safetensors"
     save_weights(model, path)
     window.document.ask_weights_path = lambda: path
+    trained(window)  # a previous run's curves and weights, which the imported weights replace
     window.window_actions.import_weights.trigger()
     assert same_weights(window.document.state.trained_state(), model.state_dict())
     assert window.isWindowModified()
+    assert not window.document.state.has_curves()  # the old run's curves do not describe these weights
+    assert window.live_views.caption.text().startswith("Loaded weights (not trained in this window")
     assert window.statusBar().currentMessage() == f"Imported weights from {path}"
 
 
