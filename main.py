@@ -18,9 +18,20 @@ def main(argv: list[str] | None = None) -> int:
         except KeyboardInterrupt:
             print("interrupted", file=sys.stderr)
             return 130
+        except BrokenPipeError:  # e.g. `summary ... | head -1`: the reader left; say nothing, as cat does
+            _silence_stdout()
+            return 141  # 128 + SIGPIPE, what a shell reports for a program the pipe stopped
     from gui.app import run_app  # Qt only when a window is wanted
 
     return run_app(project=args.project, dataset=args.dataset)
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush cannot raise BrokenPipeError again."""
+    import os
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
 
 
 if __name__ == "__main__":
