@@ -30,6 +30,10 @@ SAVE, DISCARD, CANCEL = "save", "discard", "cancel"
 ARCHITECTURE_ONLY_NOTE = " (architecture only: .json files hold no settings, curves or weights)"
 
 
+OLD_STATISTICS_NOTE = ("it stores no input normalisation (saved before ConvScope kept it): the weights are used with "
+                       "the current dataset's statistics, and exports take normalised inputs")
+
+
 class DocumentController(QObject):
     """Which file the project belongs to, and whether it has unsaved changes: the undo stack's clean state, or
     a change the undo stack does not see (new weights after training or an import: `mark_modified`).
@@ -218,6 +222,10 @@ class DocumentController(QObject):
         if path.is_dir():  # a run folder is listed in recent files, but is not a file Save could write to
             self.recent.add(path)
         self._set_path(None if path.is_dir() else path)
+        if project.notice:  # e.g. a killed run whose newest snapshot stands in for its final weights
+            note += f"; {project.notice}"
+        if project.weights is not None and project.normalization is None and not architecture_only:
+            note += f"; {OLD_STATISTICS_NOTE}"
         self.status_reported.emit(f"Opened {path}{note}")
         return True
 

@@ -340,3 +340,18 @@ def test_choosing_a_recent_project_opens_it(window, fresh_window, tmp_path):
     other.window_actions.recent_menu.aboutToShow.emit()
     next(a for a in other.window_actions.recent_menu.actions() if a.text() == path.name).trigger()
     assert other.document.path == path and same_weights(other.document.state.trained_state(), weights)
+
+
+def test_a_trained_project_without_stored_statistics_opens_with_a_notice(window, tmp_path):
+    from engine.normalization import Normalization
+    from engine.project import Project, save_project
+    old, new = tmp_path / "old.convscope", tmp_path / "new.convscope"
+    weights = weights_for(LENET)
+    save_project(Project(LENET, CONFIG, HISTORY, weights), old)
+    save_project(Project(LENET, CONFIG, HISTORY, weights, normalization=Normalization((0.13,), (0.31,))), new)
+    window.document.ask_unsaved_changes = lambda: DISCARD
+    assert window.document.open(old)
+    assert "stores no input normalisation" in window.statusBar().currentMessage()
+    assert window.document.open(new)
+    assert window.statusBar().currentMessage() == f"Opened {new}"
+    assert window.document.state.normalization() == Normalization((0.13,), (0.31,))
