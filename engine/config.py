@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
 from typing import Any
 
 OPTIMIZERS = ("adam", "sgd")
+# One range per setting, the same for the CLI, settings.json and the window (whose spin boxes are 32-bit).
+SEED_MAX = 2**31 - 1
+THREADS_MAX = 256
 DEVICES = ("auto", "cpu", "cuda", "mps")
 
 
@@ -31,6 +35,12 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         problems = []
+        for name in ("learning_rate", "momentum", "weight_decay", "val_fraction", "snapshot_interval"):
+            value = getattr(self, name)
+            if isinstance(value, float) and not math.isfinite(value):
+                problems.append(f"{name} must be a finite number, not {value}")
+        if problems:  # the range checks below would read NaN comparisons as passing or failing by luck
+            raise ConfigError("; ".join(problems))
         if self.optimizer not in OPTIMIZERS:
             problems.append(f"optimizer must be one of {', '.join(OPTIMIZERS)}, not {self.optimizer!r}")
         if self.device not in DEVICES:
@@ -49,8 +59,10 @@ class TrainConfig:
             problems.append(f"val_fraction must be between 0 and 1, not {self.val_fraction}")
         if self.snapshot_interval < 0:
             problems.append(f"snapshot_interval must be >= 0 seconds, not {self.snapshot_interval}")
-        if self.threads < 0:
-            problems.append(f"threads must be >= 0 (0 = automatic), not {self.threads}")
+        if not 0 <= self.threads <= THREADS_MAX:
+            problems.append(f"threads must be 0 (automatic) to {THREADS_MAX}, not {self.threads}")
+        if not 0 <= self.seed <= SEED_MAX:
+            problems.append(f"seed must be 0 to {SEED_MAX:,}, not {self.seed}")
         if problems:
             raise ConfigError("; ".join(problems))
 

@@ -76,12 +76,15 @@ def run(args: argparse.Namespace) -> int:
     print(f"training {source.architecture.name} on {dataset.name} ({len(dataset.train)} train / "
           f"{len(dataset.val)} val images) on {trainer.device}, {trainer.threads} thread(s)", file=sys.stderr)
 
-    interrupted = []
+    interrupted: list[int] = []  # the signals that asked for a stop
 
-    def _on_sigint(signum, frame):  # first Ctrl-C: stop cleanly; a second one aborts
-        interrupted.append(True)
-        signal.signal(signal.SIGINT, signal.default_int_handler)
-        progress.note("stopping after this batch (Ctrl-C again to abort)")
+    def _on_stop_signal(signum, frame):  # stop cleanly after this batch; a second Ctrl-C aborts
+        interrupted.append(signum)
+        if signum == signal.SIGINT:
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+            progress.note("stopping after this batch (Ctrl-C again to abort)")
+        else:
+            progress.note(f"{signal.Signals(signum).name} received: stopping after this batch")
         trainer.control.stop()
 
     live = RunFolderWriter(out, trainer.model, source.architecture, config, dataset.normalization,
@@ -93,14 +96,14 @@ def run(args: argparse.Namespace) -> int:
         return report_bad_input(RunOutputError(f"{out}: cannot write the run log ({exc.strerror or exc})"))
     trainer.callbacks.append(live)
     watcher = ControlFileWatcher(out, trainer.control)
-    previous = _install_sigint(_on_sigint)
+    previous = _install_stop_handlers(_on_stop_signal)
     started = time.perf_counter()
     watcher.start()
     try:
         finished = trainer.fit()
     finally:
         watcher.stop()
-        _install_sigint(previous)
+        _restore_handlers(previous)
     seconds = time.perf_counter() - started
     final = evaluate(trainer.model, dataset.val.images, dataset.val.labels, dataset.num_classes)
     summary = run_summary(finished, final, config=config, device=str(trainer.device), threads=trainer.threads,
@@ -116,16 +119,26 @@ def run(args: argparse.Namespace) -> int:
     print(finished.message, file=sys.stderr)
     print(f"validation accuracy {accuracy}, loss {final.loss:.4f}; {trainer.samples_per_second:,.0f} samples/s; "
           f"{seconds:.1f} s; wrote {out}")
-    if interrupted:
-        return EXIT_INTERRUPTED
+    if interrupted:  # the shell's convention: 128 + the signal (130 Ctrl-C, 143 SIGTERM, 129 SIGHUP)
+        return EXIT_INTERRUPTED if interrupted[0] == signal.SIGINT else 128 + interrupted[0]
     return EXIT_OK if finished.reason in (COMPLETED, STOPPED) else EXIT_FAILED
 
 
-def _install_sigint(handler):
-    """Set the SIGINT handler and return the previous one (None when not on the main thread)."""
-    if handler is None:
-        return None
-    try:
-        return signal.signal(signal.SIGINT, handler)
-    except ValueError:  # signal handlers can only be set from the main thread
-        return None
+# Ctrl-C, `kill` and a closed terminal all stop a run the same way: after the batch, folder written.
+STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
+
+
+def _install_stop_handlers(handler) -> dict:
+    """Set `handler` for every stop signal; the previous handlers by signal (empty off the main thread)."""
+    previous = {}
+    for signum in STOP_SIGNALS:
+        try:
+            previous[signum] = signal.signal(signum, handler)
+        except ValueError:  # signal handlers can only be set from the main thread
+            return previous
+    return previous
+
+
+def _restore_handlers(previous: dict) -> None:
+    for signum, handler in previous.items():
+        signal.signal(signum, handler)

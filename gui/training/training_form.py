@@ -10,7 +10,7 @@ from PySide6.QtGui import QValidator
 from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel,
                                QProgressBar, QPushButton, QSpinBox, QVBoxLayout, QWidget)
 
-from engine.config import TrainConfig
+from engine.config import SEED_MAX, TrainConfig
 from engine.datasets import available_datasets
 from engine.device import available_devices
 from gui.builder.form_widgets import NoWheelUnlessFocused, section_heading
@@ -133,10 +133,10 @@ class TrainingForm(QWidget):
         self.momentum.setSingleStep(0.05)
         self.momentum.setToolTip("SGD momentum: how much of the previous step carries over (0 = plain SGD)")
         self.weight_decay = RateSpinBox(0.0, 0.5, "L2 penalty on the weights (0 = none)")
-        self.weight_decay.setRange(0.0, 0.5)
+        self.weight_decay.setRange(0.0, 0.999)  # TrainConfig's range: a project's value is never clamped
         self.batch_size = _SpinBox(1, 65536, "Samples per optimiser step")
         self.epochs = _SpinBox(1, 10000, "Passes over the training split")
-        self.seed = _SpinBox(0, 2**31 - 1, "Seeds the weight initialisation, the shuffling and the train/validation "
+        self.seed = _SpinBox(0, SEED_MAX, "Seeds the weight initialisation, the shuffling and the train/validation "
                                            "split")
         self.device_combo = QComboBox()
         for key in ("auto", *[d for d in available_devices() if d != "cpu"], "cpu"):

@@ -223,3 +223,22 @@ def test_snapshots_are_thinned_to_the_newest_two_and_the_last_of_each_epoch(tmp_
         "step-000000.safetensors", "step-000003.safetensors", "step-000005.safetensors", "step-000006.safetensors"]
     line, weights = newest_snapshot(tmp_path)
     assert line["step"] == 6 and set(weights) == set(trainer.model.state_dict())
+
+
+@pytest.mark.parametrize("signum, code", [(signal.SIGTERM, 143), (signal.SIGHUP, 129)])
+def test_sigterm_and_sighup_stop_train_like_ctrl_c_and_the_folder_is_written(inputs, tmp_path, signum, code):
+    arch, data = inputs
+    out = tmp_path / "run"
+    proc = start_training(arch, data, out)
+    try:
+        poll_until(proc, lambda: read_run_log(out).of_kind("batch"), "a batch in the log")
+        proc.send_signal(signum)
+        proc.wait(timeout=DEADLINE)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == code, child_stderr(out)
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["reason"] == STOPPED and (out / "weights.safetensors").is_file()
+    assert read_run_log(out).finished is not None
+    assert f"{signal.Signals(signum).name} received" in child_stderr(out)

@@ -355,3 +355,10 @@ def test_a_trained_project_without_stored_statistics_opens_with_a_notice(window,
     assert window.document.open(new)
     assert window.statusBar().currentMessage() == f"Opened {new}"
     assert window.document.state.normalization() == Normalization((0.13,), (0.31,))
+
+
+def test_the_window_keeps_a_projects_settings_at_the_edges_of_their_ranges(window):
+    from engine.config import SEED_MAX
+    edge = CONFIG.replace(weight_decay=0.9, seed=SEED_MAX)  # the form once clamped weight decay to 0.5
+    window.document.state.set_config(edge)
+    assert window.document.state.config() == edge
