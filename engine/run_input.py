@@ -1,7 +1,7 @@
 """What `train` and `evaluate` accept as a network: one place that resolves a path to architecture + weights.
 
 Accepted: an architecture .json (no weights), a run folder written by `train --out`, or a .convscope
-project. The reading itself is engine.project.open_project_or_run, shared with `export`.
+project. The reading itself is engine.project_sources.open_project_or_run, shared with `export`.
 """
 
 from __future__ import annotations
@@ -10,7 +10,8 @@ import os
 
 import torch
 
-from engine.project import Project, ProjectError, open_project_or_run
+from engine.project import Project, ProjectError
+from engine.project_sources import open_project_or_run
 from models.architecture import Architecture
 
 

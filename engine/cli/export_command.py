@@ -40,7 +40,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from engine.export.target import ExportError
-    from engine.project import ProjectError, open_project_or_run
+    from engine.project import ProjectError
+    from engine.project_sources import open_project_or_run
     from engine.weights import WeightsError
 
     fmt = formats.by_key(args.format)

@@ -11,7 +11,8 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 from engine.export.torch_formats import import_weights
 from engine.metrics import MetricsHistory
 from engine.project import SUFFIX as PROJECT_SUFFIX
-from engine.project import ProjectError, open_project_or_run, save_project
+from engine.project import ProjectError, save_project
+from engine.project_sources import open_project_or_run
 from engine.weights import WeightsError
 from gui.builder.network_editor import NetworkEditor
 from gui.document.project_io import ProjectState, apply_project, collect_project

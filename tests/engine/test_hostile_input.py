@@ -232,7 +232,7 @@ def test_a_pt_file_with_a_compressed_member_is_refused_unread(tmp_path):
 
 
 def test_run_folder_weights_larger_than_the_architecture_can_need_are_refused_unread(tmp_path):
-    from engine.project import open_project_or_run
+    from engine.project_sources import open_project_or_run
     architecture_file.save(load_preset("lenet5"), tmp_path / "architecture.json")
     with open(tmp_path / "weights.safetensors", "wb") as f:
         f.truncate(64 << 20)  # sparse: no disk used, and it must not be read either

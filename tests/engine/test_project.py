@@ -13,7 +13,8 @@ from engine.builder import build_model
 from engine.config import TrainConfig
 from engine.metrics import MetricsHistory
 from engine.project import (ARCHITECTURE, MANIFEST, METRICS, SETTINGS, WEIGHTS, Project, ProjectError,
-                            load_project, open_project_or_run, save_project)
+                            load_project, save_project)
+from engine.project_sources import open_project_or_run
 from models import architecture_file
 from models.presets import PRESET_KEYS, load_preset
 

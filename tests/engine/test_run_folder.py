@@ -16,7 +16,7 @@ import torch
 from engine.builder import build_model
 from engine.config import TrainConfig
 from engine.events import STOPPED, SnapshotTaken
-from engine.project import open_project_or_run
+from engine.project_sources import open_project_or_run
 from engine.run_folder import (EVENTS, ControlFileWatcher, EventTail, RunFolderError, RunFolderWriter,
                                newest_snapshot, read_run_log, write_command)
 from engine.trainer import Trainer
