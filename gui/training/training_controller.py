@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QDockWidget, QMessageBox, QTabWidget
+from PySide6.QtWidgets import QDockWidget, QTabWidget
 
 from engine.builder import ConvNet, build_model
 from engine.compatibility import check_compatibility
@@ -22,21 +22,13 @@ from gui.document.project_io import ProjectState, copy_weights
 from gui.training.training_form import dataset_title
 from gui.training.training_panel import TrainingPanel
 from gui.training.training_session import TrainingSession
+from gui.training.weights_prompts import CANCEL, CONTINUE, ask_continue_training, loaded_text
 from models.architecture import Architecture, InputShape
 from models.network import Network
 from models.shapes import analyze
 
 STOPPED_BY_CHANGE = "Training stopped: the network was replaced"
-CONTINUE, FRESH, CANCEL = "continue", "fresh", "cancel"  # answers of ask_continue_training
 IDLE_REFRESH_MS = 150
-
-
-def _loaded_text(history: MetricsHistory) -> str:
-    """What restored weights are, said from the curves that came with them."""
-    if not history.batches:
-        return "Loaded weights (not trained in this window; no curves came with them)"
-    last = history.batches[-1]
-    return f"Trained weights loaded: {last.step:,} steps, {last.epoch} epoch{'s' if last.epoch != 1 else ''}"
 
 
 class TrainingController(QObject):
@@ -147,7 +139,7 @@ class TrainingController(QObject):
             apply_state_dict(model, weights, source="the project's weights")
             model.eval()
         self._history = history if history is not None else MetricsHistory()
-        self._panel.show_loaded(None if model is None else _loaded_text(self._history))
+        self._panel.show_loaded(None if model is None else loaded_text(self._history))
         if model is None:
             self._state = self._trained_arch = self._model = None
             self._live.clear()
@@ -156,7 +148,7 @@ class TrainingController(QObject):
             return
         self._live.begin_run()  # the maps are replaced below; panels of the same layers are reused
         self._live.set_history(self._history)
-        self._live.set_weights_origin(_loaded_text(self._history))
+        self._live.set_weights_origin(loaded_text(self._history))
         self._state = copy_weights(weights)
         self._normalization = normalization
         self._trained_arch = self._network.architecture
@@ -177,16 +169,8 @@ class TrainingController(QObject):
 
     # -- starting ------------------------------------------------------------------------------------------
     def ask_continue_training(self) -> str:
-        """CONTINUE from the trained weights, start FRESH, or CANCEL (a seam: tests answer it themselves)."""
-        box = QMessageBox(QMessageBox.Icon.Question, "Train",
-                          "This network has trained weights. Continue training from them, or start again from "
-                          "fresh random weights (the trained ones are then replaced)?",
-                          QMessageBox.StandardButton.Cancel, self._panel.window())
-        keep = box.addButton("Continue training", QMessageBox.ButtonRole.AcceptRole)
-        fresh = box.addButton("Start fresh", QMessageBox.ButtonRole.DestructiveRole)
-        box.setDefaultButton(keep)
-        box.exec()
-        return {keep: CONTINUE, fresh: FRESH}.get(box.clickedButton(), CANCEL)
+        """CONTINUE, FRESH or CANCEL before training over trained weights (a seam: tests answer it themselves)."""
+        return ask_continue_training(self._panel.window())
 
     @Slot(bool)
     def _on_train_requested(self, paused: bool) -> None:

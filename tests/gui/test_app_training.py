@@ -256,7 +256,7 @@ def test_restore_shows_saved_curves_and_filters(trainer_window):
 
 
 def test_train_again_asks_and_continues_from_the_trained_weights(qtbot, trainer_window):
-    from gui.training.training_controller import CANCEL, CONTINUE, FRESH
+    from gui.training.weights_prompts import CANCEL, CONTINUE, FRESH
     window = trainer_window
     window.session.batch_ended.connect(lambda _event: window.session.stop())  # one batch per run is enough
     run_to_end(qtbot, window)
@@ -287,7 +287,7 @@ def test_train_again_asks_and_continues_from_the_trained_weights(qtbot, trainer_
 
 def test_a_reopened_project_continues_with_the_statistics_it_was_trained_with(qtbot, trainer_window):
     from engine.normalization import Normalization
-    from gui.training.training_controller import CONTINUE
+    from gui.training.weights_prompts import CONTINUE
     window = trainer_window
     dataset = window.training_panel.dataset
     weights = {k: v.detach().clone() for k, v in build_model(LENET).state_dict().items()}
