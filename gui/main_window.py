@@ -17,6 +17,8 @@ from gui.builder.validity_label import ValidityLabel
 from gui.document.document_io import DocumentController
 from gui.document.export_dialog import ExportDialog, exported_message
 from gui.document.export_worker import ExportRunner, file_stem
+from gui.explainer.explainer_tab import ExplainerTab
+from gui.explainer.network_cases import NetworkCases
 from gui.training.dataset_loader import DatasetLoader
 from gui.training.live_views import LiveViews
 from gui.training.training_controller import TrainingController
@@ -127,6 +129,19 @@ class MainWindow(QMainWindow):
         self.training.status_reported.connect(lambda text: self.statusBar().showMessage(text, 8000))
         self.training.run_shown.connect(self.training_dock.raise_)
         self.document.state = self.training.project_state()
+        self._build_explainer()
+
+    def _build_explainer(self) -> None:
+        """The "Explainer" tab: a conv or pooling layer stepped through on the probe sample, or a lesson."""
+        cases = NetworkCases(self.network, weights=self.training.current_trained_state,
+                             dataset=lambda: self.training_panel.dataset,
+                             probe_index=lambda: self.live_views.probe_index,
+                             seed=lambda: self.training_panel.config().seed, parent=self)
+        for signal in (self.session.finished, self.live_views.probe_selected, self.training_panel.dataset_changed,
+                       self.document.path_changed):  # a project opened: its weights are restored after its network
+            signal.connect(cases.invalidate)
+        self.explainer = ExplainerTab(cases)
+        self.tabs.addTab(self.explainer, "Explainer")
 
     # -- what the actions and the training room ask of the window ---------------------------------------------
     def set_dataset_shape(self, name: str, shape: InputShape) -> None:

@@ -14,7 +14,7 @@ def _signed(value: float, digits: int) -> str:
 
 def products_text(window: np.ndarray, weights: np.ndarray, digits: int = 4) -> str:
     """'3*1 + 0*0 + 1*(-1) + ...' for one channel's window and kernel, row by row."""
-    return " + ".join(f"{number_text(x, digits)}*{_signed(w, digits)}"
+    return " + ".join(f"{_signed(x, digits)}*{_signed(w, digits)}"
                       for x, w in zip(window.ravel(), weights.ravel()))
 
 

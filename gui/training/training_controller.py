@@ -98,6 +98,10 @@ class TrainingController(QObject):
         They belong to the network as it was trained: after an edit they may no longer fit it."""
         return self._state
 
+    def current_trained_state(self) -> dict[str, torch.Tensor] | None:
+        """The trained weights if they belong to the network as it is now (not edited since), else None."""
+        return self._state if self._trained_network_is_current() else None
+
     def normalization(self) -> Normalization | None:
         """The input statistics the trained weights expect (None before a run, or for files without them)."""
         return self._normalization if self._state is not None else None

@@ -1,0 +1,481 @@
+"""The Explainer tab: one conv or pooling layer (of the user's network or a lesson) stepped through window by window."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from PySide6.QtCore import Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QShowEvent
+from PySide6.QtWidgets import (QComboBox, QFileDialog, QGridLayout, QGroupBox, QHBoxLayout, QLabel,
+                               QPlainTextEdit, QPushButton, QScrollArea, QSpinBox, QVBoxLayout, QWidget)
+
+from gui.explainer.network_cases import CaseUnavailable, NetworkCases
+from gui.views.number_grid import NumberGrid
+from models import convolution_steps as cs
+from models.lesson import Lesson, LessonError, load
+from models.lesson_library import LESSON_KEYS, lesson_path
+from models.step_text import step_lines
+
+NETWORK = "network"
+OPEN_FILE = "open"
+MAX_CHANNEL_GRIDS = 4  # more input channels than this: one at a time, picked with the channel box
+PLAY_MS = 600
+RGB = ("R", "G", "B")
+
+
+@dataclass(frozen=True)
+class Case:
+    """What the tab steps through: an op on an input, the output it gives, and a line saying where it is from."""
+
+    op: cs.WindowOp
+    input: np.ndarray   # (C, H, W)
+    output: np.ndarray  # (M, H', W'), computed by models.convolution_steps
+    about: str
+    notes: str = ""
+
+
+def lesson_case(lesson: Lesson) -> Case:
+    return Case(lesson.op, lesson.input, cs.output(lesson.op, lesson.input), f"Lesson: {lesson.title}",
+                lesson.notes)
+
+
+class ExplainerTab(QWidget):
+    """Pickers (source: the user's network or a lesson; layer; output map; input channel), Previous / Next /
+    Play, the padded input with the current window, the kernel and the products, the arithmetic written out,
+    and the output map filling in. Public for tests: `source_box`, `layer_box`, `map_box`, `channel_box`,
+    `next_button`, `previous_button`, `play_button`, `input_grids`, `kernel_grids`, `output_grid`,
+    `arithmetic` (the text), `formula_label`, `step_label`, `notes_label`, `position` (i, j) and `case`."""
+
+    step_changed = Signal(int, int, int)  # map, i, j
+
+    def __init__(self, cases: NetworkCases, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._cases = cases
+        self.case: Case | None = None
+        self._map, self._index = 0, 0
+        self._dirty = True
+        self._lessons: dict[str, Lesson] = {}
+        self._source_index = 0
+        self._scroll_target: tuple[int, int, int, int] | None = None
+        self.input_grids: list[NumberGrid] = []
+        self.kernel_grids: list[NumberGrid] = []
+        self._build()
+        cases.changed.connect(self._on_network_changed)
+
+    # -- layout ----------------------------------------------------------------------------------------------
+    def _build(self) -> None:
+        self.source_box = QComboBox()
+        self.source_box.addItem("Your network: probe sample", NETWORK)
+        for key in LESSON_KEYS:
+            self.source_box.addItem(f"Lesson: {self._lesson(key).title}", key)
+        self.source_box.addItem("Open lesson file\u2026", OPEN_FILE)
+        self.layer_box = QComboBox()
+        self.layer_box.setMinimumContentsLength(18)
+        self.map_box = QSpinBox()
+        self.channel_box = QSpinBox()
+        self.channel_label = QLabel("Input channel")
+        self.previous_button = QPushButton("\u25c0 Previous")
+        self.next_button = QPushButton("Next \u25b6")
+        self.play_button = QPushButton("Play")
+        self.play_button.setCheckable(True)
+        self.step_label = QLabel()
+        self.formula_label = QLabel()
+        self.formula_label.setObjectName("explainerFormula")
+        self.formula_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.notes_label = QLabel()
+        self.notes_label.setWordWrap(True)
+        pickers = QHBoxLayout()
+        for label, widget in (("Source", self.source_box), ("Layer", self.layer_box), ("Output map", self.map_box)):
+            pickers.addWidget(QLabel(label))
+            pickers.addWidget(widget)
+        pickers.addWidget(self.channel_label)
+        pickers.addWidget(self.channel_box)
+        pickers.addStretch(1)
+        moves = QHBoxLayout()
+        for widget in (self.previous_button, self.next_button, self.play_button, self.step_label):
+            moves.addWidget(widget)
+        moves.addStretch(1)
+
+        self._input_box, self._input_row = self._grid_box("Input (grey: padding zeros; orange: the window)")
+        self._kernel_box, self._kernel_row = self._grid_box("Kernel and products")
+        self.output_grid = NumberGrid()
+        self._output_box = QGroupBox("Output map (click a cell to jump there)")
+        out_layout = QVBoxLayout(self._output_box)
+        self._output_scroll = self._scroll(self.output_grid)
+        out_layout.addWidget(self._output_scroll)
+        self.arithmetic = QPlainTextEdit()
+        self.arithmetic.setReadOnly(True)
+        self.arithmetic.setObjectName("explainerArithmetic")
+        self.arithmetic.setMaximumHeight(110)
+        grids = QHBoxLayout()
+        grids.addWidget(self._input_box, 4)
+        grids.addWidget(self._kernel_box, 3)
+        grids.addWidget(self._output_box, 2)
+        layout = QVBoxLayout(self)
+        layout.addLayout(pickers)
+        layout.addLayout(moves)
+        layout.addWidget(self.formula_label)
+        layout.addWidget(self.notes_label)
+        layout.addLayout(grids, 1)
+        layout.addWidget(self.arithmetic)
+
+        self._timer = QTimer(self)
+        self._timer.setInterval(PLAY_MS)
+        self._timer.timeout.connect(self._on_play_tick)
+        self.source_box.currentIndexChanged.connect(self._on_source_changed)
+        self.layer_box.currentIndexChanged.connect(self._on_layer_changed)
+        self.map_box.valueChanged.connect(self._on_map_changed)
+        self.channel_box.valueChanged.connect(self._on_channel_changed)
+        self.next_button.clicked.connect(self.next_step)
+        self.previous_button.clicked.connect(self.previous_step)
+        self.play_button.toggled.connect(self._on_play_toggled)
+        self.output_grid.cell_clicked.connect(self.jump_to)
+
+    @staticmethod
+    def _scroll(widget: QWidget) -> QScrollArea:
+        scroll = QScrollArea()
+        scroll.setWidget(widget)
+        scroll.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        return scroll
+
+    def _grid_box(self, title: str) -> tuple[QGroupBox, QGridLayout]:
+        box = QGroupBox(title)
+        inner = QWidget()
+        row = QGridLayout(inner)
+        row.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(inner)
+        QVBoxLayout(box).addWidget(scroll)
+        box.scroll = scroll
+        return box, row
+
+    # -- sources ---------------------------------------------------------------------------------------------
+    def _lesson(self, key: str) -> Lesson:
+        if key not in self._lessons:
+            self._lessons[key] = load(lesson_path(key)) if key in LESSON_KEYS else load(key)
+        return self._lessons[key]
+
+    def ask_lesson_path(self) -> str:
+        """The lesson file to open ('' for none); a seam tests replace."""
+        path, _ = QFileDialog.getOpenFileName(self, "Open lesson", "", "Lessons (*.json);;All files (*)")
+        return path
+
+    def open_lesson_file(self, path: str) -> bool:
+        """Load a teacher's lesson and show it; a bad file is reported under the pickers (False)."""
+        try:
+            lesson = load(path)
+        except LessonError as exc:
+            self.notes_label.setText(f"Cannot open the lesson: {exc}")
+            return False
+        self._lessons[path] = lesson
+        self.source_box.blockSignals(True)
+        self.source_box.insertItem(self.source_box.count() - 1, f"Lesson: {lesson.title}", path)
+        self.source_box.setCurrentIndex(self.source_box.count() - 2)
+        self._source_index = self.source_box.count() - 2
+        self.source_box.blockSignals(False)
+        self._load_source()
+        return True
+
+    def select_lesson(self, key: str) -> None:
+        self.source_box.setCurrentIndex(self.source_box.findData(key))
+
+    @Slot(int)
+    def _on_source_changed(self, index: int) -> None:
+        if self.source_box.currentData() == OPEN_FILE:
+            path = self.ask_lesson_path()
+            self.source_box.blockSignals(True)
+            self.source_box.setCurrentIndex(self._source_index)  # back to what was shown, unless it opens
+            self.source_box.blockSignals(False)
+            if path:
+                self.open_lesson_file(path)
+            return
+        self._source_index = index
+        self._load_source()
+
+    def _load_source(self) -> None:
+        key = self.source_box.currentData()
+        self.play_button.setChecked(False)
+        network = key == NETWORK
+        self.layer_box.setEnabled(network)
+        if network:
+            self._fill_layers()
+            self._on_layer_changed()
+        else:
+            self.layer_box.blockSignals(True)
+            self.layer_box.clear()
+            self.layer_box.blockSignals(False)
+            self._show_case(lesson_case(self._lesson(key)))
+
+    def _fill_layers(self) -> None:
+        current = self.layer_box.currentData()
+        self.layer_box.blockSignals(True)
+        self.layer_box.clear()
+        for index, label in self._cases.layers():
+            self.layer_box.addItem(label, index)
+        found = self.layer_box.findData(current)
+        self.layer_box.setCurrentIndex(found if found >= 0 else 0)
+        self.layer_box.blockSignals(False)
+
+    @Slot()
+    def _on_layer_changed(self, *_args: object) -> None:
+        if self.source_box.currentData() != NETWORK:
+            return
+        index = self.layer_box.currentData()
+        if index is None:
+            self._show_case(None, "The network has no conv or pooling layer to step through; pick a lesson.")
+            return
+        try:
+            layer = self._cases.case(index)
+        except CaseUnavailable as exc:
+            self._show_case(None, f"Cannot step through the network: {exc}.")
+            return
+        about = f"{layer.label}, {self._cases.weights_text()}, {self._cases.probe_text()}"
+        self._show_case(Case(layer.op, layer.input, cs.output(layer.op, layer.input), about))
+
+    @Slot()
+    def _on_network_changed(self) -> None:
+        if self.source_box.currentData() != NETWORK:
+            return
+        if not self.isVisible():
+            self._dirty = True  # recomputed when the tab is shown: edits elsewhere cost nothing here
+            return
+        self._refresh_network()
+
+    def _refresh_network(self) -> None:
+        self._dirty = False
+        keep = (self._map, self._index)
+        self._fill_layers()
+        self._on_layer_changed()
+        if self.case is not None:
+            self._select(min(keep[0], self.map_box.maximum()), keep[1])
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802
+        super().showEvent(event)
+        if self._dirty and self.source_box.currentData() == NETWORK:
+            self._refresh_network()
+        self._dirty = False
+
+    # -- the case --------------------------------------------------------------------------------------------
+    def _show_case(self, case: Case | None, message: str = "") -> None:
+        self.case = case
+        enabled = case is not None
+        for widget in (self.map_box, self.next_button, self.previous_button, self.play_button):
+            widget.setEnabled(enabled)
+        if case is None:
+            self.notes_label.setText(message)
+            self.formula_label.setText("")
+            self.step_label.setText("")
+            self.arithmetic.setPlainText("")
+            self._set_grids(self._input_row, self.input_grids, 0)
+            self._set_grids(self._kernel_row, self.kernel_grids, 0)
+            self.output_grid.set_values(np.zeros((0, 0)))
+            return
+        c, h, w = case.input.shape
+        op = case.op
+        self.notes_label.setText(case.about + (f"\n{case.notes}" if case.notes else "")
+                                 + "".join(f"\nWarning: {text}" for text in cs.warnings(op, h, w)))
+        top, bottom, left, right = op.padding
+        pads = f"p = {top}" if len({top, bottom, left, right}) == 1 else f"p = {top},{bottom},{left},{right}"
+        self.formula_label.setText(f"n = {h}x{w}, f = {op.kernel[0]}x{op.kernel[1]}, s = {op.stride[0]}x"
+                                   f"{op.stride[1]}, {pads}:   " + ";  ".join(cs.formula(op, h, w)))
+        self.map_box.blockSignals(True)
+        self.map_box.setRange(0, case.output.shape[0] - 1)
+        self.map_box.setValue(0)
+        self.map_box.blockSignals(False)
+        self._map, self._index = 0, 0
+        self._configure_channels()
+        self._update_step()
+
+    def _read_channels(self) -> range:
+        return self.case.op.input_channels(self._map, self.case.input.shape[0])
+
+    def _configure_channels(self) -> None:
+        read = self._read_channels()
+        many = len(read) > MAX_CHANNEL_GRIDS
+        self.channel_label.setVisible(many)
+        self.channel_box.setVisible(many)
+        self.channel_box.blockSignals(True)
+        self.channel_box.setRange(read.start, read.stop - 1)
+        self.channel_box.blockSignals(False)
+        shown = [self.channel_box.value()] if many else list(read)
+        self._shown_channels = shown
+        self._set_grids(self._input_row, self.input_grids, len(shown), [self._channel_name(k) for k in shown],
+                        columns=2)
+        # conv: per shown channel a line of its weights and their products; pooling: the window itself
+        if self.case.op.kind == cs.CONV:
+            names = [f"{self._short_name(k)}: {what}" for k in shown for what in ("weights", "products")]
+        else:
+            names = ["window"]
+        wide = max(self.case.op.kernel) > 3  # weights and products side by side only while they fit
+        self._kernel_titles = self._set_grids(self._kernel_row, self.kernel_grids, len(names), names,
+                                              columns=1 if wide else 2)
+        self._kernel_box.setTitle("Kernel and products" if self.case.op.kind == cs.CONV else "Window")
+        padded_x = cs.padded(self.case.op, self.case.input)
+        mask = cs.padding_mask(self.case.op, *self.case.input.shape[1:])
+        # a worked example reads best large; several channels, or a real layer's input, take smaller cells
+        small = len(shown) > 1 or max(mask.shape) > 12
+        for grid, k in zip(self.input_grids, shown):
+            grid.set_cell_size(30 if small else 40)
+            grid.set_values(padded_x[k], padding=mask)
+        for grid in self.kernel_grids:
+            grid.set_cell_size(30 if small and self.case.op.kind == cs.CONV else 40)
+        self.output_grid.set_cell_size(30 if max(self.case.output.shape[1:]) > 12 else 40)
+
+    def _short_name(self, k: int) -> str:
+        return RGB[k] if self._is_rgb() else f"ch {k}"
+
+    def _is_rgb(self) -> bool:
+        return self.case.input.shape[0] == 3 and self.case.about.startswith("Lesson")
+
+    def _channel_name(self, k: int) -> str:
+        return f"channel {k}" + (f" ({RGB[k]})" if self._is_rgb() else "")
+
+    @staticmethod
+    def _set_grids(row: QGridLayout, grids: list[NumberGrid], count: int, titles: list[str] = (),
+                   columns: int = MAX_CHANNEL_GRIDS) -> list[QLabel]:
+        """Make `row` hold `count` titled grids (reusing those it has), `columns` to a line; returns the titles."""
+        while row.count():
+            item = row.takeAt(0)
+            if item.widget() is not None:
+                item.widget().setParent(None)
+        del grids[count:]
+        while len(grids) < count:
+            grids.append(NumberGrid())
+        columns = max(1, columns)
+        labels = []
+        for n, grid in enumerate(grids):
+            line, col = divmod(n, columns)
+            title = QLabel(titles[n] if n < len(titles) else "")
+            title.setWordWrap(True)
+            labels.append(title)
+            row.addWidget(title, 2 * line, col)
+            row.addWidget(grid, 2 * line + 1, col, Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        return labels
+
+    # -- moving ----------------------------------------------------------------------------------------------
+    @property
+    def position(self) -> tuple[int, int]:
+        return divmod(self._index, self.case.output.shape[2])
+
+    @property
+    def step_count(self) -> int:
+        return self.case.output.shape[1] * self.case.output.shape[2] if self.case else 0
+
+    @Slot()
+    def next_step(self) -> None:
+        if self.case is not None and self._index + 1 < self.step_count:
+            self._index += 1
+            self._update_step()
+
+    @Slot()
+    def previous_step(self) -> None:
+        if self.case is not None and self._index > 0:
+            self._index -= 1
+            self._update_step()
+
+    @Slot(int, int)
+    def jump_to(self, i: int, j: int) -> None:
+        if self.case is not None:
+            self._index = i * self.case.output.shape[2] + j
+            self._update_step()
+
+    def _select(self, m: int, index: int) -> None:
+        self.map_box.setValue(m)
+        self._index = min(index, self.step_count - 1)
+        self._update_step()
+
+    @Slot(int)
+    def _on_map_changed(self, m: int) -> None:
+        if self.case is None:
+            return
+        before = self._read_channels()
+        self._map = m
+        if self._read_channels() != before:  # a grouped conv: another group's channels
+            self._configure_channels()
+        self._update_step()
+
+    @Slot(int)
+    def _on_channel_changed(self, _value: int) -> None:
+        if self.case is not None:
+            self._configure_channels()
+            self._update_step()
+
+    @Slot(bool)
+    def _on_play_toggled(self, playing: bool) -> None:
+        self.play_button.setText("Pause" if playing else "Play")
+        if playing:
+            if self._index + 1 >= self.step_count:  # from the end, play starts over
+                self._index = 0
+                self._update_step()
+            self._timer.start()
+        else:
+            self._timer.stop()
+
+    @Slot()
+    def _on_play_tick(self) -> None:
+        if self.case is None or self._index + 1 >= self.step_count:
+            self.play_button.setChecked(False)
+            return
+        self.next_step()
+        if self._index + 1 >= self.step_count:
+            self.play_button.setChecked(False)
+
+    def set_play_interval(self, ms: int) -> None:
+        self._timer.setInterval(ms)
+
+    def _update_step(self) -> None:
+        case, m = self.case, self._map
+        i, j = self.position
+        step = cs.step(case.op, case.input, m, i, j)
+        kh, kw = case.op.kernel
+        window = (step.origin[0], step.origin[1], kh, kw)
+        for grid in self.input_grids:
+            grid.set_window(window)
+            grid.set_marks([])
+        offsets = [k - step.channels[0] for k in self._shown_channels]
+        if case.op.kind == cs.CONV:
+            for n, k in enumerate(offsets):
+                self.kernel_grids[2 * n].set_values(step.weights[k])
+                self.kernel_grids[2 * n + 1].set_values(step.products[k])
+                self._kernel_titles[2 * n + 1].setText(f"{self._short_name(step.channels[k])}: products, sum "
+                                                       f"{cs.number_text(step.channel_sums[k], 3)}")
+        else:
+            k = offsets[0] if offsets else 0
+            self.kernel_grids[0].set_values(step.window[k], padding=step.in_padding[k])
+            self._kernel_titles[0].setText("window: the largest wins" if step.winner is not None
+                                           else f"window: mean {cs.number_text(step.value)}")
+            if step.winner is not None:
+                self.kernel_grids[0].set_marks([step.winner[1:]])
+                self.input_grids[0].set_marks([(step.origin[0] + step.winner[1], step.origin[1] + step.winner[2])])
+        oh, ow = case.output.shape[1:]
+        filled = (np.arange(oh * ow) <= self._index).reshape(oh, ow)
+        self.output_grid.set_values(case.output[m], shown=filled)
+        self.output_grid.set_marks([(i, j)])
+        self._scroll_target = (i, j, step.origin[0] + kh // 2, step.origin[1] + kw // 2)
+        QTimer.singleShot(0, self._scroll_to_step)
+        names = [self._channel_name(k) for k in step.channels]
+        self.arithmetic.setPlainText(f"output[{m}][{i}][{j}] = " + "\n".join(step_lines(step, names)))
+        self.step_label.setText(f"step {self._index + 1} of {self.step_count}: output map {m}, row {i}, "
+                                f"column {j} = {cs.number_text(step.value)}")
+        self.previous_button.setEnabled(self._index > 0)
+        self.next_button.setEnabled(self._index + 1 < self.step_count)
+        self.step_changed.emit(m, i, j)
+
+    @Slot()
+    def _scroll_to_step(self) -> None:
+        """Keep the current output cell and the window in view (after the layout has placed the grids)."""
+        if self.case is None or self._scroll_target is None:
+            return
+        i, j, row, col = self._scroll_target
+        cell = self.output_grid.cell_rect(i, j)
+        self._output_scroll.ensureVisible(cell.center().x(), cell.center().y(), 2 * cell.width(), 2 * cell.height())
+        if self.input_grids:
+            grid, scroll = self.input_grids[0], self._input_box.scroll
+            scroll.widget().layout().activate()  # grids made just now have no place yet
+            scroll.widget().adjustSize()
+            rect = grid.cell_rect(row, col)
+            at = grid.mapTo(scroll.widget(), rect.center())
+            kh, kw = self.case.op.kernel
+            scroll.ensureVisible(at.x(), at.y(), rect.width() * (kw // 2 + 2), rect.height() * (kh // 2 + 2))

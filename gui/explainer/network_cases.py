@@ -1,0 +1,75 @@
+"""The user's network as the Explainer sees it: its conv and pooling layers, on the probe sample."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import torch
+from PySide6.QtCore import QObject, Signal, Slot
+
+from engine.builder import ConvNet
+from engine.layer_cases import LayerCase, explained_model, layer_case, window_layers
+from models.network import Network
+
+
+class CaseUnavailable(ValueError):
+    """Why the network cannot be stepped through now (one sentence saying what to do)."""
+
+
+class NetworkCases(QObject):
+    """Builds `LayerCase`s of the network being edited: with `weights()` (the trained weights when they belong
+    to the network as it is, else None) or else the initial weights a run with `seed()` starts from, on sample
+    `probe_index()` of `dataset()`'s validation split. `invalidate()` (connect it to whatever changes one of
+    them) drops the cached model and emits `changed`."""
+
+    changed = Signal()
+
+    def __init__(self, network: Network, *, weights: Callable[[], dict[str, torch.Tensor] | None],
+                 dataset: Callable[[], object], probe_index: Callable[[], int], seed: Callable[[], int],
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._network, self._weights, self._dataset, self._probe, self._seed = (network, weights, dataset,
+                                                                              probe_index, seed)
+        self._model: tuple[object, ConvNet] | None = None  # (the key it was built for, the model)
+        network.changed.connect(self.invalidate)
+
+    @Slot()
+    def invalidate(self, *_args: object) -> None:
+        self._model = None
+        self.changed.emit()
+
+    def layers(self) -> list[tuple[int, str]]:
+        analysis = self._network.analysis
+        return window_layers(self._network.architecture, analysis) if analysis.is_valid else []
+
+    def weights_text(self) -> str:
+        if self._weights() is not None:
+            return "trained weights"
+        return f"initial weights (seed {self._seed()}): train to step through learned filters"
+
+    def probe_text(self) -> str:
+        return f"probe sample {self._probe()} of the validation split"
+
+    def case(self, index: int) -> LayerCase:
+        """Layer `index` (1-based) on the probe sample; CaseUnavailable says what is missing."""
+        network = self._network
+        arch, analysis = network.architecture, network.analysis
+        if not analysis.is_valid:
+            raise CaseUnavailable(f"the network has an error: {analysis.first_error or 'no layers'}")
+        dataset = self._dataset()
+        if dataset is None:
+            raise CaseUnavailable("no dataset is loaded yet: choose one in the Training panel (the probe sample "
+                                  "comes from it), or pick a lesson")
+        if tuple(dataset.input_shape) != arch.input.as_tuple():
+            raise CaseUnavailable("the network's input does not match the dataset's images; fix the input "
+                                  "shape, or pick a lesson")
+        probe = self._probe()
+        images = dataset.val.images
+        if not 0 <= probe < len(images):
+            raise CaseUnavailable(f"probe sample {probe} is not in the validation split; pick another in the "
+                                  f"Training tab")
+        weights, seed = self._weights(), self._seed()
+        key = (id(weights), seed, arch)
+        if self._model is None or self._model[0] != key:
+            self._model = (key, explained_model(arch, weights, seed, analysis))
+        return layer_case(self._model[1], arch, index, images[probe], analysis)

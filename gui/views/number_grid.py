@@ -1,0 +1,151 @@
+"""A grid of numbers drawn cell by cell (only the visible ones): padding, a window frame, marked cells, clicks."""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QPoint, QRect, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QMouseEvent, QPainter, QPaintEvent, QPen
+from PySide6.QtWidgets import QWidget
+
+PADDING_FILL = QColor(225, 225, 225)
+BLANK_FILL = QColor(250, 250, 250)
+WINDOW_PEN = QColor(255, 140, 0)
+MARK_PEN = QColor(200, 0, 0)
+MIN_TEXT_CELL = 22  # px: smaller cells show colour only
+
+
+def cell_text(value: float) -> str:
+    """Fits a cell: whole numbers exactly, others to two decimals (fewer for large values)."""
+    if float(value).is_integer() and abs(value) < 1e6:
+        return str(int(value))
+    magnitude = abs(value)
+    if magnitude < 10:
+        return f"{value:.2f}"
+    if magnitude < 100:
+        return f"{value:.1f}"
+    return f"{value:.3g}"
+
+
+class NumberGrid(QWidget):
+    """`set_values(values, padding=None, shown=None)` with a 2-D array; `padding` (bool) marks grey padding
+    cells, `shown` (bool) hides the others' numbers (an output filling in). `set_window(r, c, h, w)` frames a
+    window, `set_marks(cells)` rings cells (the current output cell, a max-pool winner). Click: `cell_clicked`."""
+
+    cell_clicked = Signal(int, int)
+
+    def __init__(self, cell: int = 40, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._cell = cell
+        self._values = np.zeros((0, 0))
+        self._padding: np.ndarray | None = None
+        self._shown: np.ndarray | None = None
+        self._window: tuple[int, int, int, int] | None = None
+        self._marks: list[tuple[int, int]] = []
+        self._scale = 1.0
+        self.painted_cells = 0  # cells drawn by the last paint: what a test reads to see only visible ones drawn
+
+    # -- data in ---------------------------------------------------------------------------------------------
+    def set_values(self, values: np.ndarray, padding: np.ndarray | None = None,
+                   shown: np.ndarray | None = None) -> None:
+        self._values = np.asarray(values, dtype=np.float64)
+        self._padding, self._shown = padding, shown
+        finite = self._values[np.isfinite(self._values)]
+        self._scale = float(np.abs(finite).max()) if finite.size and np.abs(finite).max() > 0 else 1.0
+        self.setFixedSize(self.sizeHint())
+        self.update()
+
+    def set_shown(self, shown: np.ndarray | None) -> None:
+        self._shown = shown
+        self.update()
+
+    def set_window(self, window: tuple[int, int, int, int] | None) -> None:
+        self._window = window
+        self.update()
+
+    def set_marks(self, cells: list[tuple[int, int]]) -> None:
+        self._marks = list(cells)
+        self.update()
+
+    def set_cell_size(self, cell: int) -> None:
+        self._cell = cell
+        self.setFixedSize(self.sizeHint())
+        self.update()
+
+    @property
+    def values(self) -> np.ndarray:
+        return self._values
+
+    @property
+    def window(self) -> tuple[int, int, int, int] | None:
+        return self._window
+
+    @property
+    def marks(self) -> list[tuple[int, int]]:
+        return list(self._marks)
+
+    def cell_rect(self, row: int, col: int) -> QRect:
+        return QRect(col * self._cell, row * self._cell, self._cell, self._cell)
+
+    def cell_at(self, pos: QPoint) -> tuple[int, int] | None:
+        row, col = pos.y() // self._cell, pos.x() // self._cell
+        rows, cols = self._values.shape
+        return (row, col) if 0 <= row < rows and 0 <= col < cols else None
+
+    def text_at(self, row: int, col: int) -> str:
+        """What the cell shows ('' when hidden)."""
+        if self._shown is not None and not self._shown[row, col]:
+            return ""
+        return cell_text(self._values[row, col])
+
+    # -- Qt --------------------------------------------------------------------------------------------------
+    def sizeHint(self) -> QSize:  # noqa: N802
+        rows, cols = self._values.shape
+        return QSize(cols * self._cell + 1, rows * self._cell + 1)
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        cell = self.cell_at(event.position().toPoint())
+        if cell is not None and event.button() == Qt.MouseButton.LeftButton:
+            self.cell_clicked.emit(*cell)
+
+    def _fill(self, value: float) -> QColor:
+        t = max(-1.0, min(1.0, value / self._scale))  # diverging: blue below zero, red above
+        if t >= 0:
+            return QColor(255, int(255 - 120 * t), int(255 - 120 * t))
+        return QColor(int(255 + 120 * t), int(255 + 120 * t), 255)
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
+        rows, cols = self._values.shape
+        if not rows:
+            return
+        c = self._cell
+        area = event.rect()
+        r0, r1 = max(0, area.top() // c), min(rows, area.bottom() // c + 1)
+        c0, c1 = max(0, area.left() // c), min(cols, area.right() // c + 1)
+        painter = QPainter(self)
+        font = QFont(self.font())
+        font.setPointSizeF(max(6.0, min(9.0, c / 4.6)))
+        painter.setFont(font)
+        grid_pen = QPen(QColor(190, 190, 190))
+        count = 0
+        for r in range(r0, r1):
+            for k in range(c0, c1):
+                rect = self.cell_rect(r, k)
+                pad = self._padding is not None and self._padding[r, k]
+                hidden = self._shown is not None and not self._shown[r, k]
+                painter.fillRect(rect, PADDING_FILL if pad else BLANK_FILL if hidden else self._fill(
+                    self._values[r, k]))
+                painter.setPen(grid_pen)
+                painter.drawRect(rect)
+                if c >= MIN_TEXT_CELL and not hidden:
+                    painter.setPen(QColor(110, 110, 110) if pad else Qt.GlobalColor.black)
+                    painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, cell_text(self._values[r, k]))
+                count += 1
+        self.painted_cells = count
+        for r, k in self._marks:
+            painter.setPen(QPen(MARK_PEN, 3))
+            painter.drawRect(self.cell_rect(r, k).adjusted(2, 2, -2, -2))
+        if self._window is not None:
+            r, k, h, w = self._window
+            painter.setPen(QPen(WINDOW_PEN, 3))
+            painter.drawRect(QRect(k * c, r * c, w * c, h * c).adjusted(1, 1, -1, -1))
+        painter.end()
