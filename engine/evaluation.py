@@ -1,4 +1,4 @@
-"""Batched evaluation of a built network on a split: loss, accuracy and the confusion matrix."""
+"""Batched evaluation of a built network on a split (loss, accuracy, confusion matrix) and its inspection copy."""
 
 from __future__ import annotations
 
@@ -8,7 +8,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from engine.builder import ConvNet
+from engine.builder import ConvNet, build_model
+from engine.weights import apply_state_dict
+from models.architecture import Architecture
 
 
 @dataclass(frozen=True)
@@ -52,3 +54,18 @@ def evaluate(model: ConvNet, images: torch.Tensor, labels: torch.Tensor, num_cla
     if samples == 0:
         return Evaluation(float("nan"), float("nan"), 0, matrix)
     return Evaluation(float(loss_sum.item()) / samples, float(np.trace(matrix)) / samples, samples, matrix)
+
+
+def inspection_copy(arch: Architecture, state: dict[str, torch.Tensor], source: str = "the trained weights") -> ConvNet:
+    """A CPU model of its own built from `state`, in eval mode: what evaluation and explanations run on.
+
+    `load_state_dict` copies into the new model's own parameters, so nothing done to the copy (gradients,
+    hooks) reaches `state` or a live training model. WeightsError if `state` does not fit `arch`. The
+    throwaway initialisation runs inside fork_rng, so the caller's torch seed does not move.
+    """
+    with torch.random.fork_rng(devices=[]):
+        model = build_model(arch)
+    apply_state_dict(model, state, source=source)
+    for parameter in model.parameters():
+        parameter.requires_grad_(False)  # explanations need input gradients only
+    return model.eval()

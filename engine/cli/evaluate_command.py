@@ -27,7 +27,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="val: the seeded validation split; test: the set's own test split; all: every image "
                         "(default: val on the run's own dataset, else test if the set has one, else all)")
     p.add_argument("--json", action="store_true",
-                   help='print {"accuracy", "loss", "samples", "confusion_matrix"} as JSON')
+                   help='print {"accuracy", "loss", "samples", "confusion_matrix", "per_class", "mistakes"} as JSON '
+                        '(mistakes: index, label, predicted, confidence; most confident first)')
     p.add_argument("--seed", type=int, help="split seed (default: the run's)")
     p.add_argument("--val-fraction", type=float, help="validation share (default: the run's)")
     p.add_argument("--batch-size", type=int, default=1000)
@@ -84,7 +85,14 @@ def run(args: argparse.Namespace) -> int:
     result = evaluate(model.to(device), split.images, split.labels, len(scored.class_names), args.batch_size)
     dataset_name = args.dataset or config.dataset
     if args.json:
-        print(json.dumps({**result.to_json(), "dataset": dataset_name, "split": scored.split_name}, indent=2))
+        from engine.predictions import class_metrics, predict
+
+        predictions = predict(model, split.images, split.labels, args.batch_size)
+        mistakes = [{"index": int(i), "label": int(predictions.labels[i]), "predicted": int(predictions.predicted[i]),
+                     "confidence": float(predictions.confidence[i])} for i in predictions.confident_mistakes()]
+        print(json.dumps({**result.to_json(), "dataset": dataset_name, "split": scored.split_name,
+                          "per_class": class_metrics(result.confusion).to_json(scored.class_names),
+                          "mistakes": mistakes}, indent=2))
         return EXIT_OK
     print(f"{source.architecture.name} on {dataset_name}: {scored.description}")
     print(f"loss {result.loss:.4f}   accuracy {result.accuracy:.2%}\n")

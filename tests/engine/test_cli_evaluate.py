@@ -26,7 +26,7 @@ def test_the_run_folder_evaluates_to_the_accuracy_training_reported(run, capsys)
     summary = json.loads((out / "summary.json").read_text())
     # The dataset, seed and split fraction come from the run's settings, so this is the held-out split.
     result = evaluate_json(capsys, str(out))
-    assert set(result) == {"accuracy", "loss", "samples", "confusion_matrix", "dataset", "split"}
+    assert set(result) == {"accuracy", "loss", "samples", "confusion_matrix", "dataset", "split", "per_class", "mistakes"}
     assert result["split"] == "val" and result["dataset"] == str(data)
     assert result["samples"] == summary["val_samples"] == 24
     assert result["accuracy"] == pytest.approx(summary["final_val_accuracy"])
