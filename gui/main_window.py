@@ -19,6 +19,8 @@ from gui.document.export_dialog import ExportDialog, exported_message
 from gui.document.export_worker import ExportRunner, file_stem
 from gui.explainer.explainer_tab import ExplainerTab
 from gui.explainer.network_cases import NetworkCases
+from gui.evaluation.evaluation_job import EvaluationSources
+from gui.evaluation.evaluation_tab import EvaluationTab
 from gui.training.dataset_loader import DatasetLoader
 from gui.training.live_views import LiveViews
 from gui.training.training_controller import TrainingController
@@ -130,6 +132,7 @@ class MainWindow(QMainWindow):
         self.training.run_shown.connect(self.training_dock.raise_)
         self.document.state = self.training.project_state()
         self._build_explainer()
+        self._build_evaluation()
 
     def _build_explainer(self) -> None:
         """The "Explainer" tab: a conv or pooling layer stepped through on the probe sample, or a lesson."""
@@ -142,6 +145,14 @@ class MainWindow(QMainWindow):
             signal.connect(cases.invalidate)
         self.explainer = ExplainerTab(cases)
         self.tabs.addTab(self.explainer, "Explainer")
+
+    def _build_evaluation(self) -> None:
+        """The "Evaluation" tab: the trained weights scored, the confusion matrix, galleries, explanations."""
+        self.evaluation = EvaluationTab(EvaluationSources(
+            self.training.trained_state, self.training.trained_architecture, self.training.normalization,
+            lambda: self.training_panel.dataset, self.live_views.set_probe_index))
+        self.tabs.addTab(self.evaluation, "Evaluation")
+        self.session.finished.connect(self.evaluation.on_training_finished)
 
     # -- what the actions and the training room ask of the window ---------------------------------------------
     def set_dataset_shape(self, name: str, shape: InputShape) -> None:
@@ -209,6 +220,7 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         self.training.shutdown()  # stops a run and any dataset loading; no thread outlives the window
+        self.evaluation.shutdown()
         self.exports.wait()  # an export still writing finishes before the window goes
         self.settings.setValue("window/geometry", self.saveGeometry())
         self.settings.setValue("window/state", self.saveState())

@@ -102,6 +102,10 @@ class TrainingController(QObject):
         """The trained weights if they belong to the network as it is now (not edited since), else None."""
         return self._state if self._trained_network_is_current() else None
 
+    def trained_architecture(self) -> Architecture | None:
+        """The network `trained_state()` was trained as (the editable one may have changed since)."""
+        return self._trained_arch if self._state is not None else None
+
     def normalization(self) -> Normalization | None:
         """The input statistics the trained weights expect (None before a run, or for files without them)."""
         return self._normalization if self._state is not None else None
