@@ -99,7 +99,7 @@ class EvaluationTab(QWidget):
         self.explanation = ExplanationPanel()
 
         left = QSplitter(Qt.Orientation.Vertical)
-        left.addWidget(_titled("Confusion matrix (rows: true class, columns: predicted)", self.confusion,
+        left.addWidget(_titled("Confusion matrix \u00b7 rows: true class", self.confusion,
                                self.normalized))
         left.addWidget(_titled("Per class", self.metrics))
         left.setSizes([520, 260])
