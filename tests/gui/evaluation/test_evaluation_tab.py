@@ -165,3 +165,13 @@ def test_the_reference_run_makes_mistakes(trained):
     # Otherwise the mistakes and off-diagonal checks above would pass on empty lists.
     rows = trained[2]
     assert 0 < sum(r[0] != r[1] for r in rows) < len(rows)
+
+
+def test_captum_and_matplotlib_are_not_imported_at_start_up():
+    import subprocess
+    import sys
+
+    code = ("import sys; import gui.main_window, engine.explanations, engine.cli.evaluate_command; "
+            "print(sorted(m for m in ('captum', 'matplotlib') if m in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"
