@@ -16,8 +16,9 @@ SMOOTHING = 0.3   # weight of the newest window in the samples/s moving average
 
 
 class BatchMeter:
-    def __init__(self, device: torch.device) -> None:
+    def __init__(self, device: torch.device, reduce=None) -> None:
         self._device = device
+        self._reduce = reduce  # under torchrun: sums each window over the ranks (engine/distributed.py)
         self._loss_sum = torch.zeros((), dtype=torch.float64, device=device)
         self._correct = torch.zeros((), dtype=torch.int64, device=device)
         self._samples = 0
@@ -41,8 +42,11 @@ class BatchMeter:
 
     def read(self) -> tuple[float, float]:
         """(mean loss, accuracy) of the batches since the last read; one sync. Updates samples/s."""
-        loss_sum, correct = torch.stack([self._loss_sum, self._correct.double()]).tolist()
-        n = self._samples
+        values = torch.stack([self._loss_sum, self._correct.double()])
+        if self._reduce is not None:  # one all-reduce at the log cadence: every rank reads the global window
+            values = self._reduce(torch.cat([values, values.new_tensor([self._samples])]))
+        loss_sum, correct, *count = values.tolist()
+        n = int(count[0]) if count else self._samples
         now = time.perf_counter()
         elapsed = now - self._window_start
         if elapsed > 0 and n:

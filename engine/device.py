@@ -54,11 +54,17 @@ def usable_cores() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def choose_threads(requested: int = 0, *, alongside_gui: bool = False, cores: int | None = None) -> int:
-    """The torch intra-op thread count: `requested` if > 0, else the automatic choice explained above."""
+def choose_threads(requested: int = 0, *, alongside_gui: bool = False, cores: int | None = None,
+                   ranks_here: int = 1) -> int:
+    """The torch intra-op thread count: `requested` if > 0, else the automatic choice explained above.
+
+    `ranks_here` training processes on this machine (torchrun's LOCAL_WORLD_SIZE) share its cores: each
+    takes cores // ranks_here (at least 1), never more (2 ranks x 2 threads on 2 cores is the collapse)."""
     if requested > 0:
         return requested
     cores = usable_cores() if cores is None else cores
+    if ranks_here > 1:
+        return max(1, min(cores // ranks_here, MAX_AUTO_THREADS))
     spare = cores - 1 if alongside_gui or cores > 2 else cores
     return max(1, min(spare, MAX_AUTO_THREADS))
 

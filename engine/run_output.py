@@ -51,9 +51,12 @@ def _finite_or_none(value: float) -> float | None:
 
 
 def run_summary(finished: TrainingFinished, final: Evaluation, *, config: TrainConfig, device: str, threads: int,
-                samples_per_second: float, seconds: float) -> dict[str, Any]:
+                samples_per_second: float, seconds: float, split: dict[str, Any] | None = None) -> dict[str, Any]:
     """summary.json's content. final_val_* are of the weights as saved (after any rollback);
-    samples_per_second counts training samples over batch-loop time (pauses and validation excluded)."""
+    samples_per_second counts training samples (of every rank) over batch-loop time (pauses and validation
+    excluded). `split`: how the run was shared out, world_size, backend (null in one process) and
+    batch_per_rank (engine.distributed's describe()); threads are per rank."""
+    split = split or {"world_size": 1, "backend": None, "batch_per_rank": [config.batch_size]}
     return {
         "final_val_accuracy": _finite_or_none(final.accuracy),
         "final_val_loss": _finite_or_none(final.loss),
@@ -66,6 +69,7 @@ def run_summary(finished: TrainingFinished, final: Evaluation, *, config: TrainC
         "seconds": round(seconds, 3),
         "device": device,
         "threads": threads,
+        **split,
         "config": config.to_dict(),
     }
 

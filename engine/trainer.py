@@ -11,6 +11,8 @@ loop stays within a few percent of a bare PyTorch loop (bench/throughput.py):
 - Rollback copy of the weights (for divergence): at step 0, every `rollback_interval` seconds (default
   0.5) and at every epoch end, whatever the snapshot cadence.
 Stop, pause, resume and step go through `trainer.control` (a TrainingControl), from any thread.
+Under torchrun (`ranks`, engine/distributed.py) every rank runs this loop on its shard of each batch; rank 0
+decides each boundary and the others follow it; only rank 0 captures snapshots.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from engine.builder import BuildError, build_model
 from engine.compatibility import check_compatibility
 from engine.config import TrainConfig
 from engine.device import DeviceError, choose_threads, select_device
-from engine.evaluation import evaluate
+from engine.distributed import LOG, ROLLBACK, SNAPSHOT, SingleProcess
 from engine.events import (COMPLETED, DIVERGED, FAILED, STOPPED, BatchEnded, EpochEnded, SnapshotTaken,
                            TrainingFinished)
 from engine.metrics import MetricsHistory
@@ -95,25 +97,29 @@ class Trainer:
     Readable after fit() (the training thread owns them during it): `model`, `history`,
     `global_step`, `epochs_completed`, `samples_per_second`; fixed at construction: `device`, `threads`,
     `control` (stop, pause, resume, step, request_snapshot: any thread, effective at the next batch).
+    `ranks`: this process's place in a torchrun job (engine.distributed.join_ranks); one process by default.
     """
 
     def __init__(self, arch: Architecture, dataset, config: TrainConfig, callbacks: Iterable[Callback] = (), *,
                  alongside_gui: bool = False, log_interval: float = LOG_INTERVAL,
                  rollback_interval: float = ROLLBACK_INTERVAL,
                  initial_weights: dict[str, torch.Tensor] | None = None,
-                 control: TrainingControl | None = None) -> None:
+                 control: TrainingControl | None = None, ranks: SingleProcess | None = None) -> None:
         self.analysis = analyze(arch)
-        problems = check_compatibility(arch, dataset, self.analysis)
+        self.ranks = ranks or SingleProcess()
+        problems = check_compatibility(arch, dataset, self.analysis) + self.ranks.problems(config.batch_size,
+                                                                                            len(dataset.train))
         if problems:
             raise TrainingSetupError("; ".join(problems))
         try:
-            self.device = select_device(config.device)
+            self.device = self.ranks.device or select_device(config.device)
         except DeviceError as exc:
             raise TrainingSetupError(str(exc)) from None
         self.arch, self.dataset, self.config = arch, dataset, config
         self.callbacks = list(callbacks)
         self.log_interval, self.rollback_interval = log_interval, rollback_interval
-        self.threads = choose_threads(config.threads, alongside_gui=alongside_gui)
+        self.threads = choose_threads(config.threads, alongside_gui=alongside_gui,
+                                      ranks_here=self.ranks.local_world_size)
         with torch.random.fork_rng(devices=[]):  # seeded init without disturbing the caller's RNG
             torch.manual_seed(config.seed)
             try:
@@ -180,33 +186,35 @@ class Trainer:
         return self.dataset.val if len(self.dataset.val) else self.dataset.train
 
     def _run(self) -> TrainingFinished:
-        cfg, device, model = self.config, self.device, self.model
-        torch.manual_seed(cfg.seed)  # dropout masks
+        cfg, device, model, ranks = self.config, self.device, self.model, self.ranks
+        torch.manual_seed(cfg.seed + ranks.rank)  # dropout masks (each rank its own)
         model.to(device).train()
+        net = ranks.wrap(model)  # model.logits, or DDP around it (all-reduces the gradients)
         train_x, train_y = (t.to(device) for t in (self.dataset.train.images, self.dataset.train.labels))
         val_x, val_y = (t.to(device) for t in (self.dataset.val.images, self.dataset.val.labels))
         probe_images = self._probe_split().images.to(device)
         optimizer = make_optimizer(model.parameters(), cfg)
         order = torch.Generator().manual_seed(cfg.seed)
-        run = _RunState(probe_layout(model, self.analysis), probe_images, BatchMeter(device))
+        run = _RunState(probe_layout(model, self.analysis), probe_images, BatchMeter(device, ranks.sum))
         meter = run.meter
         self._snapshot(run, epoch=0)
         self._save_rollback(run)
-        if not self.control.wait_at_boundary():  # a run started paused waits before its first batch
+        if not ranks.wait_at_boundary(self.control):  # a run started paused waits before its first batch
             return self._end(run, STOPPED, 0)
         n, bs = len(train_y), cfg.batch_size
-        batches = math.ceil(n / bs)
+        batches = ranks.batch_count(n, bs)
         control = self.control
         try:
             for epoch in range(1, cfg.epochs + 1):
                 started = time.perf_counter()
                 perm = torch.randperm(n, generator=order).to(device)
-                for batch, idx in enumerate(perm.split(bs), start=1):
-                    x, y = train_x.index_select(0, idx), train_y.index_select(0, idx)
-                    logits = model.logits(x)
+                for batch, idx in enumerate(ranks.batches(perm, bs), start=1):
+                    mine = ranks.shard(idx)  # the global batch, or this rank's share of it
+                    x, y = train_x.index_select(0, mine), train_y.index_select(0, mine)
+                    logits = net(x)
                     loss = F.cross_entropy(logits, y)
                     optimizer.zero_grad(set_to_none=True)
-                    loss.backward()
+                    ranks.weighted(loss, len(mine), len(idx)).backward()
                     optimizer.step()
                     meter.add(loss, logits, y)
                     self.global_step += 1
@@ -214,54 +222,71 @@ class Trainer:
                     if not self._boundary(run, epoch, batch, batches, started):
                         return self._end(run, STOPPED, epoch)
                     started = time.perf_counter()
-                val = evaluate(model, val_x, val_y, self.dataset.num_classes)
+                val = ranks.evaluate(model, val_x, val_y, self.dataset.num_classes)
                 meter.exclude(time.perf_counter() - started)
                 train_loss, train_acc = meter.epoch_result()
-                if len(val_y) and not math.isfinite(val.loss):
+                if len(val_y) and ranks.agree(not math.isfinite(val.loss)):
                     raise _Diverged(val.loss, "validation loss")
                 self._save_rollback(run)
                 self.epochs_completed = epoch
                 event = EpochEnded(epoch, self.global_step, train_loss, train_acc, val.loss, val.accuracy)
                 self.history.record_epoch(event)
                 self._emit("on_epoch_end", event)
-                if control.stop_requested:
+                if ranks.agree(control.stop_requested):
                     return self._end(run, STOPPED, epoch)
         except _Diverged as exc:
             return self._diverge(run, exc)
         return self._end(run, COMPLETED, cfg.epochs)
 
     def _boundary(self, run: _RunState, epoch: int, batch: int, batches: int, started: float) -> bool:
-        """Between batches: log, keep a rollback copy, snapshot, then block while paused. False: stop the run."""
-        control, meter = self.control, run.meter
+        """Between batches: log, keep a rollback copy, snapshot, then block while paused. False: stop the run.
+
+        Under torchrun rank 0 makes these choices and announces each one; the other ranks do what it says."""
+        control, meter, ranks = self.control, run.meter, self.ranks
+        if not ranks.leads:  # its timings are not reported: rank 0's are the run's
+            return ranks.follow({LOG: lambda: self._log_batch(run, epoch, batch, batches),
+                                 ROLLBACK: lambda: self._save_rollback(run),
+                                 SNAPSHOT: lambda: self._snapshot(run, epoch)})
         now = time.perf_counter()
         pausing = control.pause_pending
         if self.global_step == 1 or batch == batches or pausing or now - meter.last_read >= self.log_interval:
-            loss, accuracy = meter.read()
-            if not math.isfinite(loss):
-                raise _Diverged(loss, "training loss")
-            event = BatchEnded(epoch, self.global_step, batch, batches, loss, accuracy, meter.samples_per_second)
-            self.history.record_batch(event)
-            self._emit("on_batch_end", event)
+            ranks.announce(LOG)
+            self._log_batch(run, epoch, batch, batches)
         if now - run.last_rollback_time >= self.rollback_interval:
+            ranks.announce(ROLLBACK)
             self._save_rollback(run)
         requested = control.take_snapshot_request()
         pausing = control.pause_pending  # a callback may just have paused the run
         if requested or pausing or now - run.last_snapshot_time >= self.config.snapshot_interval:
+            ranks.announce(SNAPSHOT)
             self._snapshot(run, epoch)
         waited = time.perf_counter()
         self.train_seconds += waited - started
-        go_on = control.wait_at_boundary()
+        go_on = ranks.wait_at_boundary(control)
         meter.exclude(time.perf_counter() - waited)
         return go_on
 
+    def _log_batch(self, run: _RunState, epoch: int, batch: int, batches: int) -> None:
+        loss, accuracy = run.meter.read()
+        if self.ranks.agree(not math.isfinite(loss)):
+            raise _Diverged(loss, "training loss")
+        event = BatchEnded(epoch, self.global_step, batch, batches, loss, accuracy, run.meter.samples_per_second)
+        self.history.record_batch(event)
+        self._emit("on_batch_end", event)
+
     def _save_rollback(self, run: _RunState) -> None:
         """Keep the weights as the state to roll back to; weights already non-finite are a divergence."""
-        if not run.checkpoint.save(self.model, self.global_step):
+        self.ranks.sync_buffers(self.model)
+        if not self.ranks.agree(run.checkpoint.save(self.model, self.global_step)):
             raise _Diverged(math.nan, "weights")
         run.last_rollback_time = time.perf_counter()
 
     def _snapshot(self, run: _RunState, epoch: int, force: bool = False) -> None:
+        self.ranks.sync_buffers(self.model)  # rank 0's batch-norm statistics, on every rank, before any write
         if self.global_step == run.last_snapshot_step and not force:
+            return
+        if not self.ranks.leads:  # only rank 0 writes, so only it pays for the probe's forward pass
+            run.last_snapshot_step, run.last_snapshot_time = self.global_step, time.perf_counter()
             return
         probe = self.control.probe_index
         event = capture_snapshot(self.model, run.layout, run.probe_images[probe], step=self.global_step,

@@ -93,14 +93,18 @@ class TrainingControl:
             requested, self._snapshot_requested = self._snapshot_requested, False
             return requested
 
-    def wait_at_boundary(self) -> bool:
-        """Block while paused; False if the run must stop. Consumes one step() allowance if paused."""
+    def wait_at_boundary(self, timeout: float | None = None) -> bool | None:
+        """Block while paused; False if the run must stop. Consumes one step() allowance if paused.
+
+        With a `timeout` (seconds), None when the run is still paused after it (nothing consumed; call again):
+        rank 0 of a torchrun job tells the other ranks it is still paused in between (engine/distributed.py)."""
         with self._cond:
             go = lambda: self._stop or not self._paused or self._steps_allowed > 0  # noqa: E731
             if not go():
                 self._blocked = True
                 self._cond.notify_all()
-                self._cond.wait_for(go)
+                if not self._cond.wait_for(go, timeout):
+                    return None
             self._blocked = False
             if self._stop:
                 return False

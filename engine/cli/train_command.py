@@ -19,7 +19,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                                    "weights.safetensors, metrics.csv, settings.json and summary.json, and while "
                                    "training the live log events.jsonl and snapshots/. Ctrl-C "
                                    "stops after the current batch and still writes the folder. Options left out "
-                                   "take the input's saved settings (run folder, project), else the defaults.")
+                                   "take the input's saved settings (run folder, project), else the defaults. "
+                                   "Under torchrun each process trains a share of every batch (README: torchrun).")
     p.add_argument("architecture", metavar="ARCH",
                    help="architecture .json, or a run folder / .convscope project (training starts from its "
                         "weights)")
@@ -29,7 +30,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", required=True, metavar="DIR", help="folder to write the run into (created); "
                    "it holds a live log and snapshots while training and obeys DIR/control.json (README: Run folder)")
     p.add_argument("--epochs", type=int)
-    p.add_argument("--batch-size", type=int)
+    p.add_argument("--batch-size", type=int, help="images per step (under torchrun: in all, split across ranks)")
     p.add_argument("--lr", "--learning-rate", dest="learning_rate", type=float)
     p.add_argument("--optimizer", choices=OPTIMIZERS)
     p.add_argument("--momentum", type=float, help="SGD momentum")
@@ -49,6 +50,7 @@ def run(args: argparse.Namespace) -> int:
     from engine.cli.training_progress import TrainingProgress
     from engine.config import ConfigError
     from engine.datasets import DatasetError, load_dataset
+    from engine.distributed import DistributedError, dump_rank_state, join_ranks
     from engine.evaluation import evaluate
     from engine.events import COMPLETED, STOPPED
     from engine.run_input import RunInputError, read_run_input
@@ -64,17 +66,24 @@ def run(args: argparse.Namespace) -> int:
         inherited = source.normalization if source.weights is not None else None
         dataset = load_dataset(config.dataset, val_fraction=config.val_fraction, seed=config.seed,
                                normalization=inherited)
+        ranks = join_ranks(config.device)  # one process, unless torchrun started this one
         progress = TrainingProgress(config.epochs, sys.stderr)
-        trainer = Trainer(source.architecture, dataset, config, [progress], initial_weights=source.weights)
-        out = prepare_output_dir(args.out)  # last, so a refused run leaves no empty folder behind
-    except (RunInputError, ConfigError, RunOutputError, DatasetError, TrainingSetupError) as exc:
+        trainer = Trainer(source.architecture, dataset, config, [progress] if ranks.leads else [],
+                          initial_weights=source.weights, ranks=ranks)
+        out = prepare_output_dir(args.out) if ranks.leads else None  # last: a refused run leaves no folder
+    except (RunInputError, ConfigError, RunOutputError, DatasetError, TrainingSetupError, DistributedError) as exc:
         return report_bad_input(exc)
+    if not ranks.leads:
+        return _follow_rank_zero(trainer)
     if source.notice:
         print(source.notice, file=sys.stderr)
     if source.weights is not None:
         print(f"starting from the trained weights in {args.architecture}", file=sys.stderr)
+    split = ranks.describe(config.batch_size)
+    shared = f" in each of {ranks.world_size} ranks ({ranks.backend}, batch {split['batch_per_rank']})" \
+        if ranks.world_size > 1 else ""
     print(f"training {source.architecture.name} on {dataset.name} ({len(dataset.train)} train / "
-          f"{len(dataset.val)} val images) on {trainer.device}, {trainer.threads} thread(s)", file=sys.stderr)
+          f"{len(dataset.val)} val images) on {trainer.device}, {trainer.threads} thread(s){shared}", file=sys.stderr)
 
     interrupted: list[int] = []  # the signals that asked for a stop
 
@@ -89,7 +98,7 @@ def run(args: argparse.Namespace) -> int:
 
     live = RunFolderWriter(out, trainer.model, source.architecture, config, dataset.normalization,
                            device=str(trainer.device),
-                           threads=trainer.threads)
+                           threads=trainer.threads, **split)
     try:
         live.start()
     except OSError as exc:
@@ -107,7 +116,7 @@ def run(args: argparse.Namespace) -> int:
     seconds = time.perf_counter() - started
     final = evaluate(trainer.model, dataset.val.images, dataset.val.labels, dataset.num_classes)
     summary = run_summary(finished, final, config=config, device=str(trainer.device), threads=trainer.threads,
-                          samples_per_second=trainer.samples_per_second, seconds=seconds)
+                          samples_per_second=trainer.samples_per_second, seconds=seconds, split=split)
     try:
         write_run_output(out, arch=source.architecture, model=trainer.model, config=config,
                          normalization=dataset.normalization, history=trainer.history, summary=summary)
@@ -115,6 +124,8 @@ def run(args: argparse.Namespace) -> int:
         live.close()
         return report_bad_input(exc)
     live.finish(finished, summary)
+    dump_rank_state(trainer.model, ranks)
+    ranks.close()
     accuracy = f"{final.accuracy:.2%}" if final.samples else "n/a"
     print(finished.message, file=sys.stderr)
     print(f"validation accuracy {accuracy}, loss {final.loss:.4f}; {trainer.samples_per_second:,.0f} samples/s; "
@@ -122,6 +133,29 @@ def run(args: argparse.Namespace) -> int:
     if interrupted:  # the shell's convention: 128 + the signal (130 Ctrl-C, 143 SIGTERM, 129 SIGHUP)
         return EXIT_INTERRUPTED if interrupted[0] == signal.SIGINT else 128 + interrupted[0]
     return EXIT_OK if finished.reason in (COMPLETED, STOPPED) else EXIT_FAILED
+
+
+def _follow_rank_zero(trainer) -> int:
+    """A torchrun rank other than 0: train its shards as rank 0 decides; rank 0 alone prints and writes.
+
+    Signals are left to rank 0 (torchrun and a terminal's Ctrl-C reach every rank; rank 0 stops them all);
+    a second Ctrl-C here aborts this rank, as in one process."""
+    from engine.distributed import dump_rank_state
+    from engine.events import COMPLETED, STOPPED
+
+    previous = _install_stop_handlers(_leave_to_rank_zero)
+    try:
+        finished = trainer.fit()
+    finally:
+        _restore_handlers(previous)
+    dump_rank_state(trainer.model, trainer.ranks)
+    trainer.ranks.close()
+    return EXIT_OK if finished.reason in (COMPLETED, STOPPED) else EXIT_FAILED
+
+
+def _leave_to_rank_zero(signum, frame) -> None:
+    if signum == signal.SIGINT:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 # Ctrl-C, `kill` and a closed terminal all stop a run the same way: after the batch, folder written.
