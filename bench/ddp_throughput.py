@@ -1,4 +1,4 @@
-"""torchrun throughput: `main.py train` in 2 ranks (gloo, CPU) against 1 process, and the decision broadcast's cost.
+"""torchrun throughput: `main.py train` in 2 gloo ranks against 1 process, and the decision broadcast's cost.
 
     .venv/bin/python bench/ddp_throughput.py            # 3 repeats of 2 epochs, saved to bench/results/
     .venv/bin/python bench/ddp_throughput.py --quick    # 1 repeat of 1 epoch, printed only
@@ -70,7 +70,8 @@ def main() -> int:
         probe_broadcast()
         return 0
     epochs, repeats = (1, 1) if args.quick else (2, 3)
-    lines = [f"ConvScope torchrun benchmark, {datetime.datetime.now():%Y-%m-%d %H:%M}{' (quick)' if args.quick else ''}",
+    quick = " (quick)" if args.quick else ""
+    lines = [f"ConvScope torchrun benchmark, {datetime.datetime.now():%Y-%m-%d %H:%M}{quick}",
              f"{os.cpu_count()} CPU(s), load average before: {' '.join(f'{v:.2f}' for v in os.getloadavg())}",
              f"LeNet-5, bundled MNIST 8000/2000, Adam 1e-3, global batch 64, {epochs} epoch(s) x {repeats} "
              f"repeat(s), alternated", ""]

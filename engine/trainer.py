@@ -112,7 +112,7 @@ class Trainer:
         if problems:
             raise TrainingSetupError("; ".join(problems))
         try:
-            self.device = self.ranks.device or select_device(config.device)
+            self.device = self.ranks.device if self.ranks.device is not None else select_device(config.device)
         except DeviceError as exc:
             raise TrainingSetupError(str(exc)) from None
         self.arch, self.dataset, self.config = arch, dataset, config
