@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -177,3 +178,23 @@ def test_pause_step_and_stop_through_control_json_reach_every_rank(inputs, tmp_p
     assert read_run_log(out).finished["reason"] == "stopped"
     rank0, rank1 = rank_states(states)
     assert_identical(rank0, rank1)
+
+
+def test_ctrl_c_on_torchrun_stops_every_rank_after_the_batch_and_rank_0_writes_the_folder(inputs, tmp_path):
+    """torchrun hands SIGINT to each worker; the other rank leaves it to rank 0, which stops them all."""
+    arch, data = inputs
+    out, states, logs = tmp_path / "ddp", tmp_path / "states", tmp_path / "torchrun"
+    proc = torchrun(settings(arch, data, out, epochs=1000), states, logs)
+    try:
+        poll(proc, lambda: (out / "events.jsonl").is_file() and last_step(out) >= 3, "a few batches", logs)
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=DEADLINE)
+    finally:
+        end(proc)
+    err = Path(f"{logs}.err").read_text()
+    assert "stopping after this batch" in err, err
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["reason"] == "stopped" and read_run_log(out).finished["reason"] == "stopped"
+    rank0, rank1 = rank_states(states)  # both ranks got as far as saving: neither died on the signal
+    assert_identical(rank0, rank1)
+    assert_identical(rank0, load_state_dict(out / "weights.safetensors"))
