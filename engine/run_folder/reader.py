@@ -126,6 +126,15 @@ def read_run_log(folder: str | os.PathLike) -> RunLog:
     return log
 
 
+def snapshot_file(folder: str | os.PathLike, line: dict[str, Any]) -> Path:
+    """The sidecar a snapshot line names; RunFolderError unless it is a file name under snapshots/."""
+    name = line.get("file")
+    if not isinstance(name, str) or "/" not in name or ".." in name.split("/") or name.startswith("/"):
+        raise RunFolderError(f"{clean(str(Path(folder) / EVENTS))}: a snapshot line names {excerpt(name)}, not a "
+                             f"file under snapshots/")
+    return Path(folder) / name
+
+
 def newest_snapshot(folder: str | os.PathLike, log: RunLog | None = None) -> tuple[dict[str, Any], dict[str, torch.Tensor]] | None:
     """(its snapshot line, its weights) for the newest snapshot the log names, or None if it names none."""
     from engine.weights import WeightsError, load_state_dict
@@ -137,14 +146,11 @@ def newest_snapshot(folder: str | os.PathLike, log: RunLog | None = None) -> tup
         if not snapshots:
             return None
         line = snapshots[-1]
-        name = line.get("file")
-        if not isinstance(name, str) or "/" not in name or ".." in name.split("/") or name.startswith("/"):
-            raise RunFolderError(f"{clean(str(folder / EVENTS))}: a snapshot line names {excerpt(name)}, not a "
-                                 f"file under snapshots/")
-        if (folder / name).is_file() or attempt == 2:
+        path = snapshot_file(folder, line)
+        if path.is_file() or attempt == 2:
             break
     try:
-        return line, load_state_dict(folder / name)
+        return line, load_state_dict(path)
     except WeightsError as exc:
         raise RunFolderError(f"{exc} (the newest snapshot the run log names)") from None
 
