@@ -173,7 +173,7 @@ class RunWriter:
             extra = {"recorded": extra}
         path = self._file.write_snapshot(step, epoch, tensors, probe_index=0, gradient_norms=norms,
                                          probabilities=probabilities_of(output, 0), **extra)
-        self._last_snapshot_step = step
+        self._last_snapshot_step, self._step = step, max(self._step, step)
         return path
 
     def finish(self, reason: str = COMPLETED, message: str | None = None,
