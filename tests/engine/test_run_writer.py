@@ -251,3 +251,16 @@ def test_bad_values_in_the_loop_are_refused_by_name(tmp_path):
         run.log_batch(-1, 0.5)
     run.close()
     assert not run.rebuilt and "input shape is unknown" in run.why_recorded
+
+
+@pytest.mark.slow
+def test_the_readme_example_runs_as_printed(tmp_path, monkeypatch):
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("#### Your own training loop"):]
+    code = section[section.index("```python\n") + len("```python\n"):section.index("```\n", 10)]
+    monkeypatch.chdir(tmp_path)  # its folder, runs/mine, lands here
+    exec(compile(code, "README example", "exec"), {})
+    log = read_run_log(tmp_path / "runs" / "mine")
+    assert log.finished["reason"] == "completed" and len(log.of_kind("epoch")) == 2
+    assert log.history().epochs[-1].val_accuracy > 0.8  # 2 epochs of a small CNN on MNIST
+    assert open_project_or_run(tmp_path / "runs" / "mine").weights is not None
