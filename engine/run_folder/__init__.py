@@ -10,5 +10,6 @@ from engine.run_folder.run_writer import RunWriter, RunWriterError
 from engine.run_folder.writer import RunFolderWriter
 
 __all__ = ["COMMANDS", "CONTROL", "EVENTS", "FORMAT", "SNAPSHOTS", "VERSION", "ControlFileWatcher", "EventTail",
-           "RunFolderError", "RunFolderWriter", "RunLog", "RunWriter", "RunWriterError", "newest_snapshot", "read_run_log",
-           "recorded_snapshot", "recover_unfinished", "snapshot_file", "snapshot_path", "write_command"]
+           "RunFolderError", "RunFolderWriter", "RunLog", "RunWriter", "RunWriterError", "newest_snapshot",
+           "read_run_log", "recorded_snapshot", "recover_unfinished", "snapshot_file", "snapshot_path",
+           "write_command"]

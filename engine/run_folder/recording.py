@@ -37,6 +37,8 @@ _RECORDED_PACKAGES = ("torch.nn.modules.conv", "torch.nn.modules.pooling", "torc
 
 def is_recorded(module: nn.Module) -> bool:
     """Whether a module's output is recorded: convolutions, pooling, activations, Linear (not containers)."""
+    if isinstance(module, nn.Identity):
+        return False  # its output is its input, recorded already
     return isinstance(module, GlobalAvgPool2d) or any(
         cls.__module__ in _RECORDED_PACKAGES for cls in type(module).__mro__ if cls is not nn.Module)
 

@@ -16,6 +16,7 @@ import dataclasses
 import json
 import logging
 import math
+import numbers
 import os
 import time
 from pathlib import Path
@@ -31,14 +32,16 @@ from engine.normalization import Normalization, NormalizationError, join_setting
 from engine.project import ARCHITECTURE, METRICS, SETTINGS, WEIGHTS
 from engine.run_folder.log_file import RunLogFile, full_precision, jsonable, started_record
 from engine.run_folder.model_conversion import Conversion, NotConvertible, check_conversion, convert_sequential
-from engine.run_folder.recording import probabilities_of, record
+from engine.run_folder.recording import PROBE_INPUT, probabilities_of, record
 from engine.run_output import SUMMARY, RunOutputError, prepare_output_dir
 from engine.weights import state_dict_to_safetensors
 from models import architecture_file
 from models.atomic_file import write_atomically
+from models.shapes import analyze
 
 log = logging.getLogger(__name__)
 REASONS = (COMPLETED, STOPPED, FAILED)
+PROBE = "probe.safetensors"  # the probe batch, "probe/input" (N, C, H, W), as RunWriter was given it
 
 
 class RunWriterError(ValueError):
@@ -88,10 +91,14 @@ class RunWriter:
         self._finished = False
         self._settings = join_settings(known, self.normalization)
         write_atomically(self.folder / SETTINGS, (json.dumps(self._settings, indent=2) + "\n").encode())
+        # An earlier run's final files would stand for this run's network until finish() rewrites them.
+        for stale in (WEIGHTS, METRICS, SUMMARY, PROBE) + (() if self.rebuilt else (ARCHITECTURE,)):
+            (self.folder / stale).unlink(missing_ok=True)
         if self.rebuilt:
             architecture_file.save(self.conversion.arch, self.folder / ARCHITECTURE)
-        else:
-            (self.folder / ARCHITECTURE).unlink(missing_ok=True)  # an earlier run's would name another network
+            self._labels = [la.label for la in analyze(self.conversion.arch).layers]
+        if self.probe is not None:  # what probe_index 0.. of the snapshot lines refers to
+            write_atomically(self.folder / PROBE, state_dict_to_safetensors({PROBE_INPUT: self.probe.float().cpu()}))
         inspection = ({"kind": "rebuilt", "modules": [list(p) for p in self.conversion.paths]} if self.rebuilt
                       else {"kind": "recorded", "reason": self.why_recorded})
         self._file.begin(started_record(
@@ -245,10 +252,9 @@ class RunWriter:
         """L2 norm of each parameter-holding layer's last gradients (0.0 before any), keyed as the views key
         layers: ConvScope's labels for a rebuilt network, module paths for a recorded one."""
         if self.rebuilt:
-            from models.shapes import analyze
-            labels = [la.label for la in analyze(self.conversion.arch).layers]
             modules = dict(self.model.named_modules())
-            groups = [(label, [modules[p] for p in paths]) for label, paths in zip(labels, self.conversion.paths)]
+            groups = [(label, [modules[p] for p in paths])
+                      for label, paths in zip(self._labels, self.conversion.paths)]
         else:
             groups = [(path, [m]) for path, m in self.model.named_modules()
                       if path and not any(True for _ in m.children())]
@@ -308,9 +314,9 @@ def _known_settings(settings: dict[str, Any]) -> dict[str, Any]:
 def _count(value: Any, what: str) -> int:
     if isinstance(value, torch.Tensor) and value.numel() == 1 and not value.is_floating_point():
         value = int(value)
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
         raise RunWriterError(f"{what} must be a whole number >= 0, not {value!r}")
-    return value
+    return int(value)
 
 
 def _optional_count(value: Any, what: str) -> float:
@@ -325,6 +331,6 @@ def _number(value: Any, what: str) -> float:
         if value.numel() != 1:
             raise RunWriterError(f"{what} must be one number, not a tensor of shape {tuple(value.shape)}")
         return float(value.detach())
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):  # numpy scalars are Real too
         raise RunWriterError(f"{what} must be a number, not {value!r}")
     return float(value)

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
@@ -15,6 +16,7 @@ from torch import nn
 
 from engine.builder import build_model
 from engine.datasets import load_dataset
+from engine.project import ProjectError
 from engine.project_sources import open_project_or_run
 from engine.run_folder import (RunFolderError, RunWriter, RunWriterError, newest_snapshot, read_run_log,
                                recorded_snapshot, recover_unfinished)
@@ -82,6 +84,10 @@ def test_a_plain_pytorch_loop_writes_a_folder_that_parses_evaluates_and_opens(tm
         (s, e, loss, acc) for kind, s, e, loss, acc in logged if kind == "epoch"]
     assert [(s["step"], s["epoch"]) for s in log.of_kind("snapshot")] == [(0, 0), (8, 1), (16, 2)]
     assert all(b["samples_per_second"] is None or b["samples_per_second"] > 0 for b in log.of_kind("batch"))
+    last = log.of_kind("snapshot")[-1]
+    assert set(last["gradient_norms"]) == {"layer 1 (conv2d)", "layer 5 (linear)"}  # the window's layer labels
+    assert all(v > 0 for v in last["gradient_norms"].values()) and len(last["probabilities"]) == 10
+    assert torch.equal(load_state_dict(folder / "probe.safetensors")["probe/input"], mnist.val.images[:8])
 
     # The window's way: rebuild ConvScope's network from the folder; it computes what the user's model does.
     project = open_project_or_run(folder)
@@ -220,6 +226,18 @@ def test_a_loop_that_dies_leaves_a_folder_its_last_snapshot_stands_in_for(tmp_pa
     apply_state_dict(rebuilt, weights)
     with torch.no_grad():
         assert torch.allclose(rebuilt.eval()(mnist.val.images[:50]), model.eval()(mnist.val.images[:50]), atol=1e-6)
+
+
+def test_a_recorded_run_in_a_folder_that_held_a_rebuilt_one_leaves_no_stale_network(tmp_path):
+    RunWriter(small_cnn(), tmp_path, probe=torch.zeros(1, 1, 28, 28)).close()
+    assert (tmp_path / "architecture.json").is_file()
+    run = RunWriter(Residual(), tmp_path, probe=torch.zeros(1, 1, 28, 28))
+    assert not any((tmp_path / name).exists() for name in ("architecture.json", "weights.safetensors", "summary.json"))
+    run.log_batch(np.int64(1), np.float32(0.5), np.float64(0.25))  # numpy scalars are numbers too
+    run.close()
+    assert read_run_log(tmp_path).history().batches[0].loss == 0.5
+    with pytest.raises(ProjectError, match="architecture.json is missing"):
+        open_project_or_run(tmp_path)
 
 
 def test_an_exception_in_the_loop_finishes_the_log_as_failed_and_propagates(tmp_path):
