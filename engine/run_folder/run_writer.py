@@ -33,7 +33,9 @@ from engine.project import ARCHITECTURE, METRICS, SETTINGS, WEIGHTS
 from engine.run_folder.log_file import RunLogFile, full_precision, jsonable, started_record
 from engine.run_folder.model_conversion import Conversion, NotConvertible, check_conversion, convert_sequential
 from engine.run_folder.recording import PROBE_INPUT, probabilities_of, record
+from engine.run_folder.control_file import ControlFileWatcher
 from engine.run_output import SUMMARY, RunOutputError, prepare_output_dir
+from engine.training_control import TrainingControl
 from engine.weights import state_dict_to_safetensors
 from models import architecture_file
 from models.atomic_file import write_atomically
@@ -41,6 +43,7 @@ from models.shapes import analyze
 
 log = logging.getLogger(__name__)
 REASONS = (COMPLETED, STOPPED, FAILED)
+PAUSED_POLL = 0.1  # seconds
 PROBE = "probe.safetensors"  # the probe batch, "probe/input" (N, C, H, W), as RunWriter was given it
 
 
@@ -65,7 +68,8 @@ class RunWriter:
 
     def __init__(self, model: nn.Module, folder: str | os.PathLike, *, probe: torch.Tensor | None = None,
                  settings: Mapping[str, Any] | None = None, normalization: Normalization | Mapping | None = None,
-                 input_shape: tuple[int, int, int] | None = None, snapshot_on_epoch: bool = True) -> None:
+                 input_shape: tuple[int, int, int] | None = None, snapshot_on_epoch: bool = True,
+                 control: bool = True) -> None:
         if isinstance(model, (nn.parallel.DistributedDataParallel, nn.DataParallel)):
             model = model.module  # the wrapper's names carry "module."; its forward on one rank alone can hang
         if not isinstance(model, nn.Module):
@@ -108,6 +112,11 @@ class RunWriter:
             device=str(next((p.device for p in model.parameters()), torch.device("cpu"))),
             threads=torch.get_num_threads()))
         self.snapshot(0, epoch=0)
+        # control.json (README: Control file), heard on a thread of its own and applied in log_batch.
+        self.control = TrainingControl()
+        self._watcher = ControlFileWatcher(self.folder, self.control) if control else None
+        if self._watcher is not None:
+            self._watcher.start()
 
     def _convert(self) -> tuple[Conversion | None, str | None]:
         if self.input_shape is None:
@@ -125,10 +134,11 @@ class RunWriter:
 
     def log_batch(self, step: int, loss: float, accuracy: float | None = None, *, epoch: int | None = None,
                   batch: int | None = None, batches_per_epoch: int | None = None, batch_size: int | None = None,
-                  samples_per_second: float | None = None) -> None:
+                  samples_per_second: float | None = None) -> bool:
         """One training batch: `step` counts optimiser steps (1-based), `accuracy` is 0..1 of this batch.
         Without `epoch` the batch belongs to the epoch after the last log_epoch; with `batch_size`, the
-        samples per second are measured between calls."""
+        samples per second are measured between calls. Then control.json's commands apply: this call
+        blocks while the run is paused, and returns False once a stop was asked for (end the loop)."""
         step = _count(step, "step")
         if epoch is not None:
             epoch = _count(epoch, "epoch")
@@ -143,6 +153,27 @@ class RunWriter:
         self._step = step
         self.history.record_batch(event)
         self._file.write({"kind": "batch", **dataclasses.asdict(event)})
+        return self._boundary()
+
+    @property
+    def stop_requested(self) -> bool:
+        """A "stop" came through control.json (or stop() was called): end the loop and finish()."""
+        return self.control.stop_requested
+
+    def _boundary(self) -> bool:
+        """After a batch: a requested snapshot, then block while paused; False once a stop was asked for."""
+        if self.control.take_snapshot_request():
+            self.snapshot(self._step)
+        if not self.control.pause_pending:
+            return self.control.wait_at_boundary() is not False
+        self._file.write({"kind": "paused", "step": self._step})
+        going = None
+        while going is None:  # woken every PAUSED_POLL s to honour a snapshot asked for while paused
+            going = self.control.wait_at_boundary(PAUSED_POLL)
+            if self.control.take_snapshot_request():
+                self.snapshot(self._step)
+        self._file.write({"kind": "resumed", "step": self._step})
+        return going
 
     def log_epoch(self, epoch: int, train_loss: float | None = None, val_loss: float | None = None,
                   val_accuracy: float | None = None, *, train_accuracy: float | None = None,
@@ -183,12 +214,16 @@ class RunWriter:
         self._last_snapshot_step, self._step = step, max(self._step, step)
         return path
 
-    def finish(self, reason: str = COMPLETED, message: str | None = None,
+    def finish(self, reason: str | None = None, message: str | None = None,
                summary: Mapping[str, Any] | None = None) -> None:
         """The end: a last snapshot (if the weights moved on since one), the final files (weights.safetensors,
-        metrics.csv, summary.json), then the "finished" line. `reason`: completed, stopped or failed."""
+        metrics.csv, summary.json), then the "finished" line. `reason`: completed, stopped or failed (default:
+        stopped when a stop was asked for, else completed)."""
         if self._finished:
             return
+        if self._watcher is not None:
+            self._watcher.stop()
+        reason = reason or (STOPPED if self.control.stop_requested else COMPLETED)
         if reason not in REASONS:
             raise RunWriterError(f"reason must be one of {', '.join(REASONS)}, not {reason!r}")
         self._finished = True

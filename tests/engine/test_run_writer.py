@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 import subprocess
+import time
 import sys
 from pathlib import Path
 
@@ -282,3 +283,45 @@ def test_the_readme_example_runs_as_printed(tmp_path, monkeypatch):
     assert log.finished["reason"] == "completed" and len(log.of_kind("epoch")) == 2
     assert log.history().epochs[-1].val_accuracy > 0.8  # 2 epochs of a small CNN on MNIST
     assert open_project_or_run(tmp_path / "runs" / "mine").weights is not None
+
+
+def test_control_json_pauses_snapshots_and_stops_a_users_loop(tmp_path):
+    import threading
+
+    from engine.run_folder import write_command
+
+    write_command(tmp_path, "stop")  # left by an earlier run: never obeyed
+    model = small_cnn()
+    run = RunWriter(model, tmp_path, probe=torch.zeros(1, 1, 28, 28))
+    steps: list[int] = []
+
+    def loop():
+        step = 0
+        while step < 100_000:
+            step += 1
+            steps.append(step)
+            if not run.log_batch(step, 1.0):
+                break
+        run.finish()
+
+    write_command(tmp_path, "pause")
+    thread = threading.Thread(target=loop)
+    thread.start()
+    try:
+        assert run.control.wait_until_blocked(60)
+        paused_at = len(steps)
+        write_command(tmp_path, "snapshot")
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not any(
+                s["step"] == paused_at for s in read_run_log(tmp_path).of_kind("snapshot")):
+            time.sleep(0.01)  # the watcher thread hears the command within 0.2 s
+        assert len(steps) == paused_at  # a snapshot while paused, and still paused
+        write_command(tmp_path, "stop")
+        thread.join(60)
+    finally:
+        run.control.stop()
+        thread.join()
+    log = read_run_log(tmp_path)
+    assert len(steps) == paused_at and log.finished["reason"] == "stopped"
+    assert [e["kind"] for e in log.events if e["kind"] in ("paused", "resumed")] == ["paused", "resumed"]
+    assert any(s["step"] == paused_at for s in log.of_kind("snapshot"))
