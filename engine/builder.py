@@ -11,6 +11,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from engine.kernel_init import apply_init
 from engine.layer_recipes import Recipe, recipe_for
 from models.architecture import Architecture
 from models.layers import LayerSpec, SoftmaxSpec
@@ -54,4 +55,6 @@ def build_recipes(arch: Architecture, analysis: Analysis | None = None) -> list[
 def build_model(arch: Architecture, analysis: Analysis | None = None) -> ConvNet:
     """The network for `arch`; BuildError if its analysis has an error."""
     modules = [recipe.build() for recipe in build_recipes(arch, analysis)]
-    return ConvNet(modules, ends_with_softmax=isinstance(arch.layers[-1], SoftmaxSpec))
+    model = ConvNet(modules, ends_with_softmax=isinstance(arch.layers[-1], SoftmaxSpec))
+    apply_init(model, arch)  # hand-set conv filters over the random start (same RNG draws as without them)
+    return model

@@ -34,6 +34,7 @@ from engine.device import DeviceError, choose_threads, select_device
 from engine.distributed import LOG, ROLLBACK, SNAPSHOT, SingleProcess
 from engine.events import (COMPLETED, DIVERGED, FAILED, STOPPED, BatchEnded, EpochEnded, SnapshotTaken,
                            TrainingFinished)
+from engine.kernel_init import FrozenFilters
 from engine.metrics import MetricsHistory
 from engine.probes import ProbedLayer, capture_snapshot, probe_layout
 from engine.rollback import FiniteCheckpoint
@@ -194,6 +195,8 @@ class Trainer:
         val_x, val_y = (t.to(device) for t in (self.dataset.val.images, self.dataset.val.labels))
         probe_images = self._probe_split().images.to(device)
         optimizer = make_optimizer(model.parameters(), cfg)
+        frozen = FrozenFilters(model, self.arch)  # frozen hand-set filters: put back after every step
+        frozen.restore()
         order = torch.Generator().manual_seed(cfg.seed)
         run = _RunState(probe_layout(model, self.analysis), probe_images, BatchMeter(device, ranks.sum))
         meter = run.meter
@@ -216,6 +219,8 @@ class Trainer:
                     optimizer.zero_grad(set_to_none=True)
                     ranks.weighted(loss, len(mine), len(idx)).backward()
                     optimizer.step()
+                    if frozen:
+                        frozen.restore()
                     meter.add(loss, logits, y)
                     self.global_step += 1
                     self.samples_seen += len(idx)

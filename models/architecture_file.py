@@ -1,4 +1,5 @@
-"""The architecture file format (JSON, "convscope.architecture" version 1): load, validate, save atomically."""
+"""The architecture file format (JSON, "convscope.architecture" version 1, or 2 with hand-set conv filters): load,
+validate, save atomically."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from models.strict_json import loads as strict_loads
 from models.validation import SpecValueError, coerce
 
 FORMAT = "convscope.architecture"
-VERSION = 1
+VERSION = 2  # read; written only when a layer uses a version-2 field (conv2d init / frozen_init), else 1
 MAX_NAME_CHARS = 200
 MAX_FILE_BYTES = 16 << 20
 MAX_LAYERS = 1000  # far more than a teaching network; stops a file of a million layers early
@@ -29,16 +30,32 @@ class ArchitectureFileError(ValueError):
     """A file that is not a valid architecture; the message names the file, layer and field."""
 
 
+def _json_value(value: Any) -> Any:
+    return [_json_value(v) for v in value] if isinstance(value, tuple) else value
+
+
 def layer_to_dict(spec: LayerSpec) -> dict[str, Any]:
     out: dict[str, Any] = {"type": spec.TYPE}
-    for name, value in spec.values().items():
+    infos = spec.fields()
+    for f in dataclasses.fields(spec):
+        value = getattr(spec, f.name)
+        if infos[f.name].since_version > 1 and value == f.default:
+            continue  # a newer field left at its default: the file stays readable by older versions
         if value is not None:
-            out[name] = list(value) if isinstance(value, tuple) else value
+            out[f.name] = _json_value(value)
     return out
 
 
+def layer_version(spec: LayerSpec) -> int:
+    """The oldest format version that can hold `spec` (2 when it uses conv2d's init / frozen_init)."""
+    infos = spec.fields()
+    return max([1] + [infos[f.name].since_version for f in dataclasses.fields(spec)
+                      if getattr(spec, f.name) != f.default])
+
+
 def to_dict(arch: Architecture) -> dict[str, Any]:
-    return {"format": FORMAT, "version": VERSION, "name": arch.name,
+    version = max([1] + [layer_version(spec) for spec in arch.layers])
+    return {"format": FORMAT, "version": version, "name": arch.name,
             "input": dataclasses.asdict(arch.input),
             "layers": [layer_to_dict(spec) for spec in arch.layers]}
 

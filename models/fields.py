@@ -14,6 +14,7 @@ SIZE = "size"          # int or [h, w]
 PADDING = "padding"    # int, [h, w], "valid" or "same"
 POOL_PADDING = "pool_padding"  # int or [h, w]
 OPTIONAL_SIZE = "optional_size"  # None (= kernel_size) or int or [h, w]
+KERNEL_INIT = "kernel_init"  # None or one entry per filter: a kernel name, nested numbers, or None
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,7 @@ class FieldInfo:
     minimum: float = 0
     maximum: float = 4096
     required: bool = False  # PyTorch has no default for it, so a file must name it
+    since_version: int = 1  # the architecture format version that added it; left out of files at its default
 
 
 def spec_field(default: Any, info: FieldInfo) -> Any:

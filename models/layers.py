@@ -6,7 +6,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import ClassVar, Union
 
-from models.fields import (BOOL, FLOAT, INT, OPTIONAL_SIZE, PADDING, POOL_PADDING, SIZE,
+from models.fields import (BOOL, FLOAT, INT, KERNEL_INIT, OPTIONAL_SIZE, PADDING, POOL_PADDING, SIZE,
                            FieldInfo, field_info, spec_field)
 
 Size = Union[int, tuple[int, int]]
@@ -59,6 +59,13 @@ class Conv2dSpec(LayerSpec):
     groups: int = spec_field(1, FieldInfo(INT, "Groups", "Split input and output channels into this many "
                                           "groups, each filter seeing only its group's input channels "
                                           "(1 = ordinary, input channels = depthwise).", 1, 4096))
+    init: Union[tuple, None] = spec_field(None, FieldInfo(
+        KERNEL_INIT, "Hand-set filters", "One entry per filter: a kernel name (sobel_x, sobel_y, scharr_x, "
+        "scharr_y, prewitt_x, prewitt_y, laplacian, box_blur, gaussian_blur, sharpen, identity), numbers "
+        "(k x k or in_channels x k x k), or null for the usual random start.", since_version=2))
+    frozen_init: bool = spec_field(False, FieldInfo(BOOL, "Freeze hand-set filters", "Hand-set filters are never "
+                                                    "trained (their biases stay 0); off: they are starting values.",
+                                                    since_version=2))
     DISPLAY_NAME: ClassVar[str] = "Conv2d"
     HAS_FILTERS: ClassVar[bool] = True
 
@@ -67,7 +74,16 @@ class Conv2dSpec(LayerSpec):
         padding = self.padding
         text += f", p {padding}" if isinstance(padding, str) else f", p{axis_text(padding)}"
         text += f", g{self.groups}" if self.groups != 1 else ""
+        if self.init is not None:
+            hand_set = sum(entry is not None for entry in self.init)
+            text += f", {hand_set} {'frozen' if self.frozen_init else 'hand-set'}"
         return text + ("" if self.bias else ", no bias")
+
+    def frozen_filters(self) -> tuple[int, ...]:
+        """Indices of the filters that training must leave exactly as set."""
+        if not self.frozen_init or self.init is None:
+            return ()
+        return tuple(n for n, entry in enumerate(self.init) if entry is not None)
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from models.architecture import Architecture
 from models.layers import (AvgPool2dSpec, BatchNorm2dSpec, Conv2dSpec, DropoutSpec, EluSpec, FlattenSpec,
                            GlobalAvgPool2dSpec, LayerSpec, LeakyReluSpec, LinearSpec, MaxPool2dSpec, Pool2dSpec,
                            ReluSpec, SigmoidSpec, SoftmaxSpec, TanhSpec, pair, registered)
+from models.kernel_library import init_problem
 from models.validation import check_spec
 
 Shape = tuple[int, ...]
@@ -147,6 +148,9 @@ def _conv(spec: Conv2dSpec, c: int, h: int, w: int) -> _Result:
                                          "before it")
     fh, fw = pair(spec.kernel_size)
     c_group = c // g  # each filter sees only the input channels of its own group
+    problem = init_problem(spec.init, k, c_group, fh, fw)
+    if problem:
+        raise LayerProblem(problem)
     weights, biases = k * c_group * fh * fw, (k if spec.bias else 0)
     channels = f"{c}/{g}" if g != 1 else f"{c}"
     params = f"params: {k}*({channels}*{fh}*{fw}" + (" + 1)" if spec.bias else ")") + f" = {weights + biases}"

@@ -5,7 +5,8 @@ from __future__ import annotations
 import dataclasses
 import math
 
-from models.fields import BOOL, FLOAT, INT, OPTIONAL_SIZE, PADDING, POOL_PADDING, SIZE, FieldInfo
+from models.fields import BOOL, FLOAT, INT, KERNEL_INIT, OPTIONAL_SIZE, PADDING, POOL_PADDING, SIZE, FieldInfo
+from models.kernel_library import InitError, canonical_init
 from models.layers import LayerSpec
 from models.safe_text import excerpt
 
@@ -55,6 +56,11 @@ def coerce(info: FieldInfo, value: object) -> object:
                 raise SpecValueError(f"expected a number, [height, width], \"valid\" or \"same\", got {excerpt(value)}")
             return value
         return _size(value, info)
+    if info.kind == KERNEL_INIT:
+        try:
+            return canonical_init(value)
+        except InitError as exc:
+            raise SpecValueError(str(exc)) from None
     raise AssertionError(f"unknown field kind {info.kind}")
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QHBoxLayout, QLabel, QSpinBox, QWidget)
 
-from models.fields import BOOL, FLOAT, INT, OPTIONAL_SIZE, PADDING, POOL_PADDING, SIZE, FieldInfo
+from models.fields import BOOL, FLOAT, INT, KERNEL_INIT, OPTIONAL_SIZE, PADDING, POOL_PADDING, SIZE, FieldInfo
 from gui.builder.form_widgets import NoWheelUnlessFocused
 from models.layers import pair
 
@@ -239,4 +239,7 @@ def make_editor(info: FieldInfo, fallback: object = 1) -> FieldEditor:
         return PaddingEditor(info)
     if info.kind == OPTIONAL_SIZE:
         return OptionalSizeEditor(info, fallback=fallback)
+    if info.kind == KERNEL_INIT:
+        from gui.builder.kernel_init_editor import KernelInitEditor  # it subclasses FieldEditor, defined here
+        return KernelInitEditor(info)
     raise AssertionError(f"no editor for field kind {info.kind}")

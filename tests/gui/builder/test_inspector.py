@@ -15,7 +15,8 @@ def select(window, index: int):
 
 def test_editors_follow_the_field_kinds(window):
     inspector = select(window, 0)
-    assert inspector.fields == ["out_channels", "kernel_size", "stride", "padding", "bias", "groups"]
+    assert inspector.fields == ["out_channels", "kernel_size", "stride", "padding", "bias", "groups", "init",
+                                "frozen_init"]
     filters = inspector.editor_for("out_channels").spin
     assert (filters.minimum(), filters.maximum(), filters.value()) == (1, 4096, 6)
     kernel = inspector.editor_for("kernel_size")
