@@ -8,8 +8,10 @@ import numpy as np
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (QComboBox, QFileDialog, QGridLayout, QGroupBox, QHBoxLayout, QLabel,
-                               QPlainTextEdit, QPushButton, QScrollArea, QSpinBox, QVBoxLayout, QWidget)
+                               QPlainTextEdit, QPushButton, QScrollArea, QSpinBox, QTabWidget, QVBoxLayout,
+                               QWidget)
 
+from gui.explainer.kernel_compare import KernelCompare
 from gui.explainer.network_cases import CaseUnavailable, NetworkCases
 from gui.views.number_grid import NumberGrid
 from models import convolution_steps as cs
@@ -45,7 +47,8 @@ class ExplainerTab(QWidget):
     Play, the padded input with the current window, the kernel and the products, the arithmetic written out,
     and the output map filling in. Public for tests: `source_box`, `layer_box`, `map_box`, `channel_box`,
     `next_button`, `previous_button`, `play_button`, `input_grids`, `kernel_grids`, `output_grid`,
-    `arithmetic` (the text), `formula_label`, `step_label`, `notes_label`, `position` (i, j) and `case`."""
+    `arithmetic` (the text), `formula_label`, `step_label`, `notes_label`, `position` (i, j) and `case`.
+    A second page, `compare` (KernelCompare), puts a classical kernel beside the most similar learned filter."""
 
     step_changed = Signal(int, int, int)  # map, i, j
 
@@ -112,13 +115,22 @@ class ExplainerTab(QWidget):
         grids.addWidget(self._input_box, 4)
         grids.addWidget(self._kernel_box, 3)
         grids.addWidget(self._output_box, 2)
-        layout = QVBoxLayout(self)
+        stepper = QWidget()
+        layout = QVBoxLayout(stepper)
         layout.addLayout(pickers)
         layout.addLayout(moves)
         layout.addWidget(self.formula_label)
         layout.addWidget(self.notes_label)
         layout.addLayout(grids, 1)
         layout.addWidget(self.arithmetic)
+        self.compare = KernelCompare(self._cases)
+        self.pages = QTabWidget()
+        self.pages.setDocumentMode(True)
+        self.pages.addTab(stepper, "Step through")
+        self.pages.addTab(self.compare, "Classical vs learned")
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(self.pages)
 
         self._timer = QTimer(self)
         self._timer.setInterval(PLAY_MS)

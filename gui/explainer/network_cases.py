@@ -42,6 +42,11 @@ class NetworkCases(QObject):
         analysis = self._network.analysis
         return window_layers(self._network.architecture, analysis) if analysis.is_valid else []
 
+    def frozen_filters(self, index: int) -> tuple[int, ...]:
+        """The filters of layer `index` (1-based) that are hand-set and frozen (conv2d frozen_init)."""
+        spec = self._network.architecture.layers[index - 1]
+        return spec.frozen_filters() if hasattr(spec, "frozen_filters") else ()
+
     def weights_text(self) -> str:
         if self._weights() is not None:
             return "trained weights"

@@ -134,8 +134,9 @@ class NumberGrid(QWidget):
                 hidden = self._shown is not None and not self._shown[r, k]
                 painter.fillRect(rect, PADDING_FILL if pad else BLANK_FILL if hidden else self._fill(
                     self._values[r, k]))
-                painter.setPen(grid_pen)
-                painter.drawRect(rect)
+                if c >= MIN_TEXT_CELL:  # lines between tiny cells would hide the picture
+                    painter.setPen(grid_pen)
+                    painter.drawRect(rect)
                 if c >= MIN_TEXT_CELL and not hidden:
                     painter.setPen(QColor(110, 110, 110) if pad else Qt.GlobalColor.black)
                     painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, cell_text(self._values[r, k]))

@@ -1,0 +1,154 @@
+"""Classical vs learned: a library kernel's activation map beside the most similar learned filter's, same input."""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import Qt, Slot
+from PySide6.QtGui import QShowEvent
+from PySide6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+
+from engine.layer_cases import LayerCase
+from gui.explainer.network_cases import CaseUnavailable, NetworkCases
+from gui.views.number_grid import NumberGrid
+from models import convolution_steps as cs
+from models.kernel_library import KERNEL_NAMES, InitError
+from models.kernel_similarity import classical_weights, ranking
+
+MAP_PIXELS = 280  # an activation map is drawn about this wide, whatever its size
+SHOWN_RANKS = 4
+
+
+def _map_cell(side: int) -> int:
+    return max(3, min(40, MAP_PIXELS // max(side, 1)))
+
+
+class KernelCompare(QWidget):
+    """Pick a conv layer of the network and a library kernel: the kernel and its activation map on the layer's
+    input for the probe sample, beside the learned filter most similar to it (|cosine| of the weights), its
+    map (bias included) and the next best filters. Frozen filters say so. Public for tests: `layer_box`,
+    `kernel_box`, `classical_map`, `learned_map`, `classical_kernel`, `learned_kernel`, `verdict_label`,
+    `ranking_label`, `best` (filter, cosine) or None."""
+
+    def __init__(self, cases: NetworkCases, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._cases = cases
+        self._dirty = True
+        self.best: tuple[int, float] | None = None
+        self.layer_box = QComboBox()
+        self.kernel_box = QComboBox()
+        for name in KERNEL_NAMES:
+            self.kernel_box.addItem(name, name)
+        self.verdict_label = QLabel()
+        self.verdict_label.setWordWrap(True)
+        self.ranking_label = QLabel()
+        self.ranking_label.setWordWrap(True)
+        self.classical_kernel, self.learned_kernel = NumberGrid(34), NumberGrid(34)
+        self.classical_map, self.learned_map = NumberGrid(8), NumberGrid(8)
+        self._titles = [QLabel() for _ in range(4)]
+        pickers = QHBoxLayout()
+        for label, widget in (("Conv layer", self.layer_box), ("Classical kernel", self.kernel_box)):
+            pickers.addWidget(QLabel(label))
+            pickers.addWidget(widget)
+        pickers.addStretch(1)
+        grid = QGridLayout()
+        for col, (title, kernel, amap) in enumerate(((self._titles[0], self.classical_kernel, self.classical_map),
+                                                     (self._titles[1], self.learned_kernel, self.learned_map))):
+            grid.addWidget(title, 0, 2 * col, 1, 2)
+            grid.addWidget(kernel, 1, 2 * col, Qt.AlignmentFlag.AlignTop)
+            grid.addWidget(amap, 1, 2 * col + 1, Qt.AlignmentFlag.AlignTop)
+        grid.setColumnStretch(4, 1)
+        layout = QVBoxLayout(self)
+        layout.addLayout(pickers)
+        layout.addWidget(self.verdict_label)
+        layout.addLayout(grid)
+        layout.addWidget(self.ranking_label)
+        layout.addStretch(1)
+        self.layer_box.currentIndexChanged.connect(self.refresh)
+        self.kernel_box.currentIndexChanged.connect(self.refresh)
+        cases.changed.connect(self._on_network_changed)
+
+    @Slot()
+    def _on_network_changed(self) -> None:
+        if self.isVisible():
+            self._fill_layers()
+            self.refresh()
+        else:
+            self._dirty = True
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802
+        super().showEvent(event)
+        if self._dirty:
+            self._fill_layers()
+            self.refresh()
+
+    def _fill_layers(self) -> None:
+        self._dirty = False
+        current = self.layer_box.currentData()
+        self.layer_box.blockSignals(True)
+        self.layer_box.clear()
+        for index, label in self._cases.layers():
+            if label.endswith("(conv2d)"):
+                self.layer_box.addItem(label, index)
+        found = self.layer_box.findData(current)
+        self.layer_box.setCurrentIndex(max(found, 0))
+        self.layer_box.blockSignals(False)
+
+    def select(self, layer_label: str, kernel: str) -> None:
+        self.layer_box.setCurrentIndex(self.layer_box.findText(layer_label))
+        self.kernel_box.setCurrentIndex(self.kernel_box.findData(kernel))
+
+    def _clear(self, message: str) -> None:
+        self.best = None
+        self.verdict_label.setText(message)
+        self.ranking_label.setText("")
+        for widget in (self.classical_kernel, self.learned_kernel, self.classical_map, self.learned_map):
+            widget.set_values(np.zeros((0, 0)))
+        for title in self._titles:
+            title.setText("")
+
+    @Slot()
+    def refresh(self, *_args: object) -> None:
+        index, name = self.layer_box.currentData(), self.kernel_box.currentData()
+        if index is None:
+            self._clear("The network has no conv layer to compare with.")
+            return
+        try:
+            case = self._cases.case(index)
+        except CaseUnavailable as exc:
+            self._clear(f"Cannot compare: {exc}.")
+            return
+        self._show(case, index, name)
+
+    def _show(self, case: LayerCase, index: int, name: str) -> None:
+        op = case.op
+        per_filter = op.weights.shape[1]
+        try:
+            classical = classical_weights(name, per_filter, *op.kernel)
+        except InitError as exc:
+            self._clear(f"Cannot compare: {exc}.")
+            return
+        ranks = ranking(classical[0], op.weights)
+        best, cosine = ranks[0]
+        self.best = (best, cosine)
+        frozen = set(self._cases.frozen_filters(index))
+        # the classical kernel on the same input, through the same padding and stride (its group's channels)
+        read = op.input_channels(best, case.input.shape[0])
+        classical_op = cs.WindowOp(cs.CONV, op.kernel, op.stride, op.padding, classical, None)
+        classical_map = cs.output(classical_op, case.input[read.start:read.stop])[0]
+        learned_map = case.output[best]
+        cell = _map_cell(max(learned_map.shape))
+        for grid, values in ((self.classical_map, classical_map), (self.learned_map, learned_map)):
+            grid.set_cell_size(cell)
+            grid.set_values(values)
+        self.classical_kernel.set_values(classical[0].mean(axis=0))
+        self.learned_kernel.set_values(op.weights[best].mean(axis=0))
+        channels = f" (mean over its {per_filter} input channels)" if per_filter > 1 else ""
+        self._titles[0].setText(f"{name} and its activation map")
+        self._titles[1].setText(f"{case.label} filter {best}{' (frozen)' if best in frozen else ''}{channels} "
+                                f"and its map")
+        sign = " (inverted: the same edges with the opposite sign)" if cosine < 0 else ""
+        self.verdict_label.setText(
+            f"Most similar learned filter: {best} of {case.label}, cosine similarity {cosine:.3f}{sign}; "
+            f"{self._cases.weights_text()}, {self._cases.probe_text()}.")
+        self.ranking_label.setText("Next: " + ", ".join(
+            f"filter {m}{' (frozen)' if m in frozen else ''} {c:+.3f}" for m, c in ranks[1:SHOWN_RANKS]))
