@@ -1,0 +1,59 @@
+"""`experiment SPEC.json|NAME --out DIR`: train every variant of an experiment, then results.csv and results.md."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from engine.cli import report_bad_input
+from models.experiment import EXPERIMENT_KEYS
+
+# Training options that override the spec's "training" (names as TrainConfig's fields).
+OPTIONS = (("--dataset", "dataset", str), ("--epochs", "epochs", int), ("--batch-size", "batch_size", int),
+           ("--lr", "learning_rate", float), ("--optimizer", "optimizer", str), ("--momentum", "momentum", float),
+           ("--weight-decay", "weight_decay", float), ("--val-fraction", "val_fraction", float),
+           ("--device", "device", str), ("--threads", "threads", int))
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("experiment", help="train the variants of an experiment and tabulate them",
+                       description="Train each variant of an experiment spec (one thing varied: pooling, "
+                                   "activation, kernel_size, batchnorm, dropout, optimizer or learning_rate) with "
+                                   "the same data, seeds and settings; writes one run folder per variant and seed, "
+                                   "results.csv and results.md. Built-in: " + ", ".join(EXPERIMENT_KEYS) + ".")
+    p.add_argument("spec", metavar="SPEC.json", help="an experiment spec (see README), or a built-in name")
+    p.add_argument("--out", required=True, metavar="DIR", help="the experiment folder to write")
+    p.add_argument("--seed", type=int, action="append", metavar="S",
+                   help="a seed to run (repeat for several); replaces the spec's seeds")
+    for flag, dest, kind in OPTIONS:
+        p.add_argument(flag, dest=dest, type=kind, help=f"overrides the spec's training {dest}")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from engine.config import ConfigError
+    from engine.datasets import DatasetError
+    from engine.experiment_runner import run_experiment
+    from engine.run_output import RunOutputError
+    from engine.trainer import TrainingSetupError
+    from models.experiment import ExperimentError, load
+
+    overrides = {dest: getattr(args, dest) for _, dest, _ in OPTIONS if getattr(args, dest) is not None}
+
+    def started(n: int, total: int, label: str, seed: int) -> None:
+        print(f"[{n}/{total}] {label}, seed {seed}", file=sys.stderr)
+
+    def done(result) -> None:
+        best = "n/a" if result.best_val_accuracy is None else f"{result.best_val_accuracy:.2%}"
+        print(f"    best validation accuracy {best} (epoch {result.best_epoch}), {result.params:,} parameters, "
+              f"{result.seconds:.1f} s -> {result.folder}", file=sys.stderr)
+
+    try:
+        spec = load(args.spec)
+        results = run_experiment(spec, args.out, overrides, seeds=tuple(args.seed) if args.seed else None,
+                                 on_start=started, on_result=done)
+    except (ExperimentError, ConfigError, DatasetError, RunOutputError, TrainingSetupError) as exc:
+        return report_bad_input(exc)
+    print((Path(args.out) / "results.md").read_text(), end="")
+    return 0 if results else 1

@@ -1,0 +1,237 @@
+"""Experiment specs (JSON, "convscope.experiment" version 1): one base network, one thing varied, its variants."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from models import architecture_file
+from models.architecture import Architecture
+from models.format_header import header_problem
+from models.layers import (LAYER_TYPES, AvgPool2dSpec, BatchNorm2dSpec, Conv2dSpec, DropoutSpec, LayerSpec,
+                           LinearSpec, MaxPool2dSpec, Pool2dSpec, SoftmaxSpec)
+from models.safe_text import clean, excerpt
+from models.shapes import analyze
+from models.strict_json import StrictJSONError
+from models.strict_json import loads as strict_loads
+
+FORMAT = "convscope.experiment"
+VERSION = 1
+MAX_FILE_BYTES = 16 << 20
+MAX_VARIANTS = 32
+MAX_SEEDS = 16
+EXPERIMENT_DIR = Path(__file__).resolve().parent.parent / "resources" / "experiments"
+EXPERIMENT_KEYS = ("pooling-comparison",)
+FIELDS = ("format", "version", "name", "base", "vary", "seeds", "training")
+
+POOLING = ("none", "max", "avg", "strided_conv")
+ACTIVATIONS = ("relu", "leaky_relu", "elu", "sigmoid", "tanh")
+VARY: dict[str, str] = {  # what -> what its values are
+    "pooling": "none, max, avg or strided_conv",
+    "activation": "relu, leaky_relu, elu, sigmoid or tanh",
+    "kernel_size": "whole numbers (every conv layer's kernel)",
+    "batchnorm": "true (after every conv) or false (none)",
+    "dropout": "true (before every linear layer after the first) or false (none)",
+    "optimizer": "adam or sgd",
+    "learning_rate": "positive numbers",
+}
+TRAINING_OVERRIDES = {"optimizer": "optimizer", "learning_rate": "learning_rate"}
+
+
+class ExperimentError(ValueError):
+    """A spec that cannot be run; the one-line message names the field (and the file when loaded)."""
+
+
+@dataclass(frozen=True)
+class Variant:
+    label: str
+    architecture: Architecture
+    training: dict[str, Any] = field(default_factory=dict)  # settings this variant changes (optimizer, lr)
+
+
+@dataclass(frozen=True)
+class ExperimentSpec:
+    name: str
+    base: Architecture
+    what: str
+    values: tuple
+    seeds: tuple[int, ...]
+    training: dict[str, Any]  # engine TrainConfig fields, checked by the engine
+
+    def variants(self) -> list[Variant]:
+        return [variant(self.base, self.what, v) for v in self.values]
+
+
+# -- variants -------------------------------------------------------------------------------------------------
+def _label(what: str, value: Any) -> str:
+    if isinstance(value, bool):
+        return f"{what} {'on' if value else 'off'}"
+    return f"{what} {value}"
+
+
+def _with_layers(base: Architecture, layers: list[LayerSpec], label: str) -> Architecture:
+    return Architecture(f"{base.name} ({label})", base.input, tuple(layers))
+
+
+def _pooling(base: Architecture, value: str) -> list[LayerSpec]:
+    analysis = analyze(base)
+    out: list[LayerSpec] = []
+    for spec, la in zip(base.layers, analysis.layers):
+        if not isinstance(spec, Pool2dSpec):
+            out.append(spec)
+            continue
+        kernel, stride, padding = spec.kernel_size, spec.stride, spec.padding
+        if value == "max":
+            out.append(MaxPool2dSpec(kernel, stride, padding))
+        elif value == "avg":
+            out.append(AvgPool2dSpec(kernel, stride, padding))
+        elif value == "strided_conv":  # the all-convolutional net: a learned downsampling of the same size
+            channels = la.input_shape[0] if la.input_shape else 1
+            out.append(Conv2dSpec(channels, kernel, stride if stride is not None else kernel, padding))
+        # "none": the layer goes; later layers take the larger maps
+    return out
+
+
+def _batchnorm(base: Architecture, on: bool) -> list[LayerSpec]:
+    out: list[LayerSpec] = []
+    layers = [s for s in base.layers if not isinstance(s, BatchNorm2dSpec)]
+    for spec in layers:
+        out.append(spec)
+        if on and isinstance(spec, Conv2dSpec):
+            out.append(BatchNorm2dSpec())
+    return out
+
+
+def _dropout(base: Architecture, on: bool) -> list[LayerSpec]:
+    out: list[LayerSpec] = []
+    seen_linear = False
+    for spec in (s for s in base.layers if not isinstance(s, DropoutSpec)):
+        if on and isinstance(spec, LinearSpec) and seen_linear:
+            out.append(DropoutSpec(0.5))
+        seen_linear = seen_linear or isinstance(spec, LinearSpec)
+        out.append(spec)
+    return out
+
+
+def variant(base: Architecture, what: str, value: Any) -> Variant:
+    """The base network with `what` set to `value` (a setting for optimizer / learning_rate)."""
+    label = _label(what, value)
+    if what in TRAINING_OVERRIDES:
+        return Variant(label, Architecture(f"{base.name} ({label})", base.input, base.layers),
+                       {TRAINING_OVERRIDES[what]: value})
+    if what == "pooling":
+        layers = _pooling(base, value)
+    elif what == "activation":
+        cls = LAYER_TYPES[value]
+        layers = [cls() if s.GROUP == "Activation" and not isinstance(s, SoftmaxSpec) else s for s in base.layers]
+    elif what == "kernel_size":
+        layers = [s.replace(kernel_size=value, init=None) if isinstance(s, Conv2dSpec) else s for s in base.layers]
+    elif what == "batchnorm":
+        layers = _batchnorm(base, value)
+    elif what == "dropout":
+        layers = _dropout(base, value)
+    else:
+        raise ExperimentError(f'field "vary"."what": unknown {excerpt(what)}; one of {", ".join(VARY)}')
+    return Variant(label, _with_layers(base, layers, label))
+
+
+# -- the file -------------------------------------------------------------------------------------------------
+def _value_problem(what: str, value: Any) -> bool:
+    if what == "pooling":
+        return value not in POOLING
+    if what == "activation":
+        return value not in ACTIVATIONS
+    if what == "kernel_size":
+        return isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 64
+    if what in ("batchnorm", "dropout"):
+        return not isinstance(value, bool)
+    if what == "optimizer":
+        return value not in ("adam", "sgd")
+    if what == "learning_rate":
+        return isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 10
+    return True
+
+
+def _base(data: Any, folder: Path | None) -> Architecture:
+    if isinstance(data, str):
+        path = Path(data)
+        if not path.is_absolute() and folder is not None:
+            path = folder / path
+        try:
+            return architecture_file.load(path)
+        except architecture_file.ArchitectureFileError as exc:
+            raise ExperimentError(f'field "base": {exc}') from None
+    try:
+        return architecture_file.from_dict(data)
+    except architecture_file.ArchitectureFileError as exc:
+        raise ExperimentError(f'field "base": {exc}') from None
+
+
+def from_dict(data: Any, folder: Path | None = None) -> ExperimentSpec:
+    """The spec of `data`; `folder` resolves a relative "base" path (the spec file's folder)."""
+    problem = header_problem(data, FORMAT, VERSION, "experiment")
+    if problem:
+        raise ExperimentError(problem)
+    unknown = sorted(excerpt(k, 40) for k in data if k not in FIELDS)
+    if unknown:
+        raise ExperimentError(f"unknown field {unknown[0]}; an experiment has {', '.join(FIELDS)}")
+    name = data.get("name", "experiment")
+    if not isinstance(name, str) or not name.strip() or len(name) > 200 or clean(name) != name:
+        raise ExperimentError(f'field "name": expected one line of text, got {excerpt(name)}')
+    if "base" not in data:
+        raise ExperimentError('field "base" is required: an architecture object or the path of an architecture file')
+    base = _base(data["base"], folder)
+    vary = data.get("vary")
+    if not isinstance(vary, dict) or set(vary) != {"what", "values"}:
+        raise ExperimentError('field "vary": expected {"what": ..., "values": [...]}')
+    what, values = vary["what"], vary["values"]
+    if not isinstance(what, str) or what not in VARY:
+        raise ExperimentError(f'field "vary"."what": expected one of {", ".join(VARY)}, got {excerpt(what)}')
+    if not isinstance(values, list) or not values or len(values) > MAX_VARIANTS:
+        raise ExperimentError(f'field "vary"."values": expected a list of 1 to {MAX_VARIANTS} values')
+    for n, value in enumerate(values):
+        if _value_problem(what, value):
+            raise ExperimentError(f'field "vary"."values"[{n}]: {excerpt(value)} is not a {what} value; '
+                                  f"use {VARY[what]}")
+    if len({repr(v) for v in values}) != len(values):
+        raise ExperimentError('field "vary"."values": a value appears twice')
+    seeds = data.get("seeds", [0])
+    if (not isinstance(seeds, list) or not seeds or len(seeds) > MAX_SEEDS
+            or any(isinstance(s, bool) or not isinstance(s, int) or not 0 <= s < 2 ** 31 for s in seeds)):
+        raise ExperimentError(f'field "seeds": expected a list of 1 to {MAX_SEEDS} whole numbers from 0')
+    training = data.get("training", {})
+    if not isinstance(training, dict):
+        raise ExperimentError('field "training": expected an object of training settings, e.g. {"epochs": 2}')
+    spec = ExperimentSpec(name, base, what, tuple(values), tuple(dict.fromkeys(seeds)), dict(training))
+    for v in spec.variants():
+        error = analyze(v.architecture).first_error
+        if error:
+            raise ExperimentError(f'field "vary": the variant "{v.label}" is not a valid network: {error}')
+    return spec
+
+
+def load(path: str | os.PathLike) -> ExperimentSpec:
+    """A spec file or a built-in experiment's name; every problem is one ExperimentError naming it."""
+    text = os.fspath(path)
+    if text in EXPERIMENT_KEYS and not Path(text).exists():
+        path = EXPERIMENT_DIR / f"{text}.json"
+    path = Path(path)
+    try:
+        with open(path, "rb") as f:
+            raw = f.read(MAX_FILE_BYTES + 1)
+        if len(raw) > MAX_FILE_BYTES:
+            raise ExperimentError(f"{clean(str(path))}: larger than {MAX_FILE_BYTES:,} bytes")
+        data = strict_loads(raw.decode("utf-8"))
+    except OSError as exc:
+        hint = f" (built-in experiments: {', '.join(EXPERIMENT_KEYS)})" if not path.exists() else ""
+        raise ExperimentError(f"{clean(str(path))}: cannot read: {exc.strerror or exc}{hint}") from None
+    except UnicodeDecodeError as exc:
+        raise ExperimentError(f"{clean(str(path))}: cannot read: not UTF-8 text (byte {exc.start})") from None
+    except StrictJSONError as exc:
+        raise ExperimentError(f"{clean(str(path))}: {exc}") from None
+    try:
+        return from_dict(data, path.parent)
+    except ExperimentError as exc:
+        raise ExperimentError(f"{clean(str(path))}: {exc}") from None
