@@ -22,7 +22,7 @@ from engine.datasets import load_dataset
 from engine.evaluation import evaluate
 from engine.metrics import MetricsHistory
 from engine.run_output import prepare_output_dir, run_summary, write_run_output
-from engine.trainer import Trainer
+from engine.trainer import Callback, Trainer
 from models import architecture_file
 from models.atomic_file import write_atomically
 from models.experiment import ExperimentError, ExperimentSpec
@@ -30,6 +30,7 @@ from models.shapes import analyze
 
 COLUMNS = ("variant", "seed", "params", "macs", "best_val_accuracy", "final_val_accuracy", "best_epoch", "seconds",
            "samples_per_second")
+CSV_COLUMNS = COLUMNS + ("folder",)  # the run folder's name, inside the experiment folder
 RESULTS_CSV, RESULTS_MD, SPEC_JSON = "results.csv", "results.md", "experiment.json"
 
 
@@ -74,11 +75,28 @@ def _best(history: MetricsHistory) -> tuple[float | None, int | None]:
     return best.val_accuracy, best.epoch
 
 
+class _EpochRelay(Callback):
+    """A trainer callback that hands each epoch to `on_epoch(label, seed, event)`."""
+
+    def __init__(self, on_epoch, label: str, seed: int) -> None:
+        self._on_epoch, self._label, self._seed = on_epoch, label, seed
+
+    def on_epoch_end(self, event) -> None:
+        self._on_epoch(self._label, self._seed, event)
+
+
 def run_experiment(spec: ExperimentSpec, out: str | Path, overrides: dict | None = None, *,
                    seeds: tuple[int, ...] | None = None,
                    on_result: Callable[[RunResult], None] | None = None,
-                   on_start: Callable[[int, int, str, int], None] | None = None) -> list[RunResult]:
-    """Train every variant with every seed (`seeds` replaces the spec's); results in the order run."""
+                   on_start: Callable[[int, int, str, int], None] | None = None,
+                   on_epoch: Callable[[str, int, object], None] | None = None,
+                   on_trainer: Callable[[Trainer], None] | None = None,
+                   should_stop: Callable[[], bool] | None = None) -> list[RunResult]:
+    """Train every variant with every seed (`seeds` replaces the spec's); results in the order run.
+
+    Hooks (called on the thread that runs this): `on_start(n, total, label, seed)` before a run,
+    `on_trainer(trainer)` with its Trainer (whose `control.stop()` ends that run), `on_epoch(label, seed,
+    EpochEnded)`, `on_result(RunResult)`; `should_stop()` is asked before each run."""
     config = base_config(spec, overrides or {})
     seeds = tuple(seeds) if seeds else spec.seeds
     variants = spec.variants()
@@ -99,11 +117,16 @@ def run_experiment(spec: ExperimentSpec, out: str | Path, overrides: dict | None
     for v_index, variant in enumerate(variants, start=1):
         for seed in seeds:
             n += 1
+            if should_stop is not None and should_stop():
+                return results
             if on_start:
                 on_start(n, total, variant.label, seed)
             run_config = config.replace(seed=seed, **variant.training)
             dataset = datasets[seed]
-            trainer = Trainer(variant.architecture, dataset, run_config)
+            relay = [_EpochRelay(on_epoch, variant.label, seed)] if on_epoch else []
+            trainer = Trainer(variant.architecture, dataset, run_config, relay)
+            if on_trainer:
+                on_trainer(trainer)
             started = time.perf_counter()
             finished = trainer.fit()
             seconds = time.perf_counter() - started
@@ -136,14 +159,15 @@ def _as_run(spec: ExperimentSpec, config: TrainConfig, seeds, variants) -> dict:
 
 def results_csv(results: list[RunResult]) -> str:
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\n")
+    writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, lineterminator="\n")
     writer.writeheader()
     for r in results:
-        writer.writerow({k: ("" if v is None else v) for k, v in r.row().items()})
+        row = {k: ("" if v is None else v) for k, v in r.row().items()}
+        writer.writerow({**row, "folder": r.folder.name})
     return buffer.getvalue()
 
 
-def _cell(name: str, value) -> str:
+def cell_text(name: str, value) -> str:
     if value is None:
         return "-"
     if name.endswith("accuracy"):
@@ -173,7 +197,7 @@ def results_markdown(title: str, results: list[RunResult]) -> str:
     lines = [f"# {title}", "", "| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
     for r in results:
         row = r.row()
-        lines.append("| " + " | ".join(_cell(c, row[c]) for c in columns) + " |")
+        lines.append("| " + " | ".join(cell_text(c, row[c]) for c in columns) + " |")
     return "\n".join(lines) + "\n"
 
 
@@ -181,3 +205,33 @@ def write_results(folder: Path, results: list[RunResult], title: str | None = No
     spec = json.loads((folder / SPEC_JSON).read_text()) if title is None else {"name": title}
     write_atomically(folder / RESULTS_CSV, results_csv(results).encode("utf-8"))
     write_atomically(folder / RESULTS_MD, results_markdown(spec["name"], results).encode("utf-8"))
+
+
+def read_experiment(folder: str | Path) -> tuple[str, list[RunResult]]:
+    """An experiment folder written by `run_experiment`: its name and results, each with its run's metrics.
+    ExperimentError naming the file for a folder that is not one."""
+    folder = Path(folder)
+    try:
+        name = json.loads((folder / SPEC_JSON).read_text(encoding="utf-8"))["name"]
+        with open(folder / RESULTS_CSV, encoding="utf-8", newline="") as f:
+            rows = list(csv.DictReader(f))
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ExperimentError(f"{folder}: not an experiment folder ({SPEC_JSON} and {RESULTS_CSV} expected): "
+                              f"{getattr(exc, 'strerror', None) or exc}") from None
+
+    def number(text: str, kind=float):
+        return None if text in ("", None) else kind(text)
+
+    results = []
+    for n, row in enumerate(rows):
+        try:
+            run_dir = folder / Path(row["folder"]).name  # a name, never a path out of the folder
+            metrics = run_dir / "metrics.csv"
+            history = MetricsHistory.from_csv(metrics.read_bytes()) if metrics.is_file() else MetricsHistory()
+            results.append(RunResult(row["variant"], int(row["seed"]), run_dir, int(row["params"]),
+                                     int(row["macs"]), number(row["best_val_accuracy"]),
+                                     number(row["final_val_accuracy"]), number(row["best_epoch"], int),
+                                     float(row["seconds"]), float(row.get("samples_per_second") or 0), history))
+        except (KeyError, ValueError, TypeError, OSError) as exc:
+            raise ExperimentError(f"{folder / RESULTS_CSV}: row {n + 1}: {exc}") from None
+    return name, results

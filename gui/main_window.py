@@ -21,6 +21,7 @@ from gui.explainer.explainer_tab import ExplainerTab
 from gui.explainer.network_cases import NetworkCases
 from gui.evaluation.evaluation_job import EvaluationSources
 from gui.evaluation.evaluation_tab import EvaluationTab
+from gui.experiments.experiments_tab import ExperimentsTab
 from gui.training.dataset_loader import DatasetLoader
 from gui.training.live_views import LiveViews
 from gui.training.training_controller import TrainingController
@@ -145,6 +146,8 @@ class MainWindow(QMainWindow):
             signal.connect(cases.invalidate)
         self.explainer = ExplainerTab(cases)
         self.tabs.addTab(self.explainer, "Explainer")
+        self.experiments = ExperimentsTab(self.network, self.training_panel.config)
+        self.tabs.addTab(self.experiments, "Experiments")
 
     def _build_evaluation(self) -> None:
         """The "Evaluation" tab: the trained weights scored, the confusion matrix, galleries, explanations."""
@@ -221,6 +224,7 @@ class MainWindow(QMainWindow):
             return
         self.training.shutdown()  # stops a run and any dataset loading; no thread outlives the window
         self.evaluation.shutdown()
+        self.experiments.shutdown()
         self.exports.wait()  # an export still writing finishes before the window goes
         self.settings.setValue("window/geometry", self.saveGeometry())
         self.settings.setValue("window/state", self.saveState())

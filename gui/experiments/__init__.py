@@ -1,0 +1,1 @@
+"""The Experiments room: variants of the current network trained one after another and compared."""

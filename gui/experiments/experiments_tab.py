@@ -1,0 +1,290 @@
+"""The Experiments tab: pick what to vary in the current network, run the variants, compare curves and numbers."""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import (QComboBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QListWidget,
+                               QPushButton, QSpinBox, QSplitter, QTableWidget, QTableWidgetItem, QVBoxLayout,
+                               QWidget)
+
+from engine.config import TrainConfig
+from engine.experiment_runner import (RunResult, cell_text, differing_columns, read_experiment, results_csv,
+                                      results_markdown, run_experiment)
+from gui.task_runner import TaskRunner
+from gui.views.variant_curves import VariantCurves
+from models import architecture_file
+from models.experiment import VARY, ExperimentError, ExperimentSpec, from_dict
+from models.network import Network
+from models.shapes import analyze
+
+DEFAULT_VALUES = {"pooling": "none, avg, max", "activation": "relu, tanh, sigmoid", "kernel_size": "3, 5",
+                  "batchnorm": "true, false", "dropout": "true, false", "optimizer": "adam, sgd",
+                  "learning_rate": "0.01, 0.001"}
+
+
+def parse_values(text: str) -> list:
+    """'none, avg' -> ['none', 'avg']; numbers and true / false as JSON reads them."""
+    values = []
+    for token in (t.strip() for t in text.split(",")):
+        if not token:
+            continue
+        try:
+            values.append(json.loads(token))
+        except ValueError:
+            values.append(token)
+    return values
+
+
+class _Relay(QObject):
+    """Signals the experiment's thread emits; Qt queues them to the tab's slots on the GUI thread."""
+
+    run_started = Signal(str)
+    epoch_ended = Signal(str, int, int, float)   # variant, seed, epoch, validation accuracy
+    run_finished = Signal(object)                # RunResult
+
+
+class ExperimentsTab(QWidget):
+    """Vary one thing of `network` (pooling, activation, kernel size, batch norm, dropout, optimizer, learning
+    rate), see the variants with their parameters, run them with the Training panel's settings (`config()`) and
+    the seeds given, one after another off the GUI thread, and watch the overlaid validation curves and the
+    results table (only the columns that differ). Open reads an experiment folder back; Copy gives CSV or
+    Markdown. Seams for tests: `ask_output_folder()`, `ask_experiment_folder()`."""
+
+    def __init__(self, network: Network, config: Callable[[], TrainConfig], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._network, self._config = network, config
+        self._runner = TaskRunner(self, name="ConvScope experiment")
+        self._relay = _Relay(self)
+        self._stop = threading.Event()
+        self._trainer = None  # the running variant's Trainer (set on the experiment's thread)
+        self._live: dict[tuple[str, int], list[float]] = {}
+        self.results: list[RunResult] = []
+        self.title = ""
+        self.what_box = QComboBox()
+        for what in VARY:
+            self.what_box.addItem(what, what)
+        self.values_edit = QLineEdit(DEFAULT_VALUES["pooling"])
+        self.seeds_edit = QLineEdit("0")
+        self.epochs_box = QSpinBox()
+        self.epochs_box.setRange(1, 1000)
+        self.epochs_box.setValue(2)
+        self.preview = QListWidget()
+        self.preview.setMaximumHeight(120)
+        self.run_button, self.stop_button = QPushButton("Run experiment"), QPushButton("Stop")
+        self.open_button = QPushButton("Open experiment\u2026")
+        self.copy_csv_button, self.copy_md_button = QPushButton("Copy as CSV"), QPushButton("Copy as Markdown")
+        self.stop_button.setEnabled(False)
+        self.status_label = QLabel("Pick what to vary; the variants are listed below.")
+        self.status_label.setWordWrap(True)
+        self.curves = VariantCurves()
+        self.table = QTableWidget()
+        form = QFormLayout()
+        form.addRow("Vary", self.what_box)
+        form.addRow("Values", self.values_edit)
+        form.addRow("Seeds", self.seeds_edit)
+        form.addRow("Epochs", self.epochs_box)
+        buttons = QHBoxLayout()
+        for b in (self.run_button, self.stop_button, self.open_button, self.copy_csv_button, self.copy_md_button):
+            buttons.addWidget(b)
+        buttons.addStretch(1)
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.addLayout(form)
+        left_layout.addWidget(QLabel("Variants"))
+        left_layout.addWidget(self.preview)
+        left_layout.addStretch(1)
+        split = QSplitter()
+        split.addWidget(left)
+        split.addWidget(self.curves)
+        split.setStretchFactor(1, 1)
+        layout = QVBoxLayout(self)
+        layout.addLayout(buttons)
+        layout.addWidget(self.status_label)
+        layout.addWidget(split, 2)
+        layout.addWidget(self.table, 1)
+
+        self.what_box.currentIndexChanged.connect(self._on_what_changed)
+        self.values_edit.editingFinished.connect(self.update_preview)
+        self.run_button.clicked.connect(self.start)
+        self.stop_button.clicked.connect(self.stop)
+        self.open_button.clicked.connect(self._on_open)
+        self.copy_csv_button.clicked.connect(lambda: QGuiApplication.clipboard().setText(results_csv(self.results)))
+        self.copy_md_button.clicked.connect(
+            lambda: QGuiApplication.clipboard().setText(results_markdown(self.title, self.results)))
+        self._relay.run_started.connect(self._on_run_started)
+        self._relay.epoch_ended.connect(self._on_epoch_ended)
+        self._relay.run_finished.connect(self._on_run_finished)
+        self._runner.finished.connect(self._on_finished)
+        self._runner.failed.connect(self._on_failed)
+        network.changed.connect(lambda _arch: self.update_preview())
+        self.update_preview()
+
+    # -- the spec --------------------------------------------------------------------------------------------
+    def spec(self) -> ExperimentSpec:
+        """The experiment the form describes; ExperimentError naming what is wrong."""
+        seeds = parse_values(self.seeds_edit.text())
+        return from_dict({"format": "convscope.experiment", "version": 1,
+                          "name": f"{self._network.architecture.name}: {self.what_box.currentData()}",
+                          "base": architecture_file.to_dict(self._network.architecture),
+                          "vary": {"what": self.what_box.currentData(), "values": parse_values(self.values_edit.text())},
+                          "seeds": seeds or [0], "training": {}})
+
+    @Slot(int)
+    def _on_what_changed(self, _index: int) -> None:
+        self.values_edit.setText(DEFAULT_VALUES[self.what_box.currentData()])
+        self.update_preview()
+
+    @Slot()
+    def update_preview(self) -> None:
+        self.preview.clear()
+        try:
+            spec = self.spec()
+        except ExperimentError as exc:
+            self.status_label.setText(f"Cannot run: {exc}")
+            self.run_button.setEnabled(False)
+            return
+        for v in spec.variants():
+            a = analyze(v.architecture)
+            layers = " \u2192 ".join(s.TYPE for s in v.architecture.layers)
+            self.preview.addItem(f"{v.label}: {a.total_params:,} params, {a.total_macs:,} mult-adds   ({layers})")
+        self.run_button.setEnabled(not self._runner.is_busy)
+        if not self._runner.is_busy:
+            self.status_label.setText(f"{len(spec.variants())} variants x {len(spec.seeds)} seed(s), "
+                                      f"{self.epochs_box.value()} epoch(s) each, with the Training panel's settings.")
+
+    # -- running ---------------------------------------------------------------------------------------------
+    def ask_output_folder(self) -> str:
+        return QFileDialog.getExistingDirectory(self, "Folder for the experiment (one run folder per variant)")
+
+    def ask_experiment_folder(self) -> str:
+        return QFileDialog.getExistingDirectory(self, "Open an experiment folder")
+
+    @Slot()
+    def start(self) -> bool:
+        try:
+            spec = self.spec()
+        except ExperimentError as exc:
+            self.status_label.setText(f"Cannot run: {exc}")
+            return False
+        folder = self.ask_output_folder()
+        if not folder:
+            return False
+        config = self._config().replace(epochs=self.epochs_box.value())
+        overrides = {k: v for k, v in config.to_dict().items()}
+        self._stop.clear()
+        self.results, self._live, self.title = [], {}, spec.name
+        self._show_results()
+        relay, stop = self._relay, self._stop
+
+        def job(state):
+            def on_trainer(trainer):
+                self._trainer = trainer
+                if stop.is_set():
+                    trainer.control.stop()
+            return run_experiment(spec, folder, overrides,
+                                  on_start=lambda n, total, label, seed: relay.run_started.emit(
+                                      f"[{n}/{total}] {label}, seed {seed}"),
+                                  on_epoch=lambda label, seed, e: relay.epoch_ended.emit(label, seed, e.epoch,
+                                                                                        e.val_accuracy),
+                                  on_result=relay.run_finished.emit, on_trainer=on_trainer,
+                                  should_stop=lambda: stop.is_set() or state.is_cancelled)
+
+        self._runner.submit_with_state(job)
+        self.run_button.setEnabled(False)
+        self.stop_button.setEnabled(True)
+        self.status_label.setText(f"Running {spec.name} into {folder}\u2026")
+        return True
+
+    @Slot()
+    def stop(self) -> None:
+        self._stop.set()
+        if self._trainer is not None:
+            self._trainer.control.stop()
+
+    def shutdown(self) -> None:
+        """Window close: stop the experiment after its current batch and wait for its thread."""
+        self.stop()
+        self._runner.shutdown()
+
+    @property
+    def is_running(self) -> bool:
+        return self._runner.is_busy
+
+    @Slot(str)
+    def _on_run_started(self, text: str) -> None:
+        self.status_label.setText(f"Running {text}\u2026")
+
+    @Slot(str, int, int, float)
+    def _on_epoch_ended(self, label: str, seed: int, _epoch: int, accuracy: float) -> None:
+        self._live.setdefault((label, seed), []).append(accuracy)
+        self._draw_curves()
+
+    @Slot(object)
+    def _on_run_finished(self, result: RunResult) -> None:
+        self.results.append(result)
+        self._show_results()
+
+    @Slot(object)
+    def _on_finished(self, results) -> None:
+        self.run_button.setEnabled(True)
+        self.stop_button.setEnabled(False)
+        self._trainer = None
+        stopped = " (stopped)" if self._stop.is_set() else ""
+        self.status_label.setText(f"Done{stopped}: {len(results)} run(s); results.csv and results.md written.")
+
+    @Slot(object)
+    def _on_failed(self, error: object) -> None:
+        self.run_button.setEnabled(True)
+        self.stop_button.setEnabled(False)
+        self.status_label.setText(f"The experiment failed: {error}")
+
+    # -- results ---------------------------------------------------------------------------------------------
+    @Slot()
+    def _on_open(self) -> None:
+        folder = self.ask_experiment_folder()
+        if folder:
+            self.open_folder(folder)
+
+    def open_folder(self, folder: str | Path) -> bool:
+        try:
+            self.title, self.results = read_experiment(folder)
+        except ExperimentError as exc:
+            self.status_label.setText(f"Cannot open: {exc}")
+            return False
+        self._live = {}
+        self._show_results()
+        self.status_label.setText(f"Opened {self.title}: {len(self.results)} run(s).")
+        return True
+
+    def curve_data(self) -> dict[str, list[np.ndarray]]:
+        curves: dict[str, list[np.ndarray]] = {}
+        finished = {(r.variant, r.seed) for r in self.results}
+        for r in self.results:
+            curves.setdefault(r.variant, []).append(np.array([e.val_accuracy for e in r.history.epochs]))
+        for (label, seed), values in self._live.items():
+            if (label, seed) not in finished:
+                curves.setdefault(label, []).append(np.array(values))
+        return curves
+
+    def _draw_curves(self) -> None:
+        self.curves.set_curves(self.curve_data())
+
+    def _show_results(self) -> None:
+        columns = differing_columns(self.results) if self.results else ["variant"]
+        self.table.clear()
+        self.table.setColumnCount(len(columns))
+        self.table.setHorizontalHeaderLabels(columns)
+        self.table.setRowCount(len(self.results))
+        for r, result in enumerate(self.results):
+            row = result.row()
+            for c, name in enumerate(columns):
+                self.table.setItem(r, c, QTableWidgetItem(cell_text(name, row[name])))
+        self.table.resizeColumnsToContents()
+        self._draw_curves()

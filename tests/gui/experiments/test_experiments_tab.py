@@ -1,0 +1,68 @@
+"""The Experiments tab as a person uses it: pick what to vary, see the variants, run, read curves and table,
+reopen the folder."""
+
+from __future__ import annotations
+
+import csv
+
+import pytest
+from PySide6.QtCore import Qt
+
+from gui.document.document_io import DISCARD
+from models.architecture import Architecture
+from tests.engine.training_data import tiny_arch, write_tiny_npz
+
+WAIT_MS = 120_000
+
+
+@pytest.fixture
+def experiments(qtbot, window, tmp_path):
+    data = write_tiny_npz(tmp_path / "tiny.npz")
+    window.document.ask_unsaved_changes = lambda: DISCARD
+    arch = tiny_arch()
+    window.editor.set_architecture(Architecture(arch.name, arch.input, arch.layers), "tiny")
+    panel = window.training_panel
+    with qtbot.waitSignal(panel.dataset_changed, timeout=WAIT_MS):
+        panel.select_dataset(str(data))
+    panel.set_config(panel.config().replace(batch_size=32, learning_rate=0.01, device="cpu", threads=1))
+    window.tabs.setCurrentWidget(window.experiments)
+    return window.experiments
+
+
+def test_variants_are_listed_and_a_bad_value_is_named(qtbot, experiments):
+    tab = experiments
+    assert tab.preview.count() == 3 and tab.preview.item(0).text().startswith("pooling none: ")
+    tab.what_box.setCurrentIndex(tab.what_box.findData("activation"))
+    assert [tab.preview.item(i).text().split(":")[0] for i in range(3)] == [
+        "activation relu", "activation tanh", "activation sigmoid"]
+    tab.values_edit.setText("relu, swish")
+    tab.values_edit.editingFinished.emit()
+    assert "'swish' is not a activation value" in tab.status_label.text() and not tab.run_button.isEnabled()
+
+
+@pytest.mark.slow
+def test_run_fills_curves_and_table_then_reopens(qtbot, window, experiments, tmp_path):
+    tab = experiments
+    tab.values_edit.setText("none, max")
+    tab.values_edit.editingFinished.emit()
+    tab.seeds_edit.setText("0, 1")
+    tab.epochs_box.setValue(2)
+    out = tmp_path / "exp"
+    tab.ask_output_folder = lambda: str(out)
+    with qtbot.waitSignal(tab._runner.finished, timeout=WAIT_MS):
+        qtbot.mouseClick(tab.run_button, Qt.MouseButton.LeftButton)
+    assert tab.status_label.text().startswith("Done: 4 run(s)")
+    headers = [tab.table.horizontalHeaderItem(c).text() for c in range(tab.table.columnCount())]
+    assert headers[:4] == ["variant", "seed", "params", "macs"]
+    assert tab.table.rowCount() == 4 and tab.table.item(0, 0).text() == "pooling none"
+    with open(out / "results.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert tab.table.item(3, 2).text() == f"{int(rows[3]['params']):,}"
+    assert set(tab.curves.lines) == {"pooling none", "pooling max"} and set(tab.curves.bands) == set(tab.curves.lines)
+    x, y = tab.curves.lines["pooling max"].getData()
+    assert list(x) == [1.0, 2.0]
+    assert y[1] == pytest.approx((float(rows[2]["final_val_accuracy"]) + float(rows[3]["final_val_accuracy"])) / 2)
+    tab.results = []
+    assert tab.open_folder(out) and tab.table.rowCount() == 4 and set(tab.curves.lines) == {"pooling none",
+                                                                                              "pooling max"}
+    assert not tab.open_folder(tmp_path) and "not an experiment folder" in tab.status_label.text()
