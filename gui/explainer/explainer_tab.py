@@ -112,7 +112,7 @@ class ExplainerTab(QWidget):
         self.arithmetic.setObjectName("explainerArithmetic")
         self.arithmetic.setMaximumHeight(110)
         grids = QHBoxLayout()
-        grids.addWidget(self._input_box, 4)
+        grids.addWidget(self._input_box, 5)
         grids.addWidget(self._kernel_box, 3)
         grids.addWidget(self._output_box, 2)
         stepper = QWidget()
@@ -329,7 +329,7 @@ class ExplainerTab(QWidget):
         # a worked example reads best large; several channels, or a real layer's input, take smaller cells
         small = len(shown) > 1 or max(mask.shape) > 12
         for grid, k in zip(self.input_grids, shown):
-            grid.set_cell_size(30 if small else 40)
+            grid.set_cell_size(28 if small else 40)
             grid.set_values(padded_x[k], padding=mask)
         for grid in self.kernel_grids:
             grid.set_cell_size(30 if small and self.case.op.kind == cs.CONV else 40)
