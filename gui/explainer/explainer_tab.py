@@ -2,44 +2,22 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-import numpy as np
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QShowEvent
-from PySide6.QtWidgets import (QComboBox, QFileDialog, QGridLayout, QGroupBox, QHBoxLayout, QLabel,
-                               QPlainTextEdit, QPushButton, QScrollArea, QSpinBox, QTabWidget, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QLabel, QPushButton, QSpinBox, QTabWidget,
+                               QVBoxLayout, QWidget)
 
 from gui.explainer.kernel_compare import KernelCompare
 from gui.explainer.network_cases import CaseUnavailable, NetworkCases
-from gui.views.number_grid import NumberGrid
+from gui.explainer.step_view import Case, StepView, lesson_case
 from models import convolution_steps as cs
 from models.lesson import Lesson, LessonError, load
 from models.lesson_library import LESSON_KEYS, lesson_path
-from models.step_text import step_lines
 
 NETWORK = "network"
 OPEN_FILE = "open"
 MAX_CHANNEL_GRIDS = 4  # more input channels than this: one at a time, picked with the channel box
 PLAY_MS = 600
-RGB = ("R", "G", "B")
-
-
-@dataclass(frozen=True)
-class Case:
-    """What the tab steps through: an op on an input, the output it gives, and a line saying where it is from."""
-
-    op: cs.WindowOp
-    input: np.ndarray   # (C, H, W)
-    output: np.ndarray  # (M, H', W'), computed by models.convolution_steps
-    about: str
-    notes: str = ""
-
-
-def lesson_case(lesson: Lesson) -> Case:
-    return Case(lesson.op, lesson.input, cs.output(lesson.op, lesson.input), f"Lesson: {lesson.title}",
-                lesson.notes)
 
 
 class ExplainerTab(QWidget):
@@ -60,7 +38,6 @@ class ExplainerTab(QWidget):
         self._dirty = True
         self._lessons: dict[str, Lesson] = {}
         self._source_index = 0
-        self._scroll_target: tuple[int, int, int, int] | None = None
         self.input_grids: list[NumberGrid] = []
         self.kernel_grids: list[NumberGrid] = []
         self._build()
@@ -100,29 +77,16 @@ class ExplainerTab(QWidget):
             moves.addWidget(widget)
         moves.addStretch(1)
 
-        self._input_box, self._input_row = self._grid_box("Input (grey: padding zeros; orange: the window)")
-        self._kernel_box, self._kernel_row = self._grid_box("Kernel and products")
-        self.output_grid = NumberGrid()
-        self._output_box = QGroupBox("Output map (click a cell to jump there)")
-        out_layout = QVBoxLayout(self._output_box)
-        self._output_scroll = self._scroll(self.output_grid)
-        out_layout.addWidget(self._output_scroll)
-        self.arithmetic = QPlainTextEdit()
-        self.arithmetic.setReadOnly(True)
-        self.arithmetic.setObjectName("explainerArithmetic")
-        self.arithmetic.setMaximumHeight(110)
-        grids = QHBoxLayout()
-        grids.addWidget(self._input_box, 5)
-        grids.addWidget(self._kernel_box, 3)
-        grids.addWidget(self._output_box, 2)
+        self.view = StepView()
+        self.input_grids, self.kernel_grids = self.view.input_grids, self.view.kernel_grids
+        self.output_grid, self.arithmetic = self.view.output_grid, self.view.arithmetic
         stepper = QWidget()
         layout = QVBoxLayout(stepper)
         layout.addLayout(pickers)
         layout.addLayout(moves)
         layout.addWidget(self.formula_label)
         layout.addWidget(self.notes_label)
-        layout.addLayout(grids, 1)
-        layout.addWidget(self.arithmetic)
+        layout.addWidget(self.view, 1)
         self.compare = KernelCompare(self._cases)
         self.pages = QTabWidget()
         self.pages.setDocumentMode(True)
@@ -142,26 +106,7 @@ class ExplainerTab(QWidget):
         self.next_button.clicked.connect(self.next_step)
         self.previous_button.clicked.connect(self.previous_step)
         self.play_button.toggled.connect(self._on_play_toggled)
-        self.output_grid.cell_clicked.connect(self.jump_to)
-
-    @staticmethod
-    def _scroll(widget: QWidget) -> QScrollArea:
-        scroll = QScrollArea()
-        scroll.setWidget(widget)
-        scroll.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        return scroll
-
-    def _grid_box(self, title: str) -> tuple[QGroupBox, QGridLayout]:
-        box = QGroupBox(title)
-        inner = QWidget()
-        row = QGridLayout(inner)
-        row.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setWidget(inner)
-        QVBoxLayout(box).addWidget(scroll)
-        box.scroll = scroll
-        return box, row
+        self.view.cell_clicked.connect(self.jump_to)
 
     # -- sources ---------------------------------------------------------------------------------------------
     def _lesson(self, key: str) -> Lesson:
@@ -279,10 +224,7 @@ class ExplainerTab(QWidget):
             self.notes_label.setText(message)
             self.formula_label.setText("")
             self.step_label.setText("")
-            self.arithmetic.setPlainText("")
-            self._set_grids(self._input_row, self.input_grids, 0)
-            self._set_grids(self._kernel_row, self.kernel_grids, 0)
-            self.output_grid.set_values(np.zeros((0, 0)))
+            self.view.clear()
             return
         c, h, w = case.input.shape
         op = case.op
@@ -311,60 +253,7 @@ class ExplainerTab(QWidget):
         self.channel_box.blockSignals(True)
         self.channel_box.setRange(read.start, read.stop - 1)
         self.channel_box.blockSignals(False)
-        shown = [self.channel_box.value()] if many else list(read)
-        self._shown_channels = shown
-        self._set_grids(self._input_row, self.input_grids, len(shown), [self._channel_name(k) for k in shown],
-                        columns=2)
-        # conv: per shown channel a line of its weights and their products; pooling: the window itself
-        if self.case.op.kind == cs.CONV:
-            names = [f"{self._short_name(k)}: {what}" for k in shown for what in ("weights", "products")]
-        else:
-            names = ["window"]
-        wide = max(self.case.op.kernel) > 3  # weights and products side by side only while they fit
-        self._kernel_titles = self._set_grids(self._kernel_row, self.kernel_grids, len(names), names,
-                                              columns=1 if wide else 2)
-        self._kernel_box.setTitle("Kernel and products" if self.case.op.kind == cs.CONV else "Window")
-        padded_x = cs.padded(self.case.op, self.case.input)
-        mask = cs.padding_mask(self.case.op, *self.case.input.shape[1:])
-        # a worked example reads best large; several channels, or a real layer's input, take smaller cells
-        small = len(shown) > 1 or max(mask.shape) > 12
-        for grid, k in zip(self.input_grids, shown):
-            grid.set_cell_size(28 if small else 40)
-            grid.set_values(padded_x[k], padding=mask)
-        for grid in self.kernel_grids:
-            grid.set_cell_size(30 if small and self.case.op.kind == cs.CONV else 40)
-        self.output_grid.set_cell_size(30 if max(self.case.output.shape[1:]) > 12 else 40)
-
-    def _short_name(self, k: int) -> str:
-        return RGB[k] if self._is_rgb() else f"ch {k}"
-
-    def _is_rgb(self) -> bool:
-        return self.case.input.shape[0] == 3 and self.case.about.startswith("Lesson")
-
-    def _channel_name(self, k: int) -> str:
-        return f"channel {k}" + (f" ({RGB[k]})" if self._is_rgb() else "")
-
-    @staticmethod
-    def _set_grids(row: QGridLayout, grids: list[NumberGrid], count: int, titles: list[str] = (),
-                   columns: int = MAX_CHANNEL_GRIDS) -> list[QLabel]:
-        """Make `row` hold `count` titled grids (reusing those it has), `columns` to a line; returns the titles."""
-        while row.count():
-            item = row.takeAt(0)
-            if item.widget() is not None:
-                item.widget().setParent(None)
-        del grids[count:]
-        while len(grids) < count:
-            grids.append(NumberGrid())
-        columns = max(1, columns)
-        labels = []
-        for n, grid in enumerate(grids):
-            line, col = divmod(n, columns)
-            title = QLabel(titles[n] if n < len(titles) else "")
-            title.setWordWrap(True)
-            labels.append(title)
-            row.addWidget(title, 2 * line, col)
-            row.addWidget(grid, 2 * line + 1, col, Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
-        return labels
+        self.view.show_case(self.case, [self.channel_box.value()] if many else list(read))
 
     # -- moving ----------------------------------------------------------------------------------------------
     @property
@@ -438,56 +327,10 @@ class ExplainerTab(QWidget):
         self._timer.setInterval(ms)
 
     def _update_step(self) -> None:
-        case, m = self.case, self._map
-        i, j = self.position
-        step = cs.step(case.op, case.input, m, i, j)
-        kh, kw = case.op.kernel
-        window = (step.origin[0], step.origin[1], kh, kw)
-        for grid in self.input_grids:
-            grid.set_window(window)
-            grid.set_marks([])
-        offsets = [k - step.channels[0] for k in self._shown_channels]
-        if case.op.kind == cs.CONV:
-            for n, k in enumerate(offsets):
-                self.kernel_grids[2 * n].set_values(step.weights[k])
-                self.kernel_grids[2 * n + 1].set_values(step.products[k])
-                self._kernel_titles[2 * n + 1].setText(f"{self._short_name(step.channels[k])}: products, sum "
-                                                       f"{cs.number_text(step.channel_sums[k], 3)}")
-        else:
-            k = offsets[0] if offsets else 0
-            self.kernel_grids[0].set_values(step.window[k], padding=step.in_padding[k])
-            self._kernel_titles[0].setText("window: the largest wins" if step.winner is not None
-                                           else f"window: mean {cs.number_text(step.value)}")
-            if step.winner is not None:
-                self.kernel_grids[0].set_marks([step.winner[1:]])
-                self.input_grids[0].set_marks([(step.origin[0] + step.winner[1], step.origin[1] + step.winner[2])])
-        oh, ow = case.output.shape[1:]
-        filled = (np.arange(oh * ow) <= self._index).reshape(oh, ow)
-        self.output_grid.set_values(case.output[m], shown=filled)
-        self.output_grid.set_marks([(i, j)])
-        self._scroll_target = (i, j, step.origin[0] + kh // 2, step.origin[1] + kw // 2)
-        QTimer.singleShot(0, self._scroll_to_step)
-        names = [self._channel_name(k) for k in step.channels]
-        self.arithmetic.setPlainText(f"output[{m}][{i}][{j}] = " + "\n".join(step_lines(step, names)))
+        m, (i, j) = self._map, self.position
+        step = self.view.show_step(self.case, m, self._index)
         self.step_label.setText(f"step {self._index + 1} of {self.step_count}: output map {m}, row {i}, "
                                 f"column {j} = {cs.number_text(step.value)}")
         self.previous_button.setEnabled(self._index > 0)
         self.next_button.setEnabled(self._index + 1 < self.step_count)
         self.step_changed.emit(m, i, j)
-
-    @Slot()
-    def _scroll_to_step(self) -> None:
-        """Keep the current output cell and the window in view (after the layout has placed the grids)."""
-        if self.case is None or self._scroll_target is None:
-            return
-        i, j, row, col = self._scroll_target
-        cell = self.output_grid.cell_rect(i, j)
-        self._output_scroll.ensureVisible(cell.center().x(), cell.center().y(), 2 * cell.width(), 2 * cell.height())
-        if self.input_grids:
-            grid, scroll = self.input_grids[0], self._input_box.scroll
-            scroll.widget().layout().activate()  # grids made just now have no place yet
-            scroll.widget().adjustSize()
-            rect = grid.cell_rect(row, col)
-            at = grid.mapTo(scroll.widget(), rect.center())
-            kh, kw = self.case.op.kernel
-            scroll.ensureVisible(at.x(), at.y(), rect.width() * (kw // 2 + 2), rect.height() * (kh // 2 + 2))

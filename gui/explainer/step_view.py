@@ -1,0 +1,194 @@
+"""The stepper's drawing: the padded input with the window, the kernel and its products, the output filling in,
+and the sum written out, for one `Case` and one step at a time."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from PySide6.QtCore import Qt, QTimer, Signal, Slot
+from PySide6.QtWidgets import (QGridLayout, QGroupBox, QHBoxLayout, QLabel, QPlainTextEdit, QScrollArea,
+                               QVBoxLayout, QWidget)
+
+from gui.views.number_grid import NumberGrid
+from models import convolution_steps as cs
+from models.lesson import Lesson
+from models.step_text import step_lines
+
+RGB = ("R", "G", "B")
+
+
+@dataclass(frozen=True)
+class Case:
+    """What the Explainer steps through: an op on an input, the output it gives, and a line saying where it is
+    from. `rgb`: the three input channels are R, G and B (a lesson's colour image)."""
+
+    op: cs.WindowOp
+    input: np.ndarray   # (C, H, W)
+    output: np.ndarray  # (M, H', W'), computed by models.convolution_steps
+    about: str
+    notes: str = ""
+    rgb: bool = False
+
+    def channel_name(self, k: int) -> str:
+        return f"channel {k}" + (f" ({RGB[k]})" if self.rgb else "")
+
+    def short_name(self, k: int) -> str:
+        return RGB[k] if self.rgb else f"ch {k}"
+
+
+def lesson_case(lesson: Lesson) -> Case:
+    return Case(lesson.op, lesson.input, cs.output(lesson.op, lesson.input), f"Lesson: {lesson.title}",
+                lesson.notes, rgb=lesson.input.shape[0] == 3)
+
+
+def _scroll(widget: QWidget, resizable: bool = False) -> QScrollArea:
+    scroll = QScrollArea()
+    scroll.setWidget(widget)
+    scroll.setWidgetResizable(resizable)
+    scroll.setAlignment(Qt.AlignmentFlag.AlignCenter)
+    return scroll
+
+
+class StepView(QWidget):
+    """`show_case(case, channels)` lays out one input grid per shown channel (with its padding) and the kernel
+    grids; `show_step(case, m, index)` draws step `index` (raster order) of map m and returns it; `clear()`.
+    Clicking an output cell emits `cell_clicked(i, j)`. Only visible cells are drawn (NumberGrid)."""
+
+    cell_clicked = Signal(int, int)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.input_grids: list[NumberGrid] = []
+        self.kernel_grids: list[NumberGrid] = []
+        self._kernel_titles: list[QLabel] = []
+        self._shown: list[int] = []
+        self._scroll_target: tuple[int, int, int, int] | None = None
+        self._kernel: tuple[int, int] = (1, 1)
+        self._input_box, self._input_row, self._input_scroll = self._grid_box(
+            "Input (grey: padding zeros; orange: the window)")
+        self._kernel_box, self._kernel_row, _ = self._grid_box("Kernel and products")
+        self.output_grid = NumberGrid()
+        self._output_box = QGroupBox("Output map (click a cell to jump there)")
+        self._output_scroll = _scroll(self.output_grid)
+        QVBoxLayout(self._output_box).addWidget(self._output_scroll)
+        self.arithmetic = QPlainTextEdit()
+        self.arithmetic.setReadOnly(True)
+        self.arithmetic.setObjectName("explainerArithmetic")
+        self.arithmetic.setMaximumHeight(110)
+        grids = QHBoxLayout()
+        grids.addWidget(self._input_box, 5)
+        grids.addWidget(self._kernel_box, 3)
+        grids.addWidget(self._output_box, 2)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(grids, 1)
+        layout.addWidget(self.arithmetic)
+        self.output_grid.cell_clicked.connect(self.cell_clicked)
+
+    @staticmethod
+    def _grid_box(title: str) -> tuple[QGroupBox, QGridLayout, QScrollArea]:
+        box = QGroupBox(title)
+        inner = QWidget()
+        row = QGridLayout(inner)
+        row.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        scroll = _scroll(inner, resizable=True)
+        QVBoxLayout(box).addWidget(scroll)
+        return box, row, scroll
+
+    @staticmethod
+    def _set_grids(row: QGridLayout, grids: list[NumberGrid], count: int, titles: list[str] = (),
+                   columns: int = 2) -> list[QLabel]:
+        """Make `row` hold `count` titled grids (reusing those it has), `columns` to a line; returns the titles."""
+        while row.count():
+            item = row.takeAt(0)
+            if item.widget() is not None:
+                item.widget().setParent(None)
+        del grids[count:]
+        while len(grids) < count:
+            grids.append(NumberGrid())
+        labels = []
+        for n, grid in enumerate(grids):
+            line, col = divmod(n, max(1, columns))
+            title = QLabel(titles[n] if n < len(titles) else "")
+            title.setWordWrap(True)
+            labels.append(title)
+            row.addWidget(title, 2 * line, col)
+            row.addWidget(grid, 2 * line + 1, col, Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        return labels
+
+    def clear(self) -> None:
+        self.arithmetic.setPlainText("")
+        self._set_grids(self._input_row, self.input_grids, 0)
+        self._kernel_titles = self._set_grids(self._kernel_row, self.kernel_grids, 0)
+        self.output_grid.set_values(np.zeros((0, 0)))
+
+    def show_case(self, case: Case, shown: list[int]) -> None:
+        """Grids for the input channels `shown` (absolute indices) and, for conv, their weights and products."""
+        op, conv = case.op, case.op.kind == cs.CONV
+        self._shown, self._kernel = list(shown), op.kernel
+        self._set_grids(self._input_row, self.input_grids, len(shown), [case.channel_name(k) for k in shown])
+        names = ([f"{case.short_name(k)}: {what}" for k in shown for what in ("weights", "products")] if conv
+                 else ["window"])
+        wide = max(op.kernel) > 3  # weights and products side by side only while they fit
+        self._kernel_titles = self._set_grids(self._kernel_row, self.kernel_grids, len(names), names,
+                                              columns=1 if wide else 2)
+        self._kernel_box.setTitle("Kernel and products" if conv else "Window")
+        padded_x = cs.padded(op, case.input)
+        mask = cs.padding_mask(op, *case.input.shape[1:])
+        # a worked example reads best large; several channels, or a real layer's input, take smaller cells
+        small = len(shown) > 1 or max(mask.shape) > 12
+        for grid, k in zip(self.input_grids, shown):
+            grid.set_cell_size(28 if small else 40)
+            grid.set_values(padded_x[k], padding=mask)
+        for grid in self.kernel_grids:
+            grid.set_cell_size(30 if small and conv else 40)
+        self.output_grid.set_cell_size(30 if max(case.output.shape[1:]) > 12 else 40)
+
+    def show_step(self, case: Case, m: int, index: int) -> cs.Step:
+        oh, ow = case.output.shape[1:]
+        i, j = divmod(index, ow)
+        step = cs.step(case.op, case.input, m, i, j)
+        kh, kw = case.op.kernel
+        for grid in self.input_grids:
+            grid.set_window((step.origin[0], step.origin[1], kh, kw))
+            grid.set_marks([])
+        offsets = [k - step.channels[0] for k in self._shown]
+        if case.op.kind == cs.CONV:
+            for n, k in enumerate(offsets):
+                self.kernel_grids[2 * n].set_values(step.weights[k])
+                self.kernel_grids[2 * n + 1].set_values(step.products[k])
+                self._kernel_titles[2 * n + 1].setText(f"{case.short_name(step.channels[k])}: products, sum "
+                                                       f"{cs.number_text(step.channel_sums[k], 3)}")
+        else:
+            k = offsets[0] if offsets else 0
+            self.kernel_grids[0].set_values(step.window[k], padding=step.in_padding[k])
+            self._kernel_titles[0].setText("window: the largest wins" if step.winner is not None
+                                           else f"window: mean {cs.number_text(step.value)}")
+            if step.winner is not None:
+                self.kernel_grids[0].set_marks([step.winner[1:]])
+                self.input_grids[0].set_marks([(step.origin[0] + step.winner[1], step.origin[1] + step.winner[2])])
+        self.output_grid.set_values(case.output[m], shown=(np.arange(oh * ow) <= index).reshape(oh, ow))
+        self.output_grid.set_marks([(i, j)])
+        self._scroll_target = (i, j, step.origin[0] + kh // 2, step.origin[1] + kw // 2)
+        QTimer.singleShot(0, self._scroll_to_step)
+        names = [case.channel_name(k) for k in step.channels]
+        self.arithmetic.setPlainText(f"output[{m}][{i}][{j}] = " + "\n".join(step_lines(step, names)))
+        return step
+
+    @Slot()
+    def _scroll_to_step(self) -> None:
+        """Keep the current output cell and the window in view (after the layout has placed the grids)."""
+        if self._scroll_target is None or not self.output_grid.values.size:
+            return
+        i, j, row, col = self._scroll_target
+        cell = self.output_grid.cell_rect(i, j)
+        self._output_scroll.ensureVisible(cell.center().x(), cell.center().y(), 2 * cell.width(), 2 * cell.height())
+        if self.input_grids:
+            grid, scroll = self.input_grids[0], self._input_scroll
+            scroll.widget().layout().activate()  # grids made just now have no place yet
+            scroll.widget().adjustSize()
+            rect = grid.cell_rect(row, col)
+            at = grid.mapTo(scroll.widget(), rect.center())
+            kh, kw = self._kernel
+            scroll.ensureVisible(at.x(), at.y(), rect.width() * (kw // 2 + 2), rect.height() * (kh // 2 + 2))
