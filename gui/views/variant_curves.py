@@ -31,7 +31,7 @@ class VariantCurves(QWidget):
         self.plot.showGrid(x=True, y=True, alpha=0.3)
         self.plot.setLabel("bottom", "epoch")
         self.plot.setLabel("left", "validation accuracy")
-        self.plot.setYRange(0, 1)
+        self.plot.getAxis("bottom").setTickSpacing(1, 1)  # whole epochs
         for axis in ("left", "bottom"):
             self.plot.getAxis(axis).enableAutoSIPrefix(False)
         self.legend = self.plot.addLegend(offset=(-10, -10))
@@ -45,6 +45,7 @@ class VariantCurves(QWidget):
         self.plot.clear()
         self.legend.clear()
         self.lines, self.bands = {}, {}
+        low_all, high_all, longest = 1.0, 0.0, 1
         for n, (label, runs) in enumerate(curves.items()):
             runs = [np.asarray(r, dtype=float) for r in runs if len(r)]
             if not runs:
@@ -52,12 +53,19 @@ class VariantCurves(QWidget):
             colour = PALETTE[n % len(PALETTE)]
             mean, low, high = mean_and_band(runs)
             epochs = np.arange(1, len(mean) + 1, dtype=float)
+            low_all, high_all = min(low_all, float(np.nanmin(low))), max(high_all, float(np.nanmax(high)))
+            longest = max(longest, len(mean))
             line = self.plot.plot(epochs, mean, pen=pg.mkPen(colour, width=2), symbol="o", symbolSize=5,
                                   symbolBrush=colour, name=label)
             self.lines[label] = line
             if len(runs) > 1:
-                lower = pg.PlotDataItem(epochs, low, pen=None)
-                upper = pg.PlotDataItem(epochs, high, pen=None)
-                band = pg.FillBetweenItem(lower, upper, brush=pg.mkBrush(*colour, 50))
+                lower = pg.PlotCurveItem(epochs, low)
+                upper = pg.PlotCurveItem(epochs, high)
+                band = pg.FillBetweenItem(lower, upper, brush=pg.mkBrush(*colour, 70))
                 self.plot.addItem(band)
                 self.bands[label] = band
+        # variants of one network differ by a few points: zoom to the accuracies shown, not 0-1
+        if high_all >= low_all:
+            margin = max(0.01, (high_all - low_all) * 0.1)
+            self.plot.setYRange(max(0.0, low_all - margin), min(1.0, high_all + margin))
+        self.plot.setXRange(1, max(2, longest))

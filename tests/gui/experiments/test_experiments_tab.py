@@ -59,6 +59,7 @@ def test_run_fills_curves_and_table_then_reopens(qtbot, window, experiments, tmp
         rows = list(csv.DictReader(f))
     assert tab.table.item(3, 2).text() == f"{int(rows[3]['params']):,}"
     assert set(tab.curves.lines) == {"pooling none", "pooling max"} and set(tab.curves.bands) == set(tab.curves.lines)
+    assert all(not band.path().isEmpty() for band in tab.curves.bands.values())  # the band is drawn
     x, y = tab.curves.lines["pooling max"].getData()
     assert list(x) == [1.0, 2.0]
     assert y[1] == pytest.approx((float(rows[2]["final_val_accuracy"]) + float(rows[3]["final_val_accuracy"])) / 2)
