@@ -7,6 +7,7 @@ where every command takes effect. Pausing blocks on a Condition (no polling) and
 from __future__ import annotations
 
 import threading
+from typing import Callable
 
 
 class TrainingControl:
@@ -18,6 +19,8 @@ class TrainingControl:
         self._snapshot_requested = False
         self._probe_index = probe_index
         self._blocked = False         # the training thread is waiting in wait_at_boundary
+        self.on_wait: Callable[[bool], None] | None = None  # e.g. the run log's "paused" / "resumed" lines
+        self._announced = False       # on_wait(True) was called for the pause going on
 
     # --- commands, from any thread -------------------------------------------------------------
 
@@ -97,17 +100,26 @@ class TrainingControl:
         """Block while paused; False if the run must stop. Consumes one step() allowance if paused.
 
         With a `timeout` (seconds), None when the run is still paused after it (nothing consumed; call again):
-        rank 0 of a torchrun job tells the other ranks it is still paused in between (engine/distributed.py)."""
+        rank 0 of a torchrun job tells the other ranks it is still paused in between (engine/distributed.py).
+        `on_wait(True)` is called (on this thread, outside the lock) once when a pause begins, `on_wait(False)`
+        once when it ends, however many timed calls it spans."""
         with self._cond:
             go = lambda: self._stop or not self._paused or self._steps_allowed > 0  # noqa: E731
+            announce = not go() and not self._announced
+        if announce and self.on_wait is not None:
+            self.on_wait(True)
+        with self._cond:
+            self._announced = self._announced or announce
             if not go():
                 self._blocked = True
                 self._cond.notify_all()
                 if not self._cond.wait_for(go, timeout):
                     return None
             self._blocked = False
-            if self._stop:
-                return False
-            if self._paused:
+            stop = self._stop
+            if not stop and self._paused:
                 self._steps_allowed -= 1
-            return True
+            released, self._announced = self._announced, False
+        if released and self.on_wait is not None:
+            self.on_wait(False)
+        return not stop

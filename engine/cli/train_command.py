@@ -39,6 +39,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--val-fraction", type=float, help="share of the training images held out for validation")
     p.add_argument("--device", choices=DEVICES, help="auto picks CUDA > MPS > CPU")
     p.add_argument("--threads", type=int, help="torch CPU threads (0 = automatic)")
+    p.add_argument("--paused", action="store_true",
+                   help="start paused before the first batch; resume or step through DIR/control.json")
+    p.add_argument("--stop-with-parent", action="store_true",
+                   help="stop fast (after the current batch, no final validation pass) when standard input "
+                        "closes: a parent process (the ConvScope window) keeps a pipe open while it lives")
     p.set_defaults(func=run)
 
 
@@ -50,8 +55,11 @@ def run(args: argparse.Namespace) -> int:
     from engine.cli.training_progress import TrainingProgress
     from engine.config import ConfigError
     from engine.datasets import DatasetError, load_dataset
+    import numpy as np
+
+    from engine.cli.parent_watch import ParentWatch
     from engine.distributed import DistributedError, dump_rank_state, join_ranks
-    from engine.evaluation import evaluate
+    from engine.evaluation import Evaluation, evaluate
     from engine.events import COMPLETED, STOPPED
     from engine.run_input import RunInputError, read_run_input
     from engine.run_folder import ControlFileWatcher, RunFolderWriter
@@ -99,12 +107,17 @@ def run(args: argparse.Namespace) -> int:
     live = RunFolderWriter(out, trainer.model, source.architecture, config, dataset.normalization,
                            device=str(trainer.device),
                            threads=trainer.threads, **split)
+    # Before the "started" line: a command written by someone who has seen that line is never taken as stale.
+    watcher = ControlFileWatcher(out, trainer.control)
+    if args.paused:
+        trainer.control.pause()
     try:
         live.start()
     except OSError as exc:
         return report_bad_input(RunOutputError(f"{out}: cannot write the run log ({exc.strerror or exc})"))
     trainer.callbacks.append(live)
-    watcher = ControlFileWatcher(out, trainer.control)
+    trainer.control.on_wait = live.on_wait
+    parent = ParentWatch(trainer.control) if args.stop_with_parent else None
     previous = _install_stop_handlers(_on_stop_signal)
     started = time.perf_counter()
     watcher.start()
@@ -114,7 +127,10 @@ def run(args: argparse.Namespace) -> int:
         watcher.stop()
         _restore_handlers(previous)
     seconds = time.perf_counter() - started
-    final = evaluate(trainer.model, dataset.val.images, dataset.val.labels, dataset.num_classes)
+    if parent is not None and parent.gone:  # nobody waits for the numbers: write the folder and leave
+        final = Evaluation(float("nan"), float("nan"), 0, np.zeros((dataset.num_classes,) * 2, np.int64))
+    else:
+        final = evaluate(trainer.model, dataset.val.images, dataset.val.labels, dataset.num_classes)
     summary = run_summary(finished, final, config=config, device=str(trainer.device), threads=trainer.threads,
                           samples_per_second=trainer.samples_per_second, seconds=seconds, split=split)
     try:

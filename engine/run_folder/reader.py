@@ -10,9 +10,9 @@ from typing import Any
 
 import torch
 
-from engine.events import BatchEnded, EpochEnded
 from engine.metrics import MetricsHistory
 from engine.run_folder.layout import EVENTS, FORMAT, VERSION, RunFolderError
+from engine.run_folder.records import batch_event, epoch_event
 from models.safe_text import clean, excerpt
 
 MAX_LINE = 16 << 20  # bytes; a line longer than this without a newline is damage, not a line being written
@@ -102,21 +102,10 @@ class RunLog:
         history = MetricsHistory()
         for e in self.events:
             if e["kind"] == "batch":
-                history.record_batch(BatchEnded(*(_num(e, k) for k in ("epoch", "step", "batch", "batches_per_epoch",
-                                                                      "loss", "accuracy", "samples_per_second"))))
+                history.record_batch(batch_event(e))
             elif e["kind"] == "epoch":
-                history.record_epoch(EpochEnded(*(_num(e, k) for k in ("epoch", "step", "train_loss", "train_accuracy",
-                                                                      "val_loss", "val_accuracy"))))
+                history.record_epoch(epoch_event(e))
         return history
-
-
-def _num(record: dict[str, Any], key: str) -> float:
-    value = record.get(key)
-    if value is None:
-        return float("nan")
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise RunFolderError(f"{EVENTS}: a {record['kind']} line's {key} is {excerpt(value)}, not a number")
-    return value
 
 
 def read_run_log(folder: str | os.PathLike) -> RunLog:

@@ -36,6 +36,7 @@ class RunFolderWriter(Callback):
         self.normalization = normalization  # the inputs' statistics: settings.json carries them from the start
         self.details = details  # extra fields for the started line, e.g. device, threads
         self._file = RunLogFile(self.folder)
+        self._step = 0  # of the last batch line
 
     def start(self) -> None:
         architecture_file.save(self.arch, self.folder / ARCHITECTURE)
@@ -45,7 +46,12 @@ class RunFolderWriter(Callback):
                                         **self.details))
 
     def on_batch_end(self, event: BatchEnded) -> None:
+        self._step = event.step
         self._write({"kind": "batch", **dataclasses.asdict(event)})
+
+    def on_wait(self, waiting: bool) -> None:
+        """TrainingControl.on_wait: the run sits paused at a batch boundary (True) or goes on (False)."""
+        self._write({"kind": "paused" if waiting else "resumed", "step": self._step})
 
     def on_epoch_end(self, event: EpochEnded) -> None:
         self._write({"kind": "epoch", **dataclasses.asdict(event)})

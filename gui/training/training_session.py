@@ -1,192 +1,329 @@
-"""The one bridge between the engine's Trainer and Qt: a worker on a QThread, its hooks re-emitted as signals.
+"""The one bridge between training and Qt: a child process trains into a run folder; this follows the folder.
 
-Threading rules (DESIGN.md): the worker's hooks only `emit`; cross-thread signals connect to @Slot
-methods of this GUI-thread object; stop/pause/step act on a thread-safe TrainingControl directly,
-because a queued slot would never run while the worker sits inside `fit()`. The GUI never sees the
-live model: when a run ends the worker leaves a CPU copy of the weights in `final_state`.
+Start writes the job (network, settings, starting weights) into a fresh run folder and hands it to a
+child `main.py train` process (gui/training/training_process.py). A poll timer reads the folder's
+event log as it grows (engine.run_folder.EventTail: a torn last line waits for the next poll) and
+re-emits its lines as the engine's events; snapshot lines are turned into views on an inspection copy
+of the model, rebuilt from the snapshot's weights on a TaskRunner thread, so any probe can be shown at
+any time. Pause / resume / step / stop go through the folder's control file. The child's exit, whether
+after its "finished" line or not (a crash, kill -9), ends the run: `final_state` and `history` are then
+what the folder holds, and `finished` says how it ended.
 """
 
 from __future__ import annotations
 
+import logging
+import os
+import shutil
+import time
+from itertools import count
+from pathlib import Path
+
 import torch
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, QStandardPaths, QTimer, Signal, Slot
 
 from engine.config import TrainConfig
-from engine.events import FAILED, BatchEnded, EpochEnded, SnapshotTaken, TrainingFinished
+from engine.events import FAILED, TrainingFinished
+from engine.inspection import InspectionCopy
 from engine.metrics import MetricsHistory
-from engine.trainer import Callback, Trainer, TrainingSetupError
-from engine.training_control import TrainingControl
-from gui.document.project_io import copy_weights
+from engine.project import WEIGHTS, Project, ProjectError, save_project
+from engine.run_folder import EVENTS, EventTail, RunFolderError, RunLog, newest_snapshot, write_command
+from engine.run_folder.records import batch_event, epoch_event, finished_event
+from engine.weights import WeightsError, load_state_dict
+from gui.task_runner import TaskRunner
+from gui.training.training_process import ProcessExit, TrainingProcess
 from models.architecture import Architecture
 
-SHUTDOWN_WAIT_MS = 5000
+log = logging.getLogger(__name__)
+SHUTDOWN_WAIT_MS = 3000
+POLL_MS = 100          # how often the run log is read while a run goes
+KEEP_RUNS = 20         # run folders kept in the cache; older ones are removed when a new run starts
+RUNS_DIR_ENV = "CONVSCOPE_RUNS_DIR"
+INPUT = "input.convscope"  # the job, inside the run folder: network, settings and starting weights
 
 
-class _Worker(QObject, Callback):
-    """Lives on the training thread; `run` blocks in Trainer.fit()."""
-
-    batch_ended = Signal(object)
-    epoch_ended = Signal(object)
-    snapshot_taken = Signal(object)
-    run_finished = Signal(object)
-
-    def __init__(self, arch: Architecture, dataset, config: TrainConfig, control: TrainingControl,
-                 initial_weights: dict[str, torch.Tensor] | None) -> None:
-        super().__init__()
-        self._args = (arch, dataset, config, initial_weights)
-        self._control = control
-        self.history = MetricsHistory()
-        self.final_state: dict[str, torch.Tensor] | None = None
-        self.result: TrainingFinished | None = None
-
-    @Slot()
-    def run(self) -> None:
-        arch, dataset, config, initial = self._args
-        try:
-            trainer = Trainer(arch, dataset, config, [self], alongside_gui=True, initial_weights=initial,
-                              control=self._control)
-        except TrainingSetupError as exc:
-            self.result = TrainingFinished(FAILED, f"cannot start training: {exc}", 0, 0)
-            self.run_finished.emit(self.result)
-            return
-        self.history = trainer.history
-        finished = trainer.fit()
-        self.final_state = copy_weights(trainer.model.state_dict())
-        self.result = finished
-        self.run_finished.emit(finished)
-
-    def on_batch_end(self, event: BatchEnded) -> None:
-        self.batch_ended.emit(event)
-
-    def on_epoch_end(self, event: EpochEnded) -> None:
-        self.epoch_ended.emit(event)
-
-    def on_snapshot(self, event: SnapshotTaken) -> None:
-        self.snapshot_taken.emit(event)
+def default_runs_dir() -> Path:
+    """$CONVSCOPE_RUNS_DIR, else the user's cache (e.g. ~/.cache/ConvScope/runs)."""
+    override = os.environ.get(RUNS_DIR_ENV)
+    if override:
+        return Path(override)
+    return Path(QStandardPaths.writableLocation(QStandardPaths.StandardLocation.CacheLocation)) / "runs"
 
 
 class TrainingSession(QObject):
-    """Starts and controls one training run at a time; re-emits the engine's events on the GUI thread."""
+    """Starts and controls one training run at a time in a child process; its events arrive as signals."""
 
     started = Signal()
     batch_ended = Signal(object)       # BatchEnded
     epoch_ended = Signal(object)       # EpochEnded
-    snapshot_taken = Signal(object)    # SnapshotTaken
+    snapshot_taken = Signal(object)    # SnapshotTaken, computed on the inspection copy
     finished = Signal(object)          # TrainingFinished; `final_state` and `history` are then set
     paused_changed = Signal(bool)
 
-    def __init__(self, parent: QObject | None = None) -> None:
+    def __init__(self, parent: QObject | None = None, *, runs_dir: str | os.PathLike | None = None,
+                 prestart: bool = False) -> None:
         super().__init__(parent)
-        self._thread: QThread | None = None
-        self._worker: _Worker | None = None
-        self._control: TrainingControl | None = None
+        self._runs_dir = Path(runs_dir) if runs_dir is not None else None
+        self._prestart = prestart
+        self._process = TrainingProcess(self)
+        self._process.exited.connect(self._on_process_exited)
+        self._inspector = TaskRunner(self, name="ConvScope inspection")
+        self._inspector.finished.connect(self._on_inspected)
+        self._inspector.failed.connect(self._on_inspection_failed)
+        self._timer = QTimer(self)
+        self._timer.setInterval(POLL_MS)
+        self._timer.timeout.connect(self._poll)
+        self._runs = count(1)
+        self._folder: Path | None = None
+        self._tail: EventTail | None = None
+        self._log = RunLog()
+        self._pending: list[str] = []      # commands given before the child wrote its "started" line
+        self._copy: InspectionCopy | None = None
+        self._dataset = None
+        self._probe = 0
+        self._shown: tuple[dict, dict[str, torch.Tensor]] | None = None  # (snapshot line, weights) on screen
         self._paused = False
+        self._waiting = False
+        self._stopping = False  # shutdown() is stopping the child: an end without "finished" is no crash
         self.final_state: dict[str, torch.Tensor] | None = None
         self.history = MetricsHistory()
+        if prestart:
+            QTimer.singleShot(0, self._process.prestart)
 
     @property
     def is_running(self) -> bool:
-        return self._thread is not None
+        return self._folder is not None
 
     @property
     def is_paused(self) -> bool:
         return self.is_running and self._paused
 
+    @property
+    def is_waiting(self) -> bool:
+        """True while the child sits paused at a batch boundary (its log said so)."""
+        return self.is_running and self._waiting
+
+    @property
+    def run_folder(self) -> Path | None:
+        """The folder of the run going now (None between runs)."""
+        return self._folder
+
+    @property
+    def child_pid(self) -> int | None:
+        return self._process.pid()
+
     def start(self, arch: Architecture, dataset, config: TrainConfig, *, probe_index: int = 0,
               initial_weights: dict[str, torch.Tensor] | None = None, paused: bool = False) -> None:
-        """Train a frozen copy of `arch` on a new thread. `paused` starts at the first batch boundary paused."""
+        """Train `arch` in a child process on the dataset `config` names (`dataset` is the window's copy of it,
+        for the probe sample). With `initial_weights` the child keeps `dataset.normalization`. `paused` waits
+        before the first batch."""
         if self.is_running:
             raise RuntimeError("a training run is already going; stop it first")
-        self._control = TrainingControl(probe_index)
-        self._paused = paused
-        if paused:
-            self._control.pause()
-        self._thread = QThread()
-        self._thread.setObjectName("ConvScope training")
-        self._worker = _Worker(arch, dataset, config, self._control, initial_weights)
-        self._worker.moveToThread(self._thread)
-        self._thread.started.connect(self._worker.run)
-        self._worker.batch_ended.connect(self._on_batch_ended)
-        self._worker.epoch_ended.connect(self._on_epoch_ended)
-        self._worker.snapshot_taken.connect(self._on_snapshot_taken)
-        self._worker.run_finished.connect(self._on_run_finished)
-        self._thread.start()
+        folder = self._new_folder()
+        job = Project(arch, config, weights=initial_weights,
+                      normalization=dataset.normalization if initial_weights is not None else None)
+        try:
+            save_project(job, folder / INPUT)
+        except ProjectError as exc:
+            self._folder = folder
+            self._end(TrainingFinished(FAILED, f"cannot start training: {exc}", 0, 0))
+            return
+        argv = [str(folder / INPUT), "--out", str(folder)] + (["--paused"] if paused else [])
+        self._folder, self._tail, self._log = folder, EventTail(folder / EVENTS), RunLog()
+        self._dataset, self._probe, self._shown, self._pending = dataset, probe_index, None, []
+        self._copy = InspectionCopy(arch)
+        self._paused, self._waiting = paused, False
+        self.final_state, self.history = None, MetricsHistory()
+        self._process.run(argv)
+        self._timer.start()
         self.started.emit()
 
-    # --- control: effective at the next batch boundary ------------------------------------------
+    # --- control: through the run folder's control file ---------------------------------------------------
 
     def pause(self) -> None:
-        if self._control and not self._paused:
-            self._control.pause()
+        if self.is_running and not self._paused:
+            self._send("pause")
             self._paused = True
             self.paused_changed.emit(True)
 
     def resume(self) -> None:
-        if self._control and self._paused:
-            self._control.resume()
+        if self.is_running and self._paused:
+            self._send("resume")
             self._paused = False
             self.paused_changed.emit(False)
 
     def step(self) -> None:
         """One batch, then paused."""
-        if self._control:
-            self._control.step()
+        if self.is_running:
+            self._send("step")
             if not self._paused:
                 self._paused = True
                 self.paused_changed.emit(True)
 
     def stop(self) -> None:
-        if self._control:
-            self._control.stop()
+        """Stop after the current batch; the child still scores the validation split and writes its folder."""
+        if self.is_running:
+            self._send("stop")
 
     def set_probe(self, index: int) -> None:
-        """Which validation sample the next snapshots show (the caller keeps it within the split)."""
-        if self._control:
-            self._control.set_probe(index)
+        """Show validation sample `index` (the caller keeps it within the split): recomputed on the copy now."""
+        self._probe = index
+        if self._shown is not None:
+            self._inspect(*self._shown)
 
     def shutdown(self, timeout_ms: int = SHUTDOWN_WAIT_MS) -> bool:
-        """Stop the run and wait for its thread to end (window close, new project). True if it ended."""
-        if not self._thread:
-            return True
-        self._control.stop()
-        self._thread.quit()
-        if not self._thread.wait(timeout_ms):
-            return False
-        result = self._worker.result  # the queued run_finished is ignored from here on
-        self._finish_run()
-        if result is not None:
-            self.finished.emit(result)
-        return True
+        """Stop the run fast and wait for the child (window close, New, Open); True if nothing is left running.
+        `finished` is emitted before this returns."""
+        self._stopping = True
+        try:
+            ended = self._process.shutdown(timeout_ms)  # delivers the child's exit to _on_process_exited
+        finally:
+            self._stopping = False
+        self._inspector.shutdown()
+        return ended
 
-    # --- worker signals, delivered on the GUI thread --------------------------------------------
+    # --- following the folder -----------------------------------------------------------------------------
+
+    def _send(self, command: str) -> None:
+        if self._log.started is None:
+            self._pending.append(command)  # the child is not listening yet
+            return
+        try:
+            write_command(self._folder, command)
+        except OSError as exc:
+            log.warning("cannot write the control file in %s: %s", self._folder, exc)
+
+    @Slot()
+    def _poll(self) -> None:
+        if self._tail is None:
+            return
+        try:
+            records = self._tail.poll()
+        except RunFolderError as exc:
+            log.warning("%s", exc)
+            return
+        was_started = self._log.started is not None
+        self._log.add(records)
+        if not was_started and self._log.started is not None:
+            for command in self._pending:
+                write_command(self._folder, command)
+            self._pending = []
+        snapshot = None
+        for record in records:
+            kind = record["kind"]
+            try:
+                if kind == "batch":
+                    self.batch_ended.emit(batch_event(record))
+                elif kind == "epoch":
+                    self.epoch_ended.emit(epoch_event(record))
+            except RunFolderError as exc:
+                log.warning("%s", exc)
+            if kind == "snapshot":
+                snapshot = record  # only the newest of a burst is worth drawing
+            elif kind in ("paused", "resumed"):
+                self._waiting = kind == "paused"
+        if snapshot is not None:
+            self._inspect(snapshot, None)
+
+    def _inspect(self, line: dict, weights: dict[str, torch.Tensor] | None) -> None:
+        images = self._dataset.val.images if self._dataset is not None else None
+        probe = images[self._probe] if images is not None and 0 <= self._probe < len(images) else None
+        self._inspector.submit(_inspect, self._copy, self._folder, line, weights, probe, self._probe)
 
     @Slot(object)
-    def _on_batch_ended(self, event: BatchEnded) -> None:
-        self.batch_ended.emit(event)
-
-    @Slot(object)
-    def _on_epoch_ended(self, event: EpochEnded) -> None:
-        self.epoch_ended.emit(event)
-
-    @Slot(object)
-    def _on_snapshot_taken(self, event: SnapshotTaken) -> None:
+    def _on_inspected(self, result) -> None:
+        line, weights, event = result
+        if not self.is_running:
+            return  # a late view of a run that has ended: the controller shows the final weights instead
+        self._shown = (line, weights)
         self.snapshot_taken.emit(event)
 
     @Slot(object)
-    def _on_run_finished(self, result: TrainingFinished) -> None:
-        if self._thread is None:
-            return
-        self._thread.quit()
-        self._thread.wait()
-        self._finish_run()
+    def _on_inspection_failed(self, exc: BaseException) -> None:
+        # The writer thins old snapshots: a file named a moment ago can be gone; the next one will do.
+        log.debug("snapshot not shown: %s", exc)
+
+    @Slot(object)
+    def _on_process_exited(self, exit_: ProcessExit) -> None:
+        if self.is_running:
+            self._finish(exit_)
+
+    def _finish(self, exit_: ProcessExit) -> None:
+        self._poll()  # the lines written just before the exit
+        folder, finished_line = self._folder, self._log.finished
+        if finished_line is not None:
+            result = finished_event(finished_line)
+            weights = _final_weights(folder)
+        else:
+            weights = _newest_weights(folder)
+            result = _unexpected_end(exit_, self._log, weights is not None, self._stopping)
+        self.final_state, self.history = weights, self._log.history()
+        self._end(result)
+
+    def _end(self, result: TrainingFinished) -> None:
+        self._timer.stop()
+        self._folder = self._tail = self._copy = self._dataset = self._shown = None
+        self._paused = False
+        self._pending = []
+        if self._prestart:
+            QTimer.singleShot(1000, self._process.prestart)  # the next Train starts without the torch import
         self.finished.emit(result)
 
-    def _finish_run(self) -> None:
-        worker, thread = self._worker, self._thread
-        if worker is None:
-            return
-        self.final_state, self.history = worker.final_state, worker.history
-        self._worker = self._thread = self._control = None
-        self._paused = False
-        worker.deleteLater()
-        thread.deleteLater()
+    def _new_folder(self) -> Path:
+        root = self._runs_dir or default_runs_dir()
+        root.mkdir(parents=True, exist_ok=True)
+        _remove_old_runs(root, KEEP_RUNS - 1)
+        folder = root / f"{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}-{next(self._runs)}"
+        folder.mkdir()
+        return folder
+
+
+def _inspect(copy: InspectionCopy, folder: Path, line: dict, weights, probe, probe_index: int):
+    """On a TaskRunner thread: the snapshot's weights (read from its file unless given) on the probe."""
+    if weights is None:
+        weights = load_state_dict(folder / line["file"])
+    norms = line.get("gradient_norms") if isinstance(line.get("gradient_norms"), dict) else None
+    event = copy.show(weights, probe, step=int(line.get("step", 0)), epoch=int(line.get("epoch", 0)),
+                      probe_index=probe_index, gradient_norms=norms)
+    return line, weights, event
+
+
+def _final_weights(folder: Path) -> dict[str, torch.Tensor] | None:
+    try:
+        return load_state_dict(folder / WEIGHTS)
+    except WeightsError as exc:
+        log.warning("%s; using the newest snapshot", exc)
+        return _newest_weights(folder)
+
+
+def _newest_weights(folder: Path) -> dict[str, torch.Tensor] | None:
+    try:
+        found = newest_snapshot(folder)
+    except RunFolderError as exc:
+        log.warning("%s", exc)
+        return None
+    return found[1] if found else None
+
+
+def _unexpected_end(exit_: ProcessExit, run_log: RunLog, kept: bool, fast: bool) -> TrainingFinished:
+    """How a run ended that wrote no "finished" line: refused at start, stopped by us, or a crash."""
+    batches = run_log.of_kind("batch")
+    step = int(batches[-1].get("step", 0)) if batches else 0
+    epochs = len(run_log.of_kind("epoch"))
+    if fast:
+        return TrainingFinished("stopped", f"stopped at step {step}", epochs, step)
+    if run_log.started is None and exit_.signal is None:
+        why = exit_.last_error().removeprefix("error:").strip() or exit_.describe()
+        return TrainingFinished(FAILED, f"cannot start training: {why}", 0, 0)
+    detail = exit_.last_error()
+    keeps = f"the curves and the last snapshot (step {step}) are kept" if kept else "the curves are kept"
+    return TrainingFinished(FAILED, f"The training process ended unexpectedly ({exit_.describe()}"
+                                    f"{': ' + detail if detail and exit_.signal is None else ''}). The network, "
+                                    f"{keeps}; you can train again.", epochs, step)
+
+
+def _remove_old_runs(root: Path, keep: int) -> None:
+    """Keep the newest `keep` run folders this window made (named by date); a user's own folders are left."""
+    runs = sorted(p for p in root.iterdir() if p.is_dir() and p.name[:8].isdigit() and (p / INPUT).is_file())
+    for old in runs[:-keep] if keep > 0 else runs:
+        shutil.rmtree(old, ignore_errors=True)

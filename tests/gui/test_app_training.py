@@ -3,6 +3,7 @@ divergence, and stopping when the window closes or the network is replaced."""
 
 from __future__ import annotations
 
+import os
 from dataclasses import replace
 
 import numpy as np
@@ -89,11 +90,11 @@ def test_step_when_idle_runs_one_batch_and_pauses_then_resume_finishes(qtbot, tr
     window.session.batch_ended.connect(lambda e: steps.append(e.step))
     with qtbot.waitSignal(window.session.batch_ended, timeout=WAIT_MS):
         panel.step_button.click()
-    qtbot.waitUntil(lambda: window.session._control.blocked, timeout=WAIT_MS)  # waiting at the boundary
+    qtbot.waitUntil(lambda: window.session.is_waiting, timeout=WAIT_MS)  # waiting at the boundary
     assert steps == [1] and window.session.is_paused and panel.pause_button.text() == "Resume"
     with qtbot.waitSignal(window.session.batch_ended, timeout=WAIT_MS):
         panel.step_button.click()
-    qtbot.waitUntil(lambda: window.session._control.blocked, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: window.session.is_waiting, timeout=WAIT_MS)
     assert steps == [1, 2]
     qtbot.waitUntil(lambda: panel.progress_label.text().startswith("Paused"), timeout=WAIT_MS)
     with qtbot.waitSignal(window.session.finished, timeout=WAIT_MS) as finished:
@@ -107,7 +108,7 @@ def test_pause_and_resume(qtbot, trainer_window):
     with qtbot.waitSignal(window.session.paused_changed) as paused:
         panel.pause_button.click()
     assert paused.args == [True] and panel.pause_button.text() == "Resume"
-    qtbot.waitUntil(lambda: window.session._control.blocked, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: window.session.is_waiting, timeout=WAIT_MS)
     with qtbot.waitSignal(window.session.finished, timeout=WAIT_MS) as finished:
         panel.pause_button.click()
     assert finished.args[0].reason == COMPLETED
@@ -140,13 +141,21 @@ def test_a_diverging_run_shows_its_message(qtbot, trainer_window):
     assert all(torch.isfinite(t).all() for t in trainer_window.training.trained_state().values())
 
 
-def test_closing_the_window_during_training_ends_the_thread(qtbot, trainer_window):
+def process_exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def test_closing_the_window_during_training_ends_the_child_process(qtbot, trainer_window):
     window = trainer_window
     start_and_wait_for_a_batch(qtbot, window, epochs=50)
-    thread = window.session._thread
-    assert thread.isRunning()
+    pid = window.session.child_pid
+    assert pid and process_exists(pid)
     window.close()
-    assert not window.session.is_running and thread.isFinished()
+    assert not window.session.is_running and not process_exists(pid)  # ended and reaped: no orphan
 
 
 def test_loading_a_preset_during_a_run_stops_it(qtbot, trainer_window):

@@ -1,0 +1,50 @@
+"""The inspection copy: a model of its own, rebuilt from a snapshot's weights, that the views may probe.
+
+The window never touches the model that trains (it lives in another process); it computes what the
+log does not carry (any probe's activations and probabilities) on this copy, off the GUI thread.
+One copy serves one architecture; calls are serialised, so jobs from several threads may share it.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import torch
+
+from engine.builder import build_model
+from engine.events import SnapshotTaken
+from engine.probes import capture_snapshot, probe_layout
+from engine.weights import apply_state_dict
+from models.architecture import Architecture
+from models.shapes import analyze
+
+
+class InspectionCopy:
+    """`show(weights, probe, ...)` loads `weights` (a state dict for `arch`) and returns a SnapshotTaken."""
+
+    def __init__(self, arch: Architecture) -> None:
+        self.arch = arch
+        analysis = analyze(arch)
+        self._model = build_model(arch, analysis).eval()
+        self._layout = probe_layout(self._model, analysis)
+        self._lock = threading.Lock()
+
+    def show(self, weights: dict[str, torch.Tensor], probe: torch.Tensor | None, *, step: int, epoch: int,
+             probe_index: int, gradient_norms: dict[str, float] | None = None) -> SnapshotTaken:
+        """The network with `weights` on one probe sample (C, H, W), or its filters alone when `probe` is None.
+        WeightsError if the weights do not fit. `gradient_norms` come from the trainer (the copy has none)."""
+        with self._lock, torch.no_grad():
+            apply_state_dict(self._model, weights)
+            if probe is None:
+                filters = {la.label: la.module.weight.detach().numpy().copy() for la in self._layout if la.is_conv}
+                event = SnapshotTaken(step, epoch, filters, {}, {}, probe_index)
+            else:
+                event = capture_snapshot(self._model, self._layout, probe, step=step, epoch=epoch,
+                                         probe_index=probe_index)
+        if gradient_norms is None:
+            return event
+        norms = {label: float(gradient_norms.get(label, event.gradient_norms.get(label, 0.0)) or 0.0)
+                 for label in event.gradient_norms}
+        return SnapshotTaken(event.step, event.epoch, event.weights, event.activations, norms, event.probe_index,
+                             np.asarray(event.probabilities))
