@@ -82,6 +82,7 @@ class TrainingSession(QObject):
         self._dataset = None
         self._probe = 0
         self._shown: tuple[dict, dict[str, torch.Tensor]] | None = None  # (snapshot line, weights) on screen
+        self._newest: dict | None = None  # the newest snapshot line read
         self._paused = False
         self._waiting = False
         self._stopping = False  # shutdown() is stopping the child: an end without "finished" is no crash
@@ -130,7 +131,7 @@ class TrainingSession(QObject):
             return
         argv = [str(folder / INPUT), "--out", str(folder)] + (["--paused"] if paused else [])
         self._folder, self._tail, self._log = folder, EventTail(folder / EVENTS), RunLog()
-        self._dataset, self._probe, self._shown, self._pending = dataset, probe_index, None, []
+        self._dataset, self._probe, self._shown, self._newest, self._pending = dataset, probe_index, None, None, []
         self._copy = InspectionCopy(arch)
         self._paused, self._waiting = paused, False
         self.final_state, self.history = None, MetricsHistory()
@@ -168,8 +169,9 @@ class TrainingSession(QObject):
     def set_probe(self, index: int) -> None:
         """Show validation sample `index` (the caller keeps it within the split): recomputed on the copy now."""
         self._probe = index
-        if self._shown is not None:
-            self._inspect(*self._shown)
+        if self._newest is not None:
+            shown = self._shown
+            self._inspect(self._newest, shown[1] if shown and shown[0] is self._newest else None)
 
     def shutdown(self, timeout_ms: int = SHUTDOWN_WAIT_MS) -> bool:
         """Stop the run fast and wait for the child (window close, New, Open); True if nothing is left running.
@@ -223,6 +225,7 @@ class TrainingSession(QObject):
             elif kind in ("paused", "resumed"):
                 self._waiting = kind == "paused"
         if snapshot is not None:
+            self._newest = snapshot
             self._inspect(snapshot, None)
 
     def _inspect(self, line: dict, weights: dict[str, torch.Tensor] | None) -> None:
@@ -255,14 +258,15 @@ class TrainingSession(QObject):
             result = finished_event(finished_line)
             weights = _final_weights(folder)
         else:
-            weights = _newest_weights(folder)
-            result = _unexpected_end(exit_, self._log, weights is not None, self._stopping)
+            found = _newest_snapshot(folder)
+            weights = found[1] if found else None
+            result = _unexpected_end(exit_, self._log, found[0] if found else None, self._stopping)
         self.final_state, self.history = weights, self._log.history()
         self._end(result)
 
     def _end(self, result: TrainingFinished) -> None:
         self._timer.stop()
-        self._folder = self._tail = self._copy = self._dataset = self._shown = None
+        self._folder = self._tail = self._copy = self._dataset = self._shown = self._newest = None
         self._paused = False
         self._pending = []
         if self._prestart:
@@ -293,19 +297,19 @@ def _final_weights(folder: Path) -> dict[str, torch.Tensor] | None:
         return load_state_dict(folder / WEIGHTS)
     except WeightsError as exc:
         log.warning("%s; using the newest snapshot", exc)
-        return _newest_weights(folder)
+        found = _newest_snapshot(folder)
+        return found[1] if found else None
 
 
-def _newest_weights(folder: Path) -> dict[str, torch.Tensor] | None:
+def _newest_snapshot(folder: Path) -> tuple[dict, dict[str, torch.Tensor]] | None:
     try:
-        found = newest_snapshot(folder)
+        return newest_snapshot(folder)
     except RunFolderError as exc:
         log.warning("%s", exc)
         return None
-    return found[1] if found else None
 
 
-def _unexpected_end(exit_: ProcessExit, run_log: RunLog, kept: bool, fast: bool) -> TrainingFinished:
+def _unexpected_end(exit_: ProcessExit, run_log: RunLog, snapshot: dict | None, fast: bool) -> TrainingFinished:
     """How a run ended that wrote no "finished" line: refused at start, stopped by us, or a crash."""
     batches = run_log.of_kind("batch")
     step = int(batches[-1].get("step", 0)) if batches else 0
@@ -316,7 +320,8 @@ def _unexpected_end(exit_: ProcessExit, run_log: RunLog, kept: bool, fast: bool)
         why = exit_.last_error().removeprefix("error:").strip() or exit_.describe()
         return TrainingFinished(FAILED, f"cannot start training: {why}", 0, 0)
     detail = exit_.last_error()
-    keeps = f"the curves and the last snapshot (step {step}) are kept" if kept else "the curves are kept"
+    keeps = (f"the curves and the last snapshot (step {snapshot.get('step')}) are kept" if snapshot is not None
+             else "the curves are kept")
     return TrainingFinished(FAILED, f"The training process ended unexpectedly ({exit_.describe()}"
                                     f"{': ' + detail if detail and exit_.signal is None else ''}). The network, "
                                     f"{keeps}; you can train again.", epochs, step)
