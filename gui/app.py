@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from PySide6.QtCore import QCoreApplication
+from PySide6.QtCore import QCoreApplication, QTimer
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication
 
@@ -18,6 +18,7 @@ STYLE_SHEET = Path(__file__).resolve().parent.parent / "resources" / "style.qss"
 # The bundled sets' input shapes, so the network shows the right input before the set has loaded.
 BUNDLED_INPUTS = {"mnist": InputShape(1, 28, 28), "fashion-mnist": InputShape(1, 28, 28)}
 DEFAULT_DATASET = "mnist"
+PRESTART_DELAY_MS = 500  # the training worker's torch import competes with the first paint otherwise
 
 
 def light_palette() -> QPalette:
@@ -71,5 +72,6 @@ def open_window(project: str | None = None, dataset: str | None = None, window: 
 def run_app(project: str | None = None, dataset: str | None = None) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     configure_application(app)  # type: ignore[arg-type]
-    window = open_window(project, dataset)  # noqa: F841  (kept alive while the event loop runs)
+    window = open_window(project, dataset)  # kept alive while the event loop runs
+    QTimer.singleShot(PRESTART_DELAY_MS, window.session.prestart)  # after the window has drawn itself
     return app.exec()

@@ -164,11 +164,11 @@ class TrainingController(QObject):
         self._refresh_idle_views()
 
     def stop_training(self) -> bool:
-        """Stop a run and wait for its thread (at most a few seconds); True when none is left running."""
-        return self._session.shutdown()
+        """Stop a run and wait for its process (at most a few seconds); True when none is left running."""
+        return self._session.stop_and_wait()
 
     def shutdown(self) -> None:
-        """Window close: stop the run and any dataset loading, leaving no thread behind."""
+        """Window close: stop the run and any dataset loading, leaving no thread or process behind."""
         self._session.shutdown()
         self._loader.shutdown()
         if self._summary_was_visible:  # the saved layout keeps the user's choice, not the tab's
@@ -248,7 +248,7 @@ class TrainingController(QObject):
     @Slot(object)
     def _on_network_changed(self, _architecture: object) -> None:
         if self._session.is_running:
-            self._session.shutdown()
+            self._session.stop_and_wait()
             self._panel.add_outcome_note(STOPPED_BY_CHANGE)
             self.status_reported.emit(STOPPED_BY_CHANGE)
         self._update_blocked()

@@ -57,6 +57,7 @@ class TrainingProcess(QObject):
         self._job: QProcess | None = None
         self._spare: QProcess | None = None
         self._output = ""
+        self._closed = False  # after shutdown() no spare is started again
 
     @property
     def is_running(self) -> bool:
@@ -64,7 +65,7 @@ class TrainingProcess(QObject):
 
     def prestart(self) -> None:
         """Start a spare worker now (it imports torch in the background), unless one is ready."""
-        if self._spare is None:
+        if self._spare is None and not self._closed:
             self._spare = self._spawn()
 
     def run(self, argv: list[str]) -> None:
@@ -99,14 +100,23 @@ class TrainingProcess(QObject):
     def pid(self) -> int | None:
         return int(self._job.processId()) if self._job is not None else None
 
+    def spare_pid(self) -> int | None:
+        return int(self._spare.processId()) if self._spare is not None else None
+
+    def stop_job(self, timeout_ms: int) -> bool:
+        """Stop the job's child fast and wait for it (killing it after `timeout_ms`); True once it has exited."""
+        if self._job is None:
+            return True
+        self.stop_fast()
+        if self.wait(timeout_ms):
+            return True
+        self.kill()
+        return self.wait(1000)
+
     def shutdown(self, timeout_ms: int) -> bool:
-        """Stop the job's child (fast) and the spare; True when neither is left running."""
-        ended = True
-        if self._job is not None:
-            self.stop_fast()
-            if not self.wait(timeout_ms):
-                self.kill()
-                ended = self.wait(1000)
+        """Stop the job's child and the spare for good (window close); True when neither is left running."""
+        self._closed = True
+        ended = self.stop_job(timeout_ms)
         spare, self._spare = self._spare, None
         if spare is not None:
             spare.closeWriteChannel()  # a worker without a job exits at end of input

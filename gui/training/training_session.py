@@ -60,11 +60,10 @@ class TrainingSession(QObject):
     finished = Signal(object)          # TrainingFinished; `final_state` and `history` are then set
     paused_changed = Signal(bool)
 
-    def __init__(self, parent: QObject | None = None, *, runs_dir: str | os.PathLike | None = None,
-                 prestart: bool = False) -> None:
+    def __init__(self, parent: QObject | None = None, *, runs_dir: str | os.PathLike | None = None) -> None:
         super().__init__(parent)
         self._runs_dir = Path(runs_dir) if runs_dir is not None else None
-        self._prestart = prestart
+        self._prestart = False  # keep a warm worker ready (prestart() turns it on)
         self._process = TrainingProcess(self)
         self._process.exited.connect(self._on_process_exited)
         self._inspector = TaskRunner(self, name="ConvScope inspection")
@@ -88,12 +87,16 @@ class TrainingSession(QObject):
         self._stopping = False  # shutdown() is stopping the child: an end without "finished" is no crash
         self.final_state: dict[str, torch.Tensor] | None = None
         self.history = MetricsHistory()
-        if prestart:
-            QTimer.singleShot(0, self._process.prestart)
 
     @property
     def is_running(self) -> bool:
         return self._folder is not None
+
+    def prestart(self) -> None:
+        """From now on keep a worker process ready (torch imported), so Train starts in a moment."""
+        self._prestart = True
+        if not self.is_running:
+            self._process.prestart()
 
     @property
     def is_paused(self) -> bool:
@@ -173,16 +176,25 @@ class TrainingSession(QObject):
             shown = self._shown
             self._inspect(self._newest, shown[1] if shown and shown[0] is self._newest else None)
 
-    def shutdown(self, timeout_ms: int = SHUTDOWN_WAIT_MS) -> bool:
-        """Stop the run fast and wait for the child (window close, New, Open); True if nothing is left running.
+    def stop_and_wait(self, timeout_ms: int = SHUTDOWN_WAIT_MS) -> bool:
+        """Stop the run fast and wait for the child (New, Open, a preset); True if none is left running.
         `finished` is emitted before this returns."""
         self._stopping = True
         try:
-            ended = self._process.shutdown(timeout_ms)  # delivers the child's exit to _on_process_exited
+            ended = self._process.stop_job(timeout_ms)  # delivers the child's exit to _on_process_exited
         finally:
             self._stopping = False
-        self._inspector.shutdown()
+        self._inspector.cancel()
         return ended
+
+    def shutdown(self, timeout_ms: int = SHUTDOWN_WAIT_MS) -> bool:
+        """Window close: stop the run as stop_and_wait() does, end the spare worker and every inspection thread."""
+        self._stopping = True
+        try:
+            ended = self._process.shutdown(timeout_ms)
+        finally:
+            self._stopping = False
+        return self._inspector.shutdown() and ended
 
     # --- following the folder -----------------------------------------------------------------------------
 
