@@ -132,6 +132,7 @@ class MainWindow(QMainWindow):
         self.training.status_reported.connect(lambda text: self.statusBar().showMessage(text, 8000))
         self.training.run_shown.connect(self.training_dock.raise_)
         self.document.state = self.training.project_state()
+        self.document.run_attached.connect(self.training.attach)
         self._build_explainer()
         self._build_evaluation()
 

@@ -39,6 +39,9 @@ class WindowActions(QObject):
                                  "Open a ConvScope project (.convscope) or an architecture file (.json)")
         self.open_folder = self._action("Open Run &Folder...", doc.open_folder,
                                         tip="Open a run folder written by `train --out`")
+        self.attach = self._action("&Attach to Run Folder...", lambda: doc.attach(),
+                                   tip="Follow a run folder as it is written: a `train` in a terminal, a torchrun "
+                                       "job, a folder another machine writes")
         self.save = self._action("&Save", doc.save, Key.Save,
                                  "Save the project: network, training settings, curves and trained weights")
         self.save_as = self._action("Save &As...", lambda: doc.save_as(), Key.SaveAs,
@@ -84,7 +87,7 @@ class WindowActions(QObject):
     def _build_menus(self) -> None:
         bar = self._window.menuBar()
         file_menu = bar.addMenu("&File")
-        file_menu.addActions([self.new, self.open, self.open_folder])
+        file_menu.addActions([self.new, self.open, self.open_folder, self.attach])
         self.recent_menu = file_menu.addMenu("Open &Recent")
         self.recent_menu.aboutToShow.connect(self._fill_recent)
         file_menu.addSeparator()

@@ -47,6 +47,7 @@ class DocumentController(QObject):
     path_changed = Signal(object)      # Path | None
     modified_changed = Signal(bool)
     status_reported = Signal(str)      # a one-line outcome for the status bar
+    run_attached = Signal(object)      # Path of a run folder opened to be followed as it is written
 
     def __init__(self, editor: NetworkEditor, settings: QSettings, parent_widget: QWidget,
                  state: ProjectState | None = None) -> None:
@@ -152,6 +153,16 @@ class DocumentController(QObject):
             return False
         path = self.ask_open_folder()
         return False if path is None else self._load(path)
+
+    def attach(self, path: Path | None = None) -> bool:
+        """Open a run folder (asking when `path` is None), then follow it: `run_attached` tells the training side."""
+        if not self.maybe_save():
+            return False
+        path = path or self.ask_open_folder()
+        if path is None or not self._load(Path(path)):
+            return False
+        self.run_attached.emit(Path(path))
+        return True
 
     def open_recent(self, path: Path) -> bool:
         """Open a recent file; one that no longer exists leaves the list (with a status message)."""

@@ -209,6 +209,19 @@ class TrainingController(QObject):
         self._tabs.setCurrentWidget(self._live)
         self.run_shown.emit()
 
+    @Slot(object)
+    def attach(self, folder) -> None:
+        """Follow the run folder just opened (its network is now the window's): curves, filters, maps live."""
+        if self._session.is_running:
+            self._session.stop_and_wait()
+        arch, dataset = self._network.architecture, self._panel.dataset
+        fits = dataset is not None and tuple(dataset.input_shape) == arch.input.as_tuple()
+        self._run_arch, self._run_normalization = arch, self._normalization
+        probe = self._live.probe_index if fits and self._live.probe_index < len(dataset.val) else 0
+        self._session.attach(folder, arch, dataset if fits else None, probe_index=probe)
+        self._tabs.setCurrentWidget(self._live)
+        self.run_shown.emit()
+
     @Slot()
     def _on_started(self) -> None:
         self._state = self._trained_arch = self._model = None

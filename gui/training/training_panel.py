@@ -249,7 +249,11 @@ class TrainingPanel(QWidget):
         self._last_batch = None
         self.progress_bar.setValue(0)
         self.progress_label.setText("Starting\u2026")
-        self._set_outcome("running", "Training\u2026 (the network is locked until the run ends)")
+        if self._session.is_attached:
+            self._set_outcome("running", f"Following the run in {self._session.run_folder}"
+                              + ("" if self._session.can_control else " (read-only: its controls are off)"))
+        else:
+            self._set_outcome("running", "Training\u2026 (the network is locked until the run ends)")
         self._update_controls()
 
     @Slot(bool)
@@ -320,14 +324,15 @@ class TrainingPanel(QWidget):
 
     def _update_controls(self) -> None:
         running, paused = self._session.is_running, self._session.is_paused
+        control = self._session.can_control
         reason = self._blocked or ("the dataset could not be loaded" if self._load_error else None)
         can_start = not running and reason is None
         self.form.setEnabled(not running)
         self.train_button.setEnabled(can_start)
-        self.step_button.setEnabled(running or can_start)
-        self.pause_button.setEnabled(running)
+        self.step_button.setEnabled(control or can_start)
+        self.pause_button.setEnabled(control)
         self.pause_button.setText("Resume" if paused else "Pause")
-        self.stop_button.setEnabled(running or self._pending_start is not None)
+        self.stop_button.setEnabled(control or self._pending_start is not None)
         self.blocked_label.setVisible(not running and self._blocked is not None)
         self.blocked_label.setText(f"Cannot train: {self._blocked}" if self._blocked else "")
         self.train_button.setToolTip("Train the network with these settings" if can_start else

@@ -84,6 +84,7 @@ class TrainingSession(QObject):
         self._newest: dict | None = None  # the newest snapshot line read
         self._paused = False
         self._waiting = False
+        self._attached = False
         self._stopping = False  # shutdown() is stopping the child: an end without "finished" is no crash
         self.final_state: dict[str, torch.Tensor] | None = None
         self.history = MetricsHistory()
@@ -136,11 +137,37 @@ class TrainingSession(QObject):
         self._folder, self._tail, self._log = folder, EventTail(folder / EVENTS), RunLog()
         self._dataset, self._probe, self._shown, self._newest, self._pending = dataset, probe_index, None, None, []
         self._copy = InspectionCopy(arch)
-        self._paused, self._waiting = paused, False
+        self._attached, self._paused, self._waiting = False, paused, False
         self.final_state, self.history = None, MetricsHistory()
         self._process.run(argv)
         self._timer.start()
         self.started.emit()
+
+    def attach(self, folder: str | os.PathLike, arch: Architecture, dataset=None, *, probe_index: int = 0) -> None:
+        """Follow a run folder someone else writes (a `train` in a terminal, a torchrun job, another machine),
+        from its first line. `dataset` (or None) gives the probe samples. Control works where the folder is
+        writable; stopping to follow (stop_and_wait, shutdown) never stops that run."""
+        if self.is_running:
+            raise RuntimeError("a training run is already going; stop it first")
+        folder = Path(folder)
+        self._folder, self._tail, self._log = folder, EventTail(folder / EVENTS), RunLog()
+        self._dataset, self._probe, self._shown, self._newest, self._pending = dataset, probe_index, None, None, []
+        self._copy = InspectionCopy(arch)
+        self._attached, self._paused, self._waiting = True, False, False
+        self.final_state, self.history = None, MetricsHistory()
+        self._timer.start()
+        self.started.emit()
+        self._poll()
+
+    @property
+    def is_attached(self) -> bool:
+        """True while following a run this window did not start."""
+        return self.is_running and self._attached
+
+    @property
+    def can_control(self) -> bool:
+        """Pause / step / stop reach the run: always for our child; for an attached run if its folder is writable."""
+        return self.is_running and (not self._attached or os.access(self._folder, os.W_OK))
 
     # --- control: through the run folder's control file ---------------------------------------------------
 
@@ -178,7 +205,10 @@ class TrainingSession(QObject):
 
     def stop_and_wait(self, timeout_ms: int = SHUTDOWN_WAIT_MS) -> bool:
         """Stop the run fast and wait for the child (New, Open, a preset); True if none is left running.
-        `finished` is emitted before this returns."""
+        `finished` is emitted before this returns. An attached run goes on: the window only stops following it."""
+        if self.is_attached:
+            self._detach()
+            return True
         self._stopping = True
         try:
             ended = self._process.stop_job(timeout_ms)  # delivers the child's exit to _on_process_exited
@@ -189,6 +219,8 @@ class TrainingSession(QObject):
 
     def shutdown(self, timeout_ms: int = SHUTDOWN_WAIT_MS) -> bool:
         """Window close: stop the run as stop_and_wait() does, end the spare worker and every inspection thread."""
+        if self.is_attached:
+            self._detach()
         self._stopping = True
         try:
             ended = self._process.shutdown(timeout_ms)
@@ -239,6 +271,8 @@ class TrainingSession(QObject):
         if snapshot is not None:
             self._newest = snapshot
             self._inspect(snapshot, None)
+        if self._attached and self._log.finished is not None:
+            self._finish(None)
 
     def _inspect(self, line: dict, weights: dict[str, torch.Tensor] | None) -> None:
         images = self._dataset.val.images if self._dataset is not None else None
@@ -263,8 +297,16 @@ class TrainingSession(QObject):
         if self.is_running:
             self._finish(exit_)
 
-    def _finish(self, exit_: ProcessExit) -> None:
-        self._poll()  # the lines written just before the exit
+    def _detach(self) -> None:
+        found = _newest_snapshot(self._folder)
+        self.final_state, self.history = (found[1] if found else None), self._log.history()
+        self._end(TrainingFinished("stopped", f"stopped following the run in {self._folder} (it goes on there)",
+                                   len(self._log.of_kind("epoch")), int(self._newest["step"]) if self._newest else 0))
+
+    def _finish(self, exit_: ProcessExit | None) -> None:
+        """The run ended: the child exited (`exit_`), or an attached run's log has its "finished" line (None)."""
+        if exit_ is not None:
+            self._poll()  # the lines written just before the exit
         folder, finished_line = self._folder, self._log.finished
         if finished_line is not None:
             result = finished_event(finished_line)
