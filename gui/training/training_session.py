@@ -14,40 +14,29 @@ from __future__ import annotations
 
 import logging
 import os
-import shutil
-import time
 from itertools import count
 from pathlib import Path
 
 import torch
-from PySide6.QtCore import QObject, QStandardPaths, QTimer, Signal, Slot
+from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from engine.config import TrainConfig
 from engine.events import FAILED, TrainingFinished
 from engine.inspection import InspectionCopy
 from engine.metrics import MetricsHistory
-from engine.project import WEIGHTS, Project, ProjectError, save_project
-from engine.run_folder import EVENTS, EventTail, RunFolderError, RunLog, newest_snapshot, write_command
+from engine.project import Project, ProjectError, save_project
+from engine.run_folder import EVENTS, EventTail, RunFolderError, RunLog, write_command
 from engine.run_folder.records import batch_event, epoch_event, finished_event
-from engine.weights import WeightsError, load_state_dict
+from engine.weights import load_state_dict
 from gui.task_runner import TaskRunner
+from gui.training.run_outcome import final_weights, newest_snapshot_or_none, unexpected_end
+from gui.training.run_store import INPUT, default_runs_dir, new_run_folder
 from gui.training.training_process import ProcessExit, TrainingProcess
 from models.architecture import Architecture
 
 log = logging.getLogger(__name__)
 SHUTDOWN_WAIT_MS = 3000
 POLL_MS = 100          # how often the run log is read while a run goes
-KEEP_RUNS = 20         # run folders kept in the cache; older ones are removed when a new run starts
-RUNS_DIR_ENV = "CONVSCOPE_RUNS_DIR"
-INPUT = "input.convscope"  # the job, inside the run folder: network, settings and starting weights
-
-
-def default_runs_dir() -> Path:
-    """$CONVSCOPE_RUNS_DIR, else the user's cache (e.g. ~/.cache/ConvScope/runs)."""
-    override = os.environ.get(RUNS_DIR_ENV)
-    if override:
-        return Path(override)
-    return Path(QStandardPaths.writableLocation(QStandardPaths.StandardLocation.CacheLocation)) / "runs"
 
 
 class TrainingSession(QObject):
@@ -124,7 +113,7 @@ class TrainingSession(QObject):
         before the first batch."""
         if self.is_running:
             raise RuntimeError("a training run is already going; stop it first")
-        folder = self._new_folder()
+        folder = new_run_folder(self._runs_dir or default_runs_dir(), next(self._runs))
         job = Project(arch, config, weights=initial_weights,
                       normalization=dataset.normalization if initial_weights is not None else None)
         try:
@@ -298,7 +287,7 @@ class TrainingSession(QObject):
             self._finish(exit_)
 
     def _detach(self) -> None:
-        found = _newest_snapshot(self._folder)
+        found = newest_snapshot_or_none(self._folder)
         self.final_state, self.history = (found[1] if found else None), self._log.history()
         self._end(TrainingFinished("stopped", f"stopped following the run in {self._folder} (it goes on there)",
                                    len(self._log.of_kind("epoch")), int(self._newest["step"]) if self._newest else 0))
@@ -310,11 +299,11 @@ class TrainingSession(QObject):
         folder, finished_line = self._folder, self._log.finished
         if finished_line is not None:
             result = finished_event(finished_line)
-            weights = _final_weights(folder)
+            weights = final_weights(folder)
         else:
-            found = _newest_snapshot(folder)
+            found = newest_snapshot_or_none(folder)
             weights = found[1] if found else None
-            result = _unexpected_end(exit_, self._log, found[0] if found else None, self._stopping)
+            result = unexpected_end(exit_, self._log, found[0] if found else None, self._stopping)
         self.final_state, self.history = weights, self._log.history()
         self._end(result)
 
@@ -327,14 +316,6 @@ class TrainingSession(QObject):
             QTimer.singleShot(1000, self._process.prestart)  # the next Train starts without the torch import
         self.finished.emit(result)
 
-    def _new_folder(self) -> Path:
-        root = self._runs_dir or default_runs_dir()
-        root.mkdir(parents=True, exist_ok=True)
-        _remove_old_runs(root, KEEP_RUNS - 1)
-        folder = root / f"{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}-{next(self._runs)}"
-        folder.mkdir()
-        return folder
-
 
 def _inspect(copy: InspectionCopy, folder: Path, line: dict, weights, probe, probe_index: int):
     """On a TaskRunner thread: the snapshot's weights (read from its file unless given) on the probe."""
@@ -346,43 +327,3 @@ def _inspect(copy: InspectionCopy, folder: Path, line: dict, weights, probe, pro
     return line, weights, event
 
 
-def _final_weights(folder: Path) -> dict[str, torch.Tensor] | None:
-    try:
-        return load_state_dict(folder / WEIGHTS)
-    except WeightsError as exc:
-        log.warning("%s; using the newest snapshot", exc)
-        found = _newest_snapshot(folder)
-        return found[1] if found else None
-
-
-def _newest_snapshot(folder: Path) -> tuple[dict, dict[str, torch.Tensor]] | None:
-    try:
-        return newest_snapshot(folder)
-    except RunFolderError as exc:
-        log.warning("%s", exc)
-        return None
-
-
-def _unexpected_end(exit_: ProcessExit, run_log: RunLog, snapshot: dict | None, fast: bool) -> TrainingFinished:
-    """How a run ended that wrote no "finished" line: refused at start, stopped by us, or a crash."""
-    batches = run_log.of_kind("batch")
-    step = int(batches[-1].get("step", 0)) if batches else 0
-    epochs = len(run_log.of_kind("epoch"))
-    if fast:
-        return TrainingFinished("stopped", f"stopped at step {step}", epochs, step)
-    if run_log.started is None and exit_.signal is None:
-        why = exit_.last_error().removeprefix("error:").strip() or exit_.describe()
-        return TrainingFinished(FAILED, f"cannot start training: {why}", 0, 0)
-    detail = exit_.last_error()
-    keeps = (f"the curves and the last snapshot (step {snapshot.get('step')}) are kept" if snapshot is not None
-             else "the curves are kept")
-    return TrainingFinished(FAILED, f"The training process ended unexpectedly ({exit_.describe()}"
-                                    f"{': ' + detail if detail and exit_.signal is None else ''}). The network, "
-                                    f"{keeps}; you can train again.", epochs, step)
-
-
-def _remove_old_runs(root: Path, keep: int) -> None:
-    """Keep the newest `keep` run folders this window made (named by date); a user's own folders are left."""
-    runs = sorted(p for p in root.iterdir() if p.is_dir() and p.name[:8].isdigit() and (p / INPUT).is_file())
-    for old in runs[:-keep] if keep > 0 else runs:
-        shutil.rmtree(old, ignore_errors=True)
