@@ -11,7 +11,7 @@ from engine.builder import build_model
 from gui.document.document_io import DISCARD
 from models import convolution_steps as cs
 
-WAIT_MS = 60_000
+WAIT_MS = 120_000  # a training child starts cold (a torch import) on a busy machine
 
 
 @pytest.fixture
