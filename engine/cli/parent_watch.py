@@ -8,19 +8,22 @@ polling for a parent pid (PR_SET_PDEATHSIG is Linux-only and fires on the parent
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
-from typing import BinaryIO
 
 from engine.training_control import TrainingControl
 
 
 class ParentWatch:
-    """Reads `stream` (stdin) on a daemon thread; at end-of-file sets `gone` and stops the run."""
+    """Reads file descriptor `fd` (stdin) on a daemon thread; at end-of-file sets `gone` and stops the run.
 
-    def __init__(self, control: TrainingControl, stream: BinaryIO | None = None) -> None:
+    It reads the descriptor with os.read, never through sys.stdin: a daemon thread blocked inside a buffered
+    reader holds its lock, and the interpreter aborts at exit (SIGABRT) when it cannot take that lock."""
+
+    def __init__(self, control: TrainingControl, fd: int | None = None) -> None:
         self.control = control
-        self._stream = stream if stream is not None else sys.stdin.buffer
+        self._fd = fd if fd is not None else sys.stdin.fileno()
         self._gone = threading.Event()
         threading.Thread(target=self._watch, name="parent-watch", daemon=True).start()
 
@@ -30,7 +33,7 @@ class ParentWatch:
 
     def _watch(self) -> None:
         try:
-            while self._stream.read(4096):
+            while os.read(self._fd, 4096):
                 pass  # the parent writes nothing; anything it does write is ignored
         except (OSError, ValueError):
             pass  # a closed or broken stdin means the same: nobody is there

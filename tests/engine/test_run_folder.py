@@ -242,3 +242,23 @@ def test_sigterm_and_sighup_stop_train_like_ctrl_c_and_the_folder_is_written(inp
     assert summary["reason"] == STOPPED and (out / "weights.safetensors").is_file()
     assert read_run_log(out).finished is not None
     assert f"{signal.Signals(signum).name} received" in child_stderr(out)
+
+
+def test_on_wait_reports_a_pause_once_however_many_timed_waits_it_spans():
+    """Rank 0 of a torchrun job waits in slices of a second; the log must still get one paused/resumed pair."""
+    import threading
+
+    from engine.training_control import TrainingControl
+
+    control, calls = TrainingControl(), []
+    control.on_wait = calls.append
+    control.pause()
+    assert control.wait_at_boundary(timeout=0.01) is None
+    assert control.wait_at_boundary(timeout=0.01) is None
+    threading.Timer(0.05, control.step).start()
+    assert control.wait_at_boundary() is True   # released by step(): one batch
+    assert calls == [True, False]
+    assert control.wait_at_boundary(timeout=0.01) is None  # paused again after the step: a new pause
+    control.stop()
+    assert control.wait_at_boundary() is False
+    assert calls == [True, False, True, False]
