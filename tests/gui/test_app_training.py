@@ -22,7 +22,7 @@ from models.layers import LinearSpec
 from models.presets import load_preset
 from models.shapes import analyze
 
-WAIT_MS = 60_000
+WAIT_MS = 120_000  # a training child may start cold (a torch import) on a busy machine
 LENET = load_preset("lenet5")
 LABELS = [la.label for la in analyze(LENET).layers]
 CONV = [la.label for la in analyze(LENET).layers if la.type == "conv2d"]

@@ -15,7 +15,7 @@ from engine.run_folder import read_run_log
 from engine.weights import load_state_dict
 from gui.document.document_io import DISCARD
 
-WAIT_MS = 60_000
+WAIT_MS = 120_000  # a training child may start cold (a torch import) on a busy machine
 ROOT = Path(__file__).resolve().parents[3]
 
 

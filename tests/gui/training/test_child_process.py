@@ -24,7 +24,7 @@ from gui.document.document_io import DISCARD
 from models.presets import load_preset
 from models.shapes import analyze
 
-WAIT_MS = 60_000
+WAIT_MS = 120_000  # a training child may start cold (a torch import) on a busy machine
 ROOT = Path(__file__).resolve().parents[3]
 LENET = load_preset("lenet5")
 

@@ -10,7 +10,7 @@ from engine.events import COMPLETED, DIVERGED, STOPPED
 from gui.training.training_session import TrainingSession
 from models.presets import load_preset
 
-WAIT_MS = 60_000
+WAIT_MS = 120_000  # a training child may start cold (a torch import) on a busy machine
 
 
 @pytest.fixture(scope="module")
