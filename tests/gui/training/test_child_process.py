@@ -162,15 +162,17 @@ def test_a_warm_worker_takes_the_next_run_and_none_is_left_after_close(qtbot, tm
     from gui.training.training_session import TrainingSession
 
     session = TrainingSession(runs_dir=tmp_path)
-    session.prestart()
-    spare = session._process.spare_pid()
-    assert spare and exists(spare)
-    with qtbot.waitSignal(session.finished, timeout=WAIT_MS) as finished:
-        session.start(LENET, load_dataset("mnist"), TrainConfig(epochs=1, batch_size=512))
-        assert session.child_pid == spare  # the waiting worker got the job
-    assert finished.args[0].reason == COMPLETED and session.final_state is not None
-    qtbot.waitUntil(lambda: session._process.spare_pid() is not None, timeout=WAIT_MS)  # a new one for next time
-    again = session._process.spare_pid()
-    assert again != spare and exists(again)
-    assert session.shutdown()
+    try:
+        session.prestart()
+        spare = session._process.spare_pid()
+        assert spare and exists(spare)
+        with qtbot.waitSignal(session.finished, timeout=WAIT_MS) as finished:
+            session.start(LENET, load_dataset("mnist"), TrainConfig(epochs=1, batch_size=512))
+            assert session.child_pid == spare  # the waiting worker got the job
+        assert finished.args[0].reason == COMPLETED and session.final_state is not None
+        qtbot.waitUntil(lambda: session._process.spare_pid() is not None, timeout=WAIT_MS)  # one for next time
+        again = session._process.spare_pid()
+        assert again != spare and exists(again)
+    finally:
+        assert session.shutdown()
     assert not exists(again) and session._process.spare_pid() is None
