@@ -11,6 +11,7 @@ OPTIMIZERS = ("adam", "sgd")
 # One range per setting, the same for the CLI, settings.json and the window (whose spin boxes are 32-bit).
 SEED_MAX = 2**31 - 1
 THREADS_MAX = 256
+SNAPSHOT_BUDGET_MAX = 1_000_000  # MB (a terabyte)
 DEVICES = ("auto", "cpu", "cuda", "mps")
 
 
@@ -32,10 +33,12 @@ class TrainConfig:
     val_fraction: float = 0.2
     snapshot_interval: float = 0.5    # seconds of wall-clock time between live snapshots
     threads: int = 0                  # torch intra-op threads; 0 = choose automatically
+    snapshot_budget_mb: float = 300.0  # disk for the run folder's snapshot timeline (engine/run_folder/timeline.py)
 
     def __post_init__(self) -> None:
         problems = []
-        for name in ("learning_rate", "momentum", "weight_decay", "val_fraction", "snapshot_interval"):
+        for name in ("learning_rate", "momentum", "weight_decay", "val_fraction", "snapshot_interval",
+                     "snapshot_budget_mb"):
             value = getattr(self, name)
             if isinstance(value, float) and not math.isfinite(value):
                 problems.append(f"{name} must be a finite number, not {value}")
@@ -59,6 +62,8 @@ class TrainConfig:
             problems.append(f"val_fraction must be between 0 and 1, not {self.val_fraction}")
         if self.snapshot_interval < 0:
             problems.append(f"snapshot_interval must be >= 0 seconds, not {self.snapshot_interval}")
+        if not 1 <= self.snapshot_budget_mb <= SNAPSHOT_BUDGET_MAX:
+            problems.append(f"snapshot_budget_mb must be 1 to {SNAPSHOT_BUDGET_MAX:,} MB, not {self.snapshot_budget_mb}")
         if not 0 <= self.threads <= THREADS_MAX:
             problems.append(f"threads must be 0 (automatic) to {THREADS_MAX}, not {self.threads}")
         if not 0 <= self.seed <= SEED_MAX:

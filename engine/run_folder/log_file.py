@@ -11,7 +11,7 @@ from typing import Any
 import torch
 
 from engine.run_folder.layout import EVENTS, FORMAT, SNAPSHOTS, VERSION, snapshot_path
-from engine.weights import state_dict_to_safetensors
+from engine.run_folder.timeline import DEFAULT_BUDGET_MB, TimelineStore
 from models.atomic_file import write_atomically
 
 
@@ -47,17 +47,15 @@ class RunLogFile:
     Each event is one line, flushed as it comes. A snapshot's tensors go to a sidecar file first (temporary
     name, then renamed), then its line: a line never refers to a file that is not complete.
 
-    Kept on disk (until the timeline store thins and compresses them): the newest KEEP_NEWEST snapshots and
-    the last one of each epoch; older ones within an epoch are removed, else a long run would write two
-    copies of the weights a second forever. A reader that finds the newest named file gone re-reads the log.
+    Which snapshots stay on disk, and in which precision, is the TimelineStore's rule (engine/run_folder/
+    timeline.py): dense early, widening later, within `budget_mb`; the newest float32, older ones float16;
+    "compressed" and "dropped" lines keep the log naming only files that exist.
     """
 
-    KEEP_NEWEST = 2
-
-    def __init__(self, folder: str | Path) -> None:
-        self.folder = Path(folder)
+    def __init__(self, folder: str | Path, budget_mb: float = DEFAULT_BUDGET_MB) -> None:
+        self.folder, self.budget_mb = Path(folder), budget_mb
         self._log = None
-        self._kept: list[tuple[int, Path]] = []  # (epoch, file) of the snapshots on disk, oldest first
+        self.timeline = TimelineStore(self.folder, budget_mb, self.write)
 
     @property
     def is_open(self) -> bool:
@@ -69,7 +67,7 @@ class RunLogFile:
         snapshots.mkdir(exist_ok=True)
         for old in snapshots.glob("step-*.safetensors"):
             old.unlink(missing_ok=True)
-        self._kept = []
+        self.timeline = TimelineStore(self.folder, self.budget_mb, self.write)
         # A new file (renamed over an earlier run's log), not the old one truncated: a follower sees a new inode.
         write_atomically(self.folder / EVENTS, _line(started).encode("utf-8"))
         self._log = open(self.folder / EVENTS, "a", encoding="utf-8")
@@ -82,22 +80,10 @@ class RunLogFile:
         self._log.flush()
 
     def write_snapshot(self, step: int, epoch: int, tensors: dict[str, torch.Tensor], **fields: Any) -> Path:
-        """`tensors` (already full precision, on the CPU) into snapshots/step-N.safetensors, then the line."""
-        path = snapshot_path(self.folder, step)
-        write_atomically(path, state_dict_to_safetensors(tensors))
-        self.write({"kind": "snapshot", "step": step, "epoch": epoch,
-                    "file": path.relative_to(self.folder).as_posix(), **fields})
-        self._thin(epoch, path)
-        return path
-
-    def _thin(self, epoch: int, path: Path) -> None:
-        """Drop the snapshot that just stopped being one of the newest, unless it is the last of its epoch."""
-        self._kept = [(e, p) for e, p in self._kept if p != path] + [(epoch, path)]
-        if len(self._kept) > self.KEEP_NEWEST:
-            (old_epoch, old), (next_epoch, _) = self._kept[-self.KEEP_NEWEST - 1], self._kept[-self.KEEP_NEWEST]
-            if old_epoch == next_epoch:
-                old.unlink(missing_ok=True)
-                del self._kept[-self.KEEP_NEWEST - 1]
+        """`tensors` (already full precision, on the CPU) into snapshots/step-N.safetensors, then the line;
+        the timeline store then compresses or drops older ones."""
+        self.timeline.add(step, epoch, tensors, {"kind": "snapshot", **fields})
+        return snapshot_path(self.folder, step)
 
     def close(self) -> None:
         if self._log is not None:

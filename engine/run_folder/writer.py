@@ -27,7 +27,8 @@ class RunFolderWriter(Callback):
     start() begins a fresh log (an earlier run's log and snapshots in the folder are removed) and writes
     architecture.json and settings.json at once, so a killed run's folder names its network. Each event is
     one line, flushed as it comes (the trainer already spaces batch events by its log interval); snapshots and
-    their thinning are RunLogFile's. finish() writes the last line, after the caller's final files.
+    their thinning are RunLogFile's (its TimelineStore, within
+    config.snapshot_budget_mb). finish() writes the last line, after the caller's final files.
     """
 
     def __init__(self, folder: str | os.PathLike, model: nn.Module, arch: Architecture, config: TrainConfig,
@@ -35,8 +36,13 @@ class RunFolderWriter(Callback):
         self.folder, self.model, self.arch, self.config = Path(folder), model, arch, config
         self.normalization = normalization  # the inputs' statistics: settings.json carries them from the start
         self.details = details  # extra fields for the started line, e.g. device, threads
-        self._file = RunLogFile(self.folder)
+        self._file = RunLogFile(self.folder, budget_mb=config.snapshot_budget_mb)
         self._step = 0  # of the last batch line
+
+    @property
+    def timeline(self):
+        """The TimelineStore keeping this run's snapshots (engine/run_folder/timeline.py)."""
+        return self._file.timeline
 
     def start(self) -> None:
         architecture_file.save(self.arch, self.folder / ARCHITECTURE)
