@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from models.architecture import Architecture
 
 NEEDS_WEIGHTS, NEEDS_HISTORY, NEEDS_NOTHING = "weights", "history", ""
+NEEDS_TIMELINE = "timeline"  # a run folder's snapshots: the writer also gets run_folder=Path
 OptionValue = Union[int, float, str]
 # (architecture, weights or None, history, out, normalization or None, **options) -> files written
 Writer = Callable[..., "list[Path]"]
@@ -94,13 +95,20 @@ class ExportFormat:
 
     def export(self, architecture: Architecture, weights: dict[str, torch.Tensor] | None, history: MetricsHistory,
                out: str | Path, options: dict[str, object] | None = None,
-               normalization: Normalization | None = None) -> list[Path]:
+               normalization: Normalization | None = None, run_folder: str | Path | None = None) -> list[Path]:
         """Write this format to `out`; the files written. ExportError (or WeightsError) naming what is wrong.
 
         `normalization` is the statistics the weights were trained with (None when not stored): models that
         take an input then take [0, 1] pixels, unless the `input` option says "normalized"."""
+        extra = {}
+        if self.needs == NEEDS_TIMELINE:
+            from engine.export.target import ExportError
+            if run_folder is None or not Path(run_folder).is_dir():
+                raise ExportError(f"the {self.key} export animates a run's snapshot timeline: give a run folder "
+                                  f"written by `train --out DIR`, not {run_folder or 'a project'}")
+            extra["run_folder"] = Path(run_folder)
         paths = self.write(architecture, weights, history, Path(out), normalization,
-                           **self.checked_options(options))
+                           **self.checked_options(options), **extra)
         return [Path(p) for p in paths]
 
 
@@ -145,6 +153,19 @@ def _metrics_csv(_arch, _weights, history, out, _normalization):
     return [tables.export_metrics_csv(history, out)]
 
 
+def _filters_gif(arch, _weights, _history, out, _normalization, layer, delay, run_folder):
+    from engine.export import evolution
+    return [evolution.export_filters_gif(arch, run_folder, out, layer=layer, frame_ms=delay)]
+
+
+def _activations_gif(arch, _weights, _history, out, normalization, layer, probe, delay, run_folder):
+    from engine.export import evolution
+    from engine.probe_batch import run_probe_sample
+    sample, label = run_probe_sample(run_folder, normalization, probe)
+    return [evolution.export_activations_gif(arch, run_folder, out, sample, layer=layer, frame_ms=delay,
+                                             label=label)]
+
+
 def _summary(style: str) -> Writer:
     def write(arch, _weights, _history, out, _normalization):
         from engine.export import tables
@@ -183,9 +204,28 @@ FORMATS: tuple[ExportFormat, ...] = (
 )
 
 
+GIF_LAYER = ExportOption("layer", "Layer", 0, "which layer, 1 = the first (filters-gif: a conv layer; 0 = the "
+                         "first conv layer, or layer 1 for activations-gif)", minimum=0, maximum=10000)
+FRAME_MS = ExportOption("delay", "Frame time (ms)", 200, "milliseconds each snapshot's frame shows",
+                        minimum=20, maximum=10000)
+PROBE = ExportOption("probe", "Probe sample", -1, "index of the validation image to show (-1: the run's probe)",
+                     minimum=-1, maximum=10**9)
+# Formats that need a run folder's snapshot timeline (the CLI; the window's Export dialog lists FORMATS).
+TIMELINE_FORMATS: tuple[ExportFormat, ...] = (
+    ExportFormat("filters-gif", "Filters over training (GIF)", "{stem}_filters.gif", (".gif",), NEEDS_TIMELINE,
+                 _filters_gif, "FILE.gif", "a conv layer's filters at every snapshot, step on each frame",
+                 (GIF_LAYER, FRAME_MS)),
+    ExportFormat("activations-gif", "Activation maps over training (GIF)", "{stem}_activations.gif", (".gif",),
+                 NEEDS_TIMELINE, _activations_gif, "FILE.gif",
+                 "a layer's maps for the probe image at every snapshot, step on each frame", (GIF_LAYER, PROBE,
+                                                                                              FRAME_MS)),
+)
+ALL_FORMATS = FORMATS + TIMELINE_FORMATS
+
+
 def by_key(key: str) -> ExportFormat:
     """The format named `key` (as the CLI spells it); KeyError naming the known ones otherwise."""
-    for fmt in FORMATS:
+    for fmt in ALL_FORMATS:
         if fmt.key == key:
             return fmt
-    raise KeyError(f"no export format {key!r}; known: {', '.join(f.key for f in FORMATS)}")
+    raise KeyError(f"no export format {key!r}; known: {', '.join(f.key for f in ALL_FORMATS)}")

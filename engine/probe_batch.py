@@ -1,0 +1,67 @@
+"""A run's fixed probe batch: the first PROBE_SIZE images of the validation split it held out, normalised as trained."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+
+from engine.config import TrainConfig
+from engine.normalization import Normalization
+
+PROBE_SIZE = 512
+
+
+def run_settings(folder: str | os.PathLike) -> tuple[TrainConfig, Normalization | None]:
+    """The run folder's settings.json: (training settings, the stored input statistics or None)."""
+    from engine.export.target import ExportError
+    from engine.project import ProjectError, read_settings
+    from models.safe_text import clean
+
+    path = Path(folder) / "settings.json"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return read_settings(data, clean(str(path)))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        if isinstance(exc, ProjectError):
+            raise ExportError(str(exc)) from None
+        raise ExportError(f"{clean(str(path))}: cannot read the run's settings ({exc}); is this a run folder "
+                          f"written by `train --out`?") from None
+
+
+def validation_images(folder: str | os.PathLike, normalization: Normalization | None) -> np.ndarray:
+    """The run's validation split (N, C, H, W) float32, cut again with its seed and fraction, normalised as trained."""
+    from engine.datasets import DatasetError, load_dataset
+    from engine.export.target import ExportError
+
+    config, stored = run_settings(folder)
+    try:
+        dataset = load_dataset(config.dataset, val_fraction=config.val_fraction, seed=config.seed,
+                               normalization=normalization or stored)
+    except DatasetError as exc:
+        raise ExportError(f"the run's dataset cannot be loaded: {exc}") from None
+    images = dataset.val.images
+    return images.numpy() if hasattr(images, "numpy") else np.asarray(images, dtype=np.float32)
+
+
+def probe_batch(folder: str | os.PathLike, normalization: Normalization | None = None) -> np.ndarray:
+    """The first PROBE_SIZE validation images (all if fewer): the fixed batch health figures are computed on."""
+    return validation_images(folder, normalization)[:PROBE_SIZE]
+
+
+def run_probe_sample(folder: str | os.PathLike, normalization: Normalization | None,
+                     probe: int = -1) -> tuple[np.ndarray, str]:
+    """(one validation image, its caption): `probe`, or (-1) the probe the run's newest snapshot shows."""
+    from engine.export.target import ExportError
+    from engine.run_folder import read_run_log
+
+    if probe < 0:
+        lines = read_run_log(folder).of_kind("snapshot")
+        index = lines[-1].get("probe_index", 0) if lines else 0
+        probe = index if isinstance(index, int) and index >= 0 else 0
+    images = validation_images(folder, normalization)
+    if probe >= len(images):
+        raise ExportError(f"--probe {probe}: the validation split has {len(images)} images (0 to {len(images) - 1})")
+    return images[probe], f"image {probe}"
