@@ -10,7 +10,7 @@ import importlib
 import sys
 
 # Subcommand modules under engine/cli/, in --help order.
-COMMANDS = ("summary", "train", "evaluate", "export", "download", "convolve", "experiment", "worker")
+COMMANDS = ("summary", "train", "evaluate", "export", "download", "convolve", "experiment", "worker", "health")
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 

@@ -12,7 +12,7 @@ from engine.export import formats  # the registry; its writers import torch only
 def _options() -> dict[str, formats.ExportOption]:
     """Every option some format declares, by name (one --name serves every format that takes it)."""
     options: dict[str, formats.ExportOption] = {}
-    for fmt in formats.ALL_FORMATS:
+    for fmt in formats.all_formats():
         for option in fmt.options:
             if options.setdefault(option.name, option).kind is not option.kind:
                 raise TypeError(f"--{option.name} is declared with two types; give one of them another name")
@@ -20,18 +20,18 @@ def _options() -> dict[str, formats.ExportOption]:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    listing = "\n".join(f"  {f.key:<12} --out {f.out:<17} {f.description}" for f in formats.ALL_FORMATS)
+    listing = "\n".join(f"  {f.key:<12} --out {f.out:<17} {f.description}" for f in formats.all_formats())
     p = sub.add_parser("export", help="export a trained network (weights, TorchScript, ONNX, Python source) "
                                       "or its tables and filter images",
                        formatter_class=argparse.RawDescriptionHelpFormatter,
                        description=f"Export from a .convscope project, a run folder written by `train --out`,\n"
                                    f"or (summary formats only) an architecture .json.\n\nformats:\n{listing}")
-    keys = [f.key for f in formats.ALL_FORMATS]
+    keys = [f.key for f in formats.all_formats()]
     p.add_argument("source", metavar="PROJECT_OR_DIR", help="a .convscope project file or a run folder")
     p.add_argument("--format", "-f", required=True, choices=keys, metavar="FORMAT", help=f"one of: {', '.join(keys)}")
     p.add_argument("--out", "-o", required=True, metavar="PATH", help="file (or folder, for filters-png) to write")
     for name, option in _options().items():
-        takers = ", ".join(f.key for f in formats.ALL_FORMATS if option in f.options)
+        takers = ", ".join(f.key for f in formats.all_formats() if option in f.options)
         # Strings here: the format checks them (with its own message) once it is known which format it is.
         p.add_argument(f"--{name}", dest=f"option_{name}", metavar=option.kind.__name__.upper(),
                        help=f"{option.help} (for {takers}; default {option.default})")

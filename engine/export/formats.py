@@ -220,12 +220,16 @@ TIMELINE_FORMATS: tuple[ExportFormat, ...] = (
                  "a layer's maps for the probe image at every snapshot, step on each frame", (GIF_LAYER, PROBE,
                                                                                               FRAME_MS)),
 )
-ALL_FORMATS = FORMATS + TIMELINE_FORMATS
+
+
+def all_formats() -> tuple[ExportFormat, ...]:
+    """Every format the CLI offers (read at call time, so a format added to FORMATS is offered too)."""
+    return FORMATS + TIMELINE_FORMATS
 
 
 def by_key(key: str) -> ExportFormat:
     """The format named `key` (as the CLI spells it); KeyError naming the known ones otherwise."""
-    for fmt in ALL_FORMATS:
+    for fmt in all_formats():
         if fmt.key == key:
             return fmt
-    raise KeyError(f"no export format {key!r}; known: {', '.join(f.key for f in ALL_FORMATS)}")
+    raise KeyError(f"no export format {key!r}; known: {', '.join(f.key for f in all_formats())}")
