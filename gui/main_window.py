@@ -18,6 +18,7 @@ from gui.document.document_io import DocumentController
 from gui.document.export_dialog import ExportDialog, exported_message
 from gui.document.export_worker import ExportRunner, file_stem
 from gui.explainer.explainer_tab import ExplainerTab
+from gui.timeline.timeline_tab import TimelineTab
 from gui.explainer.network_cases import NetworkCases
 from gui.evaluation.evaluation_job import EvaluationSources
 from gui.evaluation.evaluation_tab import EvaluationTab
@@ -135,6 +136,7 @@ class MainWindow(QMainWindow):
         self.document.run_attached.connect(self.training.attach)
         self._build_explainer()
         self._build_evaluation()
+        self._build_timeline()
 
     def _build_explainer(self) -> None:
         """The "Explainer" tab: a conv or pooling layer stepped through on the probe sample, or a lesson."""
@@ -157,6 +159,14 @@ class MainWindow(QMainWindow):
             lambda: self.training_panel.dataset, self.live_views.set_probe_index))
         self.tabs.addTab(self.evaluation, "Evaluation")
         self.session.finished.connect(self.evaluation.on_training_finished)
+
+    def _build_timeline(self) -> None:
+        """The "Timeline" tab: scrub the run folder of the window's training run (once the session keeps one)."""
+        self.timeline = TimelineTab()
+        self.tabs.addTab(self.timeline, "Timeline")
+        self.session.started.connect(lambda: self.timeline.set_run(getattr(self.session, "run_folder", None),
+                                                                   self.network.architecture))
+        self.session.finished.connect(lambda _finished: self.timeline.refresh())
 
     # -- what the actions and the training room ask of the window ---------------------------------------------
     def set_dataset_shape(self, name: str, shape: InputShape) -> None:

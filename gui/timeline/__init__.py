@@ -1,0 +1,1 @@
+"""The Timeline tab: scrub a run folder's snapshots (filters, weight distributions, gradient norms)."""

@@ -1,0 +1,69 @@
+"""The Timeline tab scrubs a run folder: an early step shows that step's stored filters; a live folder extends it."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from engine.config import TrainConfig
+from engine.mosaic import tile_kernels
+from engine.run_folder import RunFolderWriter
+from engine.run_folder.timeline import load_timeline_weights, timeline
+from engine.trainer import Trainer
+from gui.timeline.timeline_tab import TimelineTab
+from tests.engine.training_data import tiny_arch, tiny_dataset
+
+
+def write_run(folder, epochs: int = 2):
+    config = TrainConfig(epochs=epochs, batch_size=16, learning_rate=0.01, snapshot_interval=0.0, device="cpu",
+                         threads=1)
+    trainer = Trainer(tiny_arch(), tiny_dataset(), config)
+    writer = RunFolderWriter(folder, trainer.model, tiny_arch(), config)
+    writer.start()
+    trainer.callbacks.append(writer)
+    trainer.fit()
+    return writer
+
+
+def test_scrubbing_to_an_early_step_shows_its_stored_filters_and_distribution(qtbot, tmp_path):
+    write_run(tmp_path).close()
+    tab = TimelineTab()
+    qtbot.addWidget(tab)
+    tab.set_run(tmp_path, None)  # the architecture comes from the log
+    entries = timeline(tmp_path)
+    assert tab.entries == entries and tab.slider.maximum() == len(entries) - 1
+    assert tab.shown_entry() == entries[-1]  # the live end
+    with qtbot.waitSignal(tab.step_changed) as blocker:
+        tab.slider.setValue(1)
+    assert blocker.args == [entries[1].step] and "step" in tab.status.text()
+    stored = load_timeline_weights(tmp_path, entries[1])["0.weight"].numpy()
+    np.testing.assert_array_equal(tab.shown_filters("layer 1 (conv2d)"), stored)
+    np.testing.assert_array_equal(tab.filters._images["layer 1 (conv2d)"], tile_kernels(stored))
+    tab.tensor.setCurrentText("0.weight")
+    dist = tab._distributions["0.weight"]
+    assert dist.counts.shape == (len(entries), 32) and dist.counts[1].sum() == stored.size
+    np.testing.assert_array_equal(dist.counts[1], np.histogram(stored.astype(np.float64), bins=dist.edges)[0])
+    tab.jump_to_step(entries[0].step)
+    assert tab.shown_entry() == entries[0]
+
+
+def test_play_runs_to_the_end_and_a_live_folder_is_followed(qtbot, tmp_path):
+    writer = write_run(tmp_path, epochs=1)
+    tab = TimelineTab()
+    qtbot.addWidget(tab)
+    tab.set_run(tmp_path, tiny_arch())
+    before = len(tab.entries)
+    tab.show_index(0)
+    tab.play_button.setChecked(True)
+    qtbot.waitUntil(lambda: not tab.play_button.isChecked(), timeout=10_000)
+    assert tab.shown_entry() == tab.entries[-1]
+    # More snapshots in the folder (as a live run writes them): a refresh extends the slider to the new end.
+    model = writer.model
+    with torch.no_grad():
+        model[0].weight.add_(1.0)
+    from engine.events import SnapshotTaken
+    writer.on_snapshot(SnapshotTaken(10_000, 5, {}, {}, {}, 0))
+    writer.close()
+    tab.refresh()
+    assert tab.shown_entry().step == 10_000 and len(tab.entries) >= before
+    np.testing.assert_array_equal(tab.shown_filters("layer 1 (conv2d)"), model[0].weight.detach().numpy())
