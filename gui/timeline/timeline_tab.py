@@ -56,7 +56,7 @@ class TimelineTab(QWidget):
             controls.addWidget(widget, 1 if widget is self.slider else 0)
 
         self.filters = FilterGrid()
-        self.heatmap = pg.PlotWidget(title="weights over training (step x value, darker = more)")
+        self.heatmap = pg.PlotWidget(title="distribution over training (snapshot x value, brighter = more)")
         self.heatmap.setLabel("bottom", "snapshot")
         self.heatmap.setLabel("left", "value")
         self._heat = pg.ImageItem()
@@ -232,7 +232,9 @@ class TimelineTab(QWidget):
         if dist is None:
             self._heat.clear()
             return
-        self._heat.setImage(np.log1p(dist.counts.astype(np.float64)), autoLevels=True)
+        image = np.log1p(dist.counts.astype(np.float64))  # (snapshot, bin); log: the tails stay visible
+        row_major = pg.getConfigOption("imageAxisOrder") == "row-major"  # gui/views/pg_setup.py sets it
+        self._heat.setImage(image.T if row_major else image, autoLevels=True)
         self._heat.setRect(0, dist.edges[0], len(dist.steps), dist.edges[-1] - dist.edges[0])
         self._draw_step_histogram()
 
