@@ -116,3 +116,16 @@ def test_a_training_run_writes_a_timeline_that_readers_replay(tmp_path):
     # Epochs are those of the snapshot lines (the timeline's labels for scrubbing).
     by_step = {e["step"]: e["epoch"] for e in log.of_kind("snapshot")}
     assert all(entry.epoch == by_step[entry.step] for entry in listed)
+
+
+def test_the_budget_is_a_train_option_and_a_setting_with_a_range(tmp_path, capsys):
+    from main import main
+    from models import architecture_file
+
+    arch = tmp_path / "tiny.json"
+    architecture_file.save(tiny_arch(), arch)
+    assert main(["train", str(arch), "--snapshot-budget", "0.5", "--out", str(tmp_path / "run")]) == 2
+    assert "snapshot_budget_mb must be 1 to 1,000,000 MB, not 0.5" in capsys.readouterr().err
+    assert not (tmp_path / "run").exists()
+    assert TrainConfig.from_dict({"snapshot_budget_mb": 50}).snapshot_budget_mb == 50.0
+    assert TrainConfig().snapshot_budget_mb == 300.0
