@@ -33,12 +33,11 @@ class TrainConfig:
     val_fraction: float = 0.2
     snapshot_interval: float = 0.5    # seconds of wall-clock time between live snapshots
     threads: int = 0                  # torch intra-op threads; 0 = choose automatically
-    snapshot_budget_mb: float = 300.0  # disk for the run folder's snapshot timeline (engine/run_folder/timeline.py)
+    snapshot_budget_mb: int = 300     # MB of disk for the run folder's snapshot timeline (engine/run_folder/timeline.py)
 
     def __post_init__(self) -> None:
         problems = []
-        for name in ("learning_rate", "momentum", "weight_decay", "val_fraction", "snapshot_interval",
-                     "snapshot_budget_mb"):
+        for name in ("learning_rate", "momentum", "weight_decay", "val_fraction", "snapshot_interval"):
             value = getattr(self, name)
             if isinstance(value, float) and not math.isfinite(value):
                 problems.append(f"{name} must be a finite number, not {value}")

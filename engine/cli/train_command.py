@@ -44,7 +44,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--stop-with-parent", action="store_true",
                    help="stop fast (after the current batch, no final validation pass) when standard input "
                         "closes: a parent process (the ConvScope window) keeps a pipe open while it lives")
-    p.add_argument("--snapshot-budget", dest="snapshot_budget_mb", type=float, metavar="MB",
+    p.add_argument("--snapshot-budget", dest="snapshot_budget_mb", type=int, metavar="MB",
                    help="disk for the snapshot timeline in DIR/snapshots (default 300 MB; README: Run folder)")
     p.set_defaults(func=run)
 

@@ -96,7 +96,7 @@ def test_a_budget_smaller_than_one_snapshot_keeps_only_the_newest(tmp_path):
 
 def test_a_training_run_writes_a_timeline_that_readers_replay(tmp_path):
     config = TrainConfig(epochs=3, batch_size=16, snapshot_interval=0.0, device="cpu", threads=1,
-                         snapshot_budget_mb=1.0)
+                         snapshot_budget_mb=1)
     trainer = Trainer(tiny_arch(), tiny_dataset(), config)
     writer = RunFolderWriter(tmp_path, trainer.model, tiny_arch(), config)
     writer.start()
@@ -124,8 +124,8 @@ def test_the_budget_is_a_train_option_and_a_setting_with_a_range(tmp_path, capsy
 
     arch = tmp_path / "tiny.json"
     architecture_file.save(tiny_arch(), arch)
-    assert main(["train", str(arch), "--snapshot-budget", "0.5", "--out", str(tmp_path / "run")]) == 2
-    assert "snapshot_budget_mb must be 1 to 1,000,000 MB, not 0.5" in capsys.readouterr().err
+    assert main(["train", str(arch), "--snapshot-budget", "0", "--out", str(tmp_path / "run")]) == 2
+    assert "snapshot_budget_mb must be 1 to 1,000,000 MB, not 0" in capsys.readouterr().err
     assert not (tmp_path / "run").exists()
-    assert TrainConfig.from_dict({"snapshot_budget_mb": 50}).snapshot_budget_mb == 50.0
-    assert TrainConfig().snapshot_budget_mb == 300.0
+    assert TrainConfig.from_dict({"snapshot_budget_mb": 50}).snapshot_budget_mb == 50
+    assert TrainConfig().snapshot_budget_mb == 300
