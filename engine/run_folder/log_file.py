@@ -52,10 +52,13 @@ class RunLogFile:
     "compressed" and "dropped" lines keep the log naming only files that exist.
     """
 
-    def __init__(self, folder: str | Path, budget_mb: float = DEFAULT_BUDGET_MB) -> None:
-        self.folder, self.budget_mb = Path(folder), budget_mb
+    def __init__(self, folder: str | Path, budget_mb: float = DEFAULT_BUDGET_MB,
+                 older_dtype: torch.dtype | None = None) -> None:
+        # older_dtype None keeps older snapshots float32 (RunWriter: recorded activations read back exactly);
+        # RunFolderWriter passes torch.float16.
+        self.folder, self.budget_mb, self.older_dtype = Path(folder), budget_mb, older_dtype
         self._log = None
-        self.timeline = TimelineStore(self.folder, budget_mb, self.write)
+        self.timeline = TimelineStore(self.folder, budget_mb, self.write, older_dtype)
 
     @property
     def is_open(self) -> bool:
@@ -67,7 +70,7 @@ class RunLogFile:
         snapshots.mkdir(exist_ok=True)
         for old in snapshots.glob("step-*.safetensors"):
             old.unlink(missing_ok=True)
-        self.timeline = TimelineStore(self.folder, self.budget_mb, self.write)
+        self.timeline = TimelineStore(self.folder, self.budget_mb, self.write, self.older_dtype)
         # A new file (renamed over an earlier run's log), not the old one truncated: a follower sees a new inode.
         write_atomically(self.folder / EVENTS, _line(started).encode("utf-8"))
         self._log = open(self.folder / EVENTS, "a", encoding="utf-8")

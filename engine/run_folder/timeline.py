@@ -74,8 +74,10 @@ def _precision(state: dict[str, torch.Tensor], dtype: torch.dtype) -> dict[str, 
 class TimelineStore:
     """Keeps a run folder's snapshots/ to the rule above; `log` writes one event-log line (a dict)."""
 
-    def __init__(self, folder: str | os.PathLike, budget_mb: float, log: Callable[[dict[str, Any]], None]) -> None:
+    def __init__(self, folder: str | os.PathLike, budget_mb: float, log: Callable[[dict[str, Any]], None],
+                 older_dtype: torch.dtype | None = torch.float16) -> None:
         self.folder, self.budget, self.log = Path(folder), int(budget_mb * MB), log
+        self.older_dtype = older_dtype  # None: older snapshots stay float32 (RunWriter's recorded activations)
         self.ratio = START_RATIO
         self.older: list[tuple[TimelineEntry, int]] = []   # (entry, bytes), oldest first
         self.newest: tuple[TimelineEntry, int] | None = None
@@ -107,7 +109,10 @@ class TimelineStore:
         if last is not None and entry.step - last < gap(last, self.ratio):
             self._drop(entry)
             return
-        data = state_dict_to_safetensors(_precision(state, torch.float16))
+        if self.older_dtype is None:
+            self.older.append((entry, (self.folder / entry.file).stat().st_size))
+            return
+        data = state_dict_to_safetensors(_precision(state, self.older_dtype))
         write_atomically(self.folder / entry.file, data)
         compressed = TimelineEntry(entry.step, entry.epoch, entry.file, FLOAT16)
         self.log({"kind": "compressed", "step": entry.step, "file": entry.file, "dtype": FLOAT16})

@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+import torch
 from torch import nn
 
 from engine.config import TrainConfig
@@ -36,7 +37,7 @@ class RunFolderWriter(Callback):
         self.folder, self.model, self.arch, self.config = Path(folder), model, arch, config
         self.normalization = normalization  # the inputs' statistics: settings.json carries them from the start
         self.details = details  # extra fields for the started line, e.g. device, threads
-        self._file = RunLogFile(self.folder, budget_mb=config.snapshot_budget_mb)
+        self._file = RunLogFile(self.folder, budget_mb=config.snapshot_budget_mb, older_dtype=torch.float16)
         self._step = 0  # of the last batch line
 
     @property
