@@ -15,15 +15,13 @@ from PySide6.QtCore import QCoreApplication, Qt, QTimer
 from PySide6.QtGui import QColor, QFont, QPainter, QPalette, QPixmap
 from PySide6.QtWidgets import QApplication, QSplashScreen
 
-from models.architecture import InputShape
+from gui.dataset_inputs import BUNDLED_INPUTS  # models only: no torch before the splash
 
 if TYPE_CHECKING:
     from gui.main_window import MainWindow
 
 STYLE_SHEET = Path(__file__).resolve().parent.parent / "resources" / "style.qss"
 
-# The bundled sets' input shapes, so the network shows the right input before the set has loaded.
-BUNDLED_INPUTS = {"mnist": InputShape(1, 28, 28), "fashion-mnist": InputShape(1, 28, 28)}
 DEFAULT_DATASET = "mnist"
 PRESTART_DELAY_MS = 500  # the training worker's torch import competes with the first paint otherwise
 

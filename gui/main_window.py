@@ -14,6 +14,7 @@ from gui.builder.network_editor import NetworkEditor
 from gui.builder.palette import Palette
 from gui.builder.summary_view import SummaryView
 from gui.builder.validity_label import ValidityLabel
+from gui.dataset_inputs import BUNDLED_INPUTS, bundled_for_input
 from gui.document.document_io import DocumentController
 from gui.document.export_dialog import ExportDialog, exported_message
 from gui.document.export_worker import ExportRunner, file_stem
@@ -26,6 +27,7 @@ from gui.experiments.experiments_tab import ExperimentsTab
 from gui.training.dataset_loader import DatasetLoader
 from gui.training.live_views import LiveViews
 from gui.training.training_controller import TrainingController
+from gui.training.training_form import dataset_title
 from gui.training.training_panel import TrainingPanel
 from gui.training.training_session import TrainingSession
 from gui.window_actions import WindowActions
@@ -183,10 +185,23 @@ class MainWindow(QMainWindow):
         self.editor.set_architecture(architecture, f"Load preset {architecture.name}")
         message = f"Loaded {architecture.name}; Undo restores the previous network"
         current = self.network.architecture.input
-        if architecture.input != current:
+        fitting = self._bundled_set_for(architecture.input)
+        if fitting is not None:  # an RGB preset on the bundled grey digits: the colour set instead
+            self.training_panel.select_dataset(fitting)
+            message += (f"; the dataset is now {dataset_title(fitting)} for its {shape_text(architecture.input.as_tuple())}"
+                        " input")
+        elif architecture.input != current:
             message += (f" (its {shape_text(architecture.input.as_tuple())} input is replaced by the dataset's "
                         f"{shape_text(current.as_tuple())})")
         self.statusBar().showMessage(message, 8000)
+
+    def _bundled_set_for(self, shape: InputShape) -> str | None:
+        """Another bundled set for a preset whose channels differ from the current bundled set's (a user's own
+        dataset is never switched)."""
+        current = BUNDLED_INPUTS.get(self.training_panel.config().dataset)
+        if current is None or current.channels == shape.channels:
+            return None
+        return bundled_for_input(shape)
 
     def new_network(self) -> None:
         self.document.new(Architecture("Untitled", self.network.architecture.input, ()))

@@ -25,7 +25,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="architecture .json, or a run folder / .convscope project (training starts from its "
                         "weights)")
     p.add_argument("--dataset", metavar="NAME_OR_PATH",
-                   help="mnist, fashion-mnist (bundled), a downloaded set (mnist-full, fashion-mnist-full, "
+                   help="mnist, fashion-mnist, shapes-rgb (bundled), a downloaded set (mnist-full, fashion-mnist-full, "
                         "cifar10) or a path (.npz, IDX/CIFAR/image folder)")
     p.add_argument("--out", required=True, metavar="DIR", help="folder to write the run into (created); "
                    "it holds a live log and snapshots while training and obeys DIR/control.json (README: Run folder)")

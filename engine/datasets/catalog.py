@@ -59,7 +59,9 @@ BUNDLED_SETS = {
     "mnist": BundledSpec("mnist10k.npz", MNIST_CLASSES),
     "fashion-mnist": BundledSpec("fashion10k.npz", FASHION_CLASSES),
 }
-BUNDLED = tuple(BUNDLED_SETS)
+# Generated at load time (engine/datasets/shapes.py): an RGB set that needs no file and no network.
+GENERATED_SETS = ("shapes-rgb",)
+BUNDLED = (*BUNDLED_SETS, *GENERATED_SETS)
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from gui.builder.form_widgets import NoWheelUnlessFocused, section_heading
 DATASET_TITLES = {  # the one table of dataset names as the window shows them
     "mnist": "MNIST (bundled)",
     "fashion-mnist": "Fashion-MNIST (bundled)",
+    "shapes-rgb": "Colour shapes (generated, RGB)",
     "mnist-full": "MNIST (full, downloaded)",
     "fashion-mnist-full": "Fashion-MNIST (full, downloaded)",
     "cifar10": "CIFAR-10 (downloaded)",

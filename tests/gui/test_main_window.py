@@ -185,3 +185,22 @@ def test_geometry_and_dock_state_are_remembered(qtbot, settings):
         assert not second.summary_dock.isVisible() and second.inspector_dock.isVisible()
     finally:
         second.close()
+
+
+def test_an_rgb_preset_on_the_bundled_digits_switches_to_the_colour_set(window, qtbot):
+    panel = window.training_panel
+    with qtbot.waitSignal(panel.dataset_changed, timeout=60_000):
+        panel.select_dataset("mnist")
+    action = next(a for a in menu(window, "Presets").actions() if a.data() == "tiny_vgg")
+    with qtbot.waitSignal(panel.dataset_changed, timeout=60_000):
+        action.trigger()
+    assert panel.config().dataset == "shapes-rgb"
+    assert panel.form.dataset_combo.currentText() == "Colour shapes (generated, RGB)"
+    assert window.network.architecture.input == InputShape(3, 32, 32)
+    assert window.canvas.block_view(-1).detail == "Colour shapes (generated, RGB)"
+    assert "Colour shapes" in window.statusBar().currentMessage()
+    # Back to a grey preset: the bundled digits again; a user's own dataset would be kept.
+    lenet = next(a for a in menu(window, "Presets").actions() if a.data() == "lenet5")
+    with qtbot.waitSignal(panel.dataset_changed, timeout=60_000):
+        lenet.trigger()
+    assert panel.config().dataset == "mnist" and window.network.architecture.input == InputShape(1, 28, 28)
