@@ -1,4 +1,4 @@
-"""The generated colour set "shapes-rgb": 32x32 RGB circles, squares and triangles in red, green or blue."""
+"""The generated colour set "shapes-rgb": 32x32 RGB circles and triangles in five colours (ten classes)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,11 @@ from engine.datasets.raw import RawImages
 SIZE = 32
 PER_CLASS = 1000
 SEED = 15  # fixed: every install generates the same images, bit for bit
-COLOURS = {"red": (0, 1, 2), "green": (1, 0, 2), "blue": (2, 0, 1)}  # (strong channel, weak, weak)
-SHAPES = {"circle": 0, "square": 4, "triangle": 3}  # polygon sides; 0 = a disc
+# Which of R, G, B are high: primaries and two mixtures, so a class is never one channel alone.
+COLOURS = {
+    "red": (1, 0, 0), "green": (0, 1, 0), "blue": (0, 0, 1), "yellow": (1, 1, 0), "magenta": (1, 0, 1),
+}
+SHAPES = {"circle": 0, "triangle": 3}  # polygon sides; 0 = a disc
 # Class index = colour-major: neither the colour nor the shape alone names the class.
 SHAPES_CLASSES = tuple(f"{colour} {shape}" for colour in COLOURS for shape in SHAPES)
 
@@ -26,8 +29,8 @@ def _masks(rng: np.random.Generator, sides: int, count: int) -> np.ndarray:
     ys, xs = np.mgrid[0:SIZE, 0:SIZE].astype(np.float32)  # float32: half the work of float64
     dx, dy = xs[None] - cx, ys[None] - cy
     if sides == 0:
-        # A disc of the same area as the square would be; radius * 0.85 keeps the sizes comparable.
-        return dx * dx + dy * dy <= (radius * 0.85) ** 2
+        # 0.7 of the radius: a disc about as large as the triangle, so size does not give the shape away.
+        return dx * dx + dy * dy <= (radius * 0.7) ** 2
     angle = rng.uniform(0.0, 2 * np.pi, count).astype(np.float32)[:, None, None]
     inside = np.ones((count, SIZE, SIZE), dtype=bool)
     apothem = radius * np.cos(np.pi / sides)
@@ -37,17 +40,15 @@ def _masks(rng: np.random.Generator, sides: int, count: int) -> np.ndarray:
     return inside
 
 
-def _paint(rng: np.random.Generator, masks: np.ndarray, channels: tuple[int, int, int]) -> np.ndarray:
-    """Grey noisy backgrounds with each mask filled in one colour (strong channel high, the others low)."""
+def _paint(rng: np.random.Generator, masks: np.ndarray, high: tuple[int, int, int]) -> np.ndarray:
+    """Grey noisy backgrounds with each mask filled in one colour (the `high` channels bright, the others dark)."""
     count = masks.shape[0]
     # Integer noise in int16: far cheaper than normal floats for the 27 MB of pixels.
     grey = rng.integers(30, 151, (count, 1, 1, 1), dtype=np.int16)
     images = grey + rng.integers(-20, 21, (count, SIZE, SIZE, 3), dtype=np.int16)
-    colour = np.empty((count, 3), dtype=np.int16)
-    strong, weak_a, weak_b = channels
-    colour[:, strong] = rng.integers(170, 256, count)
-    colour[:, weak_a] = rng.integers(0, 91, count)
-    colour[:, weak_b] = rng.integers(0, 91, count)
+    bright = rng.integers(180, 256, (count, 3), dtype=np.int16)
+    dark = rng.integers(0, 71, (count, 3), dtype=np.int16)
+    colour = np.where(np.asarray(high, dtype=bool), bright, dark)
     shade = colour[:, None, None, :] + rng.integers(-15, 16, (count, SIZE, SIZE, 3), dtype=np.int16)
     images = np.where(masks[..., None], shade, images)
     return np.clip(images, 0, 255).astype(np.uint8)
@@ -66,7 +67,7 @@ def _generated() -> tuple[np.ndarray, np.ndarray]:
 
 
 def coloured_shapes() -> RawImages:
-    """The 9,000 images (1,000 per class, shuffled), generated on first use and kept for the process."""
+    """The 10,000 images (1,000 per class, shuffled), generated on first use and kept for the process."""
     images, labels = _generated()
     # Copies: a caller that edits its arrays must not change the next load's.
     return RawImages(images.copy(), labels.copy(), "shapes-rgb (generated)")
