@@ -1,4 +1,4 @@
-"""Read an image folder: one subfolder per class holding PNG/JPEG files of one size."""
+"""Read an image folder: one subfolder per class holding PNG/JPEG/BMP/GIF/WebP files of one size."""
 
 from __future__ import annotations
 
@@ -11,7 +11,23 @@ from engine.datasets.limits import max_bytes, too_large
 from engine.datasets.raw import RawImages, checked_raw
 from models.safe_text import shorten
 
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
+def _readable_suffixes() -> tuple[str, ...]:
+    """The extensions read: PNG, JPEG, BMP and GIF (the first frame), WebP where this Pillow has it."""
+    suffixes = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
+    try:
+        from PIL import features
+    except ImportError:  # no Pillow: _decode says so on the first file
+        return suffixes
+    return (*suffixes, ".webp") if features.check("webp") else suffixes
+
+
+IMAGE_SUFFIXES = _readable_suffixes()
+SUFFIX_TEXT = "/".join(IMAGE_SUFFIXES)
+# What the messages say about the layout, so a user knows why a file was not seen.
+FOLDER_RULES = (
+    f"one subfolder per class directly inside the folder, holding {SUFFIX_TEXT} images of one size; "
+    "names starting with '.' are skipped and subfolders of a class folder are not searched"
+)
 
 
 def _image_files(folder: Path) -> list[Path]:
@@ -31,6 +47,17 @@ def looks_like_image_folder(folder: Path) -> bool:
     return any(_image_files(sub) for sub in class_folders(folder))
 
 
+def nothing_found(folder: Path) -> str:
+    """Why `folder` has no images where they are looked for, naming a deeper folder that holds them."""
+    for sub in class_folders(folder):
+        for nested in class_folders(sub):
+            if looks_like_image_folder(nested) or _image_files(nested):
+                target = nested if looks_like_image_folder(nested) else sub
+                return (f"no images directly in {folder}'s class folders, but {nested} holds some; "
+                        f"open {target} instead, or move the images up: an image folder needs {FOLDER_RULES}")
+    return f"no images found; an image folder needs {FOLDER_RULES}"
+
+
 def _decode(path: Path) -> np.ndarray:
     """One image as uint8 RGB (H, W, 3); any decoding failure names the file."""
     try:
@@ -45,7 +72,7 @@ def _decode(path: Path) -> np.ndarray:
             image.load()
             return np.asarray(image.convert("RGB"), dtype=np.uint8)
     except UnidentifiedImageError:
-        raise DatasetError(f"{path}: not a readable PNG or JPEG image") from None
+        raise DatasetError(f"{path}: not a readable PNG or JPEG image, nor another kind read here ({SUFFIX_TEXT})") from None
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
         raise DatasetError(
             f"{path}: cannot decode the image, it may be truncated or corrupt ({shorten(str(exc), 120)})"
@@ -58,10 +85,7 @@ def read_image_folder(folder: Path) -> tuple[RawImages, tuple[str, ...]]:
         raise DatasetError(f"{folder}: no such folder")
     classes = class_folders(folder)
     if not classes:
-        raise DatasetError(
-            f"{folder}: no class subfolders; an image folder needs one subfolder per class "
-            "(e.g. cats/, dogs/) holding .png or .jpg images"
-        )
+        raise DatasetError(f"{folder}: no class subfolders (e.g. cats/, dogs/); an image folder needs {FOLDER_RULES}")
     images: list[np.ndarray] = []
     labels: list[int] = []
     first: Path | None = None
@@ -70,7 +94,8 @@ def read_image_folder(folder: Path) -> tuple[RawImages, tuple[str, ...]]:
         files = _image_files(sub)
         if not files:
             raise DatasetError(
-                f"{sub}: class folder holds no .png/.jpg/.jpeg images; add some or remove it"
+                f"{sub}: class folder holds no {SUFFIX_TEXT} images (names starting with '.' are skipped, "
+                "subfolders are not searched); add some or remove it"
             )
         for path in files:
             pixels = _decode(path)

@@ -17,7 +17,7 @@ from engine.datasets.catalog import (
 from engine.datasets.cifar import batch_folder, read_cifar_dir
 from engine.datasets.dataset import Dataset, DatasetError
 from engine.datasets.idx import is_idx_dir, read_idx_dir
-from engine.datasets.image_folder import looks_like_image_folder, read_image_folder
+from engine.datasets.image_folder import looks_like_image_folder, nothing_found, read_image_folder
 from engine.datasets.npz import read_npz
 from engine.datasets.raw import RawImages, resolve_class_names
 from engine.normalization import Normalization
@@ -44,7 +44,7 @@ def _read_folder(
     raise DatasetError(
         f"{folder}: not a dataset folder I can read; expected MNIST-style IDX files "
         "(train-images-idx3-ubyte[.gz], ...), CIFAR-10 python batches (data_batch_1, ...), "
-        "or one subfolder of .png/.jpg images per class"
+        f"or an image folder ({nothing_found(folder)})"
     )
 
 

@@ -104,3 +104,48 @@ def test_folder_of_empty_class_folders_is_not_a_dataset(tmp_path: Path) -> None:
     (tmp_path / "s" / "a").mkdir(parents=True)
     with pytest.raises(DatasetError, match="not a dataset folder"):
         load_dataset(str(tmp_path / "s"))
+
+
+@pytest.mark.parametrize("suffix", [".bmp", ".gif", ".webp"])
+def test_bmp_gif_and_webp_files_are_read_pixel_exact(tmp_path: Path, suffix: str) -> None:
+    if suffix == ".webp":
+        features = pytest.importorskip("PIL.features")
+        if not features.check("webp"):
+            pytest.skip("this Pillow has no WebP")
+    made = {}
+    for name in ("a", "b"):
+        pixels = RNG.integers(0, 256, (5, 6), dtype=np.uint8)
+        path = tmp_path / "s" / name / f"1{suffix}"
+        path.parent.mkdir(parents=True)
+        # Lossless everywhere: GIF of a grey palette, WebP in its lossless mode.
+        Image.fromarray(pixels).save(path, **({"lossless": True} if suffix == ".webp" else {}))
+        made[name] = pixels
+    dataset = load_dataset(str(tmp_path / "s"), val_fraction=0.5)
+    pixels = np.concatenate([dataset.to_uint8(s.images) for s in (dataset.train, dataset.val)])
+    labels = np.concatenate([s.labels.numpy() for s in (dataset.train, dataset.val)])
+    assert dataset.class_names == ("a", "b") and dataset.input_shape == (1, 5, 6)
+    for image, label in zip(pixels, labels):
+        assert np.array_equal(image[..., 0], made["ab"[label]])  # (H, W, 1)
+
+
+def test_hidden_files_and_folders_are_skipped(tmp_path: Path) -> None:
+    _gray_folder(tmp_path / "s")
+    _save(tmp_path / "s" / ".thumbnails" / "x.png", np.zeros((6, 5), np.uint8))
+    _save(tmp_path / "s" / "a_cat" / ".hidden.png", np.zeros((9, 9), np.uint8))  # another size: would fail
+    dataset = load_dataset(str(tmp_path / "s"))
+    assert dataset.class_names == ("a_cat", "b_dog", "c_owl")
+    assert len(dataset.train) + len(dataset.val) == 9
+
+
+def test_nothing_found_says_the_rules_and_names_a_nested_folder(tmp_path: Path) -> None:
+    _gray_folder(tmp_path / "data" / "train")  # one level too deep: data/train/<class>/*.png
+    with pytest.raises(DatasetError) as info:
+        load_dataset(str(tmp_path / "data"))
+    message = str(info.value)
+    assert f"open {tmp_path / 'data' / 'train'} instead" in message
+    assert ".bmp" in message and ".gif" in message and "'.' are skipped" in message
+    assert "not searched" in message
+    (tmp_path / "empty" / "a").mkdir(parents=True)
+    (tmp_path / "empty" / "a" / "notes.txt").write_text("not an image")
+    with pytest.raises(DatasetError, match="no images found.*'.' are skipped.*not searched"):
+        load_dataset(str(tmp_path / "empty"))
