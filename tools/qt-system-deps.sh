@@ -5,6 +5,7 @@ set -euo pipefail
 packages=(libxcb-cursor0 libxkbcommon-x11-0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0
           libxcb-shape0 libxcb-randr0 libxcb-xinerama0 libxcb-xkb1 libegl1 libgl1 libfontconfig1 libdbus-1-3
           fonts-dejavu-core xvfb xauth)
+[ "$(uname -s)" = Linux ] || exit 0  # macOS and Windows: PySide6's wheels bring everything the window needs
 command -v dpkg-query >/dev/null || { echo "note: not a Debian-based system; install Qt's xcb libraries yourself" >&2; exit 0; }
 missing=()
 for p in "${packages[@]}"; do
