@@ -47,10 +47,10 @@ def test_the_class_is_the_colour_of_the_shape_and_its_outline() -> None:
             expected = {"red": (1, 0, 0), "green": (0, 1, 0), "blue": (0, 0, 1), "yellow": (1, 1, 0),
                         "magenta": (1, 0, 1)}[colour]
             assert bright == expected, name
-            # The outline: how much of its circumscribed circle the shape fills (disc 1, triangle
-            # 3*sqrt(3)/(4*pi) = 0.41), measured from the pixel mask alone.
+            # The outline: how much of its circumscribed circle the shape fills (disc 1, the plus sign
+            # 1.04 / (pi * 0.776^2) = 0.55), measured from the pixel mask alone.
             ys, xs = np.nonzero(mask)
             radius = np.sqrt((xs - xs.mean()) ** 2 + (ys - ys.mean()) ** 2).max() + 0.5
             fill = mask.sum() / (np.pi * radius ** 2)
-            low, high = {"circle": (0.75, 1.2), "triangle": (0.28, 0.55)}[shape]
+            low, high = {"circle": (0.75, 1.2), "cross": (0.35, 0.72)}[shape]
             assert low < fill < high, (name, fill)
