@@ -15,6 +15,7 @@ from gui.builder.palette import Palette
 from gui.builder.summary_view import SummaryView
 from gui.builder.validity_label import ValidityLabel
 from gui.dataset_inputs import BUNDLED_INPUTS, bundled_for_input
+from gui.help_dialog import GuideDialog, about_html
 from gui.document.document_io import DocumentController
 from gui.document.export_dialog import ExportDialog, exported_message
 from gui.document.export_worker import ExportRunner, file_stem
@@ -91,6 +92,7 @@ class MainWindow(QMainWindow):
         actions.export_requested.connect(self.show_export_dialog)
         actions.train_requested.connect(self.start_training)
         actions.about_requested.connect(self.show_about)
+        actions.guide_requested.connect(self.show_guide)
         actions.preset_requested.connect(self.load_preset)
         self.undo_stack.cleanChanged.connect(self._update_title)
         self.document.path_changed.connect(self._update_title)
@@ -221,10 +223,18 @@ class MainWindow(QMainWindow):
         dialog.open()
         return dialog
 
-    def show_about(self) -> None:
-        QMessageBox.about(self, "About ConvScope",
-                          "<h3>ConvScope</h3><p>Build convolutional networks visually, see every layer's "
-                          "arithmetic, and watch them learn.</p>")
+    def show_about(self) -> QMessageBox:
+        box = QMessageBox(QMessageBox.Icon.NoIcon, "About ConvScope", about_html(), QMessageBox.StandardButton.Ok,
+                          self)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()
+        return box
+
+    def show_guide(self) -> GuideDialog:
+        guide = GuideDialog(self)
+        guide.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        guide.show()
+        return guide
 
     def _on_training_finished(self, result) -> None:
         if result.step > 0:  # new weights and curves, which no file holds yet

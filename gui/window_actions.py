@@ -27,6 +27,7 @@ class WindowActions(QObject):
     export_requested = Signal()
     train_requested = Signal()
     about_requested = Signal()
+    guide_requested = Signal()
     preset_requested = Signal(str)  # a key of models.presets.PRESET_KEYS
 
     def __init__(self, window: QMainWindow, document: DocumentController, editor: NetworkEditor,
@@ -63,6 +64,8 @@ class WindowActions(QObject):
         self.duplicate = self._action("D&uplicate layer", editor.duplicate_selected, "Ctrl+D",
                                       "Insert a copy of the selected layer below it")
         self.about = self._action("&About ConvScope", self.about_requested.emit)
+        self.guide = self._action("ConvScope &guide", self.guide_requested.emit, Key.HelpContents,
+                                  "The arithmetic, the views and the shortcuts")
         self.train = self._action("\u25b6  Train", self.train_requested.emit, "Ctrl+T", "Train the network")
         self.presets = [self._preset_action(key) for key in PRESET_KEYS]
         self._build_menus()
@@ -106,7 +109,7 @@ class WindowActions(QObject):
         presets_menu = bar.addMenu("&Presets")
         presets_menu.addActions(self.presets)
         help_menu = bar.addMenu("&Help")
-        help_menu.addAction(self.about)
+        help_menu.addActions([self.guide, self.about])
 
     def _build_toolbar(self) -> None:
         toolbar = QToolBar("Main toolbar", self._window)
