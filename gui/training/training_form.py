@@ -14,6 +14,7 @@ from engine.config import SEED_MAX, TrainConfig
 from engine.datasets import available_datasets
 from engine.device import available_devices
 from gui.builder.form_widgets import NoWheelUnlessFocused, section_heading
+from gui.training.download_box import DownloadBox
 
 DATASET_TITLES = {  # the one table of dataset names as the window shows them
     "mnist": "MNIST (bundled)",
@@ -111,6 +112,8 @@ class TrainingForm(QWidget):
         self.open_folder_button = self._flat_button(
             "Open folder\u2026", "Use a folder: MNIST-style IDX files, CIFAR-10 batches, or one subfolder of "
                                  "images per class")
+        self.download_box = DownloadBox(self)
+        self.download_box.downloaded.connect(self.set_dataset_source)  # a new set is the one wanted
         self.busy_bar = QProgressBar()
         self.busy_bar.setObjectName("busyBar")
         self.busy_bar.setRange(0, 0)
@@ -157,8 +160,10 @@ class TrainingForm(QWidget):
         buttons.setSpacing(6)
         buttons.addWidget(self.open_file_button)
         buttons.addWidget(self.open_folder_button)
+        buttons.addWidget(self.download_box.button)
         buttons.addStretch(1)
         self.form.addRow(buttons)
+        self.form.addRow(self.download_box)
         self.form.addRow(self.busy_bar)
         self.form.addRow(self.dataset_label)
         self.form.addRow(self.dataset_error)
