@@ -194,11 +194,12 @@ def test_an_rgb_preset_on_the_bundled_digits_switches_to_the_colour_set(window, 
     action = next(a for a in menu(window, "Presets").actions() if a.data() == "tiny_vgg")
     with qtbot.waitSignal(panel.dataset_changed, timeout=60_000):
         action.trigger()
+        message = window.statusBar().currentMessage()  # now: it times out after 8 s, a slow load may take longer
+    assert "Colour shapes" in message
     assert panel.config().dataset == "shapes-rgb"
     assert panel.form.dataset_combo.currentText() == "Colour shapes (generated, RGB)"
     assert window.network.architecture.input == InputShape(3, 32, 32)
     assert window.canvas.block_view(-1).detail == "Colour shapes (generated, RGB)"
-    assert "Colour shapes" in window.statusBar().currentMessage()
     # Back to a grey preset: the bundled digits again; a user's own dataset would be kept.
     lenet = next(a for a in menu(window, "Presets").actions() if a.data() == "lenet5")
     with qtbot.waitSignal(panel.dataset_changed, timeout=60_000):
