@@ -56,8 +56,13 @@ class DownloadBox(QWidget):
         row.setContentsMargins(0, 0, 0, 0)
         row.addWidget(self.bar, 1)
         row.addWidget(self.cancel_button)
+        top = QHBoxLayout()  # a row of its own: the dock is narrow, Open file / Open folder fill theirs
+        top.setContentsMargins(0, 0, 0, 0)
+        top.addWidget(self.button)
+        top.addStretch(1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(top)
         layout.addLayout(row)
         layout.addWidget(self.status)
         self._show(busy=False)

@@ -160,7 +160,6 @@ class TrainingForm(QWidget):
         buttons.setSpacing(6)
         buttons.addWidget(self.open_file_button)
         buttons.addWidget(self.open_folder_button)
-        buttons.addWidget(self.download_box.button)
         buttons.addStretch(1)
         self.form.addRow(buttons)
         self.form.addRow(self.download_box)
