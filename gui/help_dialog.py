@@ -32,6 +32,8 @@ the sample browser), its class probabilities, and the loss and accuracy curves.<
 and the lessons.</li>
 <li><b>Evaluation</b>: the trained network scored on the validation split, the confusion matrix,
 galleries of mistakes and explanations.</li>
+<li><b>Experiments</b>: one thing of the network varied (pooling, activation, kernel size, ...) over
+seeds, the variants' validation curves overlaid and their results in a table.</li>
 </ul>
 <h3>Data</h3>
 <p>The bundled sets work offline: MNIST and Fashion-MNIST samples (grey, 28&times;28) and the
