@@ -21,6 +21,7 @@ import torch
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from engine.config import TrainConfig
+from engine.device import choose_threads
 from engine.events import FAILED, TrainingFinished
 from engine.inspection import InspectionCopy
 from engine.metrics import MetricsHistory
@@ -123,6 +124,8 @@ class TrainingSession(QObject):
             self._end(TrainingFinished(FAILED, f"cannot start training: {exc}", 0, 0))
             return
         argv = [str(folder / INPUT), "--out", str(folder)] + (["--paused"] if paused else [])
+        if config.threads == 0:  # automatic: leave the window a core (bench/gui_responsiveness.py, README)
+            argv += ["--threads", str(choose_threads(0, alongside_gui=True))]
         self._folder, self._tail, self._log = folder, EventTail(folder / EVENTS), RunLog()
         self._dataset, self._probe, self._shown, self._newest, self._pending = dataset, probe_index, None, None, []
         self._copy = InspectionCopy(arch)

@@ -3,6 +3,7 @@ the views follow the run folder, and the probe is recomputed in the window on th
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -16,6 +17,7 @@ import pytest
 import torch
 
 from engine.builder import build_model
+from engine.device import choose_threads
 from engine.events import COMPLETED, FAILED
 from engine.probes import capture_snapshot, probe_layout
 from engine.run_folder import read_run_log
@@ -170,6 +172,8 @@ def test_a_warm_worker_takes_the_next_run_and_none_is_left_after_close(qtbot, tm
             session.start(LENET, load_dataset("mnist"), TrainConfig(epochs=1, batch_size=512))
             assert session.child_pid == spare  # the waiting worker got the job
         assert finished.args[0].reason == COMPLETED and session.final_state is not None
+        summary = json.loads((sorted(p for p in tmp_path.iterdir() if p.is_dir())[-1] / "summary.json").read_text())
+        assert summary["threads"] == choose_threads(0, alongside_gui=True)  # automatic: a core left to the window
         qtbot.waitUntil(lambda: session._process.spare_pid() is not None, timeout=WAIT_MS)  # one for next time
         again = session._process.spare_pid()
         assert again != spare and exists(again)
