@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -18,6 +19,7 @@ class BatchEnded:
     loss: float
     accuracy: float            # of this batch, 0..1
     samples_per_second: float  # smoothed training throughput
+    learning_rate: float = math.nan  # the rate of the latest step (the schedule's); NaN in older logs
 
 
 @dataclass(frozen=True)

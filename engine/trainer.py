@@ -26,21 +26,28 @@ from typing import Iterable
 import torch
 import torch.nn.functional as F
 
+from engine.augmentation import make_augmenter
 from engine.batch_meter import BatchMeter
 from engine.builder import BuildError, build_model
 from engine.compatibility import check_compatibility
 from engine.config import TrainConfig
 from engine.device import DeviceError, choose_threads, select_device
 from engine.distributed import LOG, ROLLBACK, SNAPSHOT, SingleProcess
+from engine.early_stopping import BestWeights
 from engine.events import (COMPLETED, DIVERGED, FAILED, STOPPED, BatchEnded, EpochEnded, SnapshotTaken,
                            TrainingFinished)
+from engine.final_scores import score_test, test_note
 from engine.kernel_init import FrozenFilters
 from engine.metrics import MetricsHistory
+from engine.optimizers import make_optimizer
+from engine.precision import autocast, grad_scaler, plan_precision
 from engine.probes import ProbedLayer, capture_snapshot, probe_layout
 from engine.rollback import FiniteCheckpoint
+from engine.schedules import current_rate, make_schedule
 from engine.training_control import TrainingControl
 from engine.weights import WeightsError, apply_state_dict
 from models.architecture import Architecture
+from models.layers import has_filters
 from models.shapes import analyze
 
 LOG_INTERVAL = 0.05  # seconds between BatchEnded events (each one is a device sync)
@@ -81,13 +88,7 @@ class _RunState:
     last_snapshot_step: int = -1
     last_snapshot_time: float = 0.0
     last_rollback_time: float = 0.0
-
-
-def make_optimizer(params: Iterable[torch.nn.Parameter], config: TrainConfig) -> torch.optim.Optimizer:
-    if config.optimizer == "sgd":
-        return torch.optim.SGD(params, lr=config.learning_rate, momentum=config.momentum,
-                               weight_decay=config.weight_decay)
-    return torch.optim.Adam(params, lr=config.learning_rate, weight_decay=config.weight_decay)
+    learning_rate: float = math.nan  # of the latest optimiser step
 
 
 class Trainer:
@@ -121,6 +122,8 @@ class Trainer:
         self.log_interval, self.rollback_interval = log_interval, rollback_interval
         self.threads = choose_threads(config.threads, alongside_gui=alongside_gui,
                                       ranks_here=self.ranks.local_world_size)
+        self.precision = plan_precision(self.device, config.mixed_precision, config.channels_last,
+                                        has_conv=any(has_filters(layer.TYPE) for layer in arch.layers))
         with torch.random.fork_rng(devices=[]):  # seeded init without disturbing the caller's RNG
             torch.manual_seed(config.seed)
             try:
@@ -137,6 +140,8 @@ class Trainer:
                 raise TrainingSetupError(f"the starting weights hold NaN or infinite values (tensor {bad[0]!r}); "
                                          f"start from fresh weights instead")
         self.history = MetricsHistory()
+        self.best = BestWeights.for_config(config)  # the best epoch, early stopping, keep-best
+        self.test_result = None  # the test split's score at the end (engine/final_scores.py), if it has one
         self.control = control or TrainingControl()  # a caller's control may already be stopped or paused
         self.global_step = 0
         self.epochs_completed = 0
@@ -190,13 +195,19 @@ class Trainer:
         cfg, device, model, ranks = self.config, self.device, self.model, self.ranks
         torch.manual_seed(cfg.seed + ranks.rank)  # dropout masks (each rank its own)
         model.to(device).train()
+        plan = self.precision
+        if plan.channels_last:
+            model.to(memory_format=torch.channels_last)
         net = ranks.wrap(model)  # model.logits, or DDP around it (all-reduces the gradients)
-        train_x, train_y = (t.to(device) for t in (self.dataset.train.images, self.dataset.train.labels))
+        train_x, as_input = self.dataset.train.on_device(device)  # uint8 pixels when held so: normalised per batch
+        train_y = self.dataset.train.labels.to(device)
         val_x, val_y = (t.to(device) for t in (self.dataset.val.images, self.dataset.val.labels))
         probe_images = self._probe_split().images.to(device)
+        scaler = grad_scaler(plan, device)  # a pass-through unless float16
         optimizer = make_optimizer(model.parameters(), cfg)
         frozen = FrozenFilters(model, self.arch)  # frozen hand-set filters: put back after every step
         frozen.restore()
+        augment = make_augmenter(cfg, self.dataset, device, stream=ranks.rank)  # training batches only
         order = torch.Generator().manual_seed(cfg.seed)
         run = _RunState(probe_layout(model, self.analysis), probe_images, BatchMeter(device, ranks.sum))
         meter = run.meter
@@ -206,6 +217,7 @@ class Trainer:
             return self._end(run, STOPPED, 0)
         n, bs = len(train_y), cfg.batch_size
         batches = ranks.batch_count(n, bs)
+        schedule = make_schedule(optimizer, cfg, batches)
         control = self.control
         try:
             for epoch in range(1, cfg.epochs + 1):
@@ -213,14 +225,23 @@ class Trainer:
                 perm = torch.randperm(n, generator=order).to(device)
                 for batch, idx in enumerate(ranks.batches(perm, bs), start=1):
                     mine = ranks.shard(idx)  # the global batch, or this rank's share of it
-                    x, y = train_x.index_select(0, mine), train_y.index_select(0, mine)
-                    logits = net(x)
-                    loss = F.cross_entropy(logits, y)
+                    x, y = augment(as_input(train_x.index_select(0, mine))), train_y.index_select(0, mine)
+                    if plan.channels_last:
+                        x = x.contiguous(memory_format=torch.channels_last)
+                    with autocast(plan, device):
+                        logits = net(x)
+                        loss = F.cross_entropy(logits, y, label_smoothing=cfg.label_smoothing)
                     optimizer.zero_grad(set_to_none=True)
-                    ranks.weighted(loss, len(mine), len(idx)).backward()
-                    optimizer.step()
+                    scaler.scale(ranks.weighted(loss, len(mine), len(idx))).backward()
+                    if cfg.clip_grad:  # after the all-reduce: every rank clips the same gradients alike
+                        scaler.unscale_(optimizer)  # clip the true gradients, not the scaled ones
+                        torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.clip_grad)
+                    run.learning_rate = current_rate(optimizer)
+                    scaler.step(optimizer)
+                    scaler.update()
                     if frozen:
                         frozen.restore()
+                    schedule.step()
                     meter.add(loss, logits, y)
                     self.global_step += 1
                     self.samples_seen += len(idx)
@@ -237,6 +258,8 @@ class Trainer:
                 event = EpochEnded(epoch, self.global_step, train_loss, train_acc, val.loss, val.accuracy)
                 self.history.record_epoch(event)
                 self._emit("on_epoch_end", event)
+                if ranks.agree(self.best.observe(model, epoch, self.global_step, val.loss, val.accuracy)):
+                    return self._end(run, COMPLETED, epoch)
                 if ranks.agree(control.stop_requested):
                     return self._end(run, STOPPED, epoch)
         except _Diverged as exc:
@@ -275,7 +298,8 @@ class Trainer:
         loss, accuracy = run.meter.read()
         if self.ranks.agree(not math.isfinite(loss)):
             raise _Diverged(loss, "training loss")
-        event = BatchEnded(epoch, self.global_step, batch, batches, loss, accuracy, run.meter.samples_per_second)
+        event = BatchEnded(epoch, self.global_step, batch, batches, loss, accuracy, run.meter.samples_per_second,
+                           run.learning_rate)
         self.history.record_batch(event)
         self._emit("on_batch_end", event)
 
@@ -304,7 +328,8 @@ class Trainer:
             getattr(cb, hook)(event)
 
     def _end(self, run: _RunState, reason: str, epoch: int) -> TrainingFinished:
-        self._snapshot(run, epoch)
+        self._snapshot(run, epoch, force=self.best.restore(self.model))  # the kept weights are the last shown
+        self.test_result = score_test(self.model, self.dataset, self.ranks.evaluate)
         if reason == STOPPED:
             message = f"stopped at epoch {epoch}, step {self.global_step} ({self.epochs_completed} epochs completed)"
         else:
@@ -312,6 +337,7 @@ class Trainer:
             n = self.epochs_completed
             message = f"completed {n} epoch{'' if n == 1 else 's'}" + (
                 f": validation accuracy {last.val_accuracy:.2%}, loss {last.val_loss:.4f}" if last else "")
+        message += self.best.note() + test_note(self.test_result)
         return TrainingFinished(reason, message, self.epochs_completed, self.global_step)
 
     def _diverge(self, run: _RunState, exc: _Diverged) -> TrainingFinished:

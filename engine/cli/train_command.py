@@ -8,7 +8,7 @@ import sys
 import time
 
 from engine.cli import EXIT_FAILED, EXIT_OK, report_bad_input
-from engine.config import DEVICES, OPTIMIZERS
+from engine.config import DEVICES, EARLY_STOP_METRICS, KEEP, OPTIMIZERS, SCHEDULES
 
 EXIT_INTERRUPTED = 130  # as for any program stopped with Ctrl-C
 
@@ -33,7 +33,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--batch-size", type=int, help="images per step (under torchrun: in all, split across ranks)")
     p.add_argument("--lr", "--learning-rate", dest="learning_rate", type=float)
     p.add_argument("--optimizer", choices=OPTIMIZERS)
-    p.add_argument("--momentum", type=float, help="SGD momentum")
+    p.add_argument("--momentum", type=float, help="SGD and RMSprop momentum")
+    p.add_argument("--nesterov", action=argparse.BooleanOptionalAction, default=None,
+                   help="SGD: Nesterov momentum")
     p.add_argument("--weight-decay", type=float)
     p.add_argument("--seed", type=int)
     p.add_argument("--val-fraction", type=float, help="share of the training images held out for validation")
@@ -46,11 +48,40 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "closes: a parent process (the ConvScope window) keeps a pipe open while it lives")
     p.add_argument("--snapshot-budget", dest="snapshot_budget_mb", type=int, metavar="MB",
                    help="disk for the snapshot timeline in DIR/snapshots (default 300 MB; README: Run folder)")
+    _add_practice_options(p)
     p.set_defaults(func=run)
 
 
+def _add_practice_options(p: argparse.ArgumentParser) -> None:
+    """Schedules and regularisation (README: Training options)."""
+    g = p.add_argument_group("schedule and regularisation")
+    g.add_argument("--schedule", choices=SCHEDULES, help="learning rate per step: constant (default), step "
+                   "(times --gamma every --step-size epochs), cosine (down to 0), onecycle")
+    g.add_argument("--step-size", type=int, metavar="EPOCHS", help="step schedule: epochs between decays")
+    g.add_argument("--gamma", type=float, help="step schedule: the decay factor (default 0.1)")
+    g.add_argument("--warmup-epochs", type=int, metavar="EPOCHS",
+                   help="linear warm-up to --lr over the first EPOCHS epochs (onecycle: its rise)")
+    g.add_argument("--label-smoothing", type=float, metavar="EPS", help="cross-entropy label smoothing (0 = none)")
+    g.add_argument("--clip-grad", type=float, metavar="NORM",
+                   help="clip the gradients' total L2 norm to NORM (0 = no clipping)")
+    g.add_argument("--augment", metavar="none|default|crop,flip,affine,cutout",
+                   help="augment the training batches (never validation or test); default: none for digits, "
+                        "crop + flip for Fashion-MNIST, colour sets and image folders")
+    g.add_argument("--early-stop", type=int, metavar="PATIENCE",
+                   help="stop after PATIENCE epochs without a better --early-stop-metric (0 = never)")
+    g.add_argument("--early-stop-metric", choices=EARLY_STOP_METRICS, help="what 'better' means (val_loss)")
+    g.add_argument("--mixed-precision", action=argparse.BooleanOptionalAction, default=None,
+                   help="CUDA: autocast in bf16 (fp16 with loss scaling where bf16 is missing); on by default")
+    g.add_argument("--channels-last", action=argparse.BooleanOptionalAction, default=None,
+                   help="CUDA: NHWC memory format for conv nets; on by default")
+    g.add_argument("--keep", choices=KEEP, help="weights saved at the end: those of the best epoch or the last "
+                   "(auto, the default: best when early stopping)")
+
+
 SETTINGS_FROM_ARGS = ("dataset", "epochs", "batch_size", "learning_rate", "optimizer", "momentum", "weight_decay",
-                      "seed", "val_fraction", "device", "threads", "snapshot_budget_mb")
+                      "seed", "val_fraction", "device", "threads", "snapshot_budget_mb", "nesterov", "schedule",
+                      "step_size", "gamma", "warmup_epochs", "label_smoothing", "clip_grad", "augment", "early_stop",
+                      "early_stop_metric", "keep", "mixed_precision", "channels_last")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -62,6 +93,7 @@ def run(args: argparse.Namespace) -> int:
     from engine.cli.parent_watch import ParentWatch
     from engine.distributed import DistributedError, dump_rank_state, join_ranks
     from engine.evaluation import Evaluation, evaluate
+    from engine.final_scores import final_scores
     from engine.events import COMPLETED, STOPPED
     from engine.run_input import RunInputError, read_run_input
     from engine.run_folder import ControlFileWatcher, RunFolderWriter
@@ -94,6 +126,7 @@ def run(args: argparse.Namespace) -> int:
         if ranks.world_size > 1 else ""
     print(f"training {source.architecture.name} on {dataset.name} ({len(dataset.train)} train / "
           f"{len(dataset.val)} val images) on {trainer.device}, {trainer.threads} thread(s){shared}", file=sys.stderr)
+    _print_practice(config, dataset, trainer.precision)
 
     interrupted: list[int] = []  # the signals that asked for a stop
 
@@ -135,6 +168,7 @@ def run(args: argparse.Namespace) -> int:
         final = evaluate(trainer.model, dataset.val.images, dataset.val.labels, dataset.num_classes)
     summary = run_summary(finished, final, config=config, device=str(trainer.device), threads=trainer.threads,
                           samples_per_second=trainer.samples_per_second, seconds=seconds, split=split)
+    summary.update(final_scores(trainer, dataset))
     try:
         write_run_output(out, arch=source.architecture, model=trainer.model, config=config,
                          normalization=dataset.normalization, history=trainer.history, summary=summary)
@@ -148,6 +182,9 @@ def run(args: argparse.Namespace) -> int:
     print(finished.message, file=sys.stderr)
     print(f"validation accuracy {accuracy}, loss {final.loss:.4f}; {trainer.samples_per_second:,.0f} samples/s; "
           f"{seconds:.1f} s; wrote {out}")
+    if summary["test_samples"]:
+        test = "n/a" if summary["test_accuracy"] is None else f"{summary['test_accuracy']:.2%}"
+        print(f"test accuracy {test} on {summary['test_samples']:,} images (the weights kept; never used to choose)")
     if interrupted:  # the shell's convention: 128 + the signal (130 Ctrl-C, 143 SIGTERM, 129 SIGHUP)
         return EXIT_INTERRUPTED if interrupted[0] == signal.SIGINT else 128 + interrupted[0]
     return EXIT_OK if finished.reason in (COMPLETED, STOPPED) else EXIT_FAILED
@@ -174,6 +211,15 @@ def _follow_rank_zero(trainer) -> int:
 def _leave_to_rank_zero(signum, frame) -> None:
     if signum == signal.SIGINT:
         signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+def _print_practice(config, dataset, precision) -> None:
+    """One line on what the run does beyond plain training (schedule, augmentation), when it does."""
+    from engine.augmentation import describe, resolve_operations
+
+    augment = describe(resolve_operations(config, dataset.name, dataset.input_shape[0]))
+    print(f"{config.optimizer}, schedule {config.schedule}, augmentation {augment}, {precision.describe()}",
+          file=sys.stderr)
 
 
 # Ctrl-C, `kill` and a closed terminal all stop a run the same way: after the batch, folder written.

@@ -120,3 +120,36 @@ def read_image_folder(folder: Path) -> tuple[RawImages, tuple[str, ...]]:
         stacked = stacked[..., :1]
     raw = checked_raw(stacked, np.asarray(labels, dtype=np.int64), folder)
     return raw, tuple(p.name for p in classes)
+
+
+SPLIT_FOLDERS = ("test", "train")  # sorted, as class_folders lists them
+
+
+def is_split_image_folder(folder: Path) -> bool:
+    """A folder whose only subfolders are train/ and test/, each an image folder (one subfolder per class)."""
+    subs = class_folders(folder)
+    return tuple(p.name for p in subs) == SPLIT_FOLDERS and all(looks_like_image_folder(p) for p in subs)
+
+
+def read_split_image_folder(folder: Path) -> tuple[RawImages, RawImages, tuple[str, ...]]:
+    """train/ and test/ image folders with the same classes: (train, test, class names), one channel count."""
+    train, names = read_image_folder(folder / "train")
+    test, test_names = read_image_folder(folder / "test")
+    if test_names != names:
+        missing = sorted(set(names) ^ set(test_names))
+        raise DatasetError(
+            f"{folder}: train/ and test/ must hold the same class folders; they differ in "
+            f"{shorten(', '.join(missing) or 'their order', 120)}"
+        )
+    if train.images.shape[1:3] != test.images.shape[1:3]:
+        raise DatasetError(
+            f"{folder / 'test'}: images are {test.images.shape[2]}x{test.images.shape[1]} (WxH) but train/'s are "
+            f"{train.images.shape[2]}x{train.images.shape[1]}; all images must have one size: resize them first"
+        )
+    channels = max(train.images.shape[3], test.images.shape[3])  # grayscale only when both splits are
+
+    def widened(raw: RawImages) -> RawImages:
+        if raw.images.shape[3] == channels:
+            return raw
+        return RawImages(np.repeat(raw.images, channels, axis=3), raw.labels)
+    return widened(train), widened(test), names

@@ -17,7 +17,8 @@ from engine.datasets.catalog import (
 from engine.datasets.cifar import batch_folder, read_cifar_dir
 from engine.datasets.dataset import Dataset, DatasetError
 from engine.datasets.idx import is_idx_dir, read_idx_dir
-from engine.datasets.image_folder import looks_like_image_folder, nothing_found, read_image_folder
+from engine.datasets.image_folder import (is_split_image_folder, looks_like_image_folder, nothing_found,
+                                          read_image_folder, read_split_image_folder)
 from engine.datasets.npz import read_npz
 from engine.datasets.raw import RawImages, resolve_class_names
 from engine.normalization import Normalization
@@ -38,13 +39,16 @@ def _read_folder(
         return train, test, None
     if batch_folder(folder) is not None:
         return read_cifar_dir(folder)
+    if is_split_image_folder(folder):
+        return read_split_image_folder(folder)
     if looks_like_image_folder(folder):
         train, names = read_image_folder(folder)
         return train, None, names
     raise DatasetError(
         f"{folder}: not a dataset folder I can read; expected MNIST-style IDX files "
         "(train-images-idx3-ubyte[.gz], ...), CIFAR-10 python batches (data_batch_1, ...), "
-        f"or an image folder ({nothing_found(folder)})"
+        f"or an image folder ({nothing_found(folder)}), or one whose only subfolders are train/ and test/, "
+        "each holding such class folders"
     )
 
 

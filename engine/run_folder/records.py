@@ -8,7 +8,8 @@ from engine.events import FAILED, BatchEnded, EpochEnded, TrainingFinished
 from engine.run_folder.layout import EVENTS, RunFolderError
 from models.safe_text import excerpt
 
-BATCH_FIELDS = ("epoch", "step", "batch", "batches_per_epoch", "loss", "accuracy", "samples_per_second")
+BATCH_FIELDS = ("epoch", "step", "batch", "batches_per_epoch", "loss", "accuracy", "samples_per_second",
+                "learning_rate")  # the last is missing (NaN) in logs from before it was recorded
 EPOCH_FIELDS = ("epoch", "step", "train_loss", "train_accuracy", "val_loss", "val_accuracy")
 REASONS = ("completed", "stopped", "diverged", "failed")
 

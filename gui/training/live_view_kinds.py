@@ -87,7 +87,7 @@ class ActivationsLiveView(BaseLiveView):
 
 
 class CurvesLiveView(BaseLiveView):
-    name, title, row, size = "curves", "Loss and accuracy", "bottom", 440
+    name, title, row, size = "curves", "Loss, accuracy and learning rate", "bottom", 440
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(LossPlot(), parent)
@@ -109,7 +109,8 @@ class CurvesLiveView(BaseLiveView):
 
     def set_history(self, history: MetricsHistory) -> None:
         """A saved run's curves: training per batch, validation per epoch."""
-        self.widget.set_history([(b.step, b.loss, b.accuracy) for b in history.batches],
+        self.widget.set_history([(b.step, b.loss, b.accuracy, history.learning_rate(i))
+                                 for i, b in enumerate(history.batches)],
                                 [(e.step, e.val_loss, e.val_accuracy) for e in history.epochs])
 
     @Slot()
@@ -117,7 +118,7 @@ class CurvesLiveView(BaseLiveView):
         self._timer.stop()
         pending, self._pending = self._pending, []
         for event in pending:
-            self.widget.append_batch(event.step, event.loss, event.accuracy)
+            self.widget.append_batch(event.step, event.loss, event.accuracy, event.learning_rate)
 
     def begin_run(self) -> None:
         self.clear()

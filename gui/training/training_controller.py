@@ -338,7 +338,7 @@ class TrainingController(QObject):
         with torch.random.fork_rng(devices=[]):  # as the Trainer seeds its model, without touching global RNG
             torch.manual_seed(self._panel.config().seed)
             model = build_model(network.architecture, network.analysis)
-        event = capture_snapshot(model, probe_layout(model, network.analysis), dataset.val.images[probe], step=0,
+        event = capture_snapshot(model, probe_layout(model, network.analysis), dataset.val.images_at(probe), step=0,
                                  epoch=0, probe_index=probe)
         self._live.show_snapshot(event)
 
@@ -349,7 +349,7 @@ class TrainingController(QObject):
         step, epoch = (last.step, last.epoch) if last else (0, 0)
         fits = dataset is not None and tuple(dataset.input_shape) == self._trained_arch.input.as_tuple()
         if fits and 0 <= probe < len(dataset.val):
-            event = capture_snapshot(model, layout, dataset.val.images[probe], step=step, epoch=epoch,
+            event = capture_snapshot(model, layout, dataset.val.images_at(probe), step=step, epoch=epoch,
                                      probe_index=probe)
         else:
             weights = {la.label: la.module.weight.detach().numpy().copy() for la in layout if la.is_conv}

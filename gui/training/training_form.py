@@ -1,4 +1,4 @@
-"""The training settings form: dataset choice, optimiser, learning rate, batch size, epochs, seed, device."""
+"""The training settings form: dataset, optimiser, schedule, regularisation, batch size, epochs, seed, device."""
 
 from __future__ import annotations
 
@@ -7,13 +7,14 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QValidator
-from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel,
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel,
                                QProgressBar, QPushButton, QSpinBox, QVBoxLayout, QWidget)
 
 from engine.config import SEED_MAX, TrainConfig
 from engine.datasets import available_datasets
 from engine.device import available_devices
 from gui.builder.form_widgets import NoWheelUnlessFocused, section_heading
+from gui.training.augment_preview import AugmentPreview
 from gui.training.download_box import DownloadBox
 
 DATASET_TITLES = {  # the one table of dataset names as the window shows them
@@ -25,7 +26,13 @@ DATASET_TITLES = {  # the one table of dataset names as the window shows them
     "cifar10": "CIFAR-10 (downloaded)",
 }
 DEVICE_TITLES = {"auto": "Automatic", "cpu": "CPU", "cuda": "CUDA GPU", "mps": "Apple GPU (MPS)"}
-OPTIMIZER_TITLES = {"adam": "Adam", "sgd": "SGD"}
+OPTIMIZER_TITLES = {"adam": "Adam", "adamw": "AdamW (decoupled weight decay)", "sgd": "SGD",
+                    "rmsprop": "RMSprop"}
+AUGMENT_TITLES = {"default": "Default for the dataset", "none": "None", "crop,flip": "Crop + flip",
+                  "crop,flip,cutout": "Crop + flip + cutout", "crop,flip,affine,cutout": "Crop, flip, affine, cutout"}
+KEEP_TITLES = {"auto": "Best when stopping early, else last", "best": "Best epoch's", "last": "Last epoch's"}
+METRIC_TITLES = {"val_loss": "Validation loss", "val_accuracy": "Validation accuracy"}
+SCHEDULE_TITLES = {"constant": "Constant", "step": "Step decay", "cosine": "Cosine", "onecycle": "One-cycle"}
 DATASET_FILE_FILTER = "NumPy archive (*.npz);;All files (*)"
 
 
@@ -135,13 +142,16 @@ class TrainingForm(QWidget):
         self.momentum.setRange(0.0, 0.999)
         self.momentum.setDecimals(3)
         self.momentum.setSingleStep(0.05)
-        self.momentum.setToolTip("SGD momentum: how much of the previous step carries over (0 = plain SGD)")
+        self.momentum.setToolTip("SGD and RMSprop momentum: how much of the previous step carries over (0 = none)")
+        self.nesterov = QCheckBox("Nesterov momentum")
+        self.nesterov.setToolTip("SGD: look ahead along the momentum before taking the gradient (needs momentum > 0)")
         self.weight_decay = RateSpinBox(0.0, 0.5, "L2 penalty on the weights (0 = none)")
         self.weight_decay.setRange(0.0, 0.999)  # TrainConfig's range: a project's value is never clamped
         self.batch_size = _SpinBox(1, 65536, "Samples per optimiser step")
         self.epochs = _SpinBox(1, 10000, "Passes over the training split")
         self.seed = _SpinBox(0, SEED_MAX, "Seeds the weight initialisation, the shuffling and the train/validation "
                                            "split")
+        self._make_practice_widgets()
         self.device_combo = QComboBox()
         for key in ("auto", *[d for d in available_devices() if d != "cpu"], "cpu"):
             title = DEVICE_TITLES[key]
@@ -170,12 +180,29 @@ class TrainingForm(QWidget):
         self.form.addRow("Optimiser", self.optimizer_combo)
         self.form.addRow("Learning rate", self.learning_rate)
         self.form.addRow("Momentum", self.momentum)
+        self.form.addRow("", self.nesterov)
         self.form.addRow("Weight decay", self.weight_decay)
+        self.form.addRow(self._heading("Schedule"))
+        self.form.addRow("Schedule", self.schedule_combo)
+        self.form.addRow("Decay every", self.step_size)
+        self.form.addRow("Decay factor", self.gamma)
+        self.form.addRow("Warm-up epochs", self.warmup_epochs)
+        self.form.addRow(self._heading("Regularisation"))
+        self.form.addRow("Label smoothing", self.label_smoothing)
+        self.form.addRow("Clip gradients", self.clip_grad)
+        self.form.addRow("Augmentation", self.augment_combo)
+        self.form.addRow(self.augment_preview)
+        self.form.addRow(self._heading("Early stopping"))
+        self.form.addRow("Patience", self.early_stop)
+        self.form.addRow("Watch", self.early_stop_metric)
+        self.form.addRow("Weights kept", self.keep_combo)
         self.form.addRow(self._heading("Run"))
         self.form.addRow("Batch size", self.batch_size)
         self.form.addRow("Epochs", self.epochs)
         self.form.addRow("Seed", self.seed)
         self.form.addRow("Device", self.device_combo)
+        self.form.addRow("", self.mixed_precision)
+        self.form.addRow("", self.channels_last)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(self.form)
@@ -183,12 +210,64 @@ class TrainingForm(QWidget):
         self.set_config(TrainConfig())
         self.set_dataset_status("idle")
         self.optimizer_combo.currentIndexChanged.connect(self._on_optimizer_changed)
+        self.schedule_combo.currentIndexChanged.connect(self._on_optimizer_changed)
+        self.augment_combo.currentIndexChanged.connect(self._update_preview)
+        self.seed.valueChanged.connect(self._update_preview)
         self.dataset_combo.currentIndexChanged.connect(self._on_dataset_combo_changed)
         self.open_file_button.clicked.connect(self._on_open_file_clicked)
         self.open_folder_button.clicked.connect(self._on_open_folder_clicked)
         self.seed.valueChanged.connect(self.seed_changed)
 
     _heading = staticmethod(section_heading)
+
+    def _make_practice_widgets(self) -> None:
+        """Schedule and regularisation (engine/schedules.py has the formulas)."""
+        self.schedule_combo = QComboBox()
+        self.schedule_combo.setToolTip("How the learning rate changes over the run, step by step")
+        for key, title in SCHEDULE_TITLES.items():
+            self.schedule_combo.addItem(title, key)
+        self.step_size = _SpinBox(1, 10000, "Step decay: epochs between multiplications by the decay factor")
+        self.step_size.setSuffix(" epochs")
+        self.gamma = RateSpinBox(1e-6, 1.0, "Step decay: the factor the learning rate is multiplied by")
+        self.warmup_epochs = _SpinBox(0, 10000, "Raise the learning rate linearly over these first epochs "
+                                                "(one-cycle: the length of its rise; 0 = none)")
+        self.label_smoothing = QDoubleSpinBox()
+        self.label_smoothing.setRange(0.0, 0.9999)  # TrainConfig's range, finely enough that nothing is rounded
+        self.label_smoothing.setDecimals(4)
+        self.label_smoothing.setSingleStep(0.05)
+        self.label_smoothing.setToolTip("Train towards 1 - e on the true class and e spread over all classes "
+                                        "(0 = none; 0.1 is usual)")
+        self.clip_grad = QDoubleSpinBox()
+        self.clip_grad.setRange(0.0, 1e6)
+        self.clip_grad.setDecimals(4)
+        self.clip_grad.setSpecialValueText("off")
+        self.clip_grad.setToolTip("Scale the gradients down when their total L2 norm exceeds this (0 = off)")
+        self.augment_combo = QComboBox()
+        self.augment_combo.setToolTip("Random changes to the training images, drawn anew each batch (never to "
+                                      "validation or test). Default: none for digits, crop + flip otherwise")
+        for key, title in AUGMENT_TITLES.items():
+            self.augment_combo.addItem(title, key)
+        self.augment_preview = AugmentPreview()
+        self._preview_dataset = None
+        self.early_stop = _SpinBox(0, 10000, "Stop after this many epochs without a better validation score "
+                                             "(0 = never)")
+        self.early_stop.setSpecialValueText("off")
+        self.early_stop_metric = QComboBox()
+        self.early_stop_metric.setToolTip("What 'better' means for early stopping and for the best epoch")
+        for key, title in METRIC_TITLES.items():
+            self.early_stop_metric.addItem(title, key)
+        self.keep_combo = QComboBox()
+        self.keep_combo.setToolTip("Which weights the run ends with (and saves)")
+        for key, title in KEEP_TITLES.items():
+            self.keep_combo.addItem(title, key)
+        self.mixed_precision = QCheckBox("Mixed precision (CUDA)")
+        self.mixed_precision.setToolTip("On a CUDA GPU: compute in bfloat16 (float16 with loss scaling where the GPU "
+                                        "lacks it); the weights stay float32. No effect elsewhere")
+        self.channels_last = QCheckBox("Channels-last memory format (CUDA)")
+        self.channels_last.setToolTip("On a CUDA GPU: lay conv nets' tensors out as NHWC, which tensor cores read "
+                                      "fastest. No effect elsewhere")
+        for box in (self.label_smoothing, self.clip_grad, self.momentum):
+            box.setKeyboardTracking(False)
 
     @staticmethod
     def _flat_button(text: str, tip: str) -> QPushButton:
@@ -216,7 +295,14 @@ class TrainingForm(QWidget):
             dataset=self.dataset_source(), optimizer=self.optimizer_combo.currentData(),
             learning_rate=self.learning_rate.value(), momentum=self.momentum.value(),
             weight_decay=self.weight_decay.value(), batch_size=self.batch_size.value(),
-            epochs=self.epochs.value(), seed=self.seed.value(), device=self.device_combo.currentData())
+            epochs=self.epochs.value(), seed=self.seed.value(), device=self.device_combo.currentData(),
+            nesterov=self.nesterov.isChecked() and self.momentum.value() > 0,
+            schedule=self.schedule_combo.currentData(), step_size=self.step_size.value(),
+            gamma=self.gamma.value(), warmup_epochs=self.warmup_epochs.value(),
+            label_smoothing=self.label_smoothing.value(), clip_grad=self.clip_grad.value(),
+            augment=self.augment_combo.currentData(), early_stop=self.early_stop.value(),
+            early_stop_metric=self.early_stop_metric.currentData(), keep=self.keep_combo.currentData(),
+            mixed_precision=self.mixed_precision.isChecked(), channels_last=self.channels_last.isChecked())
 
     def set_config(self, config: TrainConfig) -> None:
         """Show `config`; a device not available here falls back to Automatic. Emits source_changed if the
@@ -230,8 +316,31 @@ class TrainingForm(QWidget):
         self.epochs.setValue(config.epochs)
         self.seed.setValue(config.seed)
         self.device_combo.setCurrentIndex(max(0, self.device_combo.findData(config.device)))
+        self.nesterov.setChecked(config.nesterov)
+        self.schedule_combo.setCurrentIndex(max(0, self.schedule_combo.findData(config.schedule)))
+        self.step_size.setValue(config.step_size)
+        self.gamma.setValue(config.gamma)
+        self.warmup_epochs.setValue(config.warmup_epochs)
+        self.label_smoothing.setValue(config.label_smoothing)
+        self.clip_grad.setValue(config.clip_grad)
+        if self.augment_combo.findData(config.augment) < 0:  # a list typed elsewhere (CLI, settings.json)
+            self.augment_combo.addItem(config.augment.replace(",", " + ").capitalize(), config.augment)
+        self.augment_combo.setCurrentIndex(self.augment_combo.findData(config.augment))
+        self.early_stop.setValue(config.early_stop)
+        self.early_stop_metric.setCurrentIndex(max(0, self.early_stop_metric.findData(config.early_stop_metric)))
+        self.keep_combo.setCurrentIndex(max(0, self.keep_combo.findData(config.keep)))
+        self.mixed_precision.setChecked(config.mixed_precision)
+        self.channels_last.setChecked(config.channels_last)
         self.set_dataset_source(config.dataset)
         self._on_optimizer_changed()
+
+    def set_preview_dataset(self, dataset) -> None:
+        """The loaded dataset, whose first training images the augmentation preview shows (None: hidden)."""
+        self._preview_dataset = dataset
+        self._update_preview()
+
+    def _update_preview(self, *_args: object) -> None:
+        self.augment_preview.show_preview(self._preview_dataset, self.config())
 
     def set_dataset_status(self, state: str, text: str = "") -> None:
         """state: 'idle' (nothing shown), 'loading', 'ready' (text: what was loaded) or 'error' (text: why)."""
@@ -252,8 +361,12 @@ class TrainingForm(QWidget):
 
     # -- events -------------------------------------------------------------------------------------------
     def _on_optimizer_changed(self, *_args: object) -> None:
-        sgd = self.optimizer_combo.currentData() == "sgd"
-        self.form.setRowVisible(self.momentum, sgd)
+        optimizer = self.optimizer_combo.currentData()
+        self.form.setRowVisible(self.momentum, optimizer in ("sgd", "rmsprop"))
+        self.form.setRowVisible(self.nesterov, optimizer == "sgd")
+        step = self.schedule_combo.currentData() == "step"
+        self.form.setRowVisible(self.step_size, step)
+        self.form.setRowVisible(self.gamma, step)
 
     def _on_dataset_combo_changed(self, _index: int) -> None:
         self.source_changed.emit(self.dataset_source())

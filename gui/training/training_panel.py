@@ -202,6 +202,7 @@ class TrainingPanel(QWidget):
         self.form.set_dataset_status(
             "ready", f"{len(dataset.train):,} train \u00b7 {len(dataset.val):,} validation \u00b7 "
                      f"{dataset.num_classes} classes \u00b7 {c}\u00d7{h}\u00d7{w} images")
+        self.form.set_preview_dataset(dataset)
         self._update_controls()
         self.dataset_changed.emit(dataset)
         if self._pending_start is not None and self.dataset_ready:

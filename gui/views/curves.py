@@ -1,4 +1,4 @@
-"""LossPlot: training loss and accuracy per batch (raw + smoothed) and validation per epoch."""
+"""LossPlot: training loss and accuracy per batch (raw + smoothed), validation per epoch, the learning rate."""
 from __future__ import annotations
 
 import math
@@ -64,7 +64,7 @@ class _Ema:
 
 
 class LossPlot(QWidget):
-    """Two stacked plots sharing the step axis: loss (top) and accuracy (bottom).
+    """Three stacked plots sharing the step axis: loss (top), accuracy, and a short learning-rate strip.
 
     Per batch: a thin raw line and a thick EMA line (SMOOTHING = 0.9). Per epoch: the
     validation values as markers joined by a line. Appends only store data; a coalesced
@@ -75,7 +75,7 @@ class LossPlot(QWidget):
         super().__init__(parent)
         self.redraw_count = 0
         self._series = {key: GrowingSeries() for key in (
-            "loss", "loss_smooth", "val_loss", "acc", "acc_smooth", "val_acc")}
+            "loss", "loss_smooth", "val_loss", "acc", "acc_smooth", "val_acc", "lr")}
         self._loss_ema, self._acc_ema = _Ema(), _Ema()
         self._scheduler = RedrawScheduler(self._redraw, self)
 
@@ -84,6 +84,11 @@ class LossPlot(QWidget):
         self._loss_plot = self._graphics.addPlot(row=0, col=0)
         self._acc_plot = self._graphics.addPlot(row=1, col=0)
         self._acc_plot.setXLink(self._loss_plot)
+        self._lr_plot = self._graphics.addPlot(row=2, col=0)
+        self._lr_plot.setXLink(self._loss_plot)
+        self._graphics.ci.layout.setRowStretchFactor(0, 3)  # the rate is a guide: a third of the loss's height
+        self._graphics.ci.layout.setRowStretchFactor(1, 3)
+        self._graphics.ci.layout.setRowStretchFactor(2, 1)
         self._items: dict[str, pg.PlotDataItem] = {}
         for plot, prefix, title in ((self._loss_plot, "loss", "loss"),
                                     (self._acc_plot, "acc", "accuracy")):
@@ -93,7 +98,9 @@ class LossPlot(QWidget):
                 plot, f"train, smoothed (EMA {SMOOTHING})", TRAIN_SMOOTH_COLOR, 1)
             self._items["val_" + prefix] = _curve(plot, "validation (per epoch)",
                                                   VALIDATION_COLOR, 2, symbol="o")
-        self._acc_plot.setLabel("bottom", "step (batches)")
+        _style(self._lr_plot, "learning rate", legend=False)
+        self._items["lr"] = _curve(self._lr_plot, "learning rate", TRAIN_SMOOTH_COLOR, 1)
+        self._lr_plot.setLabel("bottom", "step (batches)")
         # Accuracy is a fraction: always the whole 0-1 scale, so a glance compares runs and one point shows.
         self._acc_plot.setYRange(0.0, 1.0, padding=0.02)
         self._acc_plot.enableAutoRange(axis="y", enable=False)
@@ -103,9 +110,11 @@ class LossPlot(QWidget):
         layout.addWidget(self._graphics)
 
     # -- data in ------------------------------------------------------------------------
-    def append_batch(self, step: int, loss: float, accuracy: float) -> None:
-        """One training batch: global step, its loss and accuracy (a fraction in [0, 1])."""
+    def append_batch(self, step: int, loss: float, accuracy: float, learning_rate: float = math.nan) -> None:
+        """One training batch: global step, its loss and accuracy (a fraction in [0, 1]), the rate it used
+        (NaN when not recorded: no point)."""
         loss, accuracy = float(loss), float(accuracy)
+        self._series["lr"].append(step, float(learning_rate))
         self._series["loss"].append(step, loss)
         self._series["loss_smooth"].append(step, self._loss_ema.update(loss))
         self._series["acc"].append(step, accuracy)
@@ -118,12 +127,12 @@ class LossPlot(QWidget):
         self._series["val_acc"].append(step, float(val_accuracy))
         self._scheduler.request()
 
-    def set_history(self, batches: list[tuple[int, float, float]],
+    def set_history(self, batches: list[tuple[float, ...]],
                     epochs: list[tuple[int, float, float]]) -> None:
-        """Replace everything with saved (step, loss, accuracy) and (step, val_loss, val_acc)."""
+        """Replace everything with saved (step, loss, accuracy[, learning_rate]) and (step, val_loss, val_acc)."""
         self._reset()
-        for step, loss, accuracy in batches:
-            self.append_batch(step, loss, accuracy)
+        for row in batches:
+            self.append_batch(*row)
         for step, val_loss, val_accuracy in epochs:
             self.append_epoch(step, val_loss, val_accuracy)
         self._scheduler.request()
@@ -154,8 +163,12 @@ class LossPlot(QWidget):
         return {"train": self._copy("acc"), "smoothed": self._copy("acc_smooth"),
                 "val": self._copy("val_acc")}
 
+    def learning_rate_curve(self) -> tuple[np.ndarray, np.ndarray]:
+        """(steps, learning rate); NaN where the run did not record it."""
+        return self._copy("lr")
+
     def curve_items(self) -> dict[str, pg.PlotDataItem]:
-        """The plot items by key: loss, loss_smooth, val_loss, acc, acc_smooth, val_acc."""
+        """The plot items by key: loss, loss_smooth, val_loss, acc, acc_smooth, val_acc, lr."""
         return dict(self._items)
 
     # -- drawing ------------------------------------------------------------------------

@@ -1,0 +1,99 @@
+"""The form's optimiser, schedule and regularisation settings, and the learning-rate curve beside the loss."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from engine.config import TrainConfig
+from engine.events import BatchEnded
+from engine.metrics import MetricsHistory
+from gui.training.live_view_kinds import CurvesLiveView
+from gui.training.training_form import TrainingForm
+
+
+@pytest.fixture
+def form(qtbot):
+    widget = TrainingForm()
+    qtbot.addWidget(widget)
+    widget.setMinimumSize(100, 100)  # a fixed size: the offscreen platform warns about size hints
+    widget.show()
+    qtbot.waitExposed(widget)
+    return widget
+
+
+@pytest.mark.parametrize("config", [
+    TrainConfig(optimizer="sgd", momentum=0.8, nesterov=True, schedule="step", step_size=3, gamma=0.25,
+                warmup_epochs=2, label_smoothing=0.125, clip_grad=2.5),
+    TrainConfig(optimizer="adamw", weight_decay=0.05, schedule="onecycle", gamma=0.0005, label_smoothing=0.9999),
+    TrainConfig(optimizer="rmsprop", momentum=0.0, schedule="cosine", clip_grad=1e6, augment="none"),
+    TrainConfig(augment="cutout,affine"),  # not one of the form's choices: kept as it came
+    TrainConfig(augment="crop,flip,cutout", early_stop=3, early_stop_metric="val_accuracy", keep="last"),
+    TrainConfig(early_stop=10000, keep="best", mixed_precision=False),
+    TrainConfig(channels_last=False),
+])
+def test_every_new_setting_round_trips_through_the_form_unclamped(form, config):
+    form.set_config(config)
+    assert form.config() == config
+
+
+def test_rows_follow_the_optimiser_and_the_schedule(form):
+    form.set_config(TrainConfig(optimizer="adam", schedule="cosine"))
+    assert not form.momentum.isVisible() and not form.nesterov.isVisible() and not form.gamma.isVisible()
+    form.optimizer_combo.setCurrentIndex(form.optimizer_combo.findData("rmsprop"))
+    assert form.momentum.isVisible() and not form.nesterov.isVisible()
+    form.optimizer_combo.setCurrentIndex(form.optimizer_combo.findData("sgd"))
+    assert form.nesterov.isVisible()
+    form.schedule_combo.setCurrentIndex(form.schedule_combo.findData("step"))
+    assert form.step_size.isVisible() and form.gamma.isVisible() and form.config().schedule == "step"
+
+
+def test_nesterov_without_momentum_is_not_sent(form):
+    form.set_config(TrainConfig(optimizer="sgd", momentum=0.9, nesterov=True))
+    form.momentum.setValue(0.0)
+    assert form.config().nesterov is False  # TrainConfig would refuse nesterov with no momentum
+
+
+def test_the_learning_rate_is_drawn_beside_the_loss(qtbot):
+    view = CurvesLiveView()
+    rates = [0.01 * (1 + math.cos(math.pi * s / 10)) / 2 for s in range(10)]
+    for step, rate in enumerate(rates, start=1):
+        view.add_batch(BatchEnded(1, step, step, 10, 1.0 / step, 0.5, 100.0, rate))
+    view.flush()
+    steps, drawn = view.widget.learning_rate_curve()
+    assert list(steps) == list(range(1, 11)) and np.allclose(drawn, rates)
+    item = view.widget.curve_items()["lr"]
+    assert np.allclose(item.yData, rates)
+    assert item.getViewBox() is not view.widget.curve_items()["loss"].getViewBox()  # its own strip
+
+
+def test_saved_curves_bring_their_rates_and_older_ones_none(qtbot):
+    view = CurvesLiveView()
+    view.set_history(MetricsHistory([(1, 1, 2.0, 0.5), (2, 1, 1.5, 0.6)], [], [0.1, 0.05]))
+    view.flush()
+    assert list(view.widget.learning_rate_curve()[1]) == [0.1, 0.05]
+    view.set_history(MetricsHistory([(1, 1, 2.0, 0.5)], []))
+    view.flush()
+    assert np.isnan(view.widget.learning_rate_curve()[1]).all()
+
+
+def test_the_preview_strip_shows_training_images_as_augmented(form, tmp_path):
+    from engine.datasets import load_dataset
+    from gui.training.augment_preview import GAP, SAMPLES, preview_strip
+
+    dataset = load_dataset("fashion-mnist")
+    form.set_config(TrainConfig(dataset="fashion-mnist", augment="none"))
+    form.set_preview_dataset(dataset)
+    strip = form.augment_preview.strip
+    assert form.augment_preview.isVisible() and strip.shape == (28, SAMPLES * (28 + GAP) - GAP, 1)
+    first = dataset.to_uint8(dataset.train.images_at(slice(0, 1)))[0]
+    assert np.array_equal(strip[:, :28], first)  # none: the images as they are
+    form.augment_combo.setCurrentIndex(form.augment_combo.findData("crop,flip"))
+    changed = form.augment_preview.strip
+    assert not np.array_equal(changed, strip)
+    assert np.array_equal(changed, preview_strip(dataset, form.config())[0])  # the same seeded draw again
+    assert "crop + flip" in form.augment_preview.toolTip()
+    form.set_preview_dataset(None)
+    assert not form.augment_preview.isVisible()
