@@ -267,8 +267,8 @@ class TrainingSession(QObject):
             self._finish(None)
 
     def _inspect(self, line: dict, weights: dict[str, torch.Tensor] | None) -> None:
-        images = self._dataset.val.images if self._dataset is not None else None
-        probe = images[self._probe] if images is not None and 0 <= self._probe < len(images) else None
+        val = self._dataset.val if self._dataset is not None else None
+        probe = val.images_at(self._probe) if val is not None and 0 <= self._probe < len(val) else None
         self._inspector.submit(_inspect, self._copy, self._folder, line, weights, probe, self._probe)
 
     @Slot(object)
