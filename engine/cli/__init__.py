@@ -10,7 +10,8 @@ import importlib
 import sys
 
 # Subcommand modules under engine/cli/, in --help order.
-COMMANDS = ("summary", "train", "evaluate", "export", "download", "convolve", "experiment", "worker", "health")
+COMMANDS = ("summary", "train", "evaluate", "explain", "export", "download", "convolve", "experiment", "health",
+            "worker")
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 

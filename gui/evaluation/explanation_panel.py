@@ -7,9 +7,9 @@ from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import QComboBox, QFormLayout, QLabel, QSlider, QVBoxLayout, QWidget
 
 from engine.explanations import METHODS, TITLES, cam_head, gradcam_layers
+from engine.explanations_image import overlay
 from gui.evaluation.evaluation_job import EvaluationRun, explain_sample
 from gui.evaluation.images import to_pixmap
-from gui.evaluation.overlay import overlay
 from gui.task_runner import TaskRunner
 from models.shapes import analyze
 

@@ -1,4 +1,4 @@
-"""An attribution map drawn over its input image: pure numpy, so it is tested without a display."""
+"""An attribution map drawn over its input image (pure numpy): the window and `explain --out` draw the same picture."""
 
 from __future__ import annotations
 
