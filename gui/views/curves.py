@@ -101,6 +101,7 @@ class LossPlot(QWidget):
         _style(self._lr_plot, "learning rate", legend=False)
         self._items["lr"] = _curve(self._lr_plot, "learning rate", TRAIN_SMOOTH_COLOR, 1)
         self._lr_plot.setLabel("bottom", "step (batches)")
+        self._lr_plot.enableAutoRange(axis="y", enable=False)
         # Accuracy is a fraction: always the whole 0-1 scale, so a glance compares runs and one point shows.
         self._acc_plot.setYRange(0.0, 1.0, padding=0.02)
         self._acc_plot.enableAutoRange(axis="y", enable=False)
@@ -177,6 +178,10 @@ class LossPlot(QWidget):
         for key, series in self._series.items():
             x, y = series.data()
             self._items[key].setData(x, y)
+        rates = self._series["lr"].data()[1]
+        top = float(np.nanmax(rates)) if np.isfinite(rates).any() else 0.0
+        if top > 0:  # from zero: a constant rate reads as its value, not as a flat line in an arbitrary band
+            self._lr_plot.setYRange(0.0, top * 1.15, padding=0)
 
     def _reset(self) -> None:
         for series in self._series.values():

@@ -140,3 +140,13 @@ def test_the_accuracy_axis_shows_the_whole_fraction_scale_without_an_si_prefix(q
         for side in ("left", "bottom"):
             axis = item.getViewBox().parentItem().getAxis(side)
             assert axis.autoSIPrefixScale == 1.0 and "(x" not in axis.labelString()
+
+
+def test_a_constant_learning_rate_is_drawn_from_zero_to_just_above_it(qtbot):
+    plot = LossPlot()
+    qtbot.addWidget(plot)
+    for step in range(1, 6):
+        plot.append_batch(step, 1.0, 0.5, learning_rate=0.001)
+    plot.flush()
+    low, high = plot._lr_plot.viewRange()[1]
+    assert low == 0.0 and 0.001 < high < 0.002  # not the +-0.2 band pyqtgraph gives a flat line
