@@ -269,12 +269,14 @@ class TrainingController(QObject):
 
     @Slot(int)
     def _on_tab_changed(self, _index: int) -> None:
-        """The summary table belongs to the Network tab: the Training tab gets its height."""
-        dock = self._summary_dock
-        if self._tabs.currentWidget() is self._live:
-            self._summary_was_visible = not dock.isHidden()
+        """The summary table belongs to the Network tab (the first): every other tab gets its height."""
+        dock, current = self._summary_dock, self._tabs.currentWidget()
+        if current is not self._tabs.widget(0):
+            if self._summary_was_visible is None:  # leaving the Network tab: remember the user's choice
+                self._summary_was_visible = not dock.isHidden()
             dock.hide()
-            self._request_idle_refresh()
+            if current is self._live:
+                self._request_idle_refresh()
         elif self._summary_was_visible is not None:
             dock.setVisible(self._summary_was_visible)
             self._summary_was_visible = None

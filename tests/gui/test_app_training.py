@@ -240,6 +240,8 @@ def test_idle_the_training_tab_shows_the_initial_weights_the_run_will_start_from
     np.testing.assert_allclose(live.probabilities.values(), expected.probabilities, atol=1e-6)
     assert live.caption.text().startswith("Before training")
     assert not window.summary_dock.isVisible()  # the Training tab takes the summary's height
+    window.tabs.setCurrentWidget(window.evaluation)
+    assert not window.summary_dock.isVisible()  # so does every other tab, also coming from Training
     window.tabs.setCurrentIndex(0)
     assert window.summary_dock.isVisible()
 
