@@ -31,3 +31,16 @@ def load_run_input(path: str | os.PathLike) -> tuple[Architecture, dict[str, tor
     """(architecture, trained weights or None) from an architecture file, run folder or project."""
     project = read_run_input(path)
     return project.architecture, project.weights
+
+
+def trained_weights(source: Project, path: str | os.PathLike, weights_path: str | os.PathLike | None
+                    ) -> dict[str, torch.Tensor]:
+    """The weights a command works on: `--weights FILE` when given, else the source's own; RunInputError naming
+    `path` when there are none (WeightsError from a bad --weights file)."""
+    from engine.weights import load_state_dict
+
+    weights = load_state_dict(weights_path) if weights_path else source.weights
+    if weights is None:
+        raise RunInputError(f"{path}: has no trained weights; pass --weights FILE (.safetensors or .pt) or give a "
+                            f"run folder written by `train --out`")
+    return weights

@@ -44,19 +44,16 @@ def run(args: argparse.Namespace) -> int:
     from engine.datasets import DatasetError
     from engine.device import DeviceError, select_device
     from engine.evaluation import evaluate
-    from engine.run_input import RunInputError, read_run_input
+    from engine.run_input import RunInputError, read_run_input, trained_weights
     from engine.scoring_split import images_to_score
-    from engine.weights import WeightsError, apply_state_dict, load_state_dict
+    from engine.weights import WeightsError, apply_state_dict
     from models.shapes import analyze
 
     try:
         source = read_run_input(args.source)
         if source.notice and not args.weights:
             print(source.notice, file=sys.stderr)
-        weights = load_state_dict(args.weights) if args.weights else source.weights
-        if weights is None:
-            raise RunInputError(f"{args.source}: has no trained weights; pass --weights FILE (.safetensors or .pt) "
-                                f"or give a run folder written by `train --out`")
+        weights = trained_weights(source, args.source, args.weights)
         changes = {k: v for k, v in (("seed", args.seed), ("val_fraction", args.val_fraction)) if v is not None}
         config = source.config.replace(**changes)
         if args.batch_size < 1:

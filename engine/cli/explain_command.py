@@ -50,17 +50,14 @@ def run(args: argparse.Namespace) -> int:
     from engine.explanations_image import overlay
     from engine.export.images import save_png
     from engine.export.target import ExportError
-    from engine.run_input import RunInputError, read_run_input
+    from engine.run_input import RunInputError, read_run_input, trained_weights
     from engine.scoring_split import images_to_score
-    from engine.weights import WeightsError, load_state_dict
+    from engine.weights import WeightsError
     from models.shapes import analyze
 
     try:
         source = read_run_input(args.source)
-        weights = load_state_dict(args.weights) if args.weights else source.weights
-        if weights is None:
-            raise RunInputError(f"{args.source}: has no trained weights; pass --weights FILE or give a run folder "
-                                f"written by `train --out`")
+        weights = trained_weights(source, args.source, args.weights)
         if args.dataset and args.split:
             raise RunInputError("--split indexes the run's own dataset; with --dataset, --sample counts every image "
                                 "of that file or folder, so leave --split out")

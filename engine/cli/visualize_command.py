@@ -29,15 +29,12 @@ def run(args: argparse.Namespace) -> int:
     from engine.evaluation import inspection_copy
     from engine.export.images import save_png
     from engine.export.target import ExportError
-    from engine.run_input import RunInputError, read_run_input
-    from engine.weights import WeightsError, load_state_dict
+    from engine.run_input import RunInputError, read_run_input, trained_weights
+    from engine.weights import WeightsError
 
     try:
         source = read_run_input(args.source)
-        weights = load_state_dict(args.weights) if args.weights else source.weights
-        if weights is None:
-            raise RunInputError(f"{args.source}: has no trained weights; pass --weights FILE or give a run folder "
-                                f"written by `train --out`")
+        weights = trained_weights(source, args.source, args.weights)
         if source.normalization is None:
             raise RunInputError(f"{args.source}: stores no input normalisation (it predates ConvScope storing it); "
                                 f"train it again to visualise it")
