@@ -48,3 +48,12 @@ class InspectionCopy:
                  for label in event.gradient_norms}
         return SnapshotTaken(event.step, event.epoch, event.weights, event.activations, norms, event.probe_index,
                              np.asarray(event.probabilities))
+
+
+def initial_snapshot(arch: Architecture, seed: int, probe: torch.Tensor, *, probe_index: int) -> SnapshotTaken:
+    """The untrained network on one probe sample, with the very weights a run seeded with `seed` starts from."""
+    analysis = analyze(arch)
+    with torch.random.fork_rng(devices=[]):  # seeded as the Trainer seeds its model, the global RNG untouched
+        torch.manual_seed(seed)
+        model = build_model(arch, analysis)
+    return capture_snapshot(model, probe_layout(model, analysis), probe, step=0, epoch=0, probe_index=probe_index)

@@ -7,13 +7,13 @@ from PySide6.QtCore import QObject, QTimer, Signal, Slot
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QDockWidget, QTabWidget
 
-from engine.builder import ConvNet, build_model
+from engine.builder import build_model
 from engine.compatibility import check_compatibility
 from engine.datasets.assembly import renormalized
-from engine.events import BatchEnded, EpochEnded, SnapshotTaken, TrainingFinished
+from engine.events import BatchEnded, EpochEnded, TrainingFinished
 from engine.metrics import MetricsHistory
 from engine.normalization import Normalization
-from engine.probes import ProbedLayer, capture_snapshot, probe_layout
+from engine.inspection import InspectionCopy, initial_snapshot
 from engine.weights import apply_state_dict
 from gui.training.dataset_loader import DatasetLoader
 from gui.builder.edit_lock import EditLock
@@ -25,7 +25,6 @@ from gui.training.training_session import TrainingSession
 from gui.training.weights_prompts import CANCEL, CONTINUE, ask_continue_training, loaded_text
 from models.architecture import Architecture, InputShape
 from models.network import Network
-from models.shapes import analyze
 
 STOPPED_BY_CHANGE = "Training stopped: the network was replaced"
 IDLE_REFRESH_MS = 150
@@ -66,7 +65,7 @@ class TrainingController(QObject):
         self._normalization: Normalization | None = None  # of _state; None when not known (older files)
         self._run_normalization: Normalization | None = None
         self._history = MetricsHistory()
-        self._model: tuple[ConvNet, list[ProbedLayer]] | None = None  # built lazily from _state
+        self._copy: InspectionCopy | None = None  # for _state, built lazily
 
         panel.train_requested.connect(self._on_train_requested)
         panel.dataset_changed.connect(self._on_dataset_changed)
@@ -149,7 +148,7 @@ class TrainingController(QObject):
         self._history = history if history is not None else MetricsHistory()
         self._panel.show_loaded(None if model is None else loaded_text(self._history))
         if model is None:
-            self._state = self._trained_arch = self._model = None
+            self._state = self._trained_arch = self._copy = None
             self._live.clear()
             self._live.set_history(self._history)
             self._request_idle_refresh()  # the untrained network's initial weights, if the tab is shown
@@ -159,8 +158,7 @@ class TrainingController(QObject):
         self._live.set_weights_origin(loaded_text(self._history))
         self._state = copy_weights(weights)
         self._normalization = normalization
-        self._trained_arch = self._network.architecture
-        self._model = (model, probe_layout(model, analyze(self._trained_arch)))
+        self._trained_arch, self._copy = self._network.architecture, None
         self._refresh_idle_views()
 
     def stop_training(self) -> bool:
@@ -224,7 +222,7 @@ class TrainingController(QObject):
 
     @Slot()
     def _on_started(self) -> None:
-        self._state = self._trained_arch = self._model = None
+        self._state = self._trained_arch = self._copy = None
         self._history = MetricsHistory()
         self._live.begin_run()
         self.lock.set_locked(True)
@@ -307,12 +305,13 @@ class TrainingController(QObject):
         action.setStatusTip(tip)
 
     # -- the trained model, when idle ----------------------------------------------------------------------
-    def _trained_model(self) -> tuple[ConvNet, list[ProbedLayer]] | None:
-        if self._model is None and self._trained_network_is_current():
-            model = build_model(self._trained_arch)
-            apply_state_dict(model, self._state)
-            self._model = (model.eval(), probe_layout(model, analyze(self._trained_arch)))
-        return self._model if self._trained_network_is_current() else None
+    def _trained_copy(self) -> InspectionCopy | None:
+        """A model of the window's own for the trained weights, while they still belong to the network."""
+        if not self._trained_network_is_current():
+            return None
+        if self._copy is None:
+            self._copy = InspectionCopy(self._trained_arch)
+        return self._copy
 
     def _request_idle_refresh(self) -> None:
         """Refresh the idle views soon, if they are on screen (an edit elsewhere costs nothing here)."""
@@ -325,9 +324,9 @@ class TrainingController(QObject):
         network's initial weights (the very ones the next run starts from: same seed) on the probe sample."""
         if self._session.is_running:
             return
-        built = self._trained_model()
-        if built is not None:
-            self._show_trained_snapshot(*built)
+        copy = self._trained_copy()
+        if copy is not None:
+            self._show_trained_snapshot(copy)
         else:
             self._show_initial_snapshot()
 
@@ -337,23 +336,14 @@ class TrainingController(QObject):
             return
         if check_compatibility(network.architecture, dataset, network.analysis):
             return
-        with torch.random.fork_rng(devices=[]):  # as the Trainer seeds its model, without touching global RNG
-            torch.manual_seed(self._panel.config().seed)
-            model = build_model(network.architecture, network.analysis)
-        event = capture_snapshot(model, probe_layout(model, network.analysis), dataset.val.images_at(probe), step=0,
-                                 epoch=0, probe_index=probe)
-        self._live.show_snapshot(event)
+        self._live.show_snapshot(initial_snapshot(network.architecture, self._panel.config().seed,
+                                                  dataset.val.images_at(probe), probe_index=probe))
 
-    def _show_trained_snapshot(self, model: ConvNet, layout: list[ProbedLayer]) -> None:
+    def _show_trained_snapshot(self, copy: InspectionCopy) -> None:
         """The trained model on the current probe: activations and prediction (filters alone without data)."""
         dataset, probe = self._panel.dataset, self._live.probe_index
         last = self._history.batches[-1] if self._history.batches else None
         step, epoch = (last.step, last.epoch) if last else (0, 0)
         fits = dataset is not None and tuple(dataset.input_shape) == self._trained_arch.input.as_tuple()
-        if fits and 0 <= probe < len(dataset.val):
-            event = capture_snapshot(model, layout, dataset.val.images_at(probe), step=step, epoch=epoch,
-                                     probe_index=probe)
-        else:
-            weights = {la.label: la.module.weight.detach().numpy().copy() for la in layout if la.is_conv}
-            event = SnapshotTaken(step, epoch, weights, {}, {}, probe)
-        self._live.show_snapshot(event)
+        image = dataset.val.images_at(probe) if fits and 0 <= probe < len(dataset.val) else None
+        self._live.show_snapshot(copy.show(self._state, image, step=step, epoch=epoch, probe_index=probe))
