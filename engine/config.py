@@ -16,6 +16,7 @@ SNAPSHOT_BUDGET_MAX = 1_000_000  # MB (a terabyte)
 DEVICES = ("auto", "cpu", "cuda", "mps")
 AUGMENTATIONS = ("crop", "flip", "affine", "cutout")
 EARLY_STOP_METRICS = ("val_loss", "val_accuracy")
+EVALUATION_BATCH = 1000  # images per no-gradient validation batch (engine/evaluation.py; its memory is estimated)
 KEEP = ("auto", "best", "last")  # applied in this order (engine/augmentation.py)
 
 

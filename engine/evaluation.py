@@ -9,6 +9,7 @@ import torch
 import torch.nn.functional as F
 
 from engine.builder import ConvNet, build_model
+from engine.config import EVALUATION_BATCH
 from engine.weights import apply_state_dict
 from models.architecture import Architecture
 
@@ -27,7 +28,7 @@ class Evaluation:
 
 @torch.no_grad()
 def evaluate(model: ConvNet, images: torch.Tensor, labels: torch.Tensor, num_classes: int,
-             batch_size: int = 1000) -> Evaluation:
+             batch_size: int = EVALUATION_BATCH) -> Evaluation:
     """Evaluate in eval mode (dropout off, batch-norm running statistics) on the model's device.
 
     `images`/`labels` may live anywhere; each batch is moved to the model's device. Everything is

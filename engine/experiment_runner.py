@@ -19,13 +19,15 @@ from typing import Callable
 from engine.compatibility import check_compatibility
 from engine.config import ConfigError, TrainConfig
 from engine.datasets import load_dataset
+from engine.device import DeviceError, select_device
 from engine.evaluation import evaluate
+from engine.memory_check import training_memory_problem
 from engine.metrics import MetricsHistory
 from engine.run_output import prepare_output_dir, run_summary, write_run_output
 from engine.trainer import Callback, Trainer
 from models import architecture_file
 from models.atomic_file import write_atomically
-from models.experiment import ExperimentError, ExperimentSpec
+from models.experiment import ExperimentError, ExperimentSpec, Variant
 from models.shapes import analyze
 
 COLUMNS = ("variant", "seed", "params", "macs", "best_val_accuracy", "final_val_accuracy", "best_epoch", "seconds",
@@ -67,6 +69,16 @@ def folder_name(n: int, label: str, seed: int) -> str:
     return f"{n:02d}-{re.sub(r'[^A-Za-z0-9.]+', '-', label).strip('-')}-seed{seed}"
 
 
+def _memory_problems(variant: Variant, config: TrainConfig, dataset) -> list[str]:
+    """The Trainer's memory refusal (engine/memory_check.py), asked before the first run trains."""
+    try:
+        device = select_device(config.device)
+    except DeviceError:
+        return []  # the Trainer says so itself, in its own words
+    problem = training_memory_problem(analyze(variant.architecture), config, device, dataset)
+    return [problem] if problem else []
+
+
 def _best(history: MetricsHistory) -> tuple[float | None, int | None]:
     epochs = [e for e in history.epochs if e.val_accuracy == e.val_accuracy]  # NaN-free
     if not epochs:
@@ -86,20 +98,21 @@ class _EpochRelay(Callback):
 
 
 def run_experiment(spec: ExperimentSpec, out: str | Path, overrides: dict | None = None, *,
-                   seeds: tuple[int, ...] | None = None,
+                   seeds: tuple[int, ...] | None = None, variants: list[Variant] | None = None,
                    on_result: Callable[[RunResult], None] | None = None,
                    on_start: Callable[[int, int, str, int], None] | None = None,
                    on_epoch: Callable[[str, int, object], None] | None = None,
                    on_trainer: Callable[[Trainer], None] | None = None,
                    should_stop: Callable[[], bool] | None = None) -> list[RunResult]:
-    """Train every variant with every seed (`seeds` replaces the spec's); results in the order run.
+    """Train every variant with every seed (`seeds` replaces the spec's; `variants`, e.g. edited in the
+    window, replace the spec's own); results in the order run.
 
     Hooks (called on the thread that runs this): `on_start(n, total, label, seed)` before a run,
     `on_trainer(trainer)` with its Trainer (whose `control.stop()` ends that run), `on_epoch(label, seed,
     EpochEnded)`, `on_result(RunResult)`; `should_stop()` is asked before each run."""
     config = base_config(spec, overrides or {})
     seeds = tuple(seeds) if seeds else spec.seeds
-    variants = spec.variants()
+    variants = list(variants) if variants is not None else spec.variants()
     folder = prepare_output_dir(out)
     write_atomically(folder / SPEC_JSON, (json.dumps(_as_run(spec, config, seeds, variants), indent=2) + "\n")
                      .encode("utf-8"))
@@ -111,6 +124,7 @@ def run_experiment(spec: ExperimentSpec, out: str | Path, overrides: dict | None
             datasets[seed] = load_dataset(config.dataset, val_fraction=config.val_fraction, seed=seed)
     for variant in variants:  # refuse before the first run, not after an hour of training
         problems = check_compatibility(variant.architecture, datasets[seeds[0]])
+        problems = problems or _memory_problems(variant, config.replace(**variant.training), datasets[seeds[0]])
         if problems:
             raise ExperimentError(f'the variant "{variant.label}" cannot train on {config.dataset}: {problems[0]}')
     n = 0

@@ -22,7 +22,7 @@ from engine.metrics import MetricsFormatError, MetricsHistory
 from engine.normalization import Normalization, NormalizationError, join_settings, split_settings
 from models import architecture_file, strict_json
 from models.architecture import Architecture
-from models.atomic_file import write_atomically
+from models.atomic_file import remove_stale_temporaries, write_atomically
 from models.format_header import header_problem
 from models.safe_text import clean, excerpt, shorten
 
@@ -136,6 +136,7 @@ def load_project(path: str | os.PathLike) -> Project:
         f = open(path, "rb")
     except OSError as exc:
         raise ProjectError(f"{shown}: cannot read ({exc.strerror or exc})") from None
+    remove_stale_temporaries(path)  # what a killed save of this project left beside it
     try:
         with f:
             return _read_project(f)

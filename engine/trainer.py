@@ -34,10 +34,12 @@ from engine.config import TrainConfig
 from engine.device import DeviceError, choose_threads, select_device
 from engine.distributed import LOG, ROLLBACK, SNAPSHOT, SingleProcess
 from engine.early_stopping import BestWeights
+from engine.divergence import Diverged, divergence_message, has_diverged
 from engine.events import (COMPLETED, DIVERGED, FAILED, STOPPED, BatchEnded, EpochEnded, SnapshotTaken,
                            TrainingFinished)
 from engine.final_scores import score_test, test_note
 from engine.kernel_init import FrozenFilters
+from engine.memory_check import training_memory_problem
 from engine.metrics import MetricsHistory
 from engine.optimizers import make_optimizer
 from engine.precision import autocast, grad_scaler, plan_precision
@@ -45,6 +47,7 @@ from engine.probes import ProbedLayer, capture_snapshot, probe_layout
 from engine.rollback import FiniteCheckpoint
 from engine.schedules import current_rate, make_schedule
 from engine.training_control import TrainingControl
+from engine.training_hooks import Callback, TrainingSetupError
 from engine.weights import WeightsError, apply_state_dict
 from models.architecture import Architecture
 from models.layers import has_filters
@@ -53,28 +56,6 @@ from models.shapes import analyze
 LOG_INTERVAL = 0.05  # seconds between BatchEnded events (each one is a device sync)
 ROLLBACK_INTERVAL = 0.5  # seconds between finite-weights copies; a divergence loses at most this much training
 log = logging.getLogger(__name__)
-
-
-class TrainingSetupError(ValueError):
-    """Training cannot start (incompatible dataset, unavailable device, bad weights); one clear sentence."""
-
-
-class Callback:
-    """Hooks called on the training thread, in order; override the ones you need. Keep them quick."""
-
-    def on_batch_end(self, event: BatchEnded) -> None: ...
-
-    def on_epoch_end(self, event: EpochEnded) -> None: ...
-
-    def on_snapshot(self, event: SnapshotTaken) -> None: ...
-
-    def on_train_end(self, event: TrainingFinished) -> None: ...
-
-
-class _Diverged(Exception):
-    def __init__(self, value: float, what: str) -> None:
-        super().__init__(what)
-        self.value, self.what = value, what
 
 
 @dataclass
@@ -117,6 +98,11 @@ class Trainer:
             self.device = self.ranks.device if self.ranks.device is not None else select_device(config.device)
         except DeviceError as exc:
             raise TrainingSetupError(str(exc)) from None
+        # Before build_model: a network too big for the device would die allocating its weights.
+        too_big = training_memory_problem(self.analysis, config, self.device, dataset,
+                                          world_size=self.ranks.world_size, processes_here=self.ranks.local_world_size)
+        if too_big:
+            raise TrainingSetupError(too_big)
         self.arch, self.dataset, self.config = arch, dataset, config
         self.callbacks = list(callbacks)
         self.log_interval, self.rollback_interval = log_interval, rollback_interval
@@ -213,8 +199,10 @@ class Trainer:
         meter = run.meter
         self._snapshot(run, epoch=0)
         self._save_rollback(run)
+        waited = time.perf_counter()
         if not ranks.wait_at_boundary(self.control):  # a run started paused waits before its first batch
             return self._end(run, STOPPED, 0)
+        meter.exclude(time.perf_counter() - waited)  # that wait is no training time (Step from idle: samples/s)
         n, bs = len(train_y), cfg.batch_size
         batches = ranks.batch_count(n, bs)
         schedule = make_schedule(optimizer, cfg, batches)
@@ -251,8 +239,8 @@ class Trainer:
                 val = ranks.evaluate(model, val_x, val_y, self.dataset.num_classes)
                 meter.exclude(time.perf_counter() - started)
                 train_loss, train_acc = meter.epoch_result()
-                if len(val_y) and ranks.agree(not math.isfinite(val.loss)):
-                    raise _Diverged(val.loss, "validation loss")
+                if len(val_y) and ranks.agree(has_diverged(val.loss, self.dataset.num_classes)):
+                    raise Diverged(val.loss, "validation loss")
                 self._save_rollback(run)
                 self.epochs_completed = epoch
                 event = EpochEnded(epoch, self.global_step, train_loss, train_acc, val.loss, val.accuracy)
@@ -262,7 +250,7 @@ class Trainer:
                     return self._end(run, COMPLETED, epoch)
                 if ranks.agree(control.stop_requested):
                     return self._end(run, STOPPED, epoch)
-        except _Diverged as exc:
+        except Diverged as exc:
             return self._diverge(run, exc)
         return self._end(run, COMPLETED, cfg.epochs)
 
@@ -277,7 +265,8 @@ class Trainer:
                                  SNAPSHOT: lambda: self._snapshot(run, epoch)})
         now = time.perf_counter()
         pausing = control.pause_pending
-        if self.global_step == 1 or batch == batches or pausing or now - meter.last_read >= self.log_interval:
+        logged = self.global_step == 1 or batch == batches or pausing or now - meter.last_read >= self.log_interval
+        if logged:
             ranks.announce(LOG)
             self._log_batch(run, epoch, batch, batches)
         if now - run.last_rollback_time >= self.rollback_interval:
@@ -288,6 +277,9 @@ class Trainer:
         if requested or pausing or now - run.last_snapshot_time >= self.config.snapshot_interval:
             ranks.announce(SNAPSHOT)
             self._snapshot(run, epoch)
+        if not logged and control.stop_requested:  # the run ends here: its last step is on the curves, and the
+            ranks.announce(LOG)                      # progress line names the step the outcome names
+            self._log_batch(run, epoch, batch, batches)
         waited = time.perf_counter()
         self.train_seconds += waited - started
         go_on = ranks.wait_at_boundary(control)
@@ -296,8 +288,8 @@ class Trainer:
 
     def _log_batch(self, run: _RunState, epoch: int, batch: int, batches: int) -> None:
         loss, accuracy = run.meter.read()
-        if self.ranks.agree(not math.isfinite(loss)):
-            raise _Diverged(loss, "training loss")
+        if self.ranks.agree(has_diverged(loss, self.dataset.num_classes)):
+            raise Diverged(loss, "training loss")
         event = BatchEnded(epoch, self.global_step, batch, batches, loss, accuracy, run.meter.samples_per_second,
                            run.learning_rate)
         self.history.record_batch(event)
@@ -307,7 +299,7 @@ class Trainer:
         """Keep the weights as the state to roll back to; weights already non-finite are a divergence."""
         self.ranks.sync_buffers(self.model)
         if not self.ranks.agree(run.checkpoint.save(self.model, self.global_step)):
-            raise _Diverged(math.nan, "weights")
+            raise Diverged(math.nan, "weights")
         run.last_rollback_time = time.perf_counter()
 
     def _snapshot(self, run: _RunState, epoch: int, force: bool = False) -> None:
@@ -340,14 +332,11 @@ class Trainer:
         message += self.best.note() + test_note(self.test_result)
         return TrainingFinished(reason, message, self.epochs_completed, self.global_step)
 
-    def _diverge(self, run: _RunState, exc: _Diverged) -> TrainingFinished:
-        lr = self.config.learning_rate
+    def _diverge(self, run: _RunState, exc: Diverged) -> TrainingFinished:
         diverged_at = self.global_step
         run.checkpoint.restore(self.model)
         self.global_step = run.checkpoint.step
-        value = "NaN" if math.isnan(exc.value) else ("infinite" if math.isinf(exc.value) else str(exc.value))
-        message = (f"training diverged: the {exc.what} became {value} at step {diverged_at}. The learning rate "
-                   f"{lr:g} is probably too high; try {lr / 10:g}. The weights were rolled back to step "
-                   f"{self.global_step}, the last state with finite values.")
+        message = divergence_message(exc, step=diverged_at, rolled_back_to=self.global_step,
+                                     learning_rate=self.config.learning_rate, num_classes=self.dataset.num_classes)
         self._snapshot(run, epoch=self.epochs_completed + 1, force=True)
         return TrainingFinished(DIVERGED, message, self.epochs_completed, self.global_step)

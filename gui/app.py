@@ -1,21 +1,21 @@
-"""Starts the window: QApplication, settings identity, style sheet, a splash, then MainWindow with its dataset.
+"""Starts the window: QApplication, settings identity, style sheet, then MainWindow with its dataset.
 
-Only PySide6 is imported up front: the main window pulls in torch (seconds on a cold disk), so a splash
-is on screen before that import starts.
+Nothing here or in the window's shell imports torch (seconds on a cold disk): the window is on screen first,
+and its engine rooms are built when their import, off the GUI thread, has finished (gui.engine_loader).
 """
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
-
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QCoreApplication, Qt, QTimer
-from PySide6.QtGui import QColor, QFont, QPainter, QPalette, QPixmap
-from PySide6.QtWidgets import QApplication, QSplashScreen
+from PySide6.QtCore import QCoreApplication, QTimer
+from PySide6.QtGui import QColor, QPalette
+from PySide6.QtWidgets import QApplication
 
-from gui.dataset_inputs import BUNDLED_INPUTS  # models only: no torch before the splash
+from gui.dataset_inputs import BUNDLED_INPUTS, dataset_title  # models only: no torch before the window
+from gui.gc_collector import GuiThreadCollector
 
 if TYPE_CHECKING:
     from gui.main_window import MainWindow
@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 STYLE_SHEET = Path(__file__).resolve().parent.parent / "resources" / "style.qss"
 
 DEFAULT_DATASET = "mnist"
-PRESTART_DELAY_MS = 500  # the training worker's torch import competes with the first paint otherwise
+PRESTART_DELAY_MS = 500  # the training worker's torch import would compete with the rooms' first paint
 
 
 def light_palette() -> QPalette:
@@ -45,8 +45,9 @@ def light_palette() -> QPalette:
     return palette
 
 
-def configure_application(app: QApplication) -> None:
-    """Names for QSettings, the Fusion style and the light style sheet."""
+def configure_application(app: QApplication) -> GuiThreadCollector:
+    """Names for QSettings, the Fusion style and the light style sheet; garbage collection on the GUI thread
+    (gui/gc_collector.py: keep the returned collector while the application runs)."""
     QCoreApplication.setOrganizationName("ConvScope")
     QCoreApplication.setApplicationName("ConvScope")
     app.setStyle("Fusion")
@@ -57,51 +58,47 @@ def configure_application(app: QApplication) -> None:
     app.setFont(font)
     if STYLE_SHEET.is_file():
         app.setStyleSheet(STYLE_SHEET.read_text(encoding="utf-8"))
+    return GuiThreadCollector(app)
 
 
-def splash_screen() -> QSplashScreen:
-    """A plain card with the name, shown while the engine (torch) is imported."""
-    pixmap = QPixmap(440, 160)
-    pixmap.fill(QColor("#f8fafc"))
-    painter = QPainter(pixmap)
-    painter.setPen(QColor("#cbd5e1"))
-    painter.drawRect(0, 0, pixmap.width() - 1, pixmap.height() - 1)
-    painter.setPen(QColor("#0f172a"))
-    painter.setFont(QFont(painter.font().family(), 26, QFont.Weight.Bold))
-    painter.drawText(pixmap.rect().adjusted(0, -24, 0, -24), Qt.AlignmentFlag.AlignCenter, "ConvScope")
-    painter.setPen(QColor("#475569"))
-    painter.setFont(QFont(painter.font().family(), 11))
-    painter.drawText(pixmap.rect().adjusted(0, 44, 0, 44), Qt.AlignmentFlag.AlignCenter,
-                     "Loading the training engine\u2026")
-    painter.end()
-    return QSplashScreen(pixmap)
+def open_window(project: str | None = None, dataset: str | None = None, window: MainWindow | None = None, *,
+                prestart: bool = False) -> MainWindow:
+    """Show `window` on `dataset`, then open `project`: a .convscope project, an architecture .json or a run
+    folder (a file that cannot be opened shows its error; the window stays).
 
+    By default a new MainWindow is shown at once as its shell (network editor, menus) while its engine rooms
+    import torch off the GUI thread; the dataset, the project and (with `prestart`) the warm training worker
+    follow when they are built. A `window` whose rooms are built gets all of it at once.
+    """
+    from gui.main_window import MainWindow  # no torch: that loads behind the shown window
 
-def open_window(project: str | None = None, dataset: str | None = None, window: MainWindow | None = None) -> MainWindow:
-    """Show `window` (a new MainWindow by default) on `dataset`, then open `project`: a .convscope project, an
-    architecture .json or a run folder (a file that cannot be opened shows its error; the window stays)."""
-    from gui.main_window import MainWindow  # torch comes with it
-    from gui.training.training_form import dataset_title
-
-    window = window if window is not None else MainWindow()
+    window = window if window is not None else MainWindow(rooms=False)
     source = dataset or DEFAULT_DATASET
     if source.lower() in BUNDLED_INPUTS:
         source = source.lower()
         window.set_dataset_shape(dataset_title(source), BUNDLED_INPUTS[source])
-    window.training_panel.select_dataset(source)  # loads off the GUI thread; a bad path shows in the panel
     window.show()
-    if project:
-        window.document.open(Path(project))
+
+    def with_rooms() -> None:
+        window.training_panel.select_dataset(source)  # loads off the GUI thread; a bad path shows in the panel
+        if project:
+            window.document.open(Path(project))
+        if prestart:
+            QTimer.singleShot(PRESTART_DELAY_MS, window.session.prestart)  # after the rooms have drawn
+
+    if window.rooms_built:
+        with_rooms()
+    else:
+        window.rooms_ready.connect(with_rooms)
+        window.load_rooms()
     return window
 
 
 def run_app(project: str | None = None, dataset: str | None = None) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
-    configure_application(app)  # type: ignore[arg-type]
-    splash = splash_screen()
-    splash.show()
-    app.processEvents()  # paint it before the long import
-    window = open_window(project, dataset)  # kept alive while the event loop runs
-    splash.finish(window)
-    QTimer.singleShot(PRESTART_DELAY_MS, window.session.prestart)  # after the window has drawn itself
-    return app.exec()
+    collector = configure_application(app)  # type: ignore[arg-type]
+    window = open_window(project, dataset, prestart=True)  # kept alive while the event loop runs
+    code = app.exec()
+    collector.stop()
+    del window
+    return code

@@ -9,14 +9,15 @@ from PySide6 import __version__ as PYSIDE_VERSION
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QTextBrowser, QVBoxLayout, QWidget
 
-from engine.project import app_version
 
 GUIDE = """
 <h2>ConvScope in five minutes</h2>
 <h3>Build</h3>
 <p>Drag a layer from the palette onto the canvas (or double-click it); select a block to edit it in the
 Inspector. Every block shows its output shape; a block that cannot work turns red with the reason, and
-Train says why it is disabled. Undo and Redo cover every edit. The Presets menu loads example networks.</p>
+Train says why it is disabled. Undo and Redo cover every edit. The Presets menu loads example networks.
+Ctrl+wheel zooms the canvas (the View menu has Fit Network and 100%); hover a block or a setting to read
+what it does.</p>
 <h3>The arithmetic</h3>
 <p>A convolution or pooling layer with kernel <i>k</i>, stride <i>s</i>, padding <i>p</i> and dilation
 <i>d</i> turns an input of size <i>n</i> into
@@ -61,7 +62,9 @@ def guide_html(window: QWidget) -> str:
 
 
 def about_html() -> str:
-    import torch  # here, not at import: the window starts before anything needs torch's version
+    import torch  # here, not at import: the window is up before torch has loaded (gui.engine_loader)
+
+    from engine.project import app_version
     return (f"<h3>ConvScope {html.escape(app_version())}</h3><p>Build convolutional networks visually, see every "
             "layer's arithmetic, and watch them learn.</p>"
             f"<p>Python {platform.python_version()}, PyTorch {html.escape(torch.__version__)}, "

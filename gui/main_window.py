@@ -1,10 +1,17 @@
-"""The main window: composes the palette, canvas, inspector, summary and training room around one Network."""
+"""The main window: composes the palette, canvas, inspector, summary and the engine's rooms around one Network.
+
+This module and the shell it builds import no torch: `MainWindow(rooms=False)` is on screen in well under a
+second, and `build_rooms()` adds training, explainer, experiments, evaluation and timeline once
+gui.engine_loader has imported them (gui.app does that; tests build everything at once).
+"""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSettings, Qt
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QSettings, Qt, Signal
 from PySide6.QtGui import QCloseEvent, QUndoStack
-from PySide6.QtWidgets import QDockWidget, QMainWindow, QMessageBox, QTabWidget, QWidget
+from PySide6.QtWidgets import QDockWidget, QMainWindow, QMessageBox, QWidget
 
 from gui.builder.canvas import Canvas
 from gui.builder.edit_lock import EditLock
@@ -14,27 +21,22 @@ from gui.builder.network_editor import NetworkEditor
 from gui.builder.palette import Palette
 from gui.builder.summary_view import SummaryView
 from gui.builder.validity_label import ValidityLabel
-from gui.dataset_inputs import BUNDLED_INPUTS, bundled_for_input
-from gui.help_dialog import GuideDialog, about_html
+from gui.dataset_inputs import BUNDLED_INPUTS, bundled_for_input, dataset_title
 from gui.document.document_io import DocumentController
-from gui.document.export_dialog import ExportDialog, exported_message
-from gui.document.export_worker import ExportRunner, file_stem
-from gui.explainer.explainer_tab import ExplainerTab
-from gui.timeline.timeline_tab import TimelineTab
-from gui.explainer.network_cases import NetworkCases
-from gui.evaluation.evaluation_job import EvaluationSources
-from gui.evaluation.evaluation_tab import EvaluationTab
-from gui.experiments.experiments_tab import ExperimentsTab
-from gui.training.dataset_loader import DatasetLoader
-from gui.training.live_views import LiveViews
-from gui.training.training_controller import TrainingController
-from gui.training.training_form import dataset_title
-from gui.training.training_panel import TrainingPanel
-from gui.training.training_session import TrainingSession
+from gui.engine_loader import EngineLoader
+from gui.help_dialog import GuideDialog, about_html
+from gui.room_tabs import RoomTabs
 from gui.window_actions import WindowActions
+from gui.window_layout import restore_layout, save_layout, size_docks_when_shown
 from models.architecture import Architecture, InputShape
 from models.network import Network
-from models.presets import DEFAULT_PRESET, load_preset
+from models.presets import DEFAULT_PRESET, load_preset, made_for
+
+if TYPE_CHECKING:
+    from gui.document.export_dialog import ExportDialog
+
+ROOMS_MODULE = "gui.rooms"  # every room class, torch with them: what gui.engine_loader imports off the GUI thread
+
 
 
 class MainWindow(QMainWindow):
@@ -48,9 +50,14 @@ class MainWindow(QMainWindow):
     `canvas`, `inspector`, `summary`, `window_actions` (every QAction), `validity_label`, `exports`,
     `session` (the TrainingSession bridge), `dataset_loader`, and `training` (a TrainingController: starts
     runs, owns the Train action's state, locks editing while a run goes, keeps the trained weights).
+    The parts from `exports` on exist once `build_rooms()` has run (`rooms_built`); until then the actions that
+    need them are disabled.
     """
 
-    def __init__(self, network: Network | None = None, settings: QSettings | None = None) -> None:
+    rooms_ready = Signal()  # build_rooms() has run: training, the tabs and every action are there
+
+    def __init__(self, network: Network | None = None, settings: QSettings | None = None, *,
+                 rooms: bool = True) -> None:
         super().__init__()
         self.setObjectName("mainWindow")
         self.setMinimumSize(760, 520)  # explicit, so the layout never resizes the platform window's limits
@@ -59,22 +66,25 @@ class MainWindow(QMainWindow):
         self.undo_stack = QUndoStack(self)
         self.editor = NetworkEditor(self.network, self.undo_stack)
         self.document = DocumentController(self.editor, self.settings, self)
-        self.exports = ExportRunner(self)
+        self.rooms_built = False
+        self._engine_loader: EngineLoader | None = None
+        self._closed = False
         self.dataset_name: str | None = None
 
         self.palette = Palette()
         self.canvas = Canvas(self.editor)
         self.inspector = Inspector(self.editor)
         self.summary = SummaryView(self.network)
-        self.tabs = QTabWidget()
+        self.tabs = RoomTabs()
         self.tabs.setObjectName("centralTabs")
         self.tabs.setDocumentMode(True)
-        self.tabs.addTab(self.canvas, "Network")
+        self.tabs.add_room(self.canvas, "Network", scrolls=False)
         self.setCentralWidget(self.tabs)
         # Side docks run the full height; the summary sits under the canvas only.
         self.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
-        self.window_actions = actions = WindowActions(self, self.document, self.editor, self.undo_stack)
+        self.window_actions = actions = WindowActions(self, self.document, self.editor, self.undo_stack,
+                                                      self.canvas)
         self.view_menu, self.train_action = actions.view_menu, actions.train
         self.palette_dock = self.add_dock(self.palette, "Layers", Qt.DockWidgetArea.LeftDockWidgetArea,
                                           "paletteDock")
@@ -85,7 +95,6 @@ class MainWindow(QMainWindow):
         self.canvas.addActions([actions.duplicate, actions.delete])
         self.validity_label = ValidityLabel(self.network)
         self.statusBar().addPermanentWidget(self.validity_label)
-        self._build_training()
 
         self.palette.layer_activated.connect(self.editor.append_new)
         actions.new_requested.connect(self.new_network)
@@ -99,9 +108,15 @@ class MainWindow(QMainWindow):
         self.document.modified_changed.connect(self._update_title)
         self.document.status_reported.connect(lambda text: self.statusBar().showMessage(text, 10000))
         self.network.changed.connect(self._update_title)
-        self.session.finished.connect(self._on_training_finished)
+        self.network.selection_changed.connect(self._show_inspector)
+        self.summary.copied.connect(lambda text: self.statusBar().showMessage(text, 5000))
         self._update_title()
-        self._restore_layout()
+        if rooms:
+            self.build_rooms()
+        else:
+            actions.set_rooms_ready(False)
+            self.statusBar().showMessage("Loading the training engine\u2026")
+        restore_layout(self, self.settings, self.palette_dock, self.inspector_dock, self.summary_dock)
 
     def add_dock(self, widget: QWidget, title: str, area: Qt.DockWidgetArea, object_name: str) -> QDockWidget:
         """Dock `widget` (a named dock, so saveState remembers it) and list its toggle in the View menu."""
@@ -115,62 +130,117 @@ class MainWindow(QMainWindow):
         self.view_menu.addAction(dock.toggleViewAction())
         return dock
 
+    def load_rooms(self) -> None:
+        """Import the rooms (torch with them) off the GUI thread, then build them here; `rooms_ready` follows."""
+        if self.rooms_built or self._engine_loader is not None:
+            return
+        self._engine_loader = EngineLoader((ROOMS_MODULE,), self)
+        self._engine_loader.loaded.connect(self.build_rooms)
+        self._engine_loader.failed.connect(self._on_engine_failed)
+        self._engine_loader.start()
+
+    def _on_engine_failed(self, error: str) -> None:
+        self.statusBar().showMessage("The training engine could not be loaded; the network editor still works")
+        QMessageBox.critical(self, "Cannot load the training engine",
+                             f"PyTorch or another package of the training engine failed to import:\n{error}\n\n"
+                             "Reinstall the environment (`make run` builds it afresh); the network editor keeps "
+                             "working, and Save needs the engine.")
+
+    def build_rooms(self) -> None:
+        """Add the rooms that stand on the engine (torch): once, on the GUI thread, after their import."""
+        from gui import rooms
+
+        if self.rooms_built or self._closed:  # closed while the import ran: nothing left to build for
+            return
+        self.exports = rooms.ExportRunner(self)
+        self._build_training()
+        self._build_explainer()
+        self._build_evaluation()
+        self._build_timeline()
+        self.session.finished.connect(self._on_training_finished)
+        self.rooms_built = True
+        self.window_actions.set_rooms_ready(True)  # Train's state is the training controller's
+        self.statusBar().clearMessage()
+        if self.settings.value("window/state") is not None:  # the docks just added take their saved places
+            self.restoreState(self.settings.value("window/state"))
+        else:
+            self._default_dock_sizes()  # the training dock just joined the inspector's
+        self.rooms_ready.emit()
+
     def _build_training(self) -> None:
         """The training dock beside the inspector, the "Training" tab, and the controller that runs them."""
-        self.session = TrainingSession(self)
-        self.dataset_loader = DatasetLoader(self)
-        self.training_panel = TrainingPanel(self.session, self.dataset_loader)
-        self.live_views = LiveViews()
-        self.tabs.addTab(self.live_views, "Training")
+        from gui import rooms
+
+        self.session = rooms.TrainingSession(self)
+        self.dataset_loader = rooms.DatasetLoader(self)
+        self.training_panel = rooms.TrainingPanel(self.session, self.dataset_loader)
+        self.live_views = rooms.LiveViews()
+        self.live_views.follow_network(self.network)
+        self.tabs.add_room(self.live_views, "Training")
         self.training_dock = self.add_dock(self.training_panel, "Training", Qt.DockWidgetArea.RightDockWidgetArea,
                                            "trainingDock")
         self.tabifyDockWidget(self.inspector_dock, self.training_dock)
         self.inspector_dock.raise_()
         actions = self.window_actions
+        actions.connect_run_buttons(self.training_panel.pause_button, self.training_panel.step_button,
+                                    self.training_panel.stop_button)
         lock = EditLock(self.canvas, (self.palette, self.canvas, self.inspector), self.network, self.undo_stack,
                         undo_actions=(actions.undo, actions.undo_short), redo_actions=(actions.redo, actions.redo_short),
                         selection_actions=(actions.delete, actions.duplicate))
-        self.training = TrainingController(self.network, self.session, self.dataset_loader, self.training_panel,
+        self.training = rooms.TrainingController(self.network, self.session, self.dataset_loader, self.training_panel,
                                            self.live_views, lock=lock, train_action=self.train_action,
                                            tabs=self.tabs, summary_dock=self.summary_dock, parent=self)
         self.training.dataset_shape_changed.connect(self.set_dataset_shape)
         self.training.status_reported.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        for flag in (self.validity_label.set_training_problem, self.canvas.set_output_problem):
+            self.training_panel.blocked_changed.connect(flag)
         self.training.run_shown.connect(self.training_dock.raise_)
         self.document.state = self.training.project_state()
         self.document.run_attached.connect(self.training.attach)
-        self._build_explainer()
-        self._build_evaluation()
-        self._build_timeline()
 
     def _build_explainer(self) -> None:
         """The "Explainer" tab: a conv or pooling layer stepped through on the probe sample, or a lesson."""
-        cases = NetworkCases(self.network, weights=self.training.current_trained_state,
+        from gui import rooms
+
+        cases = rooms.NetworkCases(self.network, weights=self.training.current_trained_state,
                              dataset=lambda: self.training_panel.dataset,
                              probe_index=lambda: self.live_views.probe_index,
                              seed=lambda: self.training_panel.config().seed, parent=self)
         for signal in (self.session.finished, self.live_views.probe_selected, self.training_panel.dataset_changed,
                        self.document.path_changed):  # a project opened: its weights are restored after its network
             signal.connect(cases.invalidate)
-        self.explainer = ExplainerTab(cases)
-        self.tabs.addTab(self.explainer, "Explainer")
-        self.experiments = ExperimentsTab(self.network, self.training_panel.config)
-        self.tabs.addTab(self.experiments, "Experiments")
+        self.explainer = rooms.ExplainerTab(cases)
+        dataset = lambda: self.training_panel.dataset  # noqa: E731
+        self.maximisation = rooms.MaximisationPanel(
+            self.network, weights=self.training.current_trained_state, seed=lambda: self.training_panel.config().seed,
+            normalization=lambda: self.training.normalization() or getattr(dataset(), "normalization", None),
+            class_names=lambda: getattr(dataset(), "class_names", None))
+        self.explainer.pages.addTab(self.maximisation, "What it wants")
+        self.tabs.add_room(self.explainer, "Explainer")
+        self.experiments = rooms.ExperimentsTab(self.network, self.training_panel.config)
+        self.tabs.add_room(self.experiments, "Experiments")
 
     def _build_evaluation(self) -> None:
         """The "Evaluation" tab: the trained weights scored, the confusion matrix, galleries, explanations."""
-        self.evaluation = EvaluationTab(EvaluationSources(
+        from gui import rooms
+
+        self.evaluation = rooms.EvaluationTab(rooms.EvaluationSources(
             self.training.trained_state, self.training.trained_architecture, self.training.normalization,
             lambda: self.training_panel.dataset, self.live_views.set_probe_index))
-        self.tabs.addTab(self.evaluation, "Evaluation")
+        self.tabs.add_room(self.evaluation, "Evaluation")
         self.session.finished.connect(self.evaluation.on_training_finished)
 
     def _build_timeline(self) -> None:
         """The "Timeline" tab: scrub the run folder of the window's training run (once the session keeps one)."""
-        self.timeline = TimelineTab()
-        self.tabs.addTab(self.timeline, "Timeline")
+        from gui import rooms
+
+        self.timeline = rooms.TimelineTab()
+        self.tabs.add_room(self.timeline, "Timeline")
         self.session.started.connect(lambda: self.timeline.set_run(getattr(self.session, "run_folder", None),
                                                                    self.network.architecture))
         self.session.finished.connect(lambda _finished: self.timeline.refresh())
+        self.timeline.scrubbed_to.connect(  # the scrubbed step on the curves; none at the live end
+            lambda step: self.live_views.curves.set_marker(step if step >= 0 else None))
 
     # -- what the actions and the training room ask of the window ---------------------------------------------
     def set_dataset_shape(self, name: str, shape: InputShape) -> None:
@@ -187,8 +257,8 @@ class MainWindow(QMainWindow):
         self.editor.set_architecture(architecture, f"Load preset {architecture.name}")
         message = f"Loaded {architecture.name}; Undo restores the previous network"
         current = self.network.architecture.input
-        fitting = self._bundled_set_for(architecture.input)
-        if fitting is not None:  # an RGB preset on the bundled grey digits: the colour set instead
+        fitting = self._bundled_set_for(key, architecture.input)
+        if fitting is not None:  # e.g. an RGB preset on the bundled grey digits: the colour set instead
             self.training_panel.select_dataset(fitting)
             message += (f"; the dataset is now {dataset_title(fitting)} for its {shape_text(architecture.input.as_tuple())}"
                         " input")
@@ -197,13 +267,17 @@ class MainWindow(QMainWindow):
                         f"{shape_text(current.as_tuple())})")
         self.statusBar().showMessage(message, 8000)
 
-    def _bundled_set_for(self, shape: InputShape) -> str | None:
-        """Another bundled set for a preset whose channels differ from the current bundled set's (a user's own
-        dataset is never switched)."""
-        current = BUNDLED_INPUTS.get(self.training_panel.config().dataset)
-        if current is None or current.channels == shape.channels:
+    def _bundled_set_for(self, key: str, shape: InputShape) -> str | None:
+        """Another bundled set while a bundled set is selected (a user's own dataset is never switched): the one
+        the preset was made for, else one of its channels where the current set's differ."""
+        name = self.training_panel.config().dataset
+        current = BUNDLED_INPUTS.get(name)
+        if current is None:
             return None
-        return bundled_for_input(shape)
+        intended = made_for(key)
+        if intended is not None:
+            return intended if intended != name else None
+        return bundled_for_input(shape) if current.channels != shape.channels else None
 
     def new_network(self) -> None:
         self.document.new(Architecture("Untitled", self.network.architecture.input, ()))
@@ -213,13 +287,15 @@ class MainWindow(QMainWindow):
         self.training_panel.request_train()
 
     def show_export_dialog(self) -> ExportDialog:
+        from gui import rooms
+
         state, path = self.document.state, self.document.path
-        stem = file_stem(path.stem if path else self.network.architecture.name)
-        dialog = ExportDialog(self.network.architecture, state.trained_state(), state.history(),
+        stem = rooms.file_stem(path.stem if path else self.network.architecture.name)
+        dialog = rooms.ExportDialog(self.network.architecture, state.trained_state(), state.history(),
                               self.document.default_dir(), stem, self.exports, self,
                               normalization=state.normalization())
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.exported.connect(lambda paths: self.statusBar().showMessage(exported_message(paths), 15000))
+        dialog.exported.connect(lambda paths: self.statusBar().showMessage(rooms.exported_message(paths), 15000))
         dialog.open()
         return dialog
 
@@ -240,28 +316,32 @@ class MainWindow(QMainWindow):
         if result.step > 0:  # new weights and curves, which no file holds yet
             self.document.mark_modified()
 
+    def _show_inspector(self, index: int | None) -> None:
+        """A selected layer is for editing: its Inspector comes forward (it shares a tab with the Training dock)."""
+        if index is not None:
+            self.inspector_dock.raise_()
+
     def _update_title(self, *_args: object) -> None:
         self.setWindowTitle(f"{self.document.display_name}[*] \u2014 ConvScope")
         self.setWindowModified(self.document.is_modified)
 
     # -- window state ---------------------------------------------------------------------------------------
-    def _restore_layout(self) -> None:
-        geometry, state = self.settings.value("window/geometry"), self.settings.value("window/state")
-        if geometry is None or not self.restoreGeometry(geometry):
-            self.resize(1440, 900)
-            self.resizeDocks([self.palette_dock, self.inspector_dock], [210, 340], Qt.Orientation.Horizontal)
-            self.resizeDocks([self.summary_dock], [230], Qt.Orientation.Vertical)
-        if state is not None:
-            self.restoreState(state)
+    def _default_dock_sizes(self) -> None:
+        size_docks_when_shown(self, self.palette_dock, self.inspector_dock, self.summary_dock)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
         if not self.document.maybe_save():
             event.ignore()
             return
-        self.training.shutdown()  # stops a run and any dataset loading; no thread outlives the window
-        self.evaluation.shutdown()
-        self.experiments.shutdown()
-        self.exports.wait()  # an export still writing finishes before the window goes
-        self.settings.setValue("window/geometry", self.saveGeometry())
-        self.settings.setValue("window/state", self.saveState())
+        self._closed = True
+        if self._engine_loader is not None:
+            self._engine_loader.wait()  # no interpreter exit in the middle of torch's import
+        if self.rooms_built:
+            self.training.shutdown()  # stops a run and any dataset loading; no thread outlives the window
+            self.evaluation.shutdown()
+            self.experiments.shutdown()
+            self.maximisation.shutdown()
+            self.timeline.shutdown()
+            self.exports.wait()  # an export still writing finishes before the window goes
+        save_layout(self, self.settings)
         event.accept()

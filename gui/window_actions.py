@@ -4,16 +4,20 @@ from __future__ import annotations
 
 from typing import Callable
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QEvent, QObject, Signal
 from PySide6.QtGui import QAction, QKeySequence, QUndoStack
-from PySide6.QtWidgets import QMainWindow, QSizePolicy, QToolBar, QWidget
+from PySide6.QtWidgets import QAbstractButton, QMainWindow, QSizePolicy, QToolBar, QWidget
 
+from gui.builder.canvas import Canvas
 from gui.builder.network_editor import NetworkEditor
 from gui.document.document_io import DocumentController
 from gui.document.recent_files import fill_recent_menu
 from models.presets import PRESET_KEYS, load_preset
 
 Key = QKeySequence.StandardKey
+LOADING_TIP = "Available once the training engine has loaded (a second or two after start)"
+# Run controls: none of these is a standard key or another action's; Step pairs with Train (Ctrl+T).
+PAUSE_KEYS, STEP_KEYS, STOP_KEYS = "Ctrl+P", "Ctrl+Shift+T", "Ctrl+Shift+X"
 
 
 class WindowActions(QObject):
@@ -31,9 +35,11 @@ class WindowActions(QObject):
     preset_requested = Signal(str)  # a key of models.presets.PRESET_KEYS
 
     def __init__(self, window: QMainWindow, document: DocumentController, editor: NetworkEditor,
-                 undo_stack: QUndoStack) -> None:
+                 undo_stack: QUndoStack, canvas: Canvas) -> None:
         super().__init__(window)
         self._window, self._document, self._undo_stack = window, document, undo_stack
+        self._mirrored: dict[QAbstractButton, QAction] = {}
+        self._tips_while_loading: dict[QAction, str] = {}
         doc = document
         self.new = self._action("&New", self.new_requested.emit, Key.New, "Start an empty network")
         self.open = self._action("&Open...", lambda: doc.open(), Key.Open,
@@ -67,18 +73,69 @@ class WindowActions(QObject):
         self.guide = self._action("ConvScope &guide", self.guide_requested.emit, Key.HelpContents,
                                   "The arithmetic, the views and the shortcuts")
         self.train = self._action("\u25b6  Train", self.train_requested.emit, "Ctrl+T", "Train the network")
+        # The run controls click the training panel's buttons (connect_run_buttons), so they do exactly what
+        # the buttons do and are enabled when they are; until then, off.
+        self.pause = self._action("&Pause / Resume training", None, PAUSE_KEYS,
+                                  "Pause at the next batch, or resume a paused run")
+        self.step = self._action("S&tep one batch", None, STEP_KEYS,
+                                 "Run one batch, then pause (starts a paused run when idle)")
+        self.stop = self._action("St&op training", None, STOP_KEYS,
+                                 "Stop at the next batch; the trained weights are kept")
+        for action in (self.pause, self.step, self.stop):
+            action.setEnabled(False)
+        self.zoom_in = self._action("Zoom &In", canvas.zoom_in, Key.ZoomIn, "Enlarge the network's blocks")
+        # Ctrl++ needs Shift on most layouts; Ctrl+= is the same key without it.
+        self.zoom_in.setShortcuts([QKeySequence(Key.ZoomIn), QKeySequence("Ctrl+=")])
+        self.zoom_out = self._action("Zoom &Out", canvas.zoom_out, Key.ZoomOut, "Shrink the network's blocks")
+        self.zoom_fit = self._action("&Fit Network", canvas.zoom_to_fit,
+                                     tip="Zoom so that the whole network is in view (at most 100%)")
+        self.zoom_reset = self._action("&Actual Size (100%)", lambda: canvas.set_zoom(1.0), "Ctrl+0",
+                                       "Show the network's blocks at their normal size")
+        canvas.zoom_changed.connect(
+            lambda factor: window.statusBar().showMessage(f"Zoom {round(factor * 100)}%", 3000))
         self.presets = [self._preset_action(key) for key in PRESET_KEYS]
         self._build_menus()
         self._build_toolbar()
 
-    def _action(self, text: str, slot: Callable[[], object], shortcut: object = None, tip: str = "") -> QAction:
+    def set_rooms_ready(self, ready: bool) -> None:
+        """Before the engine's rooms exist (gui.engine_loader still importing torch), the actions that need
+        them are off: files (their settings, curves and weights go to the training room), presets (they may
+        switch the dataset), export, About (it names torch's version) and Train. Once ready, all but Train
+        come back; Train's state belongs to the training controller from then on."""
+        needing = [self.new, self.open, self.open_folder, self.attach, self.save, self.save_as, self.import_weights,
+                   self.export, self.about, *self.presets]
+        if not ready:
+            self._tips_while_loading = {action: action.toolTip() for action in needing + [self.train]}
+        for action in needing + ([] if ready else [self.train]):
+            action.setEnabled(ready)
+            if not ready:
+                action.setToolTip(LOADING_TIP)
+            elif action in self._tips_while_loading:
+                action.setToolTip(self._tips_while_loading.pop(action))
+        self.recent_menu.setEnabled(ready)
+
+    def connect_run_buttons(self, pause: QAbstractButton, step: QAbstractButton, stop: QAbstractButton) -> None:
+        """Pause, Step and Stop click these buttons and follow their enabled state."""
+        for action, button in ((self.pause, pause), (self.step, step), (self.stop, stop)):
+            action.triggered.connect(button.click)
+            action.setEnabled(button.isEnabled())
+            self._mirrored[button] = action
+            button.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+        if event.type() == QEvent.Type.EnabledChange and watched in self._mirrored:
+            self._mirrored[watched].setEnabled(watched.isEnabled())  # type: ignore[attr-defined]
+        return False
+
+    def _action(self, text: str, slot: Callable[[], object] | None, shortcut: object = None, tip: str = "") -> QAction:
         action = QAction(text, self._window)
         if shortcut is not None:
             action.setShortcut(shortcut)  # type: ignore[arg-type]
         if tip:
             action.setStatusTip(tip)
             action.setToolTip(tip)
-        action.triggered.connect(lambda _checked=False: slot())
+        if slot is not None:
+            action.triggered.connect(lambda _checked=False: slot())
         return action
 
     def _preset_action(self, key: str) -> QAction:
@@ -104,8 +161,10 @@ class WindowActions(QObject):
         edit_menu.addSeparator()
         edit_menu.addActions([self.duplicate, self.delete])
         edit_menu.addSeparator()
-        edit_menu.addAction(self.train)
-        self.view_menu = bar.addMenu("&View")  # the window adds each dock's toggle
+        edit_menu.addActions([self.train, self.pause, self.step, self.stop])
+        self.view_menu = bar.addMenu("&View")  # the window adds each dock's toggle after the zoom
+        self.view_menu.addActions([self.zoom_in, self.zoom_out, self.zoom_fit, self.zoom_reset])
+        self.view_menu.addSeparator()
         presets_menu = bar.addMenu("&Presets")
         presets_menu.addActions(self.presets)
         help_menu = bar.addMenu("&Help")

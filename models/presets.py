@@ -9,8 +9,11 @@ from models.architecture import Architecture
 
 PRESET_DIR = Path(__file__).resolve().parent.parent / "resources" / "presets"
 # Menu order: from the classic textbook net to the modern variants.
-PRESET_KEYS = ("lenet5", "keras_mnist", "all_conv", "fully_conv", "tiny_vgg")
+PRESET_KEYS = ("lenet5", "keras_mnist", "all_conv", "fully_conv", "fashion_vgg", "tiny_vgg")
 DEFAULT_PRESET = "lenet5"
+# The bundled set a preset was made for, where that is not the digits: the window switches to it when the preset
+# is loaded while another bundled set is selected (a user's own dataset is never switched).
+MADE_FOR = {"fashion_vgg": "fashion-mnist", "tiny_vgg": "shapes-rgb"}
 
 
 def preset_path(key: str) -> Path:
@@ -22,3 +25,8 @@ def preset_path(key: str) -> Path:
 def load_preset(key: str) -> Architecture:
     return architecture_file.load(preset_path(key))
 
+
+
+def made_for(key: str) -> str | None:
+    """The bundled dataset name the preset `key` was made for, or None (any set of its input shape)."""
+    return MADE_FOR.get(key)

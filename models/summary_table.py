@@ -15,15 +15,21 @@ def _shape(shape: tuple[int, ...] | None) -> str:
 
 
 def rows(analysis: Analysis) -> list[tuple[str, ...]]:
-    """One row per layer (input first), then totals; numbers formatted with thousands separators."""
+    """One row per layer (input first), then totals; numbers formatted with thousands separators.
+
+    A layer whose output is unknown (the error itself and every layer after it) shows "?" rather than 0,
+    and so do the totals of such a network: a partial sum would read as the network's size."""
     out = [("0", "input", _shape(analysis.input_shape), f"{_prod(analysis.input_shape):,}", "", "", "", "")]
     for la in analysis.layers:
+        counts = (la.activation_size, la.weights, la.biases, la.params, la.macs)
         out.append((str(la.index), la.type + (" (!)" if la.error else ""), _shape(la.output_shape),
-                    f"{la.activation_size:,}", f"{la.weights:,}", f"{la.biases:,}", f"{la.params:,}",
-                    f"{la.macs:,}"))
-    out.append(("", "total", "", "", f"{sum(la.weights for la in analysis.layers):,}",
-                f"{sum(la.biases for la in analysis.layers):,}", f"{analysis.total_params:,}",
-                f"{analysis.total_macs:,}"))
+                    *(f"{n:,}" if la.output_shape is not None else "?" for n in counts)))
+    if all(la.output_shape is not None for la in analysis.layers):
+        totals = (sum(la.weights for la in analysis.layers), sum(la.biases for la in analysis.layers),
+                  analysis.total_params, analysis.total_macs)
+        out.append(("", "total", "", "", *(f"{n:,}" for n in totals)))
+    else:
+        out.append(("", "total", "", "", "?", "?", "?", "?"))
     return out
 
 

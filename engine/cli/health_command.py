@@ -42,63 +42,43 @@ def _pick(entries, step: int | None, folder: str):
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    import torch
-
-    from engine.builder import BuildError, build_model
+    from engine.builder import BuildError
     from engine.datasets import DatasetError
-    from engine.health import network_health, warnings_for
-    from engine.probe_batch import PROBE_SIZE
     from engine.run_folder import RunFolderError, read_run_log
-    from engine.run_folder.timeline import load_timeline_weights, timeline
+    from engine.run_folder.timeline import timeline
     from engine.run_input import RunInputError, read_run_input
-    from engine.scoring_split import images_to_score
-    from engine.weights import WeightsError, apply_state_dict
-    from models.shapes import analyze
+    from engine.snapshot_health import probe_images, snapshot_health
+    from engine.weights import WeightsError
 
     try:
         if not Path(args.source).is_dir():
             raise RunInputError(f"{args.source}: health reads a run folder's snapshots; give a folder written by "
                                 f"`train --out DIR`")
         source = read_run_input(args.source)
-        log = read_run_log(args.source)
-        entry = _pick(timeline(args.source, log), args.step, args.source)
-        line = next((e for e in reversed(log.of_kind("snapshot")) if e.get("step") == entry.step), {})
-        analysis = analyze(source.architecture)
-        if analysis.errors:
-            raise RunInputError(f"{args.source}: {analysis.errors[0]}")
-        outputs = analysis.output_shape or ()
-        classes = outputs[0] if len(outputs) == 1 else 1 << 30  # any label fits a network without class scores
-        scored = images_to_score(source.config, args.dataset, "all" if args.dataset else "val",
-                                 source.normalization, classes)
-        if scored.input_shape != tuple(source.architecture.input.as_tuple()):
-            raise RunInputError(f"{args.dataset}: its images are {'x'.join(map(str, scored.input_shape))}; the "
-                                f"network takes {'x'.join(map(str, source.architecture.input.as_tuple()))}")
-        images = scored.split.images if args.dataset else scored.split.images[:PROBE_SIZE]
-        with torch.random.fork_rng(devices=[]):
-            model = build_model(source.architecture, analysis)
-        apply_state_dict(model, load_timeline_weights(args.source, entry), source=f"the snapshot at step {entry.step}")
+        entry = _pick(timeline(args.source, read_run_log(args.source)), args.step, args.source)
+        probe = probe_images(source, args.dataset)
+        health = snapshot_health(args.source, source, entry, probe.images)
     except (RunInputError, RunFolderError, WeightsError, DatasetError, BuildError) as exc:
         return report_bad_input(exc)
-    if scored.notice:
-        print(f"note: {scored.notice}", file=sys.stderr)
-    norms = line.get("gradient_norms") if isinstance(line.get("gradient_norms"), dict) else {}
-    layers = network_health(source.architecture, model, images, norms)
-    warnings = warnings_for(layers)
+    if probe.notice:
+        print(f"note: {probe.notice}", file=sys.stderr)
     if args.json:
-        print(json.dumps({"step": entry.step, "epoch": entry.epoch, "samples": len(images),
-                          "layers": [la.to_dict() for la in layers],
-                          "warnings": [{"layer": w.layer, "kind": w.kind, "message": w.message} for w in warnings]},
-                         indent=2))
+        print(json.dumps({"step": health.step, "epoch": health.epoch, "samples": health.samples,
+                          "layers": [la.to_dict() for la in health.layers],
+                          "warnings": [{"layer": w.layer, "kind": w.kind, "message": w.message}
+                                       for w in health.warnings]}, indent=2))
         return EXIT_OK
-    print(f"{source.architecture.name} at step {entry.step:,} (epoch {entry.epoch}), {len(images):,} probe images")
+    print(f"{source.architecture.name} at step {health.step:,} (epoch {health.epoch}), {health.samples:,} probe "
+          f"images")
     print(f"{'layer':<22}{'dead':>8}{'dormant':>9}{'saturated':>11}{'grad norm':>12}{'w mean':>10}{'w std':>9}")
 
     def cell(value, width, fmt):
         return f"{'-' if value is None else format(value, fmt):>{width}}"
 
-    for la in layers:
+    for la in health.layers:
         print(f"{la.label:<22}{cell(la.dead_fraction, 8, '.1%')}{cell(la.dormant_fraction, 9, '.1%')}"
               f"{cell(la.saturated_fraction, 11, '.1%')}{cell(la.gradient_norm, 12, '.3g')}"
               f"{cell(la.weight_mean, 10, '.3g')}{cell(la.weight_std, 9, '.3g')}")
-    print("\n".join(["", *("warning: " + w.message for w in warnings)]) if warnings else "\nno warnings")
+    print("\n".join(["", *("warning: " + w.message for w in health.warnings)]) if health.warnings
+          else "\nno warnings")
     return EXIT_OK

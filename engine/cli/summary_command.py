@@ -6,8 +6,10 @@ import argparse
 import json
 
 from engine.cli import report_bad_input
+from engine.config import EVALUATION_BATCH, TrainConfig
 
 from models import architecture_file, summary_table
+from models.memory_estimate import estimate_memory
 from models.shapes import analyze
 
 
@@ -15,10 +17,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("summary", help="print the layer table (shapes, parameters, multiply-adds) of an "
                                        "architecture file",
                        description="Print the textbook table of an architecture: output shape, activation size, "
-                                   "parameters and multiply-adds per layer, totals, then warnings and errors.")
+                                   "parameters and multiply-adds per layer, totals, the memory training takes "
+                                   "(with Adam, float32), then warnings and errors.")
     p.add_argument("architecture", metavar="ARCH.json", help="an architecture file (see README)")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.add_argument("--formulas", action="store_true", help="also print each layer's arithmetic")
+    p.add_argument("--batch-size", type=_batch_size, default=TrainConfig.batch_size, metavar="N",
+                   help=f"the batch the memory estimate is for (default {TrainConfig.batch_size}, as train's)")
     p.set_defaults(func=run)
 
 
@@ -28,14 +33,26 @@ def run(args: argparse.Namespace) -> int:
     except architecture_file.ArchitectureFileError as exc:
         return report_bad_input(exc)
     analysis = analyze(arch)
+    defaults = TrainConfig()  # what `train` uses when not told otherwise
+    memory = estimate_memory(analysis, args.batch_size, defaults.optimizer, defaults.momentum,
+                             EVALUATION_BATCH) if analysis.is_valid else None
     if args.json:
-        print(json.dumps(summary_table.as_json(analysis), indent=2))
+        print(json.dumps({**summary_table.as_json(analysis), "memory": memory and memory.to_json()}, indent=2))
     else:
         print(f"{arch.name}  (input {'x'.join(map(str, arch.input.as_tuple()))})\n")
         print(summary_table.as_text(analysis), end="")
+        if memory is not None:
+            print(f"memory: {memory.describe()}")
         if args.formulas:
             print()
             for la in analysis.layers:
                 for line in la.formula:
                     print(f"{la.label}: {line}")
     return 0 if analysis.is_valid else 1
+
+
+def _batch_size(text: str) -> int:
+    value = int(text)
+    if not 1 <= value <= 65536:  # TrainConfig's range
+        raise argparse.ArgumentTypeError(f"must be 1 to 65536, not {value}")
+    return value

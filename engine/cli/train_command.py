@@ -88,11 +88,9 @@ def run(args: argparse.Namespace) -> int:
     from engine.cli.training_progress import TrainingProgress
     from engine.config import ConfigError
     from engine.datasets import DatasetError, load_dataset
-    import numpy as np
 
     from engine.cli.parent_watch import ParentWatch
     from engine.distributed import DistributedError, dump_rank_state, join_ranks
-    from engine.evaluation import Evaluation, evaluate
     from engine.final_scores import final_scores
     from engine.events import COMPLETED, STOPPED
     from engine.run_input import RunInputError, read_run_input
@@ -162,10 +160,8 @@ def run(args: argparse.Namespace) -> int:
         watcher.stop()
         _restore_handlers(previous)
     seconds = time.perf_counter() - started
-    if parent is not None and parent.gone:  # nobody waits for the numbers: write the folder and leave
-        final = Evaluation(float("nan"), float("nan"), 0, np.zeros((dataset.num_classes,) * 2, np.int64))
-    else:
-        final = evaluate(trainer.model, dataset.val.images, dataset.val.labels, dataset.num_classes)
+    # Nobody waits for the numbers when the parent is gone: write the folder and leave.
+    final, failure = final_validation(trainer, dataset, skip=parent is not None and parent.gone)
     summary = run_summary(finished, final, config=config, device=str(trainer.device), threads=trainer.threads,
                           samples_per_second=trainer.samples_per_second, seconds=seconds, split=split)
     summary.update(final_scores(trainer, dataset))
@@ -185,9 +181,31 @@ def run(args: argparse.Namespace) -> int:
     if summary["test_samples"]:
         test = "n/a" if summary["test_accuracy"] is None else f"{summary['test_accuracy']:.2%}"
         print(f"test accuracy {test} on {summary['test_samples']:,} images (the weights kept; never used to choose)")
+    if failure:  # the folder holds the trained weights; only the final scores are missing
+        report_bad_input(failure)
+        return EXIT_FAILED
     if interrupted:  # the shell's convention: 128 + the signal (130 Ctrl-C, 143 SIGTERM, 129 SIGHUP)
         return EXIT_INTERRUPTED if interrupted[0] == signal.SIGINT else 128 + interrupted[0]
     return EXIT_OK if finished.reason in (COMPLETED, STOPPED) else EXIT_FAILED
+
+
+def final_validation(trainer, dataset, skip: bool = False):
+    """(Evaluation, None) of the kept weights on the validation split, in batches (engine/evaluation.py);
+    skipped: an empty Evaluation. A failure (out of memory on a large network) costs the scores, never the
+    trained weights: an empty Evaluation and one sentence saying why. Rank 0 alone calls it (torchrun's
+    other ranks have returned), so it is the plain evaluate, not the ranks' shared one."""
+    import numpy as np
+
+    from engine.evaluation import Evaluation, evaluate
+
+    empty = Evaluation(float("nan"), float("nan"), 0, np.zeros((dataset.num_classes,) * 2, np.int64))
+    if skip:
+        return empty, None
+    try:
+        return evaluate(trainer.model, dataset.val.images, dataset.val.labels, dataset.num_classes), None
+    except Exception as exc:  # noqa: BLE001 - torch raises RuntimeError subclasses (OutOfMemoryError) and others
+        return empty, (f"the final validation failed ({type(exc).__name__}: {exc}); the run folder is written "
+                       f"without final validation scores")
 
 
 def _follow_rank_zero(trainer) -> int:

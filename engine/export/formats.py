@@ -74,10 +74,15 @@ class ExportFormat:
     out: str = "FILE"          # what --out is, for the CLI's help
     description: str = ""      # one line for the CLI's help
     options: tuple[ExportOption, ...] = ()
+    beside: tuple[str, ...] = ()  # suffixes of the files written next to FILE (FILE.py's FILE.safetensors)
 
     @property
     def is_folder(self) -> bool:
         return not self.suffixes
+
+    def targets(self, out: Path) -> list[Path]:
+        """The files (or for a folder format, the folder) that writing to `out` creates or replaces."""
+        return [out] + [out.with_suffix(suffix) for suffix in self.beside]
 
     def file_filter(self) -> str:
         return f"{self.label} ({' '.join('*' + s for s in self.suffixes)})"
@@ -192,7 +197,7 @@ FORMATS: tuple[ExportFormat, ...] = (
                  "FILE.onnx", "ONNX, opset 17 unless --opset says otherwise, dynamic batch size", (OPSET, INPUT)),
     ExportFormat("python", "Standalone Python module (+ .safetensors)", "{stem}.py", (".py",), NEEDS_WEIGHTS,
                  _python, "FILE.py", "standalone PyTorch module, weights written beside it as FILE.safetensors",
-                 (INPUT,)),
+                 (INPUT,), beside=(".safetensors",)),
     ExportFormat("filters-png", "Filters as PNG (one per conv layer, in a folder)", "{stem}_filters", (),
                  NEEDS_WEIGHTS, _filter_pngs, "FOLDER", "one PNG of the filters per conv layer"),
     ExportFormat("metrics-csv", "Metrics history (CSV)", "{stem}_metrics.csv", (".csv",), NEEDS_HISTORY,

@@ -33,14 +33,17 @@ class EventTail:
         self._line = 0
         self._inode: int | None = None
 
-    def poll(self) -> list[dict[str, Any]]:
+    def poll(self, max_bytes: int | None = None) -> list[dict[str, Any]]:
+        """The complete lines added since the last poll; with `max_bytes`, only those within the next
+        `max_bytes` bytes (the rest comes with the next polls), so a reader that is far behind (attaching
+        to a long run) catches up in bounded steps instead of one long read and parse."""
         try:
             with open(self.path, "rb") as f:
                 st = os.fstat(f.fileno())
                 if st.st_ino != self._inode or st.st_size < self._offset:  # a new run began in the folder
                     self._inode, self._offset, self._pending, self._line = st.st_ino, 0, b"", 0
                 f.seek(self._offset)
-                data = f.read()
+                data = f.read(-1 if max_bytes is None else max(1, max_bytes))
         except FileNotFoundError:
             return []
         except OSError as exc:

@@ -38,7 +38,7 @@ class RunFolderWriter(Callback):
         self.normalization = normalization  # the inputs' statistics: settings.json carries them from the start
         self.details = details  # extra fields for the started line, e.g. device, threads
         self._file = RunLogFile(self.folder, budget_mb=config.snapshot_budget_mb, older_dtype=torch.float16)
-        self._step = 0  # of the last batch line
+        self._step = 0  # of the weights now: the last batch line or snapshot (batch lines are sampled)
 
     @property
     def timeline(self):
@@ -64,6 +64,9 @@ class RunFolderWriter(Callback):
         self._write({"kind": "epoch", **dataclasses.asdict(event)})
 
     def on_snapshot(self, event: SnapshotTaken) -> None:
+        # A pause asked for just after a batch's log decision skips that batch's line but not its snapshot:
+        # the "paused" line must name the snapshot's step (the weights a follower shows), not the last logged one.
+        self._step = max(self._step, event.step)
         self._file.write_snapshot(event.step, event.epoch, full_precision(self.model.state_dict()),
                                   probe_index=event.probe_index, gradient_norms=event.gradient_norms,
                                   probabilities=event.probabilities)

@@ -2,31 +2,20 @@
 
 from __future__ import annotations
 
-import html
-from dataclasses import dataclass
-
-from PySide6.QtCore import QEvent, QPoint, QPointF, QRect, QRectF, Qt
+from PySide6.QtCore import QEvent, QPoint, QPointF, QRect, QRectF, Qt, Signal
 from PySide6.QtGui import (QColor, QContextMenuEvent, QDrag, QDragEnterEvent, QDragMoveEvent, QDropEvent,
-                           QHelpEvent, QKeyEvent, QMouseEvent, QPainter, QPaintEvent, QPixmap, QResizeEvent)
+                           QHelpEvent, QKeyEvent, QMouseEvent, QPainter, QPaintEvent, QPixmap, QResizeEvent,
+                           QWheelEvent)
 from PySide6.QtWidgets import QAbstractScrollArea, QApplication, QMenu, QToolTip, QWidget
 
-from gui.builder.layer_block import (BlockView, block_height, input_view, layer_view, output_view, paint_block,
-                             paint_connector, paint_insertion_marker)
-from gui.builder.layer_style import display_name
+from gui.builder.block_tooltips import input_tooltip, layer_tooltip, output_tooltip
+from gui.builder.canvas_zoom import WheelSteps, clamp_zoom, fit_zoom, zoomed_in, zoomed_out
+from gui.builder.canvas_layout import INPUT, MARGIN, MIN_WIDTH, OUTPUT, ChainLayout, Placed, lay_out
+from gui.builder.layer_block import BlockView, paint_block, paint_connector, paint_insertion_marker
 from gui.builder.mime import layer_key, move_mime_data, moved_index
 from gui.builder.network_editor import NetworkEditor
-from models.layers import LAYER_TYPES
 
-MARGIN, GAP = 28.0, 30.0
-MIN_WIDTH, MAX_WIDTH = 320.0, 520.0
-INPUT, OUTPUT = -1, -2  # block ids besides layer indices
-
-
-@dataclass(frozen=True)
-class _Placed:
-    block: int  # layer index, INPUT or OUTPUT (or OUTPUT - 1 for the empty-network hint)
-    rect: QRectF  # content coordinates
-    view: BlockView
+SCROLL_STEP = 20  # pixels per wheel line, as QScrollArea scrolls the other panels (Qt's default here is 1)
 
 
 class Canvas(QAbstractScrollArea):
@@ -34,7 +23,11 @@ class Canvas(QAbstractScrollArea):
 
     Drops of LAYER_MIME insert a new layer, drops of MOVE_MIME move one; either lands in the gap given by
     `index_at(drop position)`. Context-menu actions: add them with `addAction`.
+    Zoom (`zoom`, `set_zoom`, `zoom_in`, `zoom_out`, `zoom_to_fit`; Ctrl+wheel) scales the painting; the layout
+    stays in unzoomed content coordinates and the scroll bars count zoomed pixels.
     """
+
+    zoom_changed = Signal(float)
 
     def __init__(self, editor: NetworkEditor, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -42,15 +35,21 @@ class Canvas(QAbstractScrollArea):
         self._editor = editor
         self._network = editor.network
         self._caption = "custom input"
-        self._placed: list[_Placed] = []
+        self._output_problem: str | None = None
+        self._layout: ChainLayout
+        self._placed: list[Placed] = []
         self._drop_gap: int | None = None
         self._input_selected = False
         self._press: tuple[QPoint, int] | None = None
+        self._zoom = 1.0
+        self._wheel_steps = WheelSteps()
         self.setFrameShape(QAbstractScrollArea.Shape.NoFrame)
         self.setAcceptDrops(True)
         self.viewport().setAcceptDrops(True)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
-        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)  # zoomed in, blocks outgrow it
+        self.verticalScrollBar().setSingleStep(SCROLL_STEP)
+        self.horizontalScrollBar().setSingleStep(SCROLL_STEP)
         self.setMinimumWidth(int(MIN_WIDTH + 2 * MARGIN))
         self.viewport().setMouseTracking(True)
         self._network.changed.connect(self._on_network_changed)
@@ -63,6 +62,12 @@ class Canvas(QAbstractScrollArea):
         self._caption = caption
         self._relayout()
 
+    def set_output_problem(self, reason: str | None) -> None:
+        """Why training cannot start, or None. Shown on the output block (red, reason as its tooltip) when the
+        network itself is valid: then the output is what disagrees with the dataset (e.g. its class count)."""
+        self._output_problem = reason
+        self._relayout()
+
     @property
     def input_selected(self) -> bool:
         return self._input_selected
@@ -72,14 +77,42 @@ class Canvas(QAbstractScrollArea):
         """The gap the insertion marker shows while a drag hovers, else None."""
         return self._drop_gap
 
+    @property
+    def zoom(self) -> float:
+        return self._zoom
+
+    def set_zoom(self, factor: float, anchor: QPointF | None = None) -> None:
+        """Zoom to `factor` (bounded by canvas_zoom), keeping the content under viewport point `anchor` (default:
+        the centre) in place vertically."""
+        factor = clamp_zoom(factor)
+        if abs(factor - self._zoom) < 1e-9:
+            return
+        anchor = anchor if anchor is not None else QPointF(self.viewport().rect().center())
+        fixed = self._to_content(anchor)
+        self._zoom = factor
+        self._relayout()
+        self.verticalScrollBar().setValue(round(fixed.y() * factor - anchor.y()))
+        self.zoom_changed.emit(factor)
+
+    def zoom_in(self) -> None:
+        self.set_zoom(zoomed_in(self._zoom))
+
+    def zoom_out(self) -> None:
+        self.set_zoom(zoomed_out(self._zoom))
+
+    def zoom_to_fit(self) -> None:
+        """The whole chain in view (at most 100%). Wider blocks wrap less, so the height is measured again."""
+        for _ in range(3):
+            self.set_zoom(fit_zoom(self._layout.height, self.viewport().height()))
+
     def index_at(self, pos: QPoint | QPointF) -> int:
         """Insertion index (0..len) for a drop at viewport position `pos`: the gap nearest above or below."""
-        y = pos.y() + self.verticalScrollBar().value()
+        y = self._to_content(pos).y()
         return sum(1 for placed in self._placed if placed.block >= 0 and placed.rect.center().y() < y)
 
     def block_at(self, pos: QPoint | QPointF) -> int | None:
         """Layer index, INPUT, OUTPUT, or None for the background at viewport position `pos`."""
-        point = QPointF(pos) + QPointF(0, self.verticalScrollBar().value())
+        point = self._to_content(pos)
         for placed in self._placed:
             if placed.rect.contains(point) and placed.block >= OUTPUT:
                 return placed.block
@@ -87,12 +120,29 @@ class Canvas(QAbstractScrollArea):
 
     def block_rect(self, block: int) -> QRect:
         """Viewport rectangle of a layer index, INPUT or OUTPUT."""
-        rect = next(p.rect for p in self._placed if p.block == block)
-        return rect.translated(0, -self.verticalScrollBar().value()).toAlignedRect()
+        rect, zoom = next(p.rect for p in self._placed if p.block == block), self._zoom
+        return QRectF(rect.x() * zoom - self.horizontalScrollBar().value(),
+                      rect.y() * zoom - self.verticalScrollBar().value(),
+                      rect.width() * zoom, rect.height() * zoom).toAlignedRect()
 
     def block_view(self, block: int) -> BlockView:
         """What a block currently shows (for tests and accessibility)."""
         return next(p.view for p in self._placed if p.block == block)
+
+    def tooltip_text(self, block: int) -> str:
+        """Rich text shown on hovering a layer index, INPUT or OUTPUT ("" for none)."""
+        analysis = self._network.analysis
+        if block == INPUT:
+            return input_tooltip(analysis, self._caption)
+        if block == OUTPUT:
+            return output_tooltip(analysis, self._output_problem)
+        if 0 <= block < len(self._network):
+            return layer_tooltip(self._network.layers[block], analysis.layers[block])
+        return ""
+
+    def _to_content(self, pos: QPoint | QPointF) -> QPointF:
+        return QPointF((pos.x() + self.horizontalScrollBar().value()) / self._zoom,
+                       (pos.y() + self.verticalScrollBar().value()) / self._zoom)
 
     # -- model events -------------------------------------------------------------------------------------
     def _on_network_changed(self, _architecture: object) -> None:
@@ -105,29 +155,14 @@ class Canvas(QAbstractScrollArea):
         self.viewport().update()
 
     # -- layout -------------------------------------------------------------------------------------------
-    def _block_width(self) -> float:
-        return max(MIN_WIDTH, min(MAX_WIDTH, self.viewport().width() - 2 * MARGIN))
-
     def _relayout(self) -> None:
-        analysis = self._network.analysis
-        width = self._block_width()
-        x = (self.viewport().width() - width) / 2
-        views = [(INPUT, input_view(analysis.input_shape, self._caption))]
-        views += [(i, layer_view(spec, la)) for i, (spec, la) in enumerate(zip(self._network.layers,
-                                                                               analysis.layers))]
-        if not self._network.layers:
-            views.append((OUTPUT - 1, BlockView("placeholder", "Drag layers here from the palette")))
-        views.append((OUTPUT, output_view(analysis.output_shape if analysis.is_valid else None)))
-        y, placed = MARGIN, []
-        for block, view in views:
-            h = block_height(view, width, self.font())
-            w = width * 0.6 if view.kind == "output" else width
-            placed.append(_Placed(block, QRectF(x + (width - w) / 2, y, w, h), view))
-            y += h + GAP
-        self._placed = placed
-        content = y - GAP + MARGIN
-        self.verticalScrollBar().setPageStep(self.viewport().height())
-        self.verticalScrollBar().setRange(0, max(0, int(content - self.viewport().height())))
+        room = self.viewport().width() / self._zoom  # the viewport's width in content coordinates
+        self._layout = lay_out(self._network, self._caption, self._output_problem, room, self.font())
+        self._placed = self._layout.placed
+        for bar, content, room in ((self.verticalScrollBar(), self._layout.height, self.viewport().height()),
+                                   (self.horizontalScrollBar(), self._layout.width, self.viewport().width())):
+            bar.setPageStep(room)
+            bar.setRange(0, max(0, int(content * self._zoom - room)))
         self.viewport().update()
 
     def _ensure_visible(self, block: int) -> None:
@@ -135,16 +170,11 @@ class Canvas(QAbstractScrollArea):
         if rect is None:
             return
         bar, height = self.verticalScrollBar(), self.viewport().height()
-        if rect.top() - 8 < bar.value():
-            bar.setValue(int(rect.top() - 8))
-        elif rect.bottom() + 8 > bar.value() + height:
-            bar.setValue(int(rect.bottom() + 8 - height))
-
-    def _gap_y(self, gap: int) -> float:
-        """Content y of the middle of the gap before layer `gap` (after the input for 0)."""
-        chain = [p for p in self._placed if p.block != OUTPUT - 1]
-        above, below = chain[gap], chain[gap + 1]  # chain[0] is the input block
-        return (above.rect.bottom() + below.rect.top()) / 2
+        top, bottom = rect.top() * self._zoom - 8, rect.bottom() * self._zoom + 8
+        if top < bar.value():
+            bar.setValue(int(top))
+        elif bottom > bar.value() + height:
+            bar.setValue(int(bottom - height))
 
     # -- Qt overrides -------------------------------------------------------------------------------------
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802
@@ -158,7 +188,8 @@ class Canvas(QAbstractScrollArea):
         p = QPainter(self.viewport())
         p.fillRect(self.viewport().rect(), QColor("#f4f6fa"))
         self._paint_dots(p)
-        p.translate(0, -self.verticalScrollBar().value())
+        p.translate(-self.horizontalScrollBar().value(), -self.verticalScrollBar().value())
+        p.scale(self._zoom, self._zoom)
         for above, below in zip(self._placed, self._placed[1:]):
             paint_connector(p, QPointF(above.rect.center().x(), above.rect.bottom() + 3),
                             QPointF(below.rect.center().x(), below.rect.top() - 2))
@@ -168,7 +199,7 @@ class Canvas(QAbstractScrollArea):
             paint_block(p, placed.rect, placed.view, self.font(), is_selected)
         if self._drop_gap is not None:
             first = self._placed[0].rect
-            paint_insertion_marker(p, QPointF(first.left() - 6, self._gap_y(self._drop_gap)), first.width() + 12)
+            paint_insertion_marker(p, QPointF(first.left() - 6, self._layout.gap_y(self._drop_gap)), first.width() + 12)
         p.end()
 
     def _paint_dots(self, p: QPainter) -> None:
@@ -186,20 +217,22 @@ class Canvas(QAbstractScrollArea):
 
     def _show_tooltip(self, event: QHelpEvent) -> None:
         block = self.block_at(event.pos())
-        if block is None or block < 0:
+        text = self.tooltip_text(block) if block is not None else ""
+        if text:
+            QToolTip.showText(event.globalPos(), text, self.viewport())
+        else:
             QToolTip.hideText()
-            return
-        QToolTip.showText(event.globalPos(), self.tooltip_text(block), self.viewport())
 
-    def tooltip_text(self, index: int) -> str:
-        """Rich text for a layer block: what the layer does, its arithmetic, warnings and error."""
-        spec, la = self._network.layers[index], self._network.analysis.layers[index]
-        lines = [f"<b>{display_name(spec.TYPE)}</b> (layer {la.index})", LAYER_TYPES[spec.TYPE].SUMMARY]
-        lines += [f"<code>{html.escape(line)}</code>" for line in la.formula]
-        lines += [f"<span style='color:#b45309'>\u26a0 {html.escape(w)}</span>" for w in la.warnings]
-        if la.error:
-            lines.append(f"<span style='color:#dc2626'>{html.escape(la.error)}</span>")
-        return "<br>".join(lines)
+    def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802
+        if not event.modifiers() & Qt.KeyboardModifier.ControlModifier:
+            super().wheelEvent(event)  # scrolls SCROLL_STEP pixels a line
+            return
+        steps = self._wheel_steps.steps(event.angleDelta().y())
+        factor = self._zoom
+        for _ in range(abs(steps)):
+            factor = zoomed_in(factor) if steps > 0 else zoomed_out(factor)
+        self.set_zoom(factor, event.position())
+        event.accept()
 
     def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802
         self.setFocus(Qt.FocusReason.MouseFocusReason)
@@ -236,10 +269,12 @@ class Canvas(QAbstractScrollArea):
     def _block_pixmap(self, index: int) -> QPixmap:
         placed = next(p for p in self._placed if p.block == index)
         ratio = self.devicePixelRatioF()
-        pixmap = QPixmap(int(placed.rect.width() * ratio) + 2, int(placed.rect.height() * ratio) + 4)
+        scale = ratio * self._zoom  # the dragged block looks as big as the one on the canvas
+        pixmap = QPixmap(int(placed.rect.width() * scale) + 2, int(placed.rect.height() * scale) + 4)
         pixmap.setDevicePixelRatio(ratio)
         pixmap.fill(Qt.GlobalColor.transparent)
         p = QPainter(pixmap)
+        p.scale(self._zoom, self._zoom)
         p.setOpacity(0.75)
         paint_block(p, QRectF(QPointF(0, 0), placed.rect.size()), placed.view, self.font(), True)
         p.end()

@@ -52,10 +52,13 @@ def input_view(shape: tuple[int, ...], caption: str) -> BlockView:
     return BlockView("input", "Input", caption, shape_text(shape), "follows the dataset", accent=INPUT_COLOR)
 
 
-def output_view(shape: tuple[int, ...] | None) -> BlockView:
+def output_view(shape: tuple[int, ...] | None, problem: str | None = None) -> BlockView:
+    """The output pill; `problem` (e.g. 10 scores for a 2-class dataset) flags it red, the text is its tooltip."""
     if shape is not None and len(shape) == 1:
-        return BlockView("output", "Output", f"{shape[0]} scores", shape_text(shape))
-    return BlockView("output", "Output", "", shape_text(shape), unknown=shape is None)
+        detail = f"\u26a0 {shape[0]} scores" if problem else f"{shape[0]} scores"
+        return BlockView("output", "Output", detail, shape_text(shape), error=problem)
+    return BlockView("output", "Output", "\u26a0" if problem else "", shape_text(shape), unknown=shape is None,
+                     error=problem)
 
 
 def fonts(base: QFont) -> tuple[QFont, QFont, QFont]:
@@ -185,8 +188,8 @@ def _paint_output(p: QPainter, rect: QRectF, view: BlockView, base: QFont) -> No
     title_font, body_font, _ = fonts(base)
     p.save()
     p.setRenderHint(QPainter.RenderHint.Antialiasing)
-    p.setPen(QPen(QColor("#cbd5e1"), 1))
-    p.setBrush(QColor("#f1f5f9"))
+    p.setPen(QPen(ERROR_COLOR, 2) if view.error else QPen(QColor("#cbd5e1"), 1))
+    p.setBrush(QColor("#fef2f2") if view.error else QColor("#f1f5f9"))
     p.drawRoundedRect(rect, rect.height() / 2, rect.height() / 2)
     inner = rect.adjusted(PAD_X + 4, 0, -PAD_X - 4, 0)
     p.setFont(title_font)
@@ -196,7 +199,7 @@ def _paint_output(p: QPainter, rect: QRectF, view: BlockView, base: QFont) -> No
     p.drawText(inner, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, view.shape)
     if view.detail:
         p.setFont(body_font)
-        p.setPen(MUTED)
+        p.setPen(ERROR_COLOR if view.error else MUTED)
         p.drawText(inner, Qt.AlignmentFlag.AlignCenter, view.detail)
     p.restore()
 

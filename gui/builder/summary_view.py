@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QAction, QBrush, QColor, QFont, QGuiApplication
 from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QPushButton, QTableView,
                                QVBoxLayout, QWidget)
@@ -76,7 +76,10 @@ class SummaryTableModel(QAbstractTableModel):
 
 
 class SummaryView(QWidget):
-    """The table plus Copy as Markdown / Copy as CSV buttons (also in its context menu)."""
+    """The table plus Copy as Markdown / Copy as CSV buttons (also in its context menu); `copied(text)` says
+    what went to the clipboard (the window shows it in the status bar)."""
+
+    copied = Signal(str)
 
     def __init__(self, network: Network, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -121,11 +124,17 @@ class SummaryView(QWidget):
 
     def _on_network_changed(self, _architecture: object) -> None:
         analysis = self._network.analysis
-        self.status_label.setText(f"{len(analysis.layers)} layers \u00b7 {analysis.total_params:,} parameters "
-                                  f"\u00b7 {analysis.total_macs:,} mult-adds per image")
+        if all(la.output_shape is not None for la in analysis.layers):
+            self.status_label.setText(f"{len(analysis.layers)} layers \u00b7 {analysis.total_params:,} parameters "
+                                      f"\u00b7 {analysis.total_macs:,} mult-adds per image")
+        else:  # the layers after an error have no known size: no partial total
+            self.status_label.setText(f"{len(analysis.layers)} layers \u00b7 ? parameters \u00b7 ? mult-adds "
+                                      "(fix the layer marked (!) first)")
 
     def copy_markdown(self) -> None:
         QGuiApplication.clipboard().setText(as_markdown(self._network.analysis))
+        self.copied.emit(f"Copied the summary table as Markdown ({self.model.rowCount()} rows)")
 
     def copy_csv(self) -> None:
         QGuiApplication.clipboard().setText(as_csv(self._network.analysis))
+        self.copied.emit(f"Copied the summary table as CSV ({self.model.rowCount()} rows)")

@@ -8,18 +8,16 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QSettings, Signal
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
-from engine.export.torch_formats import import_weights
 from engine.metrics import MetricsHistory
-from engine.project import SUFFIX as PROJECT_SUFFIX
-from engine.project import ProjectError, save_project
-from engine.project_sources import open_project_or_run
-from engine.weights import WeightsError
 from gui.builder.network_editor import NetworkEditor
 from gui.document.project_io import ProjectState, apply_project, collect_project
 from gui.document.recent_files import RecentFiles
 from models import architecture_file
 from models.architecture import Architecture
 
+# The engine's project, weights and export modules import torch: they are imported where a file is read or
+# written, so that the window (menus included) is on screen before torch has loaded (gui.engine_loader).
+PROJECT_SUFFIX = ".convscope"  # engine.project.SUFFIX (a test checks they agree)
 ARCHITECTURE_SUFFIX = ".json"
 PROJECT_FILTER = f"ConvScope project (*{PROJECT_SUFFIX})"
 ARCHITECTURE_FILTER = f"Architecture (*{ARCHITECTURE_SUFFIX})"
@@ -184,6 +182,8 @@ class DocumentController(QObject):
         path = path or self.ask_save_path()
         if path is None:
             return False
+        from engine.project import ProjectError, save_project
+
         path = Path(path)
         architecture, note = self._editor.network.architecture, ""
         try:
@@ -210,6 +210,9 @@ class DocumentController(QObject):
         path = path or self.ask_weights_path()
         if path is None:
             return False
+        from engine.export.torch_formats import import_weights
+        from engine.weights import WeightsError
+
         try:
             weights = import_weights(self._editor.network.architecture, path)
         except WeightsError as exc:  # names the file, and on a mismatch the tensor and both shapes
@@ -223,6 +226,9 @@ class DocumentController(QObject):
 
     # -- internals ------------------------------------------------------------------------------------------
     def _load(self, path: Path) -> bool:
+        from engine.project import ProjectError
+        from engine.project_sources import open_project_or_run
+
         try:
             project = open_project_or_run(path)
         except ProjectError as exc:

@@ -8,8 +8,8 @@ from typing import Sequence
 from PySide6.QtCore import QSize, Qt, Signal, Slot
 from PySide6.QtGui import QCloseEvent, QStandardItemModel
 from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox, QFileDialog, QFormLayout,
-                               QHBoxLayout, QLabel, QLineEdit, QProgressBar, QPushButton, QSpinBox, QVBoxLayout,
-                               QWidget)
+                               QHBoxLayout, QLabel, QLineEdit, QMessageBox, QProgressBar, QPushButton, QSpinBox,
+                               QVBoxLayout, QWidget)
 
 from engine.export.formats import FORMATS, NEEDS_HISTORY, NEEDS_WEIGHTS, ExportFormat, ExportOption
 from engine.metrics import MetricsHistory
@@ -36,7 +36,8 @@ class ExportDialog(QDialog):
     """Format list (formats that cannot be written now are disabled, with the reason), output path with the
     format's suffix, and Export. Success closes the dialog and emits `exported`; an error stays in the dialog.
 
-    `ask_output_path` is the file-chooser seam tests replace.
+    `ask_output_path` (the file chooser) and `confirm_overwrite` (replace existing files?) are the seams tests
+    replace.
     """
 
     exported = Signal(object)  # list[Path]
@@ -53,6 +54,7 @@ class ExportDialog(QDialog):
         self._architecture, self._weights, self._history = architecture, copy_weights(weights), copy_history(history)
         self._stem, self._runner = stem, runner
         self._busy = False
+        self._confirmed: Path | None = None  # a file the save dialog already asked to replace
         self._reasons = self._unavailable_reasons(weights)
 
         self.format_combo = QComboBox()
@@ -165,7 +167,23 @@ class ExportDialog(QDialog):
             path = path.with_name(path.name + self.fmt.suffixes[0])
         return path
 
-    # -- seam ---------------------------------------------------------------------------------------------------
+    def existing_targets(self) -> list[Path]:
+        """What exporting now would replace: existing files, or a folder that already holds files."""
+        if self.fmt.is_folder:
+            folder = self.output_path()
+            return [folder] if folder.is_dir() and any(folder.iterdir()) else []
+        return [path for path in self.fmt.targets(self.output_path()) if path.exists()]
+
+    # -- seams --------------------------------------------------------------------------------------------------
+    def confirm_overwrite(self, paths: list[Path]) -> bool:
+        what = "The folder already holds files" if self.fmt.is_folder else \
+            "This file already exists" if len(paths) == 1 else "These files already exist"
+        answer = QMessageBox.question(
+            self, "Replace?", f"{what}:\n" + "\n".join(str(p) for p in paths) + "\n\nReplace "
+            + ("the files of the same names?" if self.fmt.is_folder else "it?" if len(paths) == 1 else "them?"),
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Cancel)
+        return answer == QMessageBox.StandardButton.Yes
+
     def ask_output_path(self, fmt: ExportFormat, current: Path) -> Path | None:
         if fmt.is_folder:
             name = QFileDialog.getExistingDirectory(self, "Export filters into the folder", str(current.parent))
@@ -183,6 +201,10 @@ class ExportDialog(QDialog):
             return False
         out = self.output_path()
         self.path_edit.setText(str(out))
+        unconfirmed = [path for path in self.existing_targets() if path != self._confirmed]
+        if unconfirmed and not self.confirm_overwrite(unconfirmed):
+            self._show_message("Nothing exported: choose another name, or Export again to replace.", error=False)
+            return False
         self._set_busy(True)
         self._show_message(f"{BUSY} {self.fmt.label} to {out}", error=False)
         self._runner.start(self.fmt, self._architecture, self._weights, self._history, out, self.option_values(),
@@ -213,6 +235,8 @@ class ExportDialog(QDialog):
         chosen = self.ask_output_path(self.fmt, self.output_path())
         if chosen is not None:
             self.path_edit.setText(str(chosen))
+            # The platform's save dialog asks before choosing an existing file; the folder chooser does not.
+            self._confirmed = None if self.fmt.is_folder else self.output_path()
 
     @Slot(object)
     def _on_exported(self, paths: list[Path]) -> None:

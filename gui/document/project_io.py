@@ -4,19 +4,20 @@ and moving a whole project between the window and a `Project`."""
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Any, Callable
-
-import torch
+from typing import TYPE_CHECKING, Any, Callable
 
 from engine.config import TrainConfig
 from engine.metrics import MetricsHistory
-from engine.normalization import Normalization
-from engine.project import Project, ProjectError, check_weights_fit
-from engine.weights import WeightsError
 from gui.builder.network_editor import NetworkEditor
 from models.architecture import Architecture
 
-Weights = dict[str, torch.Tensor]
+if TYPE_CHECKING:  # torch and the modules built on it load after the window is up (gui.engine_loader)
+    import torch
+
+    from engine.normalization import Normalization
+    from engine.project import Project
+
+Weights = dict[str, "torch.Tensor"]
 
 STALE_WEIGHTS_NOTE = ("; the trained weights were left out: they belong to the network as it was before your "
                       "latest edits (train again to save new ones)")
@@ -62,6 +63,8 @@ class ProjectState:
 
 def weights_fit(architecture: Architecture, weights: Weights | None) -> bool:
     """True when `weights` load into `architecture` exactly (False for None or a network edited since)."""
+    from engine.project import ProjectError, check_weights_fit
+
     if weights is None:
         return False
     try:
@@ -73,6 +76,8 @@ def weights_fit(architecture: Architecture, weights: Weights | None) -> bool:
 
 def collect_project(architecture: Architecture, state: ProjectState) -> tuple[Project, str]:
     """The project to save, and a note for the status bar (weights that no longer fit are left out)."""
+    from engine.project import Project
+
     weights, note = state.trained_state(), ""
     if weights is not None and not weights_fit(architecture, weights):
         weights, note = None, STALE_WEIGHTS_NOTE
@@ -90,6 +95,8 @@ def apply_project(editor: NetworkEditor, state: ProjectState, project: Project, 
     should fail; if the settings' dataset changed the input before the weights arrived, the weights that no
     longer fit are left out (and named in the note) rather than raising halfway.
     """
+    from engine.weights import WeightsError
+
     network = editor.network
     architecture = project.architecture
     if architecture_only and editor.input_follows_dataset:

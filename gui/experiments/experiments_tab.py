@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+from dataclasses import replace
 from pathlib import Path
 from typing import Callable
 
@@ -17,10 +18,12 @@ from PySide6.QtWidgets import (QComboBox, QFileDialog, QFormLayout, QHBoxLayout,
 from engine.config import TrainConfig
 from engine.experiment_runner import (RunResult, cell_text, differing_columns, read_experiment, results_csv,
                                       results_markdown, run_experiment)
+from gui.experiments.variant_editor import VariantEditor
 from gui.task_runner import TaskRunner
 from gui.views.variant_curves import VariantCurves
 from models import architecture_file
-from models.experiment import VARY, ExperimentError, ExperimentSpec, from_dict
+from models.architecture import Architecture
+from models.experiment import VARY, ExperimentError, ExperimentSpec, Variant, from_dict
 from models.network import Network
 from models.shapes import analyze
 
@@ -66,6 +69,7 @@ class ExperimentsTab(QWidget):
         self._trainer = None  # the running variant's Trainer (set on the experiment's thread)
         self._live: dict[tuple[str, int], list[float]] = {}
         self.results: list[RunResult] = []
+        self.edited: dict[str, Architecture] = {}  # variant label -> the architecture the user edited it into
         self.title = ""
         self.what_box = QComboBox()
         for what in VARY:
@@ -97,7 +101,7 @@ class ExperimentsTab(QWidget):
         left = QWidget()
         left_layout = QVBoxLayout(left)
         left_layout.addLayout(form)
-        left_layout.addWidget(QLabel("Variants"))
+        left_layout.addWidget(QLabel("Variants (double-click one to edit its architecture)"))
         left_layout.addWidget(self.preview)
         left_layout.addStretch(1)
         split = QSplitter()
@@ -123,7 +127,8 @@ class ExperimentsTab(QWidget):
         self._relay.run_finished.connect(self._on_run_finished)
         self._runner.finished.connect(self._on_finished)
         self._runner.failed.connect(self._on_failed)
-        network.changed.connect(lambda _arch: self.update_preview())
+        self.preview.itemDoubleClicked.connect(lambda item: self.edit_variant(self.preview.row(item)))
+        network.changed.connect(self._on_network_changed)
         self.update_preview()
 
     # -- the spec --------------------------------------------------------------------------------------------
@@ -135,6 +140,34 @@ class ExperimentsTab(QWidget):
                           "base": architecture_file.to_dict(self._network.architecture),
                           "vary": {"what": self.what_box.currentData(), "values": parse_values(self.values_edit.text())},
                           "seeds": seeds or [0], "training": {}})
+
+    def variants(self) -> list[Variant]:
+        """The spec's variants, with the user's edits in place of their architectures."""
+        return [replace(v, architecture=self.edited[v.label]) if v.label in self.edited else v
+                for v in self.spec().variants()]
+
+    def edit_variant(self, row: int) -> bool:
+        """Open variant `row`'s architecture for editing; True if an edit was kept."""
+        try:
+            variant = self.variants()[row]
+        except (ExperimentError, IndexError):
+            return False
+        edited = self.ask_variant_architecture(variant.label, variant.architecture)
+        if edited is None:
+            return False
+        self.edited[variant.label] = edited
+        self.update_preview()
+        return True
+
+    def ask_variant_architecture(self, label: str, architecture: Architecture) -> Architecture | None:
+        editor = VariantEditor(label, architecture, self)
+        return editor.edited if editor.exec() else None
+
+    def _on_network_changed(self, _architecture: object) -> None:
+        if self.edited:  # edits of the old network's variants would silently undo this change
+            self.edited.clear()
+            self.status_label.setText("The network changed: the edited variants are built afresh from it.")
+        self.update_preview()
 
     @Slot(int)
     def _on_what_changed(self, _index: int) -> None:
@@ -150,10 +183,12 @@ class ExperimentsTab(QWidget):
             self.status_label.setText(f"Cannot run: {exc}")
             self.run_button.setEnabled(False)
             return
-        for v in spec.variants():
+        for v in self.variants():
             a = analyze(v.architecture)
             layers = " \u2192 ".join(s.TYPE for s in v.architecture.layers)
-            self.preview.addItem(f"{v.label}: {a.total_params:,} params, {a.total_macs:,} mult-adds   ({layers})")
+            edited = " (edited)" if v.label in self.edited else ""
+            self.preview.addItem(f"{v.label}{edited}: {a.total_params:,} params, {a.total_macs:,} mult-adds   "
+                                 f"({layers})")
         self.run_button.setEnabled(not self._runner.is_busy)
         if not self._runner.is_busy:
             self.status_label.setText(f"{len(spec.variants())} variants x {len(spec.seeds)} seed(s), "
@@ -176,6 +211,7 @@ class ExperimentsTab(QWidget):
         folder = self.ask_output_folder()
         if not folder:
             return False
+        variants = self.variants()
         config = self._config().replace(epochs=self.epochs_box.value())
         overrides = {k: v for k, v in config.to_dict().items()}
         self._stop.clear()
@@ -188,7 +224,7 @@ class ExperimentsTab(QWidget):
                 self._trainer = trainer
                 if stop.is_set():
                     trainer.control.stop()
-            return run_experiment(spec, folder, overrides,
+            return run_experiment(spec, folder, overrides, variants=variants,
                                   on_start=lambda n, total, label, seed: relay.run_started.emit(
                                       f"[{n}/{total}] {label}, seed {seed}"),
                                   on_epoch=lambda label, seed, e: relay.epoch_ended.emit(label, seed, e.epoch,

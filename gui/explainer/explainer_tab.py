@@ -50,6 +50,8 @@ class ExplainerTab(QWidget):
         for key in LESSON_KEYS:
             self.source_box.addItem(f"Lesson: {self._lesson(key).title}", key)
         self.source_box.addItem("Open lesson file\u2026", OPEN_FILE)
+        self.source_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.source_box.setMinimumContentsLength(20)  # the longest lesson title elides: the room fits beside the docks
         self.layer_box = QComboBox()
         self.layer_box.setMinimumContentsLength(18)
         self.map_box = QSpinBox()

@@ -1,4 +1,5 @@
-"""TimelineTab: scrub a run folder's snapshot timeline: filters at a step, weight distributions, gradient norms."""
+"""TimelineTab: scrub a run folder's snapshot timeline: filters and health at a step, weight distributions,
+gradient norms."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QHBoxLayout, Q
 from engine.run_folder import RunFolderError, read_run_log
 from engine.run_folder.timeline import TimelineEntry, load_timeline_weights, timeline
 from engine.timeline_histograms import LayerDistribution, distributions, gradient_norm_curves
+from gui.timeline.health_panel import HealthPanel
 from gui.views.filter_grid import FilterGrid
 from models.architecture import Architecture
 from models.layers import has_filters
@@ -25,9 +27,12 @@ EMPTY = "No run folder yet: train (the window writes one), or Open a run folder 
 
 
 class TimelineTab(QWidget):
-    """Moving the slider shows that snapshot everywhere in the tab; `step_changed(step)` tells the rest."""
+    """Moving the slider shows that snapshot everywhere in the tab; `step_changed(step)` tells the rest, and
+    `scrubbed_to(step)` too, but -1 at the newest snapshot (the live end, where no marker is wanted: a marker
+    trailing a running run's curves by a snapshot would only confuse)."""
 
     step_changed = Signal(int)
+    scrubbed_to = Signal(int)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -39,6 +44,7 @@ class TimelineTab(QWidget):
         self._index = -1
 
         self.status = QLabel(EMPTY)
+        self.status.setWordWrap(True)  # a long status wraps rather than widening the room
         self.open_button = QPushButton("Open run folder…")
         self.play_button = QPushButton("Play")
         self.play_button.setCheckable(True)
@@ -75,9 +81,16 @@ class TimelineTab(QWidget):
 
         plots = QSplitter(Qt.Orientation.Vertical)
         for widget in (self.heatmap, self.histogram, self.norms):
+            for side in ("left", "bottom"):  # weights of 0.05 read as 0.05, not "value (x0.001)" with ticks 50
+                widget.getPlotItem().getAxis(side).enableAutoSIPrefix(False)
             plots.addWidget(widget)
+        self.health = HealthPanel()
+        left = QSplitter(Qt.Orientation.Vertical)
+        left.addWidget(self.filters)
+        left.addWidget(self.health)
+        left.setSizes([500, 300])
         body = QSplitter(Qt.Orientation.Horizontal)
-        body.addWidget(self.filters)
+        body.addWidget(left)
         body.addWidget(plots)
         body.setSizes([400, 600])
         layout = QVBoxLayout(self)
@@ -104,6 +117,7 @@ class TimelineTab(QWidget):
         self.architecture = architecture
         self.entries, self._states, self._index = [], {}, -1
         self.tensor.clear()
+        self.health.clear()
         if self.folder is None:
             self._poll.stop()
             self.status.setText(EMPTY)
@@ -160,6 +174,8 @@ class TimelineTab(QWidget):
         self.tensor.addItems(list(self._distributions))
         if current in self._distributions:
             self.tensor.setCurrentText(current)
+        elif "0.weight" in self._distributions:  # the first layer's weights: the filters shown beside
+            self.tensor.setCurrentText("0.weight")
         self.tensor.blockSignals(False)
         self.norms.clear()
         self.norms.addItem(self._norm_line)
@@ -191,13 +207,21 @@ class TimelineTab(QWidget):
         self._heat_line.setValue(index + 0.5)
         self._norm_line.setValue(entry.step)
         self._draw_step_histogram()
+        self.health.show_entry(self.folder, entry)
         self.step_changed.emit(entry.step)
+        self.scrubbed_to.emit(entry.step if index < len(self.entries) - 1 else -1)
 
     @Slot(int)
     def jump_to_step(self, step: int) -> None:
         """Show the kept snapshot nearest `step`."""
         if self.entries:
             self.show_index(int(np.argmin([abs(e.step - step) for e in self.entries])))
+
+    def shutdown(self) -> None:
+        """Stop following the folder and the health computation (the window closes)."""
+        self._poll.stop()
+        self._play.stop()
+        self.health.shutdown()
 
     def shown_entry(self) -> TimelineEntry | None:
         return self.entries[self._index] if 0 <= self._index < len(self.entries) else None

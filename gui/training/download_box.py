@@ -49,6 +49,7 @@ class DownloadBox(QWidget):
         self.bar.setRange(0, 1000)
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setObjectName("flatButton")
+        self.cancel_button.setToolTip("Stop the download; what arrived is kept, and the next Download resumes it")
         self.cancel_button.clicked.connect(self.cancel)
         self.status = QLabel()
         self.status.setWordWrap(True)

@@ -28,6 +28,7 @@ class LiveView(Protocol):
     def set_history(self, history: MetricsHistory) -> None: ...
     def begin_run(self) -> None: ...   # a new run starts (maps stay until its first snapshot)
     def clear(self) -> None: ...       # nothing trained to show
+    def clear_snapshot(self) -> None: ...  # no weights or probe to show (the curves, if any, stay)
     def flush(self) -> None: ...       # draw everything pending now (tests, screenshots)
 
     @property
@@ -64,6 +65,9 @@ class BaseLiveView(QObject):
         pass
 
     def clear(self) -> None:
+        pass
+
+    def clear_snapshot(self) -> None:
         pass
 
     def flush(self) -> None:

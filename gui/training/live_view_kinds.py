@@ -27,17 +27,21 @@ class FiltersLiveView(BaseLiveView):
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(FilterGrid(), parent)
+        self.frozen: dict[str, tuple[int, ...]] = {}  # by layer label: hand-set filters training leaves alone
 
     def show_snapshot(self, event: SnapshotTaken) -> None:
-        """Every conv layer's filters; the first in colour when it sees RGB."""
+        """Every conv layer's filters; the first in colour when it sees RGB; frozen ones framed."""
         grid: FilterGrid = self.widget
         if list(event.weights) != grid.layer_names():  # another network: drop its old layers
             grid.clear()
         for position, (label, weights) in enumerate(event.weights.items()):
-            grid.show_layer(label, weights, rgb=position == 0 and weights.shape[1] == 3)
+            grid.show_layer(label, weights, rgb=position == 0 and weights.shape[1] == 3,
+                            frozen=self.frozen.get(label, ()))
 
     def clear(self) -> None:
         self.widget.clear()
+
+    clear_snapshot = clear
 
 
 class ActivationsLiveView(BaseLiveView):
@@ -55,6 +59,8 @@ class ActivationsLiveView(BaseLiveView):
         if event.activations:
             self._staged = dict(event.activations)
             self._show_staged()
+        else:  # weights without a probe (no dataset that fits): an older probe's maps would be stale
+            self.clear()
 
     @Slot()
     def _show_staged(self) -> None:
@@ -79,6 +85,8 @@ class ActivationsLiveView(BaseLiveView):
     def clear(self) -> None:
         self._staged = None
         self.widget.clear()
+
+    clear_snapshot = clear
 
     def flush(self) -> None:
         while self._staged:
@@ -157,8 +165,10 @@ class PredictionLiveView(BaseLiveView):
         self._labels = np.zeros(0, dtype=np.int64)
 
     def set_dataset(self, dataset) -> None:
+        """Another dataset: the bars of the previous probe (and its class names) go until a snapshot of this one."""
         self._class_names = [str(name) for name in dataset.class_names]
         self._labels = dataset.val.labels.numpy().astype(np.int64)
+        self.widget.clear()
 
     def show_snapshot(self, event: SnapshotTaken) -> None:
         probs = np.asarray(event.probabilities)
@@ -166,9 +176,13 @@ class PredictionLiveView(BaseLiveView):
             index = event.probe_index
             true = int(self._labels[index]) if 0 <= index < len(self._labels) else None
             self.widget.show_probabilities(probs, self._class_names, true)
+        else:  # no probe, or scores that are not this dataset's classes: say so rather than keep old bars
+            self.widget.clear()
 
     def begin_run(self) -> None:
         self.widget.clear()
 
     def clear(self) -> None:
         self.widget.clear()
+
+    clear_snapshot = clear

@@ -16,8 +16,21 @@ from gui.views.curves import LossPlot
 from gui.views.filter_grid import FilterGrid
 from gui.views.probabilities import ProbabilityBars
 from gui.views.sample_browser import SampleBrowser
+from models.architecture import Architecture
+from models.network import Network
 
 # The tab's views, in order within their row. A new view: one LiveView class, one entry here.
+def frozen_filters_by_label(architecture: Architecture) -> dict[str, tuple[int, ...]]:
+    """{'layer 2 (conv2d)': (0, 1)}: the frozen filters of each conv layer, keyed as the snapshots' labels
+    (LayerAnalysis.label)."""
+    frozen = {}
+    for index, spec in enumerate(architecture.layers, start=1):
+        filters = spec.frozen_filters() if hasattr(spec, "frozen_filters") else ()
+        if filters:
+            frozen[f"layer {index} ({spec.TYPE})"] = filters
+    return frozen
+
+
 VIEWS = (FiltersLiveView, ActivationsLiveView, CurvesLiveView, SamplesLiveView, PredictionLiveView)
 ROW_SIZES = {"top": 560, "bottom": 440}  # initial heights (a splitter scales them): the maps get the most room
 _IDLE_CAPTION = "Train the network to watch it learn: its filters, activations and curves appear here."
@@ -65,6 +78,7 @@ class LiveViews(QWidget):
         self._step: tuple[int, int] | None = None  # (step, epoch) of the newest snapshot
         self._origin: str | None = None  # where shown weights come from when no run of this window made them
         self._snapshot_probe = 0
+        self._nothing: str | None = None  # why no snapshot can be shown now (show_nothing), until the next one
 
         self.caption = QLabel(_IDLE_CAPTION)
         self.caption.setObjectName("liveCaption")
@@ -109,6 +123,7 @@ class LiveViews(QWidget):
         for view in self.views:
             view.show_snapshot(event)
         self._step, self._snapshot_probe = (event.step, event.epoch), event.probe_index
+        self._nothing = None
         self._update_caption()
 
     @Slot(object)
@@ -121,6 +136,14 @@ class LiveViews(QWidget):
         for view in self.views:
             view.add_epoch(event)
 
+    def follow_network(self, network: Network) -> None:
+        """Mark the frozen filters (conv2d `frozen_init`) of `network` as it is, now and after every edit."""
+        def update(_architecture: object = None) -> None:
+            filters = next(view for view in self.views if isinstance(view, FiltersLiveView))
+            filters.frozen = frozen_filters_by_label(network.architecture)
+        update()
+        network.changed.connect(update)
+
     def set_history(self, history: MetricsHistory) -> None:
         """Replace the curves with a saved run's (training per batch, validation per epoch)."""
         for view in self.views:
@@ -129,7 +152,7 @@ class LiveViews(QWidget):
     def begin_run(self) -> None:
         """A new run: the curves start afresh; the maps stay until its first snapshot (at step 0) replaces
         them, so a rerun of the same network reuses every panel instead of building them again."""
-        self._origin = None
+        self._origin = self._nothing = None
         for view in self.views:
             view.begin_run()
 
@@ -137,7 +160,16 @@ class LiveViews(QWidget):
         """Empty every view but the sample browser."""
         for view in self.views:
             view.clear()
+        self._step = self._origin = self._nothing = None
+        self._update_caption()
+
+    def show_nothing(self, reason: str) -> None:
+        """No weights or probe can be shown for the network and dataset now in the window: the filters, maps and
+        prediction go (the curves are the controller's to keep or drop) and the caption says why."""
+        for view in self.views:
+            view.clear_snapshot()
         self._step = self._origin = None
+        self._nothing = reason
         self._update_caption()
 
     def set_weights_origin(self, text: str | None) -> None:
@@ -176,6 +208,9 @@ class LiveViews(QWidget):
 
     def _update_caption(self) -> None:
         """What the views show: the snapshot's step and probe; a newer pick waits for the next snapshot."""
+        if self._nothing:
+            self.caption.setText(f"Nothing to show yet: {self._nothing}")
+            return
         shown = self._probe if self._step is None else self._snapshot_probe
         parts = []
         if self._origin:

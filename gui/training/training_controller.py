@@ -13,13 +13,15 @@ from engine.datasets.assembly import renormalized
 from engine.events import BatchEnded, EpochEnded, TrainingFinished
 from engine.metrics import MetricsHistory
 from engine.normalization import Normalization
-from engine.inspection import InspectionCopy, initial_snapshot
+from engine.inspection import InspectionCopy
 from engine.weights import apply_state_dict
 from gui.training.dataset_loader import DatasetLoader
+from gui.training.idle_snapshots import initial_snapshot_or_reason, trained_snapshot
 from gui.builder.edit_lock import EditLock
 from gui.training.live_views import LiveViews
+from gui.training.shown_run import ShownRun
 from gui.document.project_io import ProjectState, copy_weights
-from gui.training.training_form import dataset_title
+from gui.dataset_inputs import dataset_title
 from gui.training.training_panel import TrainingPanel
 from gui.training.training_session import TrainingSession
 from gui.training.weights_prompts import CANCEL, CONTINUE, ask_continue_training, loaded_text
@@ -66,6 +68,9 @@ class TrainingController(QObject):
         self._run_normalization: Normalization | None = None
         self._history = MetricsHistory()
         self._copy: InspectionCopy | None = None  # for _state, built lazily
+        self._origin: str | None = None  # what _state is when no run of this window made it (an opened file)
+        self._run_source = ""  # the dataset the current run trains on
+        self._shown = ShownRun(panel, live)
 
         panel.train_requested.connect(self._on_train_requested)
         panel.dataset_changed.connect(self._on_dataset_changed)
@@ -147,6 +152,11 @@ class TrainingController(QObject):
             model.eval()
         self._history = history if history is not None else MetricsHistory()
         self._panel.show_loaded(None if model is None else loaded_text(self._history))
+        self._origin = None if model is None else loaded_text(self._history)
+        if model is None and not self._history.batches:
+            self._shown.forget()
+        else:  # a project's curves describe the network it holds, on the dataset its settings name
+            self._shown.set_run(self._network.architecture, self._panel.config().dataset, self._history)
         if model is None:
             self._state = self._trained_arch = self._copy = None
             self._live.clear()
@@ -155,7 +165,7 @@ class TrainingController(QObject):
             return
         self._live.begin_run()  # the maps are replaced below; panels of the same layers are reused
         self._live.set_history(self._history)
-        self._live.set_weights_origin(loaded_text(self._history))
+        self._live.set_weights_origin(self._origin)
         self._state = copy_weights(weights)
         self._normalization = normalization
         self._trained_arch, self._copy = self._network.architecture, None
@@ -199,7 +209,7 @@ class TrainingController(QObject):
                     dataset = renormalized(dataset, self._normalization)
         probe = self._live.probe_index if self._live.probe_index < len(dataset.val) else 0
         self._run_arch = arch  # frozen: edits replace the Network's architecture, never mutate this one
-        self._run_normalization = dataset.normalization
+        self._run_normalization, self._run_source = dataset.normalization, self._panel.config().dataset
         self._session.start(arch, dataset, self._panel.config(), probe_index=probe, initial_weights=initial,
                             paused=paused)
         if paused:  # Step from idle: a paused run waits before its first batch; let exactly that one through
@@ -215,6 +225,7 @@ class TrainingController(QObject):
         arch, dataset = self._network.architecture, self._panel.dataset
         fits = dataset is not None and tuple(dataset.input_shape) == arch.input.as_tuple()
         self._run_arch, self._run_normalization = arch, self._normalization
+        self._run_source = self._panel.config().dataset
         probe = self._live.probe_index if fits and self._live.probe_index < len(dataset.val) else 0
         self._session.attach(folder, arch, dataset if fits else None, probe_index=probe)
         self._tabs.setCurrentWidget(self._live)
@@ -222,7 +233,7 @@ class TrainingController(QObject):
 
     @Slot()
     def _on_started(self) -> None:
-        self._state = self._trained_arch = self._copy = None
+        self._state = self._trained_arch = self._copy = self._origin = None
         self._history = MetricsHistory()
         self._live.begin_run()
         self.lock.set_locked(True)
@@ -243,12 +254,15 @@ class TrainingController(QObject):
         if self._session.final_state is not None and self._run_arch is not None:
             self._state, self._trained_arch = self._session.final_state, self._run_arch
             self._normalization = self._run_normalization
+        if self._run_arch is not None:
+            self._shown.set_run(self._run_arch, self._run_source, self._history)
         self._update_blocked()
 
     # -- dataset, network, probe ------------------------------------------------------------------------------
     @Slot(object)
     def _on_dataset_changed(self, dataset) -> None:
         self.dataset_shape_changed.emit(dataset_title(self._panel.config().dataset), InputShape(*dataset.input_shape))
+        self._shown.follow(self._network.architecture, self._panel.config().dataset)
         self._live.set_dataset(dataset)  # selects the probe, which refreshes the idle views
         self._update_blocked()
 
@@ -258,10 +272,12 @@ class TrainingController(QObject):
 
     @Slot(object)
     def _on_network_changed(self, _architecture: object) -> None:
-        if self._session.is_running:
+        stopped = self._session.is_running
+        if stopped:
             self._session.stop_and_wait()
             self._panel.add_outcome_note(STOPPED_BY_CHANGE)
             self.status_reported.emit(STOPPED_BY_CHANGE)
+        self._shown.follow(self._network.architecture, self._panel.config().dataset, keep_outcome=stopped)
         self._update_blocked()
         self._request_idle_refresh()
 
@@ -326,24 +342,14 @@ class TrainingController(QObject):
             return
         copy = self._trained_copy()
         if copy is not None:
-            self._show_trained_snapshot(copy)
+            self._live.set_weights_origin(self._origin)
+            self._live.show_snapshot(trained_snapshot(copy, self._state, self._trained_arch, self._history,
+                                                      self._panel.dataset, self._live.probe_index))
+            return
+        shown = initial_snapshot_or_reason(self._network, self._panel.dataset, self._live.probe_index,
+                                           self._panel.config().seed)
+        if isinstance(shown, str):  # an older network's maps would be stale: nothing, and why
+            self._live.show_nothing(shown)
         else:
-            self._show_initial_snapshot()
-
-    def _show_initial_snapshot(self) -> None:
-        network, dataset, probe = self._network, self._panel.dataset, self._live.probe_index
-        if dataset is None or not 0 <= probe < len(dataset.val) or not network.analysis.is_valid:
-            return
-        if check_compatibility(network.architecture, dataset, network.analysis):
-            return
-        self._live.show_snapshot(initial_snapshot(network.architecture, self._panel.config().seed,
-                                                  dataset.val.images_at(probe), probe_index=probe))
-
-    def _show_trained_snapshot(self, copy: InspectionCopy) -> None:
-        """The trained model on the current probe: activations and prediction (filters alone without data)."""
-        dataset, probe = self._panel.dataset, self._live.probe_index
-        last = self._history.batches[-1] if self._history.batches else None
-        step, epoch = (last.step, last.epoch) if last else (0, 0)
-        fits = dataset is not None and tuple(dataset.input_shape) == self._trained_arch.input.as_tuple()
-        image = dataset.val.images_at(probe) if fits and 0 <= probe < len(dataset.val) else None
-        self._live.show_snapshot(copy.show(self._state, image, step=step, epoch=epoch, probe_index=probe))
+            self._live.set_weights_origin(None)
+            self._live.show_snapshot(shown)

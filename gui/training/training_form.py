@@ -2,29 +2,21 @@
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QValidator
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel,
-                               QProgressBar, QPushButton, QSpinBox, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel,
+                               QProgressBar, QPushButton, QVBoxLayout, QWidget)
 
 from engine.config import SEED_MAX, TrainConfig
 from engine.datasets import available_datasets
 from engine.device import available_devices
-from gui.builder.form_widgets import NoWheelUnlessFocused, section_heading
+from gui.builder.form_widgets import section_heading
 from gui.training.augment_preview import AugmentPreview
+from gui.dataset_inputs import dataset_title
 from gui.training.download_box import DownloadBox
+from gui.training.spin_boxes import UNDER_ONE, PreciseSpinBox, IntSpinBox, RateSpinBox
 
-DATASET_TITLES = {  # the one table of dataset names as the window shows them
-    "mnist": "MNIST (bundled)",
-    "fashion-mnist": "Fashion-MNIST (bundled)",
-    "shapes-rgb": "Colour shapes (generated, RGB)",
-    "mnist-full": "MNIST (full, downloaded)",
-    "fashion-mnist-full": "Fashion-MNIST (full, downloaded)",
-    "cifar10": "CIFAR-10 (downloaded)",
-}
 DEVICE_TITLES = {"auto": "Automatic", "cpu": "CPU", "cuda": "CUDA GPU", "mps": "Apple GPU (MPS)"}
 OPTIMIZER_TITLES = {"adam": "Adam", "adamw": "AdamW (decoupled weight decay)", "sgd": "SGD",
                     "rmsprop": "RMSprop"}
@@ -34,64 +26,6 @@ KEEP_TITLES = {"auto": "Best when stopping early, else last", "best": "Best epoc
 METRIC_TITLES = {"val_loss": "Validation loss", "val_accuracy": "Validation accuracy"}
 SCHEDULE_TITLES = {"constant": "Constant", "step": "Step decay", "cosine": "Cosine", "onecycle": "One-cycle"}
 DATASET_FILE_FILTER = "NumPy archive (*.npz);;All files (*)"
-
-
-def dataset_title(source: str) -> str:
-    """What the panel and the input block call a dataset: its title, or a path's last part."""
-    return DATASET_TITLES.get(source) or Path(source).name or source
-
-
-class _SpinBox(NoWheelUnlessFocused, QSpinBox):
-    def __init__(self, low: int, high: int, tip: str) -> None:
-        super().__init__()
-        self.setRange(low, high)
-        self.setKeyboardTracking(False)
-        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
-        self.setToolTip(tip)
-        self.setGroupSeparatorShown(True)
-
-
-class RateSpinBox(NoWheelUnlessFocused, QDoubleSpinBox):
-    """A positive rate shown as `0.001` or `3e-05`; the arrows step in thirds of a decade (1, 2, 5 ...)."""
-
-    def __init__(self, low: float, high: float, tip: str) -> None:
-        super().__init__()
-        self.setDecimals(10)  # the text is formatted below; this only keeps the stored value exact
-        self.setRange(low, high)
-        self.setKeyboardTracking(False)
-        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
-        self.setToolTip(tip)
-
-    def textFromValue(self, value: float) -> str:  # noqa: N802
-        return f"{value:.4g}"
-
-    def valueFromText(self, text: str) -> float:  # noqa: N802
-        try:
-            return float(text)
-        except ValueError:
-            return self.value()
-
-    def validate(self, text: str, pos: int):  # noqa: ANN201
-        stripped = text.strip()
-        try:
-            value = float(stripped)
-        except ValueError:
-            partial = stripped == "" or stripped[-1] in "eE.-+"
-            return (QValidator.State.Intermediate if partial else QValidator.State.Invalid), text, pos
-        ok = self.minimum() <= value <= self.maximum()
-        return (QValidator.State.Acceptable if ok else QValidator.State.Intermediate), text, pos
-
-    def stepBy(self, steps: int) -> None:  # noqa: N802
-        value = self.value()
-        if value <= 0:  # weight decay 0: up to the smallest usual value, never below zero
-            if steps > 0:
-                self.setValue(min(1e-5, self.maximum()))
-            return
-        exponent = math.floor(math.log10(value))
-        ladder = [m * 10.0 ** e for e in range(exponent - 4, exponent + 5) for m in (1, 2, 5)]
-        index = min(range(len(ladder)), key=lambda i: abs(math.log(ladder[i] / value)))
-        target = ladder[min(max(index + steps, 0), len(ladder) - 1)]
-        self.setValue(min(max(target, self.minimum()), self.maximum()))
 
 
 class TrainingForm(QWidget):
@@ -111,8 +45,8 @@ class TrainingForm(QWidget):
         self._hidden = TrainConfig()  # carries the settings not shown here
         self.dataset_combo = QComboBox()
         self.dataset_combo.setObjectName("datasetCombo")
-        self.dataset_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.dataset_combo.setMinimumContentsLength(12)
+        self.dataset_combo.setToolTip("The images to train on: the bundled sets work offline; Download, Open file "
+                                      "and Open folder add others. Its image shape becomes the network's input")
         for source in available_datasets():
             self.dataset_combo.addItem(dataset_title(source), source)
         self.open_file_button = self._flat_button("Open file\u2026", "Use an .npz file of images and labels")
@@ -135,24 +69,24 @@ class TrainingForm(QWidget):
         self.dataset_error.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
         self.optimizer_combo = QComboBox()
+        self.optimizer_combo.setToolTip("How each step turns the gradients into weight changes (Adam adapts the step "
+                                        "size per weight; SGD takes the plain gradient, with optional momentum)")
         for key, title in OPTIMIZER_TITLES.items():
             self.optimizer_combo.addItem(title, key)
         self.learning_rate = RateSpinBox(1e-6, 10.0, "Step size of the optimiser (Adam: about 0.001; SGD: 0.01-0.1)")
-        self.momentum = QDoubleSpinBox()
-        self.momentum.setRange(0.0, 0.999)
-        self.momentum.setDecimals(3)
-        self.momentum.setSingleStep(0.05)
-        self.momentum.setToolTip("SGD and RMSprop momentum: how much of the previous step carries over (0 = none)")
+        self.momentum = PreciseSpinBox("SGD and RMSprop momentum: how much of the previous step carries over "
+                                        "(0 = none)")
         self.nesterov = QCheckBox("Nesterov momentum")
         self.nesterov.setToolTip("SGD: look ahead along the momentum before taking the gradient (needs momentum > 0)")
         self.weight_decay = RateSpinBox(0.0, 0.5, "L2 penalty on the weights (0 = none)")
-        self.weight_decay.setRange(0.0, 0.999)  # TrainConfig's range: a project's value is never clamped
-        self.batch_size = _SpinBox(1, 65536, "Samples per optimiser step")
-        self.epochs = _SpinBox(1, 10000, "Passes over the training split")
-        self.seed = _SpinBox(0, SEED_MAX, "Seeds the weight initialisation, the shuffling and the train/validation "
+        self.weight_decay.setRange(0.0, UNDER_ONE)  # TrainConfig's range: a project's value is never clamped
+        self.batch_size = IntSpinBox(1, 65536, "Samples per optimiser step")
+        self.epochs = IntSpinBox(1, 10000, "Passes over the training split")
+        self.seed = IntSpinBox(0, SEED_MAX, "Seeds the weight initialisation, the shuffling and the train/validation "
                                            "split")
         self._make_practice_widgets()
         self.device_combo = QComboBox()
+        self.device_combo.setToolTip("Where the training process computes: Automatic takes a GPU when there is one")
         for key in ("auto", *[d for d in available_devices() if d != "cpu"], "cpu"):
             title = DEVICE_TITLES[key]
             if key == "auto":
@@ -180,7 +114,7 @@ class TrainingForm(QWidget):
         self.form.addRow("Optimiser", self.optimizer_combo)
         self.form.addRow("Learning rate", self.learning_rate)
         self.form.addRow("Momentum", self.momentum)
-        self.form.addRow("", self.nesterov)
+        self.form.addRow(self.nesterov)
         self.form.addRow("Weight decay", self.weight_decay)
         self.form.addRow(self._heading("Schedule"))
         self.form.addRow("Schedule", self.schedule_combo)
@@ -201,11 +135,15 @@ class TrainingForm(QWidget):
         self.form.addRow("Epochs", self.epochs)
         self.form.addRow("Seed", self.seed)
         self.form.addRow("Device", self.device_combo)
-        self.form.addRow("", self.mixed_precision)
-        self.form.addRow("", self.channels_last)
+        self.form.addRow(self.mixed_precision)
+        self.form.addRow(self.channels_last)
+        self._label_tooltips()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(self.form)
+        for combo in self.findChildren(QComboBox):  # long titles elide, so the form fits a narrow dock
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(8)
 
         self.set_config(TrainConfig())
         self.set_dataset_status("idle")
@@ -220,28 +158,30 @@ class TrainingForm(QWidget):
 
     _heading = staticmethod(section_heading)
 
+    def _label_tooltips(self) -> None:
+        """Each row's label explains like its field: the label is where the eye (and the pointer) goes first."""
+        for row in range(self.form.rowCount()):
+            label = self.form.itemAt(row, QFormLayout.ItemRole.LabelRole)
+            field = self.form.itemAt(row, QFormLayout.ItemRole.FieldRole)
+            if label is not None and label.widget() is not None and field is not None and field.widget() is not None:
+                label.widget().setToolTip(field.widget().toolTip())
+
     def _make_practice_widgets(self) -> None:
         """Schedule and regularisation (engine/schedules.py has the formulas)."""
         self.schedule_combo = QComboBox()
         self.schedule_combo.setToolTip("How the learning rate changes over the run, step by step")
         for key, title in SCHEDULE_TITLES.items():
             self.schedule_combo.addItem(title, key)
-        self.step_size = _SpinBox(1, 10000, "Step decay: epochs between multiplications by the decay factor")
+        self.step_size = IntSpinBox(1, 10000, "Step decay: epochs between multiplications by the decay factor")
         self.step_size.setSuffix(" epochs")
         self.gamma = RateSpinBox(1e-6, 1.0, "Step decay: the factor the learning rate is multiplied by")
-        self.warmup_epochs = _SpinBox(0, 10000, "Raise the learning rate linearly over these first epochs "
+        self.warmup_epochs = IntSpinBox(0, 10000, "Raise the learning rate linearly over these first epochs "
                                                 "(one-cycle: the length of its rise; 0 = none)")
-        self.label_smoothing = QDoubleSpinBox()
-        self.label_smoothing.setRange(0.0, 0.9999)  # TrainConfig's range, finely enough that nothing is rounded
-        self.label_smoothing.setDecimals(4)
-        self.label_smoothing.setSingleStep(0.05)
-        self.label_smoothing.setToolTip("Train towards 1 - e on the true class and e spread over all classes "
-                                        "(0 = none; 0.1 is usual)")
-        self.clip_grad = QDoubleSpinBox()
-        self.clip_grad.setRange(0.0, 1e6)
-        self.clip_grad.setDecimals(4)
+        self.label_smoothing = PreciseSpinBox("Train towards 1 - e on the true class and e spread over all "
+                                              "classes (0 = none; 0.1 is usual)")
+        self.clip_grad = PreciseSpinBox("Scale the gradients down when their total L2 norm exceeds this (0 = off)",
+                                        high=1e6, step=0.5)
         self.clip_grad.setSpecialValueText("off")
-        self.clip_grad.setToolTip("Scale the gradients down when their total L2 norm exceeds this (0 = off)")
         self.augment_combo = QComboBox()
         self.augment_combo.setToolTip("Random changes to the training images, drawn anew each batch (never to "
                                       "validation or test). Default: none for digits, crop + flip otherwise")
@@ -249,7 +189,7 @@ class TrainingForm(QWidget):
             self.augment_combo.addItem(title, key)
         self.augment_preview = AugmentPreview()
         self._preview_dataset = None
-        self.early_stop = _SpinBox(0, 10000, "Stop after this many epochs without a better validation score "
+        self.early_stop = IntSpinBox(0, 10000, "Stop after this many epochs without a better validation score "
                                              "(0 = never)")
         self.early_stop.setSpecialValueText("off")
         self.early_stop_metric = QComboBox()
@@ -263,11 +203,9 @@ class TrainingForm(QWidget):
         self.mixed_precision = QCheckBox("Mixed precision (CUDA)")
         self.mixed_precision.setToolTip("On a CUDA GPU: compute in bfloat16 (float16 with loss scaling where the GPU "
                                         "lacks it); the weights stay float32. No effect elsewhere")
-        self.channels_last = QCheckBox("Channels-last memory format (CUDA)")
+        self.channels_last = QCheckBox("Channels-last layout (CUDA)")
         self.channels_last.setToolTip("On a CUDA GPU: lay conv nets' tensors out as NHWC, which tensor cores read "
                                       "fastest. No effect elsewhere")
-        for box in (self.label_smoothing, self.clip_grad, self.momentum):
-            box.setKeyboardTracking(False)
 
     @staticmethod
     def _flat_button(text: str, tip: str) -> QPushButton:

@@ -3,25 +3,19 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
-from PySide6.QtWidgets import (QFrame, QGridLayout, QLabel, QProgressBar, QPushButton, QScrollArea, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QPushButton, QScrollArea, QVBoxLayout, QWidget
 
 from engine.config import TrainConfig
-from engine.events import COMPLETED, DIVERGED, FAILED, STOPPED, BatchEnded, TrainingFinished
+from engine.events import BatchEnded, TrainingFinished
 from gui.builder.form_widgets import section_heading
 from gui.training.dataset_loader import DatasetLoader
-from gui.training.training_form import TrainingForm, dataset_title
+from gui.training.run_status import UNTRAINED, RunStatus
+from gui.dataset_inputs import dataset_title
+from gui.training.training_form import TrainingForm
 from gui.training.training_session import TrainingSession
 from gui.views.redraw import RedrawScheduler
 
 SEED_RELOAD_DELAY_MS = 400  # the seed decides the validation split: reload once typing has settled
-_OUTCOME_ICONS = {COMPLETED: "\u2714", STOPPED: "\u25a0", DIVERGED: "\u26a0", FAILED: "\u2716"}
-
-
-def format_duration(seconds: float) -> str:
-    seconds = max(0, round(seconds))
-    hours, rest = divmod(seconds, 3600)
-    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
 
 
 class TrainingPanel(QWidget):
@@ -35,6 +29,7 @@ class TrainingPanel(QWidget):
 
     train_requested = Signal(bool)      # paused: Step from idle runs one batch, then waits paused
     dataset_changed = Signal(object)    # the newly loaded engine.datasets.Dataset
+    blocked_changed = Signal(object)    # why Train is off (str), or None: the window flags the output block
 
     def __init__(self, session: TrainingSession, loader: DatasetLoader, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -57,40 +52,43 @@ class TrainingPanel(QWidget):
         self.stop_button = self._button("\u25a0  Stop", "flatButton", "Stop at the next batch; the trained "
                                                                       "weights are kept")
         self.blocked_label = self._label("problemLabel")
-        self.progress_bar = QProgressBar()
-        self.progress_bar.setObjectName("runProgress")
-        self.progress_bar.setRange(0, 1000)
-        self.progress_bar.setFormat("%p%")
-        self.progress_label = self._label("progressLabel")
-        self.outcome_label = self._label("outcomeLabel")
-        self.outcome_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.status = RunStatus()
+        self.progress_bar, self.progress_label, self.outcome_label = (self.status.bar, self.status.progress,
+                                                                      self.status.outcome)
 
         buttons = QGridLayout()
         buttons.setSpacing(6)
-        buttons.addWidget(self.train_button, 0, 0, 1, 2)
+        buttons.addWidget(self.train_button, 0, 0, 1, 3)
         buttons.addWidget(self.pause_button, 1, 0)
         buttons.addWidget(self.step_button, 1, 1)
-        buttons.addWidget(self.stop_button, 2, 0, 1, 2)
-        body = QWidget()
+        buttons.addWidget(self.stop_button, 1, 2)
+        body = QWidget()  # the settings scroll ...
         body.setObjectName("trainingPanelBody")
         layout = QVBoxLayout(body)
         layout.setContentsMargins(14, 10, 14, 12)
         layout.setSpacing(8)
         layout.addWidget(self.form)
-        layout.addWidget(section_heading("Training"))
-        layout.addLayout(buttons)
-        layout.addWidget(self.blocked_label)
-        layout.addWidget(self.progress_bar)
-        layout.addWidget(self.progress_label)
-        layout.addWidget(self.outcome_label)
         layout.addStretch(1)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # the form fits the width
         scroll.setWidget(body)
+        self.controls = QWidget()  # ... while the run's controls, progress and outcome stay in view below them
+        self.controls.setObjectName("trainingPanelControls")
+        self.controls.setAttribute(Qt.WidgetAttribute.WA_StyledBackground)  # its top rule (style.qss)
+        controls = QVBoxLayout(self.controls)
+        controls.setContentsMargins(14, 6, 14, 10)
+        controls.setSpacing(6)
+        controls.addWidget(section_heading("Training"))
+        controls.addLayout(buttons)
+        controls.addWidget(self.blocked_label)
+        controls.addWidget(self.status)
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
-        outer.addWidget(scroll)
+        outer.setSpacing(0)
+        outer.addWidget(scroll, 1)
+        outer.addWidget(self.controls)
 
         self._seed_timer = QTimer(self)
         self._seed_timer.setSingleShot(True)
@@ -110,9 +108,6 @@ class TrainingPanel(QWidget):
         session.paused_changed.connect(self._on_paused_changed)
         session.batch_ended.connect(self._on_batch_ended)
         session.finished.connect(self._on_finished)
-        self.progress_bar.setValue(0)
-        self.progress_label.setText("Not trained yet.")
-        self.outcome_label.hide()
         self._update_controls()
 
     def _button(self, text: str, object_name: str, tip: str) -> QPushButton:
@@ -154,8 +149,11 @@ class TrainingPanel(QWidget):
 
     def set_blocked(self, reason: str | None) -> None:
         """Why training cannot start (None: it can); shown under the buttons while idle."""
+        changed = reason != self._blocked
         self._blocked = reason
         self._update_controls()
+        if changed:
+            self.blocked_changed.emit(reason)
 
     def request_train(self, paused: bool = False) -> None:
         """Train (or with `paused`, one batch then pause) once the dataset is ready; ignored while running."""
@@ -166,7 +164,7 @@ class TrainingPanel(QWidget):
             self.train_requested.emit(paused)
             return
         self._pending_start = paused
-        self._set_outcome("running", "Loading the dataset; training starts when it is ready\u2026")
+        self.status.set_outcome("running", "Loading the dataset; training starts when it is ready\u2026")
         self._load_if_needed()
         self._update_controls()
 
@@ -248,13 +246,11 @@ class TrainingPanel(QWidget):
     def _on_started(self) -> None:
         self._run_config = self.config()
         self._last_batch = None
-        self.progress_bar.setValue(0)
-        self.progress_label.setText("Starting\u2026")
         if self._session.is_attached:
-            self._set_outcome("running", f"Following the run in {self._session.run_folder}"
-                              + ("" if self._session.can_control else " (read-only: its controls are off)"))
+            self.status.started(f"Following the run in {self._session.run_folder}"
+                                + ("" if self._session.can_control else " (read-only: its controls are off)"))
         else:
-            self._set_outcome("running", "Training\u2026 (the network is locked until the run ends)")
+            self.status.started("Training\u2026 (the network is locked until the run ends)")
         self._update_controls()
 
     @Slot(bool)
@@ -270,58 +266,32 @@ class TrainingPanel(QWidget):
     @Slot(object)
     def _on_finished(self, result: TrainingFinished) -> None:
         self._progress_redraw.flush()
-        if result.reason == COMPLETED:
-            self.progress_bar.setValue(self.progress_bar.maximum())
-        self._show_progress(finished=True)
-        text = result.message[:1].upper() + result.message[1:]
-        self._set_outcome(result.reason, f"{_OUTCOME_ICONS.get(result.reason, '')}  {text}")
+        self.status.finished(result, self._last_batch, self._run_config)
         self._update_controls()
 
     # -- display --------------------------------------------------------------------------------------------
-    def _show_progress(self, finished: bool = False) -> None:
-        event, config = self._last_batch, self._run_config
-        if event is None:
-            if finished:
-                self.progress_label.setText("No batch was trained.")
-            return
-        total = max(1, config.epochs * event.batches_per_epoch)
-        done = (event.epoch - 1) * event.batches_per_epoch + event.batch
-        if not finished:
-            self.progress_bar.setValue(round(1000 * done / total))
-        rate = [f"{event.samples_per_second:,.0f} samples/s"]
-        if not finished and event.samples_per_second > 0:
-            left = (total - done) * config.batch_size / event.samples_per_second
-            rate.append(f"{format_duration(left)} left")
-        prefix = "Paused \u00b7 " if self._session.is_paused else ""
-        self.progress_label.setText(f"{prefix}Epoch {event.epoch} of {config.epochs} \u00b7 step {event.step:,} "
-                                    f"of {total:,}\n" + " \u00b7 ".join(rate))
-
-    def _set_outcome(self, state: str, text: str) -> None:
-        self.outcome_label.setText(text)
-        self.outcome_label.setProperty("outcome", state)
-        self.outcome_label.style().unpolish(self.outcome_label)
-        self.outcome_label.style().polish(self.outcome_label)
-        self.outcome_label.show()
+    def _show_progress(self) -> None:
+        self.status.show_progress(self._last_batch, self._run_config, paused=self._session.is_paused)
 
     def show_loaded(self, text: str | None) -> None:
-        """Between runs: say what the network holds (e.g. weights from an opened project); None: untrained."""
-        if self._session.is_running:
-            return
-        self.progress_bar.setValue(1000 if text else 0)
-        self.progress_label.setText(text or "Not trained yet.")
-        if not text:
-            self.outcome_label.hide()
+        """Between runs: say what the network holds (e.g. weights from an opened project); None: untrained.
+        The outcome of an earlier run goes: it was about other weights."""
+        if not self._session.is_running:
+            self.status.show_loaded(text)
+
+    def show_untrained(self, text: str = UNTRAINED, *, keep_outcome: bool = False) -> None:
+        """Between runs: the network on screen has no trained weights; `text` says why. `keep_outcome`: the
+        outcome line stays (it says why the last run ended, e.g. the network was replaced)."""
+        if not self._session.is_running:
+            self.status.show_untrained(text, keep_outcome=keep_outcome)
 
     def add_outcome_note(self, note: str) -> None:
         """Say why the run ended (e.g. the network was replaced) above the outcome."""
-        state, text = self.outcome()
-        self._set_outcome(state or STOPPED, f"{note}.\n{text}" if text else note)
+        self.status.add_note(note)
 
     def outcome(self) -> tuple[str, str]:
         """(state, text) of the status label: running/completed/stopped/diverged/failed, or ('', '') if hidden."""
-        if self.outcome_label.isHidden():
-            return "", ""
-        return str(self.outcome_label.property("outcome")), self.outcome_label.text()
+        return self.status.outcome_state()
 
     def _update_controls(self) -> None:
         running, paused = self._session.is_running, self._session.is_paused

@@ -38,6 +38,8 @@ from models.architecture import Architecture
 log = logging.getLogger(__name__)
 SHUTDOWN_WAIT_MS = 3000
 POLL_MS = 100          # how often the run log is read while a run goes
+POLL_BYTES = 256 * 1024  # the most of the log one poll reads: attaching to a long run catches up over a few
+                         # polls (about 1,000 lines each) instead of stalling the GUI thread on one big read
 
 
 class TrainingSession(QObject):
@@ -232,11 +234,11 @@ class TrainingSession(QObject):
             log.warning("cannot write the control file in %s: %s", self._folder, exc)
 
     @Slot()
-    def _poll(self) -> None:
+    def _poll(self, *, everything: bool = False) -> None:
         if self._tail is None:
             return
         try:
-            records = self._tail.poll()
+            records = self._tail.poll(None if everything else POLL_BYTES)
         except RunFolderError as exc:
             log.warning("%s", exc)
             return
@@ -298,7 +300,7 @@ class TrainingSession(QObject):
     def _finish(self, exit_: ProcessExit | None) -> None:
         """The run ended: the child exited (`exit_`), or an attached run's log has its "finished" line (None)."""
         if exit_ is not None:
-            self._poll()  # the lines written just before the exit
+            self._poll(everything=True)  # every line not read yet, including those written just before the exit
         folder, finished_line = self._folder, self._log.finished
         if finished_line is not None:
             result = finished_event(finished_line)

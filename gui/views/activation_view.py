@@ -31,6 +31,7 @@ class ActivationView(QWidget):
         self._layouts: dict[str, MosaicLayout | None] = {}  # None: a vector shown as a strip
         self._panels: dict[str, MosaicPanel] = {}
         self._selected: tuple[str, int] | None = None
+        self._hovered: tuple[str, int, int, int] | None = None  # (layer, channel, row, col) the readout names
         self._scheduler = RedrawScheduler(self._redraw, self)
 
         scroll, self._list_layout, self._empty = scrolling_panel_list(_EMPTY_TEXT)
@@ -100,7 +101,7 @@ class ActivationView(QWidget):
         self._panels.clear()
         self._empty.show()
         self._redraw_detail()
-        self._hover.setText(_HOVER_HINT)
+        self._show_hovered(None)
 
     def flush(self) -> None:
         """Draw pending data now instead of at the next frame."""
@@ -140,10 +141,7 @@ class ActivationView(QWidget):
 
     def _on_pixel_hovered(self, name: str, y: int, x: int) -> None:
         cell = self._cell(name, y, x)
-        if cell is None:
-            self._hover.setText(_HOVER_HINT)
-        else:
-            self._hover.setText(self._describe(name, *cell))
+        self._show_hovered(None if cell is None else (name, *cell))
 
     def _on_detail_pixel_hovered(self, y: int, x: int) -> None:
         if self._selected is None:
@@ -151,14 +149,25 @@ class ActivationView(QWidget):
         name, channel = self._selected
         if self._layouts[name] is None:
             if y == 0 and 0 <= x < self._maps[name].shape[0]:
-                self._hover.setText(self._describe(name, x, 0, 0))
+                self._show_hovered((name, x, 0, 0))
             return
         _, height, width = self._maps[name].shape
         if 0 <= y < height and 0 <= x < width:
-            self._hover.setText(self._describe(name, channel, y, x))
+            self._show_hovered((name, channel, y, x))
 
     def _on_hover_left(self) -> None:
-        self._hover.setText(_HOVER_HINT)
+        self._show_hovered(None)
+
+    def _show_hovered(self, cell: tuple[str, int, int, int] | None) -> None:
+        """Read out `cell` of the maps shown now (None, or a cell they no longer have: the hint)."""
+        if cell is not None:
+            name, channel, row, col = cell
+            array = self._maps.get(name)
+            inside = array is not None and 0 <= channel < array.shape[0] and (
+                array.ndim == 1 or (0 <= row < array.shape[1] and 0 <= col < array.shape[2]))
+            cell = cell if inside else None
+        self._hovered = cell
+        self._hover.setText(_HOVER_HINT if cell is None else self._describe(*cell))
 
     # -- helpers ------------------------------------------------------------------------
     def _has_channel(self, name: str, channel: int) -> bool:
@@ -206,6 +215,7 @@ class ActivationView(QWidget):
         self._empty.setVisible(not self._maps)
         self._redraw_detail()
         self._redraw_highlights()
+        self._show_hovered(self._hovered)  # the mouse rests on a pixel whose value just changed
 
     def _redraw_highlights(self) -> None:
         """Outline the selected channel's tile (or unit) in its layer's mosaic."""

@@ -4,7 +4,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from PySide6.QtWidgets import QVBoxLayout, QWidget
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from gui.views.palette import PLOT_BACKGROUND, TRAIN_RAW_COLOR, TRAIN_SMOOTH_COLOR, VALIDATION_COLOR
 from gui.views.pg_setup import pg
@@ -14,6 +15,9 @@ from gui.views.redraw import RedrawScheduler
 # 0.9 averages over roughly the last 10 batches. Non-finite values (a diverged loss) are
 # drawn as gaps and leave the average where it was.
 SMOOTHING = 0.9
+MARKER_COLOR = (220, 40, 60)
+LINES_ONLY = ("loss_smooth", "acc_smooth", "lr")  # per-batch series drawn as lines (their raw twins lie beneath)
+EMPTY_TEXT = "No curves yet: they appear while the network trains."
 
 
 class GrowingSeries:
@@ -92,22 +96,41 @@ class LossPlot(QWidget):
         self._items: dict[str, pg.PlotDataItem] = {}
         for plot, prefix, title in ((self._loss_plot, "loss", "loss"),
                                     (self._acc_plot, "acc", "accuracy")):
-            _style(plot, title, legend=plot is self._loss_plot)
+            _style(plot, title)
             self._items[prefix] = _curve(plot, "train (per batch)", TRAIN_RAW_COLOR, 1)
             self._items[prefix + "_smooth"] = _curve(
                 plot, f"train, smoothed (EMA {SMOOTHING})", TRAIN_SMOOTH_COLOR, 1)
             self._items["val_" + prefix] = _curve(plot, "validation (per epoch)",
                                                   VALIDATION_COLOR, 2, symbol="o")
-        _style(self._lr_plot, "learning rate", legend=False)
+        _style(self._lr_plot, "rate")  # the strip is shorter than "learning rate", which ran into the label above
         self._items["lr"] = _curve(self._lr_plot, "learning rate", TRAIN_SMOOTH_COLOR, 1)
         self._lr_plot.setLabel("bottom", "step (batches)")
+        for plot in (self._loss_plot, self._acc_plot):  # the step axis is shared: its numbers once, at the bottom
+            plot.getAxis("bottom").setStyle(showValues=False)
         self._lr_plot.enableAutoRange(axis="y", enable=False)
         # Accuracy is a fraction: always the whole 0-1 scale, so a glance compares runs and one point shows.
         self._acc_plot.setYRange(0.0, 1.0, padding=0.02)
         self._acc_plot.enableAutoRange(axis="y", enable=False)
         self._acc_plot.setLimits(yMin=-0.05, yMax=1.05)
+        # The Timeline's step, on all three plots (hidden until a step is scrubbed to).
+        self._markers = [pg.InfiniteLine(angle=90, pen=pg.mkPen(MARKER_COLOR, width=1.5, style=Qt.PenStyle.DashLine))
+                         for _ in range(3)]
+        for plot, marker in zip((self._loss_plot, self._acc_plot, self._lr_plot), self._markers):
+            marker.setVisible(False)
+            plot.addItem(marker, ignoreBounds=True)  # the marker never widens the step axis
+        # The key sits above the plots, not in them: inside, it covered the curves (the early loss, or at
+        # the plot's usual width most of it).
+        self.legend = QLabel(legend_html())
+        self.legend.setObjectName("curvesLegend")
+        self.legend.setWordWrap(True)
+        self.empty_note = QLabel(EMPTY_TEXT)  # empty plots keep the last run's axes unless told otherwise
+        self.empty_note.setObjectName("curvesEmpty")
+        self.empty_note.setWordWrap(True)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
+        layout.addWidget(self.legend)
+        layout.addWidget(self.empty_note)
         layout.addWidget(self._graphics)
 
     # -- data in ------------------------------------------------------------------------
@@ -140,7 +163,18 @@ class LossPlot(QWidget):
 
     def clear(self) -> None:
         self._reset()
+        self.set_marker(None)
         self._scheduler.request()
+
+    def set_marker(self, step: int | None) -> None:
+        """A dashed line at `step` on every plot (the Timeline's step); None hides it."""
+        for marker in self._markers:
+            marker.setVisible(step is not None)
+            if step is not None:
+                marker.setValue(step)
+
+    def marker(self) -> int | None:
+        return int(self._markers[0].value()) if self._markers[0].isVisible() else None
 
     def flush(self) -> None:
         """Draw pending data now instead of at the next frame."""
@@ -177,7 +211,14 @@ class LossPlot(QWidget):
         self.redraw_count += 1
         for key, series in self._series.items():
             x, y = series.data()
+            if key in LINES_ONLY:  # a line through one point draws nothing: after one Step, mark the point
+                self._items[key].setSymbol("o" if len(x) == 1 else None)
             self._items[key].setData(x, y)
+        empty = not any(len(series) for series in self._series.values())
+        if empty and not self.empty_note.isVisibleTo(self):  # cleared: no axes left from the run before
+            self._loss_plot.setRange(xRange=(0, 1), yRange=(0, 1), padding=0)
+            self._loss_plot.enableAutoRange()  # the next run's data frames itself again
+        self.empty_note.setVisible(empty)
         rates = self._series["lr"].data()[1]
         top = float(np.nanmax(rates)) if np.isfinite(rates).any() else 0.0
         if top > 0:  # from zero: a constant rate reads as its value, not as a flat line in an arbitrary band
@@ -193,11 +234,18 @@ class LossPlot(QWidget):
         return x.copy(), y.copy()
 
 
-def _style(plot: pg.PlotItem, title: str, legend: bool) -> None:
+def legend_html() -> str:
+    """One key for the loss and accuracy plots (the same three styles in both)."""
+    def entry(color, glyph: str, text: str) -> str:
+        return f'<span style="color: rgb{tuple(color)}; font-weight: bold">{glyph}</span>&nbsp;{text}'
+    return "&nbsp;&nbsp; ".join([entry(TRAIN_RAW_COLOR, "━", "train (per batch)"),
+                                 entry(TRAIN_SMOOTH_COLOR, "━", f"smoothed (EMA {SMOOTHING})"),
+                                 entry(VALIDATION_COLOR, "●", "validation (per epoch)")])
+
+
+def _style(plot: pg.PlotItem, title: str) -> None:
     plot.setLabel("left", title)
     plot.showGrid(x=True, y=True, alpha=0.25)
-    if legend:  # one legend serves both plots (same styles); top right is empty as loss falls
-        plot.addLegend(offset=(-10, 10), labelTextColor="#202020", brush=(255, 255, 255, 200))
     plot.setMenuEnabled(False)
     for side in ("left", "bottom"):
         axis = plot.getAxis(side)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
-from engine.mosaic import symmetric_limit, tile_kernels
+from engine.mosaic import kernels_layout, symmetric_limit, tile_kernels
 from gui.views.mosaic_panel import MosaicPanel, scrolling_panel_list
 from gui.views.redraw import RedrawScheduler
 
@@ -16,7 +16,8 @@ class FilterGrid(QWidget):
 
     ``show_layer(name, weights, rgb)`` stores the newest weights of one layer; a coalesced
     redraw (<= ~30 Hz) tiles them (out_c rows x in_c columns, or one RGB tile per filter)
-    and colours them blue-white-red over (-lim, +lim), lim = max |w| of the layer.
+    and colours them blue-white-red over (-lim, +lim), lim = max |w| of the layer. Filters listed as
+    `frozen` (hand-set, never trained: conv2d `frozen_init`) get a dashed frame and are named in the title.
     """
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -26,6 +27,7 @@ class FilterGrid(QWidget):
         self._images: dict[str, np.ndarray] = {}
         self._levels: dict[str, tuple[float, float]] = {}
         self._titles: dict[str, str] = {}
+        self._outlines: dict[str, list[tuple[int, int, int, int]]] = {}
         self._panels: dict[str, MosaicPanel] = {}
         self._scheduler = RedrawScheduler(self._redraw, self)
 
@@ -35,8 +37,9 @@ class FilterGrid(QWidget):
         layout.addWidget(scroll)
 
     # -- data in ------------------------------------------------------------------------
-    def show_layer(self, name: str, weights: np.ndarray, rgb: bool = False) -> None:
-        """Show the newest weights (out_c, in_c, kh, kw) of conv layer ``name``.
+    def show_layer(self, name: str, weights: np.ndarray, rgb: bool = False, frozen: tuple[int, ...] = ()) -> None:
+        """Show the newest weights (out_c, in_c, kh, kw) of conv layer ``name``; ``frozen``: the indices of
+        its filters that training leaves as set.
 
         Raises ValueError (naming the layer) for arrays that are not 4-D conv weights."""
         weights = np.asarray(weights)
@@ -60,7 +63,10 @@ class FilterGrid(QWidget):
         else:
             how = ""
         plural = "s" if out_c != 1 else ""
-        self._titles[name] = f"{name} — {out_c} filter{plural} {in_c}x{kh}x{kw}{how}"
+        frozen = tuple(f for f in frozen if 0 <= f < out_c)
+        marked = f"; frozen (dashed): {', '.join(str(f) for f in frozen)}" if frozen else ""
+        self._titles[name] = f"{name} — {out_c} filter{plural} {in_c}x{kh}x{kw}{how}{marked}"
+        self._outlines[name] = filter_blocks(weights.shape, rgb, frozen)
         self._dirty.add(name)
         self._scheduler.request()
 
@@ -71,6 +77,7 @@ class FilterGrid(QWidget):
         self._images.clear()
         self._levels.clear()
         self._titles.clear()
+        self._outlines.clear()
         for panel in self._panels.values():
             self._list_layout.removeWidget(panel)
             panel.deleteLater()
@@ -112,5 +119,20 @@ class FilterGrid(QWidget):
                 self._panels[name] = panel
             panel.set_title(self._titles[name])
             panel.set_image(self._images[name], self._levels[name])
+            panel.set_outlines(self._outlines[name])
         self._dirty.clear()
         self._empty.setVisible(not self._panels)
+
+
+def filter_blocks(shape: tuple[int, ...], rgb: bool, filters: tuple[int, ...]) -> list[tuple[int, int, int, int]]:
+    """The (y, x, height, width) pixel block of each of `filters` in the mosaic of conv weights `shape`: one
+    tile in a near-square grid, or a whole row (every input channel) in the row-per-filter layout."""
+    layout = kernels_layout(shape, rgb=rgb)
+    in_c = shape[1]
+    per_filter = 1 if layout.count == shape[0] else in_c
+    blocks = []
+    for f in filters:
+        y, x = layout.origin(f * per_filter)
+        width = per_filter * (layout.tile_w + layout.pad) - layout.pad
+        blocks.append((y, x, layout.tile_h, width))
+    return blocks

@@ -4,10 +4,11 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from PySide6.QtCore import QPoint, QPointF, Qt, Signal
-from PySide6.QtWidgets import QGraphicsRectItem, QLabel, QScrollArea, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtCore import QEvent, QObject, QPoint, QPointF, Qt, Signal
+from PySide6.QtGui import QPainterPath
+from PySide6.QtWidgets import QGraphicsPathItem, QGraphicsRectItem, QLabel, QScrollArea, QSizePolicy, QVBoxLayout, QWidget
 
-from gui.views.palette import HIGHLIGHT_COLOR, MOSAIC_BACKGROUND, diverging_colormap
+from gui.views.palette import HIGHLIGHT_COLOR, MOSAIC_BACKGROUND, OUTLINE_COLOR, diverging_colormap
 from gui.views.pg_setup import pg
 
 # Height of the plot area in pixels for a given image aspect (rows / cols), assuming the
@@ -74,6 +75,11 @@ class MosaicPanel(QWidget):
         self._highlight.setZValue(10)
         self._highlight.setVisible(False)
         self._view.addItem(self._highlight, ignoreBounds=True)  # its pen must not widen autoRange
+        self._outlines = QGraphicsPathItem()  # marked tiles, e.g. frozen filters (dashed, under the highlight)
+        self._outlines.setPen(pg.mkPen(OUTLINE_COLOR, width=2, cosmetic=True, style=Qt.PenStyle.DashLine))
+        self._outlines.setZValue(9)
+        self._outline_rects: list[tuple[int, int, int, int]] = []
+        self._view.addItem(self._outlines, ignoreBounds=True)
         self._bar = pg.ColorBarItem(values=(-1.0, 1.0), colorMap=diverging_colormap(),
                                     interactive=False, width=12, label=bar_label or None)
         self._bar.axis.setTextPen(pg.mkPen("#e0e0e0"))
@@ -88,6 +94,23 @@ class MosaicPanel(QWidget):
         self._image.pixel_clicked.connect(self.pixel_clicked)
         self._image.pixel_hovered.connect(self.pixel_hovered)
         self._image.hover_left.connect(self.hover_left)
+        # pyqtgraph drops mouse moves closer than its rate limit (10 ms): a quick move off the image into the
+        # margin or onto the colour bar can lose the item's exit, leaving a readout of a pixel no longer under
+        # the mouse. Every move reaches the viewport, so the panel says when the mouse is off the image.
+        self._graphics.viewport().installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt override)
+        if event.type() == QEvent.Type.Leave or (event.type() == QEvent.Type.MouseMove
+                                                  and not self._over_image(event.position().toPoint())):
+            self.hover_left.emit()
+        return False
+
+    def _over_image(self, point: QPoint) -> bool:
+        image = self._image.image
+        if image is None:
+            return False
+        at = self._image.mapFromScene(self._graphics.mapToScene(point))
+        return 0 <= at.x() < image.shape[1] and 0 <= at.y() < image.shape[0]
 
     @property
     def image_item(self) -> PixelImageItem:
@@ -134,6 +157,17 @@ class MosaicPanel(QWidget):
             y, x, height, width = rect
             self._highlight.setRect(x, y, width, height)
         self._highlight.setVisible(rect is not None)
+
+    def set_outlines(self, rects: list[tuple[int, int, int, int]]) -> None:
+        """Outline each (y, x, height, width) pixel block of the image with a dashed frame; [] removes them."""
+        path = QPainterPath()
+        for y, x, height, width in rects:
+            path.addRect(x - 0.5, y - 0.5, width + 1, height + 1)  # around the tile, over the padding
+        self._outlines.setPath(path)
+        self._outline_rects = list(rects)
+
+    def outlines(self) -> list[tuple[int, int, int, int]]:
+        return list(self._outline_rects)
 
     def highlight(self) -> tuple[int, int, int, int] | None:
         if not self._highlight.isVisible():

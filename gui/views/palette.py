@@ -7,6 +7,7 @@ from gui.views.pg_setup import pg
 MOSAIC_BACKGROUND = "#3a3a3a"
 PLOT_BACKGROUND = "#ffffff"
 HIGHLIGHT_COLOR = "#ffd400"  # outline of the selected map: stands out from blue, white and red
+OUTLINE_COLOR = "#22c55e"  # dashed frame of marked tiles (frozen filters): apart from the yellow selection
 TEXT_COLOR = "#202020"
 TRAIN_RAW_COLOR = (178, 202, 236)  # pale, so the smoothed line reads on top of it
 TRAIN_SMOOTH_COLOR = (10, 40, 140)

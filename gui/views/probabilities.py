@@ -45,6 +45,10 @@ class ProbabilityBars(QWidget):
         self._plot.setLabel("bottom", "probability")
         self._plot.getAxis("left").setStyle(tickLength=0)  # inward ticks read as "-0.0%"
         self._plot.getAxis("bottom").setStyle(hideOverlappingLabels=False)  # keep "0" and "1.0"
+        # Fixed ticks: at the narrow width beside the sample browser, pyqtgraph's own choice of 0.2 steps
+        # printed "0.20.40.60.81.0" run together.
+        self._plot.getAxis("bottom").setTicks([[(v, f"{v:g}") for v in (0.0, 0.5, 1.0)],
+                                              [(v, "") for v in (0.25, 0.75)]])
         for side in ("left", "bottom"):
             self._plot.getAxis(side).setTextPen("#202020")
             self._plot.getAxis(side).setPen("#808080")

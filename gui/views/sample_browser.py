@@ -107,16 +107,19 @@ class SampleBrowser(QWidget):
         self._view.setModel(self._model)
         self._view.selectionModel().currentChanged.connect(self._on_current_changed)
         self._filter = QComboBox()
+        # Never narrower than its widest entry: squeezed beside the count it read "All classes (200".
+        self._filter.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self._filter.currentIndexChanged.connect(self._on_filter_changed)
         self._count = QLabel("No samples.")
         top = QHBoxLayout()
         top.addWidget(QLabel("Class:"))
-        top.addWidget(self._filter, 1)
-        top.addWidget(self._count)
+        top.addWidget(self._filter)
+        top.addStretch(1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(top)
         layout.addWidget(self._view)
+        layout.addWidget(self._count)  # under the grid: the filter keeps the row's width
         self._total = 0
         self._last_emitted: int | None = None  # a filter change re-selecting it is no news
 
@@ -149,6 +152,7 @@ class SampleBrowser(QWidget):
         for class_index, name in enumerate(class_names):
             self._filter.addItem(f"{name} ({counts[class_index]})", class_index)
         self._filter.blockSignals(False)
+        self._filter.setMinimumWidth(self._filter.sizeHint().width())
         self._update_count()
 
     def clear(self) -> None:

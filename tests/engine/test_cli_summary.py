@@ -48,3 +48,21 @@ def test_help_lists_every_subcommand():
     assert result.returncode == 0
     for command in ("summary", "train", "evaluate", "export", "download"):
         assert command in result.stdout
+
+
+def test_summary_prints_the_memory_to_train_at_a_batch_size():
+    result = run("summary", "resources/presets/lenet5.json", "--batch-size", "4096")
+    assert result.returncode == 0, result.stderr
+    memory = next(line for line in result.stdout.splitlines() if line.startswith("memory: "))
+    # 61,706 float32 parameters are 247 kB, as are their gradients; Adam keeps two moments.
+    assert memory.startswith("memory: about ") and "(weights 247 kB, gradients 247 kB, adam state 494 kB, " \
+                                                   "activations at batch 4096 " in memory
+
+
+def test_summary_json_has_the_memory_estimate():
+    data = json.loads(run("summary", "resources/presets/lenet5.json", "--json", "--batch-size", "8").stdout)
+    memory = data["memory"]
+    assert memory["batch_size"] == 8 and memory["optimizer"] == "adam"
+    assert memory["weights_bytes"] == memory["gradients_bytes"] == 4 * 61706
+    assert memory["optimizer_state_bytes"] == 2 * 4 * 61706
+    assert memory["total_bytes"] == 4 * 4 * 61706 + max(memory["activations_bytes"], memory["evaluation_bytes"])

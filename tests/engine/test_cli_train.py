@@ -17,7 +17,7 @@ from engine.metrics import MetricsHistory
 from engine.weights import load_weights
 from main import main
 from models import architecture_file
-from tests.engine.training_data import tiny_arch, write_tiny_npz
+from tests.engine.training_data import huge_arch, tiny_arch, write_tiny_npz
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -126,3 +126,68 @@ def test_ctrl_c_stops_cleanly_and_still_writes_the_folder(inputs, tmp_path):
     summary = json.loads((out / "summary.json").read_text())
     assert summary["reason"] == "stopped" and summary["steps"] >= 1
     assert (out / "weights.safetensors").is_file()
+
+
+# Issue 16 item 5: a network too big for the machine is refused before anything is built, with one sentence.
+TOO_BIG = re.compile(r"^error: this network needs about [\d.]+ GB to train \(weights 69 GB, gradients 69 GB, "
+                     r"adam state 137 GB, activations at batch 16 .*\), but this machine has [\d.]+ [kMGT]?B free; "
+                     r"use fewer features / channels .* in layer 4 \(linear\)")
+
+
+def needs_less_memory_than_the_huge_network():
+    from engine.memory_check import available_bytes
+
+    if (available_bytes(torch.device("cpu")) or 0) > 400 * 10**9:
+        pytest.skip("this machine could hold the huge network")
+
+
+def test_a_network_too_big_for_the_machine_is_refused_before_it_is_built(inputs, tmp_path):
+    needs_less_memory_than_the_huge_network()
+    _, data = inputs
+    arch = tmp_path / "huge.json"
+    architecture_file.save(huge_arch(), arch)
+    out = tmp_path / "run"
+    result = subprocess.run([sys.executable, "main.py", "train", str(arch), "--dataset", str(data), "--batch-size",
+                             "16", "--device", "cpu", "--out", str(out)], cwd=ROOT, capture_output=True, text=True,
+                            timeout=120)  # a bound for a busy machine; building the model would fail, not hang
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr and result.stderr.count("\n") == 1, result.stderr
+    assert TOO_BIG.search(result.stderr), result.stderr
+    assert not out.exists()  # refused runs leave no folder
+
+
+def test_the_windows_training_worker_gets_the_same_refusal(inputs, tmp_path):
+    needs_less_memory_than_the_huge_network()
+    _, data = inputs
+    architecture_file.save(huge_arch(), tmp_path / "huge.json")
+    job = json.dumps({"argv": [str(tmp_path / "huge.json"), "--dataset", str(data), "--batch-size", "16",
+                               "--device", "cpu", "--out", str(tmp_path / "run")]})
+    result = subprocess.run([sys.executable, "main.py", "train-worker"], cwd=ROOT, input=job + "\n",
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+    assert TOO_BIG.search(result.stderr.strip().splitlines()[-1]), result.stderr  # the line the window shows
+
+
+def test_lenet5_is_not_refused(tmp_path):
+    out = tmp_path / "run"
+    result = subprocess.run([sys.executable, "main.py", "train", "resources/presets/lenet5.json", "--dataset", "mnist",
+                             "--epochs", "1", "--device", "cpu", "--threads", "1", "--out", str(out)], cwd=ROOT,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0 and "needs about" not in result.stderr, result.stderr
+    assert json.loads((out / "summary.json").read_text())["reason"] == "completed"
+
+
+def test_the_final_validation_scores_every_image_and_a_failure_in_it_keeps_the_run():
+    from engine.cli.train_command import final_validation
+    from engine.config import TrainConfig
+    from engine.trainer import Trainer
+    from tests.engine.training_data import tiny_dataset
+
+    dataset = tiny_dataset(n_val=2500)  # more than one validation batch of 1000
+    trainer = Trainer(tiny_arch(), dataset, TrainConfig(device="cpu"))
+    final, failure = final_validation(trainer, dataset)
+    assert failure is None and final.samples == 2500 and final.confusion.sum() == 2500
+    wrong = tiny_dataset(size=16)  # 16x16 images: the linear layer cannot take them (a real RuntimeError)
+    final, failure = final_validation(trainer, wrong)
+    assert final.samples == 0 and failure.startswith("the final validation failed (RuntimeError: ")
+    assert "the run folder is written" in failure

@@ -76,3 +76,21 @@ def test_cli_overrides_and_refuses_a_bad_spec(spec_file, tmp_path, capsys):
     assert main(["experiment", str(bad), "--out", str(tmp_path / "x")]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and 'field "vary"."what"' in err
+
+
+def test_a_variant_too_big_for_the_machine_is_refused_before_the_first_run(tmp_path):
+    import torch
+
+    from engine.memory_check import available_bytes
+    from models.experiment import ExperimentError
+    from tests.engine.training_data import huge_arch
+
+    if (available_bytes(torch.device("cpu")) or 0) > 400 * 10**9:
+        pytest.skip("this machine could hold the huge network")
+    data = write_tiny_npz(tmp_path / "tiny.npz")
+    spec = from_dict({"format": "convscope.experiment", "version": 1, "name": "too big",
+                      "base": architecture_file.to_dict(huge_arch()), "vary": {"what": "pooling", "values": ["none"]},
+                      "seeds": [0], "training": {"dataset": str(data), "epochs": 1, "device": "cpu"}})
+    with pytest.raises(ExperimentError, match='"pooling none" cannot train on .*: this network needs about'):
+        run_experiment(spec, tmp_path / "out")
+    assert [p.name for p in (tmp_path / "out").iterdir()] == ["experiment.json"]  # nothing trained

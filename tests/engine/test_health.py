@@ -96,7 +96,8 @@ def train_run(folder, lr: float):
 
 
 def test_health_json_on_a_killed_run_and_a_healthy_run_matches_a_direct_torch_computation(tmp_path, capsys):
-    for name, lr in (("killed", 10.0), ("healthy", 0.01)):
+    # lr 2 kills a quarter of the ReLUs; lr 10 explodes the loss, which is a divergence rolled back to step 0
+    for name, lr in (("killed", 2.0), ("healthy", 0.01)):
         folder = tmp_path / name
         folder.mkdir()
         trainer, dataset = train_run(folder, lr)

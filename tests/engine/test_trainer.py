@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -12,6 +13,7 @@ import torch
 from engine.config import TrainConfig
 from engine.events import COMPLETED, DIVERGED, FAILED, STOPPED
 from engine.trainer import Callback, Trainer, TrainingSetupError
+from engine.training_control import TrainingControl
 from tests.engine.training_data import linear_arch, tiny_arch, tiny_dataset
 
 WAIT = 30  # seconds: generous bound for cross-thread waits on a loaded 2-core CI machine
@@ -92,6 +94,47 @@ def test_a_callback_can_stop_at_batch_1():
     finished = trainer.fit()
     assert finished.reason == STOPPED and finished.step == 1 and finished.epochs_completed == 0
     assert rec.calls == ["snapshot:0", "batch:1", "snapshot:1", "end:stopped"]
+
+
+def test_a_stop_between_logged_batches_logs_the_step_it_stops_at():
+    """Issue 15 item 8: the last BatchEnded names the step of the outcome (the progress line showed one before)."""
+    class StopAtSnapshotTwo(Recorder):  # snapshots come after the log decision: step 2 is not logged otherwise
+        def on_snapshot(self, event):
+            super().on_snapshot(event)
+            if event.step == 2:
+                trainer.control.stop()
+
+    rec = StopAtSnapshotTwo()
+    config = TrainConfig(epochs=2, batch_size=16, snapshot_interval=0.0, device="cpu", threads=1)
+    trainer = make(config, callbacks=[rec], log_interval=1e9)  # batches logged: step 1, epoch ends, pauses, stops
+    finished = trainer.fit()
+    assert finished.reason == STOPPED and finished.step == 2
+    assert rec.calls == ["snapshot:0", "batch:1", "snapshot:1", "snapshot:2", "batch:2", "end:stopped"]
+    assert [b.step for b in trainer.history.batches] == [1, 2]
+
+
+def test_the_wait_of_a_run_started_paused_is_no_training_time():
+    """Issue 15 item 8: Step from idle starts a paused run; samples/s (and so time left) must not count that wait."""
+    control = TrainingControl()
+    control.pause()
+    held: list[float] = []
+
+    def on_wait(pausing: bool) -> None:  # runs on the training thread, inside its wait: this is paused time
+        if pausing and not held:
+            started = time.perf_counter()
+            threading.Event().wait(0.3)
+            held.append(time.perf_counter() - started)
+            control.step()
+        elif pausing:
+            control.resume()
+
+    control.on_wait = on_wait
+    rec = Recorder()
+    config = TrainConfig(epochs=1, batch_size=16, snapshot_interval=1e9, device="cpu", threads=1)
+    assert make(config, callbacks=[rec], control=control).fit().reason == COMPLETED
+    first = next(e for e in rec.events if getattr(e, "step", None) == 1 and hasattr(e, "samples_per_second"))
+    measured_over = 16 / first.samples_per_second  # seconds of the window its rate was taken over
+    assert measured_over < held[0]
 
 
 def test_pause_from_a_callback_then_step_and_resume_from_another_thread():

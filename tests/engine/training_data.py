@@ -45,6 +45,14 @@ def tiny_arch(size: int = 8, classes: int = 3, dropout: bool = False, softmax: b
     return Architecture("tiny", InputShape(1, size, size), tuple(layers))
 
 
+def huge_arch(size: int = 8, classes: int = 3) -> Architecture:
+    """Issue 16's design too big for the machine: conv2d(4096) then linear(65536); on 8x8 images 17 billion
+    weights (69 GB; 344 GB to train with Adam)."""
+    return Architecture("huge", InputShape(1, size, size),
+                        (Conv2dSpec(out_channels=4096, kernel_size=3, padding=1), ReluSpec(), FlattenSpec(),
+                         LinearSpec(out_features=65536), ReluSpec(), LinearSpec(out_features=classes)))
+
+
 def linear_arch(size: int = 8, classes: int = 3) -> Architecture:
     """No activation at all: with a huge learning rate SGD overshoots without bound (dead ReLUs cannot save it)."""
     return Architecture("linear", InputShape(1, size, size),

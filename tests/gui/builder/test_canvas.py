@@ -176,3 +176,12 @@ def test_delete_key_on_the_canvas_deletes_the_selected_layer(window, qtbot):
     qtbot.waitUntil(window.canvas.hasFocus)
     qtbot.keyClick(window.canvas, Qt.Key.Key_Delete)
     assert window.network.layers == LENET[:1] + LENET[2:]
+
+
+def test_the_input_and_output_blocks_explain_themselves_too(window):
+    canvas = window.canvas
+    assert "Input" in canvas.tooltip_text(INPUT) and "1 channel of 28\u00d728 pixels" in canvas.tooltip_text(INPUT)
+    assert "10 scores" in canvas.tooltip_text(OUTPUT) and "one per class" in canvas.tooltip_text(OUTPUT)
+    assert "Drag to move it" in canvas.tooltip_text(0)
+    canvas.set_output_problem("the dataset has 2 classes, the network 10 scores")
+    assert canvas.tooltip_text(OUTPUT) == "Cannot train: the dataset has 2 classes, the network 10 scores"

@@ -49,6 +49,7 @@ def make_dialog(qtbot, tmp_path, runner):
     def make(weights=None, history=HISTORY, arch=ARCH) -> ExportDialog:
         dialog = ExportDialog(arch, weights, history, tmp_path, "lenet_5", runner)
         dialog.ask_output_path = lambda *_: pytest.fail("unexpected file dialog")
+        dialog.confirm_overwrite = lambda *_: pytest.fail("unexpected question about replacing files")
         qtbot.addWidget(dialog)
         dialog.show()
         return dialog
@@ -280,3 +281,43 @@ def test_export_from_the_window_reports_the_path_in_the_status_bar(qtbot, window
     assert window.statusBar().currentMessage() == f"Exported {paths[0]}"
     qtbot.waitUntil(lambda: not isValid(dialog))  # WA_DeleteOnClose: a closed dialog does not linger
     check_state_dict(paths, weights)
+
+
+def test_an_existing_file_is_replaced_only_when_the_user_agrees(qtbot, make_dialog, tmp_path):
+    target = tmp_path / "lenet_5_summary.md"
+    target.write_text("my notes")
+    dialog = make_dialog()
+    asked = []
+    dialog.confirm_overwrite = lambda paths: asked.append(paths) or False
+    dialog.select_format("summary-md")
+    assert not dialog.export()
+    assert asked == [[target]] and not dialog.is_busy and target.read_text() == "my notes"
+    assert "Nothing exported" in dialog.message_label.text() and dialog.isVisible()
+    dialog.confirm_overwrite = lambda paths: asked.append(paths) or True
+    assert export(qtbot, dialog, "summary-md") == [target]
+    assert "| # | Layer |" in target.read_text()
+
+
+def test_the_python_export_also_asks_about_its_weights_file_and_a_filter_folder_about_its_files(make_dialog, weights,
+                                                                                               tmp_path):
+    (tmp_path / "lenet_5.safetensors").write_bytes(b"old")
+    (tmp_path / "lenet_5_filters").mkdir()
+    dialog = make_dialog(weights)
+    dialog.select_format("python")
+    assert dialog.existing_targets() == [tmp_path / "lenet_5.safetensors"]
+    dialog.select_format("filters-png")
+    assert dialog.existing_targets() == []  # an empty folder loses nothing
+    (tmp_path / "lenet_5_filters" / "layer1_conv2d_filters.png").write_bytes(b"old")
+    assert dialog.existing_targets() == [tmp_path / "lenet_5_filters"]
+    dialog.select_format("onnx")
+    assert dialog.existing_targets() == []
+
+
+def test_a_file_the_save_dialog_already_confirmed_is_not_asked_about_again(qtbot, make_dialog, tmp_path):
+    chosen = tmp_path / "table.csv"
+    chosen.write_text("old")
+    dialog = make_dialog()
+    dialog.select_format("summary-csv")
+    dialog.ask_output_path = lambda *_: chosen  # the platform dialog asked "Replace?" itself
+    dialog.browse_button.click()
+    assert export(qtbot, dialog, "summary-csv") == [chosen] and chosen.read_text() != "old"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import zipfile
 from dataclasses import replace
@@ -161,6 +163,21 @@ def _rewrite(path: Path, replace: dict[str, bytes]) -> None:
             zf.writestr(name, data)
 
 
+def _rewrite_checked(path: Path, name: str, data: bytes) -> None:
+    """Replace one member and give the manifest its new size and checksum: damage no checksum catches."""
+    with zipfile.ZipFile(path) as zf:
+        manifest = json.loads(zf.read(MANIFEST))
+    manifest["members"][name] = {"size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+    _rewrite(path, {name: data, MANIFEST: json.dumps(manifest).encode()})
+
+
+def _huge_seed(path: Path) -> None:
+    with zipfile.ZipFile(path) as zf:
+        settings = json.loads(zf.read("settings.json"))
+    settings["seed"] = 2 ** 40  # once an OverflowError after the network had already been replaced
+    _rewrite_checked(path, "settings.json", json.dumps(settings).encode())
+
+
 def _truncate(path: Path) -> None:
     path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
 
@@ -169,7 +186,8 @@ def _newer(path: Path) -> None:
     _rewrite(path, {MANIFEST: b'{"format": "convscope.project", "version": 99, "app_version": "9.0"}'})
 
 
-@pytest.mark.parametrize("damage, expected", [(_truncate, "damaged"), (_newer, "update ConvScope")])
+@pytest.mark.parametrize("damage, expected", [(_truncate, "damaged"), (_newer, "update ConvScope"),
+                                             (_huge_seed, "seed must be 0 to")])
 def test_a_refused_project_changes_nothing(window, fresh_window, tmp_path, damage, expected):
     source = fresh_window()
     path = tmp_path / "bad.convscope"
@@ -273,6 +291,18 @@ def test_a_real_run_marks_modified_and_its_weights_survive_save_and_open(qtbot, 
     # The statistics the run normalised with are saved with the weights and come back with them.
     assert load_project(path).normalization == panel.dataset.normalization
     assert other.document.state.normalization() == panel.dataset.normalization
+
+
+def test_a_bad_command_line_project_shows_its_error_and_the_window_keeps_its_network(tmp_path, fresh_window):
+    path = tmp_path / "bad.convscope"
+    saved_project(fresh_window(), path)
+    _huge_seed(path)
+    window = fresh_window()
+    before = window.network.architecture
+    errors = errors_of(window)
+    assert open_window(str(path), "mnist", window=window) is window
+    assert len(errors) == 1 and str(path) in errors[0][1] and "seed must be 0 to" in errors[0][1]
+    assert window.network.architecture.layers == before.layers and window.document.path is None  # (the input follows mnist)
 
 
 def test_command_line_project_opens_in_the_window(qtbot, settings, tmp_path, fresh_window):

@@ -67,3 +67,59 @@ def test_run_fills_curves_and_table_then_reopens(qtbot, window, experiments, tmp
     assert tab.open_folder(out) and tab.table.rowCount() == 4 and set(tab.curves.lines) == {"pooling none",
                                                                                               "pooling max"}
     assert not tab.open_folder(tmp_path) and "not an experiment folder" in tab.status_label.text()
+
+
+def _wider(architecture: Architecture) -> Architecture:
+    """The variant with its first conv layer's filters doubled (the edit a user types into the JSON)."""
+    layers = list(architecture.layers)
+    first = next(i for i, layer in enumerate(layers) if layer.TYPE == "conv2d")
+    layers[first] = layers[first].replace(out_channels=layers[first].out_channels * 2)
+    return Architecture(architecture.name, architecture.input, tuple(layers))
+
+
+def test_an_edited_variant_is_listed_run_and_recorded(qtbot, window, experiments, tmp_path):
+    from models import architecture_file
+    from models.shapes import analyze
+
+    tab = experiments
+    tab.values_edit.setText("none, max")
+    tab.values_edit.editingFinished.emit()
+    original = tab.variants()[1].architecture
+    tab.ask_variant_architecture = lambda label, arch: _wider(arch)
+    assert tab.edit_variant(1)
+    edited = tab.variants()[1].architecture
+    assert edited == _wider(original) and tab.variants()[0].architecture != edited
+    assert tab.preview.item(1).text().startswith(f"pooling max (edited): {analyze(edited).total_params:,} params")
+    tab.epochs_box.setValue(1)
+    out = tmp_path / "exp"
+    tab.ask_output_folder = lambda: str(out)
+    with qtbot.waitSignal(tab._runner.finished, timeout=WAIT_MS):
+        assert tab.start()
+    with open(out / "results.csv") as f:
+        rows = {row["variant"]: row for row in csv.DictReader(f)}
+    assert int(rows["pooling max"]["params"]) == analyze(edited).total_params
+    folder = next(p for p in out.iterdir() if p.is_dir() and "max" in p.name)
+    assert architecture_file.load(folder / "architecture.json").layers == edited.layers
+    window.editor.set_architecture(original, "another network")  # edits of the old network's variants go
+    assert not tab.edited and "(edited)" not in tab.preview.item(1).text()
+
+
+def test_the_variant_editor_keeps_only_a_network_that_works(qtbot, experiments):
+    from gui.experiments.variant_editor import VariantEditor
+    from models import architecture_file
+
+    variant = experiments.variants()[0]
+    editor = VariantEditor(variant.label, variant.architecture)
+    qtbot.addWidget(editor)
+    editor.text.setPlainText("{not json")
+    editor.accept()
+    assert editor.edited is None and editor.error_label.text().startswith("Not kept:")
+    data = architecture_file.to_dict(variant.architecture)
+    data["layers"][0]["kernel_size"] = 99  # larger than the input: the layer is named
+    import json
+    editor.text.setPlainText(json.dumps(data))
+    editor.accept()
+    assert editor.edited is None and "layer 1" in editor.error_label.text()
+    editor.text.setPlainText(architecture_file.dumps(_wider(variant.architecture)))
+    editor.accept()
+    assert editor.edited == _wider(variant.architecture) and editor.result() == editor.DialogCode.Accepted

@@ -48,3 +48,18 @@ def test_another_kernel_ranks_the_learned_filters(qtbot, compare):
     assert 0 <= best < 16 and -1 <= cosine <= 1
     assert compare.learned_kernel.values.shape == (5, 5) and "mean over its 6 input channels" in compare._titles[1].text()
     assert compare.ranking_label.text().startswith("Next: filter ")
+
+
+def test_the_training_tabs_filter_view_frames_the_frozen_filter(qtbot, window, compare):
+    # The same hand-set network: its idle filter view (initial weights) marks filter 2 of layer 1 only.
+    window.tabs.setCurrentWidget(window.live_views)  # the idle views refresh while they are on screen
+    grid = window.live_views.filters
+    qtbot.waitUntil(lambda: "layer 1 (conv2d)" in grid.layer_names(), timeout=WAIT_MS)
+    grid.flush()
+    assert grid.title_for("layer 1 (conv2d)").endswith("frozen (dashed): 2")
+    assert len(grid.panel_for("layer 1 (conv2d)").outlines()) == 1
+    assert all("frozen" not in grid.title_for(name) for name in grid.layer_names()[1:])
+    arch = window.network.architecture  # unfreeze: the frame goes with the next refresh
+    window.editor.set_architecture(Architecture(arch.name, arch.input, (arch.layers[0].replace(frozen_init=False),)
+                                                + arch.layers[1:]), "unfreeze")
+    qtbot.waitUntil(lambda: "frozen" not in grid.title_for("layer 1 (conv2d)"), timeout=WAIT_MS)

@@ -67,3 +67,31 @@ def test_play_runs_to_the_end_and_a_live_folder_is_followed(qtbot, tmp_path):
     tab.refresh()
     assert tab.shown_entry().step == 10_000 and len(tab.entries) >= before
     np.testing.assert_array_equal(tab.shown_filters("layer 1 (conv2d)"), model[0].weight.detach().numpy())
+
+
+def test_the_plots_read_their_own_values_and_start_on_the_first_layers_weights(qtbot, tmp_path):
+    write_run(tmp_path, epochs=1).close()
+    tab = TimelineTab()
+    qtbot.addWidget(tab)
+    tab.set_run(tmp_path, None)
+    try:
+        assert tab.tensor.currentText() == "0.weight"
+        for plot in (tab.heatmap, tab.histogram, tab.norms):
+            for side in ("left", "bottom"):
+                axis = plot.getPlotItem().getAxis(side)
+                assert axis.autoSIPrefixScale == 1.0 and "(x" not in axis.labelString()
+    finally:
+        tab.shutdown()
+
+
+def test_scrubbing_in_the_window_marks_the_step_on_the_training_curves(window, tmp_path):
+    write_run(tmp_path, epochs=1).close()
+    window.timeline.set_run(tmp_path, None)
+    try:
+        entry = window.timeline.entries[1]
+        window.timeline.show_index(1)
+        assert window.live_views.curves.marker() == entry.step
+        window.timeline.show_index(len(window.timeline.entries) - 1)  # the newest: the curves' own end
+        assert window.live_views.curves.marker() is None
+    finally:
+        window.timeline.shutdown()

@@ -97,3 +97,27 @@ def test_the_preview_strip_shows_training_images_as_augmented(form, tmp_path):
     assert "crop + flip" in form.augment_preview.toolTip()
     form.set_preview_dataset(None)
     assert not form.augment_preview.isVisible()
+
+
+@pytest.mark.parametrize("config", [
+    TrainConfig(optimizer="sgd", momentum=0.9995, weight_decay=0.9995),  # TrainConfig allows up to (not) 1
+    TrainConfig(optimizer="sgd", momentum=0.12345, weight_decay=1.5e-7, clip_grad=1.23456),  # more digits than shown
+])
+def test_values_near_the_ends_of_their_ranges_are_kept_exactly(form, config):
+    form.set_config(config)
+    assert form.config() == config
+
+
+def test_a_colour_sets_preview_stays_in_colour_while_the_form_is_disabled(qtbot):
+    from engine.datasets import load_dataset
+    from gui.training.augment_preview import AugmentPreview
+    preview = AugmentPreview()
+    qtbot.addWidget(preview)
+    preview.setMinimumSize(100, 40)  # a fixed size: the offscreen platform warns about size hints
+    preview.resize(400, 40)
+    preview.show_preview(load_dataset("shapes-rgb"), TrainConfig(augment="none"))
+    preview.setEnabled(False)  # as during a run: a disabled QLabel draws its pixmap grey
+    image = preview.grab().toImage()
+    colours = {image.pixelColor(x, y).getRgb()[:3] for x in range(0, image.width(), 2)
+               for y in range(0, image.height(), 2)}
+    assert any(max(c) - min(c) > 60 for c in colours)  # saturated pixels: the shapes' colours

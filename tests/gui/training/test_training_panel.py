@@ -6,8 +6,9 @@ import pytest
 
 from engine.config import TrainConfig
 from gui.training.dataset_loader import DatasetLoader
-from gui.training.training_form import RateSpinBox
-from gui.training.training_panel import TrainingPanel, format_duration
+from gui.training.spin_boxes import RateSpinBox
+from gui.training.run_status import format_duration
+from gui.training.training_panel import TrainingPanel
 from gui.training.training_session import TrainingSession
 
 WAIT_MS = 30_000
@@ -130,3 +131,22 @@ def test_rate_spin_box_shows_short_numbers_and_steps_in_decades_thirds(panel):
 
 def test_format_duration():
     assert [format_duration(s) for s in (0, 9.6, 75, 3600 + 62)] == ["0:00", "0:10", "1:15", "1:01:02"]
+
+
+def test_the_run_controls_stay_in_view_below_the_scrolling_settings(panel):
+    from PySide6.QtWidgets import QScrollArea
+    scroll = panel.findChild(QScrollArea)
+    assert scroll.widget().isAncestorOf(panel.form)
+    for widget in (panel.train_button, panel.pause_button, panel.step_button, panel.stop_button,
+                   panel.progress_bar, panel.progress_label, panel.outcome_label):
+        assert panel.controls.isAncestorOf(widget) and not scroll.isAncestorOf(widget)
+
+
+def test_the_settings_fit_the_docks_default_width_without_clipping(qtbot, panel):
+    # The dock opens 340 px wide; the form lives in it with 14 px margins each side and a vertical scroll bar.
+    # Long combo titles and check boxes once made it 390 px wide, clipped on the right ("Default for th"), and
+    # the augmentation preview (shown once a dataset is loaded) 340.
+    fits = 340 - 2 * 14 - 16
+    assert panel.form.minimumSizeHint().width() <= fits
+    loaded(qtbot, panel)
+    assert panel.form.augment_preview.isVisibleTo(panel) and panel.form.minimumSizeHint().width() <= fits

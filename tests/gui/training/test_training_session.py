@@ -106,3 +106,26 @@ def test_shutdown_during_a_run_stops_it_and_leaves_no_thread(qtbot, session, mni
         assert session.shutdown(timeout_ms=2000)
     assert finished.args[0].reason == STOPPED
     assert not session.is_running
+
+
+def test_attaching_to_a_long_log_catches_up_in_bounded_reads(qtbot, session, monkeypatch, tmp_path):
+    from engine.run_folder import RunFolderWriter, read_run_log
+    from engine.trainer import Trainer
+    from gui.training import training_session
+    from tests.engine.training_data import tiny_arch, tiny_dataset
+
+    trainer = Trainer(tiny_arch(), tiny_dataset(), TrainConfig(epochs=3, batch_size=8, device="cpu", threads=1))
+    writer = RunFolderWriter(tmp_path, trainer.model, tiny_arch(), trainer.config)
+    writer.start()
+    trainer.callbacks.append(writer)
+    writer.finish(trainer.fit())
+    logged = [e["step"] for e in read_run_log(tmp_path).of_kind("batch")]
+    monkeypatch.setattr(training_session, "POLL_BYTES", 2000)  # a few lines per poll instead of ~1,000
+
+    steps = []
+    session.batch_ended.connect(lambda e: steps.append(e.step))
+    with qtbot.waitSignal(session.finished, timeout=WAIT_MS) as finished:
+        session.attach(tmp_path, tiny_arch())
+        assert 0 < len(steps) < len(logged), "the first read took the whole log at once"
+    assert steps == logged
+    assert finished.args[0].reason == COMPLETED

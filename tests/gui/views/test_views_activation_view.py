@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from PySide6.QtCore import QPoint
 
 from gui.views.activation_view import ActivationView
 from engine.mosaic import maps_layout, tile_maps
@@ -148,3 +149,31 @@ def test_bad_shapes_and_unknown_maps_are_reported_clearly(view, maps) -> None:
         view.select_map("conv2d #2", 16)
     with pytest.raises(ValueError, match="no channel 0 in layer 'pool'"):
         view.select_map("pool", 0)
+
+
+def test_the_readout_follows_new_maps_under_a_resting_mouse(qtbot, view, maps, panel_mouse) -> None:
+    """Issue 15 item 8: during training the maps change under a resting mouse; the readout names their value."""
+    view.show_activations(maps)
+    view.flush()
+    y, x = maps_layout((16, 5, 5)).origin(6)
+    panel_mouse.hover(view.panel_for("conv2d #2"), y + 2, x + 3)
+    qtbot.waitUntil(lambda: view.hover_text() == "conv2d #2, channel 6, (2, 3) = 156")
+    view.show_activations({**maps, "conv2d #2": maps["conv2d #2"] * 2})
+    view.flush()
+    assert view.hover_text() == "conv2d #2, channel 6, (2, 3) = 312"
+    view.show_activations({"conv2d #1": maps["conv2d #1"]})  # that layer is gone: no value to read
+    view.flush()
+    assert view.hover_text() == "Hover a map to read values; click one to enlarge it."
+
+
+def test_a_quick_move_off_the_image_clears_the_readout(qtbot, view, maps, panel_mouse) -> None:
+    """pyqtgraph drops moves within its 10 ms rate limit, so the image's own exit can be lost; the readout must
+    not keep naming a pixel the mouse has left."""
+    view.show_activations(maps)
+    view.flush()
+    panel = view.panel_for("conv2d #2")
+    panel_mouse.hover(panel, 1, 1)
+    qtbot.waitUntil(lambda: view.hover_text().startswith("conv2d #2, channel 0, (1, 1)"))
+    viewport = panel.graphics_view().viewport()
+    qtbot.mouseMove(viewport, pos=QPoint(viewport.width() - 3, viewport.height() // 2))  # onto the colour bar
+    assert view.hover_text() == "Hover a map to read values; click one to enlarge it."

@@ -150,3 +150,80 @@ def test_a_constant_learning_rate_is_drawn_from_zero_to_just_above_it(qtbot):
     plot.flush()
     low, high = plot._lr_plot.viewRange()[1]
     assert low == 0.0 and 0.001 < high < 0.002  # not the +-0.2 band pyqtgraph gives a flat line
+
+
+def _shown(qtbot, plot: LossPlot) -> None:
+    plot.setMinimumSize(100, 100)  # a fixed size: the offscreen platform warns about size hints
+    plot.show()
+    qtbot.waitExposed(plot)
+
+
+def test_after_one_step_the_point_is_drawn_and_the_axes_frame_it(qtbot, plot) -> None:
+    _shown(qtbot, plot)
+    plot.append_batch(1, 2.3, 0.1, learning_rate=0.001)
+    plot.flush()
+    items = [plot.curve_items()[key] for key in ("loss_smooth", "acc_smooth", "lr")]  # one point of a line: nothing
+    assert [item.opts["symbol"] for item in items] == ["o", "o", "o"]
+
+    def framed(item) -> bool:
+        (x_low, x_high), (y_low, y_high) = item.getViewBox().viewRange()
+        return x_low <= 1 <= x_high and x_high - x_low < 10 and y_low <= item.yData[0] <= y_high
+    qtbot.waitUntil(lambda: all(framed(item) for item in items))  # around step 1 (not -100..100), value in view
+    plot.append_batch(2, 2.2, 0.2, learning_rate=0.001)
+    plot.flush()
+    assert plot.curve_items()["loss_smooth"].opts["symbol"] is None  # a line again
+
+
+def test_the_key_is_above_the_plots_not_over_the_curves(qtbot, plot) -> None:
+    _shown(qtbot, plot)
+    for key in ("loss", "acc", "lr"):
+        assert plot.curve_items()[key].getViewBox().parentItem().legend is None
+    text = plot.legend.text()
+    assert all(name in text for name in ("train (per batch)", "smoothed", "validation (per epoch)"))
+    assert plot.legend.geometry().bottom() <= plot._graphics.geometry().top()
+
+
+@pytest.mark.parametrize("height", [300, 500])
+def test_each_axis_title_fits_beside_its_own_plot(qtbot, height) -> None:
+    plot = LossPlot()  # the rate strip's "learning rate" once ran into the accuracy title above it
+    qtbot.addWidget(plot)
+    plot.resize(420, height)
+    _shown(qtbot, plot)
+    for key in ("loss", "acc", "lr"):
+        axis = plot.curve_items()[key].getViewBox().parentItem().getAxis("left")
+        assert axis.label.boundingRect().width() <= axis.boundingRect().height(), key
+
+
+def test_the_timeline_marker_shows_on_every_plot_without_widening_the_axis(qtbot, plot) -> None:
+    _shown(qtbot, plot)
+    for step in range(1, 11):
+        plot.append_batch(step, 1.0 / step, 0.1 * step, learning_rate=0.001)
+    plot.flush()
+    assert plot.marker() is None
+    plot.set_marker(500)  # beyond the data: the step axis must not grow to it
+    lines = [item for item in plot._markers]
+    assert plot.marker() == 500 and all(line.isVisible() and line.value() == 500 for line in lines)
+    qtbot.wait(50)
+    assert plot.curve_items()["loss"].getViewBox().viewRange()[0][1] < 100
+    plot.clear()
+    assert plot.marker() is None
+
+
+def test_cleared_curves_say_so_and_drop_the_previous_runs_axes(qtbot, plot) -> None:
+    """Issue 15 item 5: after a preset or another dataset the curves are emptied; they must not look like a run."""
+    _shown(qtbot, plot)
+    assert plot.empty_note.isVisible() and "No curves yet" in plot.empty_note.text()
+    for step in range(1, 301):
+        plot.append_batch(step, 2.0 + step / 100, 0.5)
+    plot.flush()
+    assert not plot.empty_note.isVisible()
+    qtbot.waitUntil(lambda: plot._loss_plot.viewRange()[0][1] >= 300)
+    plot.clear()
+    plot.flush()
+    assert plot.empty_note.isVisible()
+    (x_low, x_high), (y_low, y_high) = plot._loss_plot.viewRange()
+    assert x_high <= 1 and y_high <= 1  # not steps 0-300 and losses 2-5 of the run before
+    plot.append_batch(1, 2.3, 0.1)
+    plot.append_batch(2, 2.2, 0.2)
+    plot.flush()
+    qtbot.waitUntil(lambda: plot._loss_plot.viewRange()[1][1] >= 2.3)  # a new run frames itself again

@@ -122,3 +122,21 @@ def test_the_wheel_over_a_layer_is_left_to_the_scrolling_list(qtbot, grid, rng, 
                         Qt.ScrollPhase.NoScrollPhase, False)
     QApplication.sendEvent(viewport, wheel)
     assert not wheel.isAccepted()
+
+
+def test_frozen_filters_are_framed_and_named(qtbot, grid, rng) -> None:
+    from engine.mosaic import kernels_layout
+
+    grid.show_layer("layer 1 (conv2d)", rng.normal(size=(6, 1, 5, 5)), frozen=(2, 5))
+    grid.show_layer("layer 3 (conv2d)", rng.normal(size=(4, 6, 3, 3)), frozen=(1,))
+    qtbot.waitUntil(lambda: grid.redraw_count >= 1)
+    near_square = kernels_layout((6, 1, 5, 5))  # one tile per filter
+    assert grid.panel_for("layer 1 (conv2d)").outlines() == [(*near_square.origin(2), 5, 5),
+                                                               (*near_square.origin(5), 5, 5)]
+    assert grid.title_for("layer 1 (conv2d)").endswith("frozen (dashed): 2, 5")
+    # Row per filter: filter 1's frame is its whole row, six 3x3 tiles with 1-pixel gaps.
+    assert grid.panel_for("layer 3 (conv2d)").outlines() == [(4, 0, 3, 6 * 4 - 1)]
+    grid.show_layer("layer 1 (conv2d)", rng.normal(size=(6, 1, 5, 5)))  # the network was edited: none frozen
+    qtbot.waitUntil(lambda: grid.redraw_count >= 2)
+    assert grid.panel_for("layer 1 (conv2d)").outlines() == []
+    assert "frozen" not in grid.title_for("layer 1 (conv2d)")

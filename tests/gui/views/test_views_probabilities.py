@@ -84,3 +84,24 @@ def test_clear_removes_the_bars(qtbot, bars) -> None:
 def test_inconsistent_inputs_are_reported(bars, probs, names, true, message) -> None:
     with pytest.raises(ValueError, match=message):
         bars.show_probabilities(probs, names, true)
+
+
+@pytest.mark.parametrize("width", [200, 420])
+def test_the_probability_axis_labels_never_run_together(qtbot, bars, width) -> None:
+    from PySide6.QtGui import QImage, QPainter
+    bars.show_probabilities(np.full(10, 0.1), NAMES, 3)
+    bars.flush()
+    bars.setMinimumSize(100, 100)
+    bars.resize(width, 380)
+    bars.show()
+    qtbot.waitExposed(bars)
+    axis = bars._plot.getAxis("bottom")
+    image = QImage(10, 10, QImage.Format.Format_ARGB32)
+    painter = QPainter(image)
+    try:
+        _axis_spec, _ticks, texts = axis.generateDrawSpecs(painter)  # where pyqtgraph draws each label
+    finally:
+        painter.end()
+    rects = sorted((rect for rect, _flags, text in texts if text), key=lambda r: r.left())
+    assert len(rects) >= 3  # 0, the middle and 1 at least
+    assert all(a.right() + 2 <= b.left() for a, b in zip(rects, rects[1:]))  # beside the sample browser: "0.20.40.6"

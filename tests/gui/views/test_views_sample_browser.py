@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QPixmap
+from PySide6.QtWidgets import QComboBox
 
 from gui.views.sample_browser import THUMBNAIL_SIZE, SampleBrowser
 
@@ -104,3 +105,17 @@ def test_clear_and_bad_input(browser, dataset) -> None:
         browser.set_samples(np.zeros((2, 4, 4), dtype=np.uint8), np.array([0, 2]), ["a", "b"])
     with pytest.raises(IndexError, match="out of range"):
         browser.select(0)
+
+
+def test_the_class_filter_is_never_squeezed_below_its_widest_entry(qtbot, browser, dataset, shown) -> None:
+    """Issue 15 item 8: in the Training tab's narrow column the combo read "All classes (200"."""
+    images, labels = dataset
+    browser.set_samples(images[:2000], labels[:2000], CLASSES)
+    shown(browser)
+    browser.resize(240, 400)  # about the probe column's share of a small window
+    qtbot.waitUntil(lambda: browser.width() <= 260)
+    combo = browser.findChild(QComboBox)
+    assert combo.currentText() == "All classes (2000)"
+    qtbot.waitUntil(lambda: combo.width() >= combo.sizeHint().width())
+    assert combo.fontMetrics().horizontalAdvance(combo.currentText()) < combo.width()
+    assert combo.geometry().right() < browser.width()  # within the browser, not cut at its edge

@@ -1,0 +1,120 @@
+"""The network's health at the Timeline's step: dead, dormant and saturated units, gradient norms, warnings.
+
+Computed off the GUI thread (engine/snapshot_health.py, what `main.py health` prints) on the run's probe
+batch; a newer step supersedes a pending one, and the probe batch is read once per run folder."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from PySide6.QtCore import QTimer, Signal, Slot
+from PySide6.QtWidgets import QHeaderView, QLabel, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
+
+from engine.run_folder.timeline import TimelineEntry
+from engine.run_input import read_run_input
+from engine.snapshot_health import ProbeImages, SnapshotHealth, probe_images, snapshot_health
+from gui.task_runner import TaskRunner
+
+SETTLE_MS = 150  # while the slider is dragged, only the step it rests on is computed
+COLUMNS = ("layer", "dead", "dormant", "saturated", "grad norm")
+
+
+def _health_job(folder: Path, entry: TimelineEntry, probe: ProbeImages | None):
+    source = read_run_input(folder)
+    probe = probe if probe is not None else probe_images(source)
+    return folder, probe, snapshot_health(folder, source, entry, probe.images)
+
+
+def _cell(value: float | None, fmt: str) -> str:
+    return "\u2013" if value is None else format(value, fmt)
+
+
+class HealthPanel(QWidget):
+    """`show_entry(folder, entry)` computes and shows that snapshot's health; `shown` (SnapshotHealth or None)
+    is what the table holds, and `computed` is emitted with it."""
+
+    computed = Signal(object)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.shown: SnapshotHealth | None = None
+        self._probes: dict[Path, ProbeImages] = {}
+        self._wanted: tuple[Path, TimelineEntry] | None = None
+        self._runner = TaskRunner(self, name="ConvScope health")
+        self._settle = QTimer(self)
+        self._settle.setSingleShot(True)
+        self._settle.setInterval(SETTLE_MS)
+        self.title = QLabel("Health")
+        self.title.setObjectName("viewTitle")
+        self.title.setWordWrap(True)
+        self.warnings = QLabel()
+        self.warnings.setWordWrap(True)
+        self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table.verticalHeader().hide()
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.table.setToolTip("dead: ReLU units 0 on every probe input; dormant: units whose mean |output| is under "
+                              "2.5% of the layer's; saturated: sigmoid / tanh outputs at their limits; grad norm: "
+                              "of the last training step before the snapshot (README: Health)")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
+        layout.addWidget(self.title)
+        layout.addWidget(self.warnings)
+        layout.addWidget(self.table, 1)
+        self._settle.timeout.connect(self._compute)
+        self._runner.finished.connect(self._on_finished)
+        self._runner.failed.connect(self._on_failed)
+        self.clear()
+
+    def clear(self) -> None:
+        self._wanted, self.shown = None, None
+        self._settle.stop()
+        self._runner.cancel()
+        self.table.setRowCount(0)
+        self.title.setText("Health")
+        self.warnings.setText("Dead, dormant and saturated units at the shown step, once a run has snapshots.")
+
+    def show_entry(self, folder: str | os.PathLike, entry: TimelineEntry) -> None:
+        self._wanted = (Path(folder), entry)
+        self._settle.start()
+
+    def shutdown(self) -> None:
+        self._settle.stop()
+        self._runner.shutdown()
+
+    @Slot()
+    def _compute(self) -> None:
+        if self._wanted is None:
+            return
+        folder, entry = self._wanted
+        self.title.setText(f"Health at step {entry.step:,} (computing\u2026)")
+        self._runner.submit(_health_job, folder, entry, self._probes.get(folder))
+
+    @Slot(object)
+    def _on_finished(self, result: tuple[Path, ProbeImages, SnapshotHealth]) -> None:
+        folder, probe, health = result
+        self._probes = {folder: probe}  # one run at a time: an older folder's batch is let go
+        self.shown = health
+        self.title.setText(f"Health at step {health.step:,} (epoch {health.epoch}), {health.samples:,} probe images")
+        self.warnings.setText("\n".join(f"\u26a0 {w.message}" for w in health.warnings) if health.warnings
+                              else "No warnings: no layer has many dead, dormant or saturated units, and no "
+                                   "gradient norm is far from the others.")
+        rows = health.layers
+        self.table.setRowCount(len(rows))
+        for row, la in enumerate(rows):
+            values = (la.label, _cell(la.dead_fraction, ".1%"), _cell(la.dormant_fraction, ".1%"),
+                      _cell(la.saturated_fraction, ".1%"), _cell(la.gradient_norm, ".3g"))
+            for column, text in enumerate(values):
+                self.table.setItem(row, column, QTableWidgetItem(text))
+        self.computed.emit(health)
+
+    @Slot(object)
+    def _on_failed(self, exc: object) -> None:
+        self.shown = None
+        self.table.setRowCount(0)
+        self.title.setText("Health")
+        self.warnings.setText(f"Cannot compute the health here: {exc}")

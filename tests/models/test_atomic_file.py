@@ -1,0 +1,125 @@
+"""Atomic saves, done fully: a killed save's leftovers go, permissions stay, links are followed."""
+
+import os
+import stat
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from models.atomic_file import remove_stale_temporaries, write_atomically
+
+ROOT = Path(__file__).resolve().parents[2]
+
+pytestmark = pytest.mark.skipif(os.name != "posix", reason="POSIX permissions, links and signals")
+
+
+def _killed_save(path: Path) -> None:
+    """A real process that dies by SIGKILL in the middle of saving `path` (its data written, not yet renamed)."""
+    script = textwrap.dedent(f"""
+        import os, sys, time
+        sys.path.insert(0, {str(ROOT)!r})
+        from models import atomic_file
+        def hang(fd):
+            print("writing", flush=True)
+            time.sleep(60)
+        atomic_file.os.fsync = hang
+        atomic_file.write_atomically({str(path)!r}, b"new" * 100_000)
+    """)
+    child = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    assert child.stdout.readline() == "writing\n"
+    child.kill()
+    child.wait(timeout=30)
+
+
+def _temporaries(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir() if p.name.endswith(".tmp"))
+
+
+def test_a_killed_save_keeps_the_old_file_and_the_next_save_removes_its_leftovers(tmp_path):
+    target = tmp_path / "net.convscope"
+    write_atomically(target, b"old")
+    _killed_save(target)
+    first = _temporaries(tmp_path)
+    assert target.read_bytes() == b"old" and len(first) == 1  # what the kill left (300 KB)
+    _killed_save(target)  # a save too: it removed the first one's leftover before leaving its own
+    second = _temporaries(tmp_path)
+    assert target.read_bytes() == b"old" and len(second) == 1 and second != first
+
+    write_atomically(target, b"newer")
+    assert target.read_bytes() == b"newer"
+    assert _temporaries(tmp_path) == []
+
+
+def test_opening_a_project_removes_a_killed_saves_leftovers(tmp_path):
+    from engine.project import ProjectError, load_project
+
+    target = tmp_path / "p.convscope"
+    target.write_bytes(b"not a project")
+    _killed_save(target)
+    assert _temporaries(tmp_path)
+    with pytest.raises(ProjectError):
+        load_project(target)
+    assert _temporaries(tmp_path) == []
+
+
+def test_only_the_targets_leftovers_of_dead_processes_are_removed(tmp_path):
+    target = tmp_path / "a.json"
+    mine = tmp_path / f".a.json.{os.getpid()}.abc123.tmp"  # this process: a save in flight on another thread
+    other_name = tmp_path / ".b.json.999999999.abc123.tmp"  # another file's
+    user_file = tmp_path / ".a.json.notes.tmp"  # not of our naming
+    for p in (mine, other_name, user_file):
+        p.write_bytes(b"x")
+    assert remove_stale_temporaries(target) == []
+    assert _temporaries(tmp_path) == sorted(p.name for p in (mine, other_name, user_file))
+
+
+def test_the_files_permissions_are_kept(tmp_path):
+    target = tmp_path / "secret.json"
+    target.write_bytes(b"old")
+    target.chmod(0o600)
+    write_atomically(target, b"new")
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+
+
+def test_a_new_file_gets_the_usual_permissions(tmp_path):
+    mask = os.umask(0o022)
+    try:
+        write_atomically(tmp_path / "new.json", b"x")
+    finally:
+        os.umask(mask)
+    assert stat.S_IMODE((tmp_path / "new.json").stat().st_mode) == 0o644
+
+
+def test_saving_through_a_symbolic_link_updates_its_target(tmp_path):
+    (tmp_path / "real").mkdir()
+    real = tmp_path / "real" / "net.json"
+    real.write_bytes(b"old")
+    link = tmp_path / "link.json"
+    link.symlink_to(real)
+    write_atomically(link, b"new")
+    assert link.is_symlink() and real.read_bytes() == b"new"
+    assert _temporaries(tmp_path) == [] and _temporaries(tmp_path / "real") == []
+
+
+def test_another_hard_link_keeps_the_old_contents(tmp_path):
+    target = tmp_path / "net.json"
+    target.write_bytes(b"old")
+    other = tmp_path / "copy.json"
+    os.link(target, other)
+    write_atomically(target, b"new")
+    assert target.read_bytes() == b"new" and other.read_bytes() == b"old"  # as the README says
+
+
+def test_the_folder_is_synced_after_the_rename(tmp_path, monkeypatch):
+    synced = []
+    real_fsync = os.fsync
+
+    def fsync(fd):
+        synced.append(stat.S_ISDIR(os.fstat(fd).st_mode))
+        real_fsync(fd)
+    monkeypatch.setattr(os, "fsync", fsync)
+    write_atomically(tmp_path / "x.json", b"x")
+    assert synced == [False, True]  # the data, then the directory entry
