@@ -98,6 +98,7 @@ def run_app(project: str | None = None, dataset: str | None = None) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     collector = configure_application(app)  # type: ignore[arg-type]
     window = open_window(project, dataset, prestart=True)  # kept alive while the event loop runs
+    window.rooms_ready.connect(collector.set_aside_what_lives_now)  # torch and the rooms are imported by then
     code = app.exec()
     collector.stop()
     del window

@@ -47,6 +47,15 @@ class GuiThreadCollector(QObject):
                 return gc.collect(generation)
         return gc.collect(0)
 
+    def set_aside_what_lives_now(self) -> None:
+        """Collect once, then move every surviving object to the permanent generation (gc.freeze), which later
+        collections skip. Call it once start-up has imported everything (torch alone is some 200,000 objects):
+        a full collection then visits only what the session made since, instead of stalling the GUI thread for
+        about 150 ms each time. What is set aside is never collected, so only do it with state that lives as
+        long as the application (modules, the window)."""
+        gc.collect()
+        gc.freeze()
+
     def stop(self) -> None:
         """Hand collection back to Python (as it was before this collector)."""
         self._timer.stop()

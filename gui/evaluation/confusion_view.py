@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal, Slot
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
 
@@ -82,7 +82,11 @@ class ConfusionMatrixView(QTableView):
         self.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.horizontalHeader().setMinimumSectionSize(30)
         self.verticalHeader().setMinimumSectionSize(20)
-        self.clicked.connect(lambda index: self.cell_clicked.emit(index.row(), index.column()))
+        self.clicked.connect(self._on_clicked)  # a bound slot, not a lambda holding self (no cycle)
+
+    @Slot(QModelIndex)
+    def _on_clicked(self, index: QModelIndex) -> None:
+        self.cell_clicked.emit(index.row(), index.column())
 
     def set_matrix(self, counts: np.ndarray, names: list[str]) -> None:
         self.matrix.set_matrix(counts, names)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtCore import QSize, Qt, Signal, Slot
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QLabel, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
 
@@ -33,7 +33,11 @@ class SampleGallery(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.title)
         layout.addWidget(self.list, 1)
-        self.list.itemClicked.connect(lambda item: self.sample_clicked.emit(int(item.data(Qt.ItemDataRole.UserRole))))
+        self.list.itemClicked.connect(self._on_item_clicked)  # a bound slot, not a lambda holding self (no cycle)
+
+    @Slot(QListWidgetItem)
+    def _on_item_clicked(self, item: QListWidgetItem) -> None:
+        self.sample_clicked.emit(int(item.data(Qt.ItemDataRole.UserRole)))
 
     def show_samples(self, title: str, indices: np.ndarray, thumbnails: np.ndarray, lines: list[str]) -> None:
         """`thumbnails` uint8 (N, H, W, C) of the whole split; only the first MAX_SHOWN samples get rows."""

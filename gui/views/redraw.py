@@ -1,6 +1,7 @@
 """Coalesces bursts of data updates into at most one redraw per frame (~30 Hz)."""
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
 
 from PySide6.QtCore import QObject, QTimer
@@ -14,12 +15,17 @@ class RedrawScheduler(QObject):
 
     Views store the newest data and call ``request()``; any number of requests within
     one interval end in a single redraw of whatever is newest then.
+
+    A bound method is held weakly: the view owns its scheduler, and a strong reference back would put the
+    view in a reference cycle that only the cyclic collector frees, on whichever thread trips it. A Qt
+    object must die on its own thread (DESIGN.md, "Object lifetime"), so views are freed by reference
+    counting, where their owner drops them.
     """
 
     def __init__(self, redraw: Callable[[], None], parent: QObject,
                  interval_ms: int = REDRAW_INTERVAL_MS) -> None:
         super().__init__(parent)
-        self._redraw = redraw
+        self._redraw = _weak_callable(redraw)
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(interval_ms)
@@ -39,11 +45,23 @@ class RedrawScheduler(QObject):
         """Run a pending redraw now (before a screenshot, or when a caller needs it drawn)."""
         if self._timer.isActive():
             self._timer.stop()
-            self._redraw()
+            self._call()
 
     def cancel(self) -> None:
         """Drop a pending redraw (e.g. after ``clear()`` already drew the empty state)."""
         self._timer.stop()
 
     def _on_timeout(self) -> None:
-        self._redraw()
+        self._call()
+
+    def _call(self) -> None:
+        redraw = self._redraw()
+        if redraw is not None:  # None: the view is being destroyed; nothing left to draw
+            redraw()
+
+
+def _weak_callable(fn: Callable[[], None]) -> Callable[[], Callable[[], None] | None]:
+    """A reference that gives `fn` back while it lives: weak for a bound method, strong for a plain function."""
+    if hasattr(fn, "__self__") and hasattr(fn, "__func__"):
+        return weakref.WeakMethod(fn)
+    return lambda: fn

@@ -161,7 +161,7 @@ def test_closing_the_window_during_training_ends_the_child_process(qtbot, traine
 def test_loading_a_preset_during_a_run_stops_it(qtbot, trainer_window):
     window = trainer_window
     start_and_wait_for_a_batch(qtbot, window, epochs=50)
-    with qtbot.waitSignal(window.session.finished, timeout=2000) as finished:
+    with qtbot.waitSignal(window.session.finished, timeout=WAIT_MS) as finished:
         window.load_preset("keras_mnist")
     assert finished.args[0].reason == STOPPED and not window.session.is_running
     assert window.network.layers == load_preset("keras_mnist").layers

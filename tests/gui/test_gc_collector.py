@@ -99,3 +99,21 @@ def test_an_older_generation_is_collected_once_the_younger_passed_its_threshold(
 def test_stop_hands_collection_back_to_python(collector):
     collector.stop()
     assert gc.isenabled()
+
+
+def test_what_lives_at_start_up_is_set_aside_and_new_cycles_are_still_collected(collector):
+    collector._timer.stop()
+    long_lived = [_Cycle() for _ in range(3)]  # as the window's start-up state
+    try:
+        collector.set_aside_what_lives_now()
+        assert gc.get_freeze_count() >= len(long_lived)
+        young = gc.get_objects()  # only what is not set aside
+        assert not any(obj is long_lived[0] for obj in young)
+        cycle = weakref.ref(_Cycle())
+        collector.check()
+        assert cycle() is None
+    finally:  # unfreeze hands back all that was set aside, the suite's own (tests/gui/conftest.py) too
+        gc.unfreeze()
+        del long_lived
+        gc.collect()
+        gc.freeze()  # set the suite's aside again

@@ -58,6 +58,7 @@ def test_nesterov_without_momentum_is_not_sent(form):
 
 def test_the_learning_rate_is_drawn_beside_the_loss(qtbot):
     view = CurvesLiveView()
+    qtbot.addWidget(view.widget)  # closed and deleted on this thread after the test
     rates = [0.01 * (1 + math.cos(math.pi * s / 10)) / 2 for s in range(10)]
     for step, rate in enumerate(rates, start=1):
         view.add_batch(BatchEnded(1, step, step, 10, 1.0 / step, 0.5, 100.0, rate))
@@ -71,6 +72,7 @@ def test_the_learning_rate_is_drawn_beside_the_loss(qtbot):
 
 def test_saved_curves_bring_their_rates_and_older_ones_none(qtbot):
     view = CurvesLiveView()
+    qtbot.addWidget(view.widget)
     view.set_history(MetricsHistory([(1, 1, 2.0, 0.5), (2, 1, 1.5, 0.6)], [], [0.1, 0.05]))
     view.flush()
     assert list(view.widget.learning_rate_curve()[1]) == [0.1, 0.05]

@@ -102,8 +102,8 @@ def test_a_bad_setup_fails_with_a_clear_reason(qtbot, session, mnist):
 def test_shutdown_during_a_run_stops_it_and_leaves_no_thread(qtbot, session, mnist):
     session.start(load_preset("lenet5"), mnist, small_config(epochs=50))
     qtbot.waitSignal(session.batch_ended, timeout=WAIT_MS).wait()
-    with qtbot.waitSignal(session.finished, timeout=2000) as finished:
-        assert session.shutdown(timeout_ms=2000)
+    with qtbot.waitSignal(session.finished, timeout=WAIT_MS) as finished:
+        assert session.shutdown(timeout_ms=WAIT_MS)
     assert finished.args[0].reason == STOPPED
     assert not session.is_running
 
