@@ -11,12 +11,16 @@ Every method returns one float32 map the size of the input (H, W):
   the output layer), upsampled the same way.
 The score is the target class's logit (before a trailing softmax). Captum imports matplotlib, so it is
 imported here lazily, inside the calls: never at start-up and never on the GUI thread.
+
+METHODS, at the end, is the one list of methods: `explain` dispatches through it, `main.py explain` offers its
+keys and the Evaluation tab its titles, each method saying what it needs (a layer) and when it cannot apply.
 """
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 import torch
@@ -28,9 +32,6 @@ from models.architecture import Architecture
 from models.layers import DropoutSpec, FlattenSpec, GlobalAvgPool2dSpec, LinearSpec, SoftmaxSpec
 from models.shapes import analyze
 
-METHODS = ("saliency", "smoothgrad", "integrated-gradients", "occlusion", "gradcam", "cam")
-TITLES = {"saliency": "Gradient saliency", "smoothgrad": "SmoothGrad", "integrated-gradients": "Integrated Gradients",
-          "occlusion": "Occlusion", "gradcam": "Grad-CAM", "cam": "CAM"}
 SMOOTHGRAD_SAMPLES = 25
 SMOOTHGRAD_NOISE = 0.15      # of the input's value range (Smilkov et al. found 10-20% best)
 IG_STEPS = 50
@@ -75,6 +76,51 @@ def gradcam_layers(arch: Architecture) -> list[int]:
             and min(la.output_shape[1:]) >= MIN_GRADCAM_SIDE]
 
 
+@dataclass(frozen=True)
+class Attribution:
+    """What a computation is given: the batch of one image (requiring grad), the class, and the method's needs."""
+
+    model: ConvNet
+    x: torch.Tensor               # (1, C, H, W), normalised
+    target: int
+    normalization: Normalization
+    layer: int | None             # 1-based summary index (Grad-CAM)
+    arch: Architecture | None     # for CAM's head
+
+    @property
+    def size(self) -> tuple[int, ...]:
+        return tuple(self.x.shape[2:])
+
+    def black(self) -> torch.Tensor:
+        """A black image (pixel value 0), normalised as training did: the baseline of IG and Occlusion."""
+        return self.normalization.apply(torch.zeros_like(self.x.detach()))
+
+
+@dataclass(frozen=True)
+class ExplanationMethod:
+    """One method: its name on the command line and in the window, what it computes, and what it needs."""
+
+    key: str
+    title: str
+    compute: Callable[[Attribution], np.ndarray]
+    help: str                                   # one line for `explain --help` and the README
+    needs_layer: bool = False                   # Grad-CAM: a conv layer, chosen by the user
+    unavailable: Callable[[Architecture], str | None] = lambda _arch: None  # why it cannot explain a network
+
+
+def _registry(*methods: ExplanationMethod) -> dict[str, ExplanationMethod]:
+    """The methods by key; one without a computation, or a key twice, is refused by name (as layer types are)."""
+    registry: dict[str, ExplanationMethod] = {}
+    for method in methods:
+        if method.key in registry:
+            raise TypeError(f"explanation method {method.key!r} is registered twice")
+        if not callable(method.compute):
+            raise TypeError(f"explanation method {method.key!r} has no computation: give it a function of an "
+                            f"Attribution that returns the (H, W) map")
+        registry[method.key] = method
+    return registry
+
+
 def explain(model: ConvNet, image: torch.Tensor, target: int, method: str, *, normalization: Normalization,
             layer: int | None = None, arch: Architecture | None = None) -> np.ndarray:
     """The map (H, W) float32 of `method` for class `target` on one normalised image (C, H, W).
@@ -82,7 +128,8 @@ def explain(model: ConvNet, image: torch.Tensor, target: int, method: str, *, no
     `layer` is the 1-based summary index of the Grad-CAM layer; `arch` is needed for CAM (to find its head).
     Run it on an inspection copy (engine.evaluation.inspection_copy), never on a model being trained.
     """
-    if method not in METHODS:
+    entry = METHODS.get(method)
+    if entry is None:
         raise ExplanationError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
     outputs = _output_count(model, image)
     if not 0 <= target < outputs:
@@ -90,31 +137,43 @@ def explain(model: ConvNet, image: torch.Tensor, target: int, method: str, *, no
                                f"(classes 0..{outputs - 1})")
     model.eval()
     x = image.detach().float().unsqueeze(0).clone().requires_grad_(True)  # Captum wants it so, else it warns
-    size = tuple(x.shape[2:])
-    if method == "cam":
-        return _cam(model, x, target, arch, size)
-    if method == "gradcam":
-        return _gradcam(model, x, target, layer, size)
-    os.environ.setdefault("MPLBACKEND", "Agg")  # captum imports pyplot: never let it pick a GUI backend
-    from captum.attr import IntegratedGradients, NoiseTunnel, Occlusion, Saliency
+    return entry.compute(Attribution(model, x, target, normalization, layer, arch))
 
-    black = normalization.apply(torch.zeros_like(x.detach()))
-    if method == "saliency":
-        attribution = Saliency(model.logits).attribute(x, target=target, abs=True)
-        return _as_map(attribution.amax(dim=1))
-    if method == "smoothgrad":
-        spread = float(SMOOTHGRAD_NOISE * (x.max() - x.min()).detach().clamp_min(1e-6))
-        attribution = NoiseTunnel(Saliency(model.logits)).attribute(
-            x, nt_type="smoothgrad", nt_samples=SMOOTHGRAD_SAMPLES, stdevs=spread, target=target, abs=True)
-        return _as_map(attribution.amax(dim=1))
-    if method == "integrated-gradients":
-        attribution = IntegratedGradients(model.logits).attribute(x, baselines=black, target=target, n_steps=IG_STEPS)
-        return _as_map(attribution.sum(dim=1))
-    window = max(2, round(min(size) / 7))
+
+def _captum():
+    """captum.attr, imported on first use: it imports pyplot, which must never pick a GUI backend."""
+    os.environ.setdefault("MPLBACKEND", "Agg")
+    import captum.attr
+
+    return captum.attr
+
+
+def _saliency(a: Attribution) -> np.ndarray:
+    attribution = _captum().Saliency(a.model.logits).attribute(a.x, target=a.target, abs=True)
+    return _as_map(attribution.amax(dim=1))
+
+
+def _smoothgrad(a: Attribution) -> np.ndarray:
+    captum = _captum()
+    spread = float(SMOOTHGRAD_NOISE * (a.x.max() - a.x.min()).detach().clamp_min(1e-6))
+    attribution = captum.NoiseTunnel(captum.Saliency(a.model.logits)).attribute(
+        a.x, nt_type="smoothgrad", nt_samples=SMOOTHGRAD_SAMPLES, stdevs=spread, target=a.target, abs=True)
+    return _as_map(attribution.amax(dim=1))
+
+
+def _integrated_gradients(a: Attribution) -> np.ndarray:
+    attribution = _captum().IntegratedGradients(a.model.logits).attribute(
+        a.x, baselines=a.black(), target=a.target, n_steps=IG_STEPS)
+    return _as_map(attribution.sum(dim=1))
+
+
+def _occlusion(a: Attribution) -> np.ndarray:
+    window = max(2, round(min(a.size) / 7))
     stride = max(1, window // 2)
-    attribution = Occlusion(model.logits).attribute(
-        x, sliding_window_shapes=(x.shape[1], window, window), strides=(x.shape[1], stride, stride),
-        baselines=black, target=target)
+    channels = a.x.shape[1]
+    attribution = _captum().Occlusion(a.model.logits).attribute(
+        a.x, sliding_window_shapes=(channels, window, window), strides=(channels, stride, stride),
+        baselines=a.black(), target=a.target)
     return _as_map(attribution.sum(dim=1))
 
 
@@ -127,35 +186,41 @@ def _output_count(model: ConvNet, image: torch.Tensor) -> int:
     return int(logits.shape[1])
 
 
-def _gradcam(model: ConvNet, x: torch.Tensor, target: int, layer: int | None, size: tuple[int, ...]) -> np.ndarray:
+def _gradcam(a: Attribution) -> np.ndarray:
+    model, x, layer = a.model, a.x, a.layer
     if layer is None or not 1 <= layer <= len(model):
         raise ExplanationError(f"Grad-CAM needs a layer: --layer K with K from 1 to {len(model)} (a conv layer)")
-    os.environ.setdefault("MPLBACKEND", "Agg")
-    from captum.attr import LayerGradCam
-
     module = model[layer - 1]
     with torch.no_grad():
         features = _run_to(model, x, layer - 1)
     if features.dim() != 4:
         raise ExplanationError(f"layer {layer} ({type(module).__name__}) has no 2-D maps for Grad-CAM; choose a "
                                f"conv layer")
-    attribution = LayerGradCam(model.logits, module).attribute(x, target=target, relu_attributions=True)
-    return _upsampled(attribution, size)
+    attribution = _captum().LayerGradCam(model.logits, module).attribute(x, target=a.target, relu_attributions=True)
+    return _upsampled(attribution, a.size)
 
 
-def _cam(model: ConvNet, x: torch.Tensor, target: int, arch: Architecture | None, size: tuple[int, ...]) -> np.ndarray:
-    head = cam_head(arch) if arch is not None else None
+def _cam(a: Attribution) -> np.ndarray:
+    head = cam_head(a.arch) if a.arch is not None else None
     if head is None:
-        raise ExplanationError("CAM needs a global-average-pooling head (conv maps -> global average pooling -> "
-                               "at most one linear layer); use Grad-CAM for this network")
+        raise ExplanationError(NO_CAM_HEAD)
     with torch.no_grad():
-        maps = _run_to(model, x, head.features)[0]  # (C, h, w): what the pooling averages
+        maps = _run_to(a.model, a.x, head.features)[0]  # (C, h, w): what the pooling averages
         if head.linear is None:
-            cam = maps[target]
+            cam = maps[a.target]
         else:
-            weights = model[head.linear].weight[target]  # (C,)
+            weights = a.model[head.linear].weight[a.target]  # (C,)
             cam = torch.einsum("c,chw->hw", weights, maps)
-    return _upsampled(cam[None, None], size)
+    return _upsampled(cam[None, None], a.size)
+
+
+def _no_cam_head(arch: Architecture) -> str | None:
+    return None if cam_head(arch) is not None else NO_CAM_HEAD
+
+
+def _no_gradcam_layer(arch: Architecture) -> str | None:
+    return None if gradcam_layers(arch) else (f"the network has no conv layer with a map of at least "
+                                              f"{MIN_GRADCAM_SIDE}x{MIN_GRADCAM_SIDE} for Grad-CAM")
 
 
 def _run_to(model: ConvNet, x: torch.Tensor, child: int) -> torch.Tensor:
@@ -172,3 +237,23 @@ def _upsampled(cam: torch.Tensor, size: tuple[int, ...]) -> np.ndarray:
 
 def _as_map(attribution: torch.Tensor) -> np.ndarray:
     return attribution.detach()[0].cpu().numpy().astype(np.float32).copy()
+
+
+NO_CAM_HEAD = ("CAM needs a global-average-pooling head (conv maps -> global average pooling -> at most one linear "
+               "layer); use Grad-CAM for this network")
+
+# Every method, in the order the CLI and the window offer them. A new method is one entry here (and its function).
+METHODS: dict[str, ExplanationMethod] = _registry(
+    ExplanationMethod("saliency", "Gradient saliency", _saliency, "max over channels of |input gradient|"),
+    ExplanationMethod("smoothgrad", "SmoothGrad", _smoothgrad,
+                      f"saliency averaged over {SMOOTHGRAD_SAMPLES} noisy copies of the input"),
+    ExplanationMethod("integrated-gradients", "Integrated Gradients", _integrated_gradients,
+                      "integrated gradients from a black image, summed over channels"),
+    ExplanationMethod("occlusion", "Occlusion", _occlusion,
+                      "how much the score drops when a patch is set to black"),
+    ExplanationMethod("gradcam", "Grad-CAM", _gradcam,
+                      "ReLU of the gradient-weighted maps of --layer, bilinear upsampling",
+                      needs_layer=True, unavailable=_no_gradcam_layer),
+    ExplanationMethod("cam", "CAM", _cam, "class activation map of a global-average-pooling head",
+                      unavailable=_no_cam_head),
+)

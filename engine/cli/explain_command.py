@@ -3,12 +3,24 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
 from engine.cli import EXIT_OK, report_bad_input
 
-# engine.explanations.METHODS; repeated so `--help` needs no torch import.
-METHODS = ("saliency", "smoothgrad", "integrated-gradients", "occlusion", "gradcam", "cam")
+
+class MethodNames:
+    """The keys of engine.explanations.METHODS, read when argparse first looks (parsing `explain`, or its help):
+    every command registers its parser at start-up, and the others must not pay for torch's import."""
+
+    def _keys(self) -> list[str]:
+        from engine.explanations import METHODS
+
+        return list(METHODS)
+
+    def __iter__(self):
+        return iter(self._keys())
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._keys()
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -25,10 +37,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "sample of the run's own --split (the indexing of evaluate's mistakes[].index)")
     p.add_argument("--dataset", metavar="NAME_OR_PATH", help="another dataset file or folder (default: the run's)")
     p.add_argument("--split", choices=("val", "test"), help="the run's own split to index (default: val)")
-    p.add_argument("--method", choices=METHODS, required=True,
-                   help="saliency: max over channels of |input gradient|; smoothgrad; integrated-gradients (from "
-                        "a black image); occlusion; gradcam (ReLU of the weighted maps of --layer, bilinear "
-                        "upsampling); cam (a global-average-pooling head)")
+    p.add_argument("--method", choices=MethodNames(), required=True, metavar="METHOD",
+                   help="one of %(choices)s (README: explain)")
     p.add_argument("--layer", type=int, metavar="K",
                    help="Grad-CAM's layer: the 1-based index of `summary` (default: the last conv layer with a map "
                         "larger than 2x2)")
@@ -46,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
     from engine.config import ConfigError
     from engine.datasets import DatasetError
     from engine.evaluation import inspection_copy
-    from engine.explanations import ExplanationError, explain, gradcam_layers
+    from engine.explanations import METHODS, ExplanationError, explain, gradcam_layers
     from engine.explanations_image import overlay
     from engine.export.images import save_png
     from engine.export.target import ExportError
@@ -84,7 +94,7 @@ def run(args: argparse.Namespace) -> int:
         predicted = int(probabilities.argmax())
         target = predicted if args.target is None else args.target
         layer = args.layer
-        if args.method == "gradcam" and layer is None:
+        if METHODS[args.method].needs_layer and layer is None:
             offered = gradcam_layers(source.architecture)
             if not offered:
                 raise ExplanationError("the network has no conv layer with a map larger than 2x2 for Grad-CAM; "
@@ -106,7 +116,7 @@ def run(args: argparse.Namespace) -> int:
     except OSError as exc:
         return report_bad_input(f"{args.npy}: cannot write ({exc.strerror or exc})")
     names = scored.class_names
-    where = f" at layer {layer}" if args.method == "gradcam" else ""
+    where = f" at layer {layer}" if layer is not None and METHODS[args.method].needs_layer else ""
     print(f"{args.method}{where} for class {target} ({names[target] if target < len(names) else target}) on sample "
           f"{args.sample} of {scored.description}: true {label}, predicted {predicted} at "
           f"{float(probabilities[predicted]):.0%}; wrote {args.out}" + (f" and {args.npy}" if args.npy else ""))

@@ -10,6 +10,7 @@ then records what the views need instead).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 import torch
 from torch import nn
@@ -108,46 +109,54 @@ def _batchnorm(path: str, m: nn.BatchNorm2d) -> LayerSpec:
     return BatchNorm2dSpec()
 
 
+def _flatten(path: str, m: nn.Flatten, _following: nn.Module | None) -> LayerSpec:
+    if m.start_dim != 1 or m.end_dim != -1:
+        raise _no(path, m, f"start_dim={m.start_dim}, end_dim={m.end_dim}")
+    return FlattenSpec()
+
+
+def _adaptive_avg_pool(path: str, m: nn.AdaptiveAvgPool2d, following: nn.Module | None) -> LayerSpec:
+    if _size(m.output_size) != 1 or type(following) is not nn.Flatten:
+        raise _no(path, m, "an output size other than 1 (or no Flatten after it)")
+    return GlobalAvgPool2dSpec()  # with the Flatten after it: (C, H, W) -> (C), as GlobalAvgPool2d
+
+
+def _softmax(path: str, m: nn.Softmax, _following: nn.Module | None) -> LayerSpec:
+    if m.dim not in (1, -1):
+        raise _no(path, m, f"dim={m.dim}")
+    return SoftmaxSpec()
+
+
+Converter = Callable[[str, nn.Module, "nn.Module | None"], LayerSpec]
+
+# The way back from engine/layer_recipes.py's RECIPES: each torch module class ConvScope builds (and a few it
+# reads but does not build) to its layer spec, looked up by exact class (a subclass may compute something else).
+# tests/engine/test_layer_registries.py builds every layer type and converts it back through this table.
+MODULE_SPECS: dict[type[nn.Module], Converter] = {
+    nn.Conv2d: lambda path, m, _: _conv(path, m),
+    nn.MaxPool2d: lambda path, m, _: _pool(path, m, MaxPool2dSpec),
+    nn.AvgPool2d: lambda path, m, _: _pool(path, m, AvgPool2dSpec),
+    nn.Linear: lambda path, m, _: LinearSpec(out_features=m.out_features, bias=m.bias is not None),
+    nn.BatchNorm2d: lambda path, m, _: _batchnorm(path, m),
+    nn.Dropout: lambda path, m, _: DropoutSpec(p=float(m.p)),
+    nn.Flatten: _flatten,
+    GlobalAvgPool2d: lambda path, m, _: GlobalAvgPool2dSpec(),
+    nn.AdaptiveAvgPool2d: _adaptive_avg_pool,
+    nn.ReLU: lambda path, m, _: ReluSpec(),
+    nn.LeakyReLU: lambda path, m, _: LeakyReluSpec(negative_slope=float(m.negative_slope)),
+    nn.ELU: lambda path, m, _: EluSpec(alpha=float(m.alpha)),
+    nn.Sigmoid: lambda path, m, _: SigmoidSpec(),
+    nn.Tanh: lambda path, m, _: TanhSpec(),
+    nn.Softmax: _softmax,
+}
+
+
 def _spec(path: str, m: nn.Module, following: nn.Module | None) -> LayerSpec:
-    """The spec for one leaf module (type checks are exact: a subclass may compute something else)."""
-    kind = type(m)
-    if kind is nn.Conv2d:
-        return _conv(path, m)
-    if kind is nn.MaxPool2d:
-        return _pool(path, m, MaxPool2dSpec)
-    if kind is nn.AvgPool2d:
-        return _pool(path, m, AvgPool2dSpec)
-    if kind is nn.Linear:
-        return LinearSpec(out_features=m.out_features, bias=m.bias is not None)
-    if kind is nn.BatchNorm2d:
-        return _batchnorm(path, m)
-    if kind is nn.Dropout:
-        return DropoutSpec(p=float(m.p))
-    if kind is nn.Flatten:
-        if m.start_dim != 1 or m.end_dim != -1:
-            raise _no(path, m, f"start_dim={m.start_dim}, end_dim={m.end_dim}")
-        return FlattenSpec()
-    if kind is GlobalAvgPool2d:
-        return GlobalAvgPool2dSpec()
-    if kind is nn.AdaptiveAvgPool2d:
-        if _size(m.output_size) != 1 or type(following) is not nn.Flatten:
-            raise _no(path, m, "an output size other than 1 (or no Flatten after it)")
-        return GlobalAvgPool2dSpec()  # with the Flatten after it: (C, H, W) -> (C), as GlobalAvgPool2d
-    if kind is nn.ReLU:
-        return ReluSpec()
-    if kind is nn.LeakyReLU:
-        return LeakyReluSpec(negative_slope=float(m.negative_slope))
-    if kind is nn.ELU:
-        return EluSpec(alpha=float(m.alpha))
-    if kind is nn.Sigmoid:
-        return SigmoidSpec()
-    if kind is nn.Tanh:
-        return TanhSpec()
-    if kind is nn.Softmax:
-        if m.dim not in (1, -1):
-            raise _no(path, m, f"dim={m.dim}")
-        return SoftmaxSpec()
-    raise NotConvertible(f"{path} ({kind.__name__}) is not a layer ConvScope knows")
+    """The spec for one leaf module; NotConvertible for a class the table does not hold."""
+    converter = MODULE_SPECS.get(type(m))
+    if converter is None:
+        raise NotConvertible(f"{path} ({type(m).__name__}) is not a layer ConvScope knows")
+    return converter(path, m, following)
 
 
 def convert_sequential(model: nn.Module, input_shape: tuple[int, int, int]) -> Conversion:

@@ -6,7 +6,7 @@ import numpy as np
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import QComboBox, QFormLayout, QLabel, QSlider, QVBoxLayout, QWidget
 
-from engine.explanations import METHODS, TITLES, cam_head, gradcam_layers
+from engine.explanations import METHODS, gradcam_layers
 from engine.explanations_image import overlay
 from gui.evaluation.evaluation_job import EvaluationRun, explain_sample
 from gui.evaluation.images import to_pixmap
@@ -81,10 +81,9 @@ class ExplanationPanel(QWidget):
         self.layer.clear()
         if run is not None:
             layers = gradcam_layers(run.architecture)
-            for key in METHODS:
-                if (key == "cam" and cam_head(run.architecture) is None) or (key == "gradcam" and not layers):
-                    continue
-                self.method.addItem(TITLES[key], key)
+            for key, entry in METHODS.items():
+                if entry.unavailable(run.architecture) is None:
+                    self.method.addItem(entry.title, key)
             self.method.setCurrentIndex(max(0, self.method.findData(method)))
             self.target.addItem("predicted class", PREDICTED)
             self.target.addItem("true class", TRUE)
@@ -128,11 +127,15 @@ class ExplanationPanel(QWidget):
     def _set_enabled(self, on: bool) -> None:
         for widget in (self.method, self.target, self.opacity):
             widget.setEnabled(on)
-        self.layer.setEnabled(on and self.method.currentData() == "gradcam")
+        self.layer.setEnabled(on and self._needs_layer())
+
+    def _needs_layer(self) -> bool:
+        method = METHODS.get(self.method.currentData())
+        return method is not None and method.needs_layer
 
     @Slot(int)
     def _on_choice_changed(self, _index: int) -> None:
-        self.layer.setEnabled(self._index is not None and self.method.currentData() == "gradcam")
+        self.layer.setEnabled(self._index is not None and self._needs_layer())
         if self._index is not None:
             self._request()
 
@@ -141,9 +144,9 @@ class ExplanationPanel(QWidget):
         target = self.target_class()
         if run is None or index is None or method is None or target is None:
             return
-        layer = self.layer.currentData() if method == "gradcam" else None
+        layer = self.layer.currentData() if METHODS[method].needs_layer else None
         where = f", layer {layer}" if layer else ""
-        self.caption.setText(f"Computing {TITLES[method]} for class {run.class_names[target]}{where}\u2026")
+        self.caption.setText(f"Computing {METHODS[method].title} for class {run.class_names[target]}{where}\u2026")
         self._pending = (method, target, layer)
         self._runner.submit(explain_sample, run.architecture, run.weights, run.images[index], target, method, layer,
                             run.normalization)
@@ -158,7 +161,7 @@ class ExplanationPanel(QWidget):
         where = f" at layer {layer}" if layer else ""
         sign = (" Red raises the class score, blue lowers it." if float(attribution.min()) < 0 else
                 " Brighter: matters more.")
-        self.caption.setText(f"{TITLES[method]}{where} for class {names[target]} on sample #{index} "
+        self.caption.setText(f"{METHODS[method].title}{where} for class {names[target]} on sample #{index} "
                              f"(true {names[true]}, predicted {names[predicted]} at "
                              f"{run.predictions.confidence[index]:.0%}).{sign}")
         self._redraw()

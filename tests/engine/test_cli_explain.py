@@ -40,7 +40,7 @@ def test_the_raw_map_is_the_explanation_of_that_validation_sample(run, tmp_path,
     np.testing.assert_allclose(raw, reference(out, None, "val", 3, method, layer=int(layer) if layer else None),
                                atol=1e-5)
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert f"on sample 3 of the validation split" in capsys.readouterr().out
+    assert "on sample 3 of the validation split" in capsys.readouterr().out
 
 
 def test_a_mistake_from_evaluate_is_explained_under_the_same_index(run, tmp_path, capsys):
@@ -74,3 +74,25 @@ def test_bad_input_exits_2_with_one_clear_line(run, tmp_path, capsys, args, patt
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and re.search(pattern, err), err
     assert not (tmp_path / "x.png").exists()
+
+
+def test_the_command_offers_exactly_the_registry_and_other_commands_never_import_torch_for_it(tmp_path, capsys):
+    import re
+    import subprocess
+    import sys
+
+    from engine.explanations import METHODS
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(["explain", "run", "--sample", "0", "--method", "edges", "--out", str(tmp_path / "x.png")])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert "invalid choice: 'edges'" in err and all(repr(key) in err for key in METHODS)
+    with pytest.raises(SystemExit):
+        main(["explain", "--help"])
+    shown = re.sub(r"-\n\s+", "-", capsys.readouterr().out)  # argparse may wrap "integrated-gradients" at its hyphen
+    assert all(key in shown for key in METHODS)
+    # Every command's parser is built at start-up: `summary` must not pay for the registry's torch import.
+    code = ("import sys, main; main.main(['summary', 'resources/presets/lenet5.json']); "
+            "sys.exit(3 if 'torch' in sys.modules else 0)")
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True).returncode == 0

@@ -154,3 +154,39 @@ def test_the_builder_makes_no_in_place_activation(key):
     # Forward hooks (Grad-CAM) and Guided Backprop see wrong values through an in-place ReLU.
     model = build_model(load_preset(key))
     assert not [m for m in model.modules() if getattr(m, "inplace", False)]
+
+
+# -- the registry --------------------------------------------------------------------------------------------------
+
+def test_each_method_runs_its_own_computation(gap_model, monkeypatch):
+    """explain() dispatches through METHODS: no method falls through to another's computation (an if chain whose
+    last branch had no condition once computed Occlusion for any method it did not list)."""
+    from engine import explanations
+
+    arch, model, image = gap_model
+    assert len({entry.compute for entry in METHODS.values()}) == len(METHODS)
+    for key, entry in METHODS.items():
+        calls = []
+        monkeypatch.setitem(METHODS, key, explanations.ExplanationMethod(
+            key, entry.title, lambda a, key=key: calls.append(key) or np.zeros(a.size, np.float32), entry.help))
+        explain(model, image, 0, key, normalization=NORM, layer=4, arch=arch)
+        assert calls == [key]
+
+
+def test_a_method_without_a_computation_or_listed_twice_is_refused_by_name():
+    from engine.explanations import ExplanationMethod, _registry
+
+    with pytest.raises(TypeError, match="'edge-detector' has no computation"):
+        _registry(ExplanationMethod("edge-detector", "Edges", None, "no function yet"))
+    saliency = METHODS["saliency"]
+    with pytest.raises(TypeError, match="'saliency' is registered twice"):
+        _registry(saliency, saliency)
+
+
+def test_what_each_method_needs_decides_where_it_is_offered():
+    lenet, gap = load_preset("lenet5"), gap_arch()
+    offered = {arch.name: [k for k, m in METHODS.items() if m.unavailable(arch) is None] for arch in (lenet, gap)}
+    assert "cam" not in offered[lenet.name] and "gradcam" in offered[lenet.name]
+    assert "cam" in offered[gap.name]
+    assert "global-average-pooling head" in METHODS["cam"].unavailable(lenet)
+    assert [k for k, m in METHODS.items() if m.needs_layer] == ["gradcam"]

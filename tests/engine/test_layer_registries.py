@@ -10,8 +10,8 @@ from engine.builder import build_model
 from engine.export.python_source import generate_source
 from engine.layer_recipes import RECIPES, Recipe
 from models.architecture import Architecture, InputShape
-from models.layers import (GROUPS, LAYER_TYPES, AvgPool2dSpec, LayerSpec, MaxPool2dSpec, Pool2dSpec, ReluSpec,
-                           UnsupportedLayerError, has_filters)
+from models.layers import (GROUPS, LAYER_TYPES, AvgPool2dSpec, FlattenSpec, LayerSpec, MaxPool2dSpec, Pool2dSpec,
+                           ReluSpec, UnsupportedLayerError, has_filters)
 from models.shapes import SHAPE_RULES, analyze
 from tests.models.strategies import SPEC_STRATEGIES
 
@@ -24,6 +24,22 @@ def test_every_layer_type_is_in_every_registry(key):
     assert cls in SPEC_STRATEGIES, f"{key}: no hypothesis strategy"
     assert cls.DISPLAY_NAME and cls.SUMMARY and cls.GROUP in GROUPS, key
     assert isinstance(cls().short_text(), str)
+    _assert_converts_back(cls)
+
+
+def _assert_converts_back(cls: type[LayerSpec]) -> None:
+    """The module its recipe builds maps back to this type (engine/run_folder/model_conversion.py MODULE_SPECS),
+    so RunWriter records a user's nn.Sequential of it as a ConvScope network."""
+    from engine.run_folder.model_conversion import MODULE_SPECS, convert_sequential
+
+    spec = cls()
+    arch = Architecture("one", InputShape(2, 8, 8), (spec,))
+    if not analyze(arch).is_valid:  # a layer of vectors (linear): flatten first
+        arch = Architecture("one", InputShape(2, 8, 8), (FlattenSpec(), spec))
+    model = build_model(arch)
+    built = type(model[len(arch.layers) - 1])
+    assert built in MODULE_SPECS, f"{cls.TYPE}: no way back from {built.__name__} in MODULE_SPECS"
+    assert type(convert_sequential(model, (2, 8, 8)).arch.layers[-1]) is cls, cls.TYPE
 
 
 @dataclass(frozen=True)
