@@ -58,9 +58,8 @@ def run_probe_sample(folder: str | os.PathLike, normalization: Normalization | N
     from engine.run_folder import read_run_log
 
     if probe < 0:
-        lines = read_run_log(folder).of_kind("snapshot")
-        index = lines[-1].get("probe_index", 0) if lines else 0
-        probe = index if isinstance(index, int) and index >= 0 else 0
+        newest = read_run_log(folder).newest_snapshot
+        probe = newest.probe_index if newest is not None else 0
     images = validation_images(folder, normalization)
     if probe >= len(images):
         raise ExportError(f"--probe {probe}: the validation split has {len(images)} images (0 to {len(images) - 1})")

@@ -58,10 +58,10 @@ def snapshot_health(folder: str | os.PathLike, source: Project, entry: TimelineE
                     images: torch.Tensor) -> SnapshotHealth:
     """Per-layer figures and warnings of the network with the weights of snapshot `entry`."""
     log = read_run_log(folder)
-    line = next((e for e in reversed(log.of_kind("snapshot")) if e.get("step") == entry.step), {})
+    snapshot = next((s for s in reversed(log.snapshots) if s.step == entry.step), None)
     with torch.random.fork_rng(devices=[]):  # the initial weights are replaced at once: leave the global RNG be
         model = build_model(source.architecture, analyze(source.architecture))
     apply_state_dict(model, load_timeline_weights(folder, entry), source=f"the snapshot at step {entry.step}")
-    norms = line.get("gradient_norms") if isinstance(line.get("gradient_norms"), dict) else {}
+    norms = dict(snapshot.gradient_norms) if snapshot is not None else {}
     layers = network_health(source.architecture, model, images, norms)
     return SnapshotHealth(entry.step, entry.epoch, len(images), layers, warnings_for(layers))

@@ -14,7 +14,6 @@ import numpy as np
 import torch
 
 from engine.run_folder.reader import RunLog, read_run_log
-from engine.run_folder.timeline import TimelineEntry, load_timeline_weights
 
 BINS = 32
 
@@ -38,26 +37,6 @@ def _rows(values: list[np.ndarray], bins: int) -> tuple[np.ndarray, np.ndarray]:
     return edges, np.stack([np.histogram(v, bins=edges)[0] for v in finite]).astype(np.int64)
 
 
-def weight_distributions(folder: str | os.PathLike, entries: list[TimelineEntry], bins: int = BINS
-                         ) -> dict[str, LayerDistribution]:
-    """For every floating weight or bias tensor ("0.weight", "0.bias", ...): its distribution at each entry.
-
-    An entry whose file vanished meanwhile (a live run thinned it) is left out of every layer alike.
-    """
-    from engine.run_folder import RunFolderError
-
-    states, steps = [], []
-    for entry in entries:
-        try:
-            states.append(load_timeline_weights(folder, entry))
-        except RunFolderError:
-            continue
-        steps.append(entry.step)
-    if not states:
-        return {}
-    return distributions(steps, states, bins)
-
-
 def distributions(steps: list[int], states: list[dict[str, torch.Tensor]], bins: int = BINS
                   ) -> dict[str, LayerDistribution]:
     """The step x bin matrices of every floating weight and bias tensor in `states` (one state per step)."""
@@ -79,12 +58,9 @@ def gradient_norm_curves(log: RunLog | None = None, folder: str | os.PathLike | 
     """Per layer label, (steps, norms) from every snapshot line (those thinned away too: the lines stay)."""
     log = read_run_log(Path(folder)) if log is None else log
     curves: dict[str, tuple[list[int], list[float]]] = {}
-    for line in log.of_kind("snapshot"):
-        norms = line.get("gradient_norms")
-        if not isinstance(norms, dict) or not isinstance(line.get("step"), int):
-            continue
-        for label, value in norms.items():
+    for snapshot in log.snapshots:
+        for label, value in snapshot.gradient_norms.items():
             steps, values = curves.setdefault(label, ([], []))
-            steps.append(line["step"])
-            values.append(float(value) if isinstance(value, (int, float)) else float("nan"))
+            steps.append(snapshot.step)
+            values.append(value)
     return {k: (np.array(s), np.array(v)) for k, (s, v) in curves.items()}

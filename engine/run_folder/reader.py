@@ -12,10 +12,11 @@ import torch
 
 from engine.metrics import MetricsHistory
 from engine.run_folder.layout import EVENTS, FORMAT, VERSION, RunFolderError
-from engine.run_folder.records import batch_event, epoch_event
+from engine.run_folder.records import SnapshotRecord, batch_event, epoch_event, snapshot_record
 from models.safe_text import clean, excerpt
 
 MAX_LINE = 16 << 20  # bytes; a line longer than this without a newline is damage, not a line being written
+MAX_PROBLEMS = 10  # damaged lines remembered (a log of damage must not grow the reader)
 
 
 class EventTail:
@@ -81,21 +82,39 @@ class EventTail:
 
 @dataclass
 class RunLog:
-    """The events read so far: `started` (architecture, settings, ...), then batch/epoch/snapshot lines, `finished`."""
+    """The events read so far: `started` (architecture, settings, ...), then batch/epoch/snapshot lines, `finished`.
+
+    Snapshot lines are checked as they are added (records.snapshot_record): `snapshots` holds them typed, and a
+    damaged one is left out of both `snapshots` and `events`, its reason kept in `problems` (the newest few)."""
 
     started: dict[str, Any] | None = None
     events: list[dict[str, Any]] = field(default_factory=list)
     finished: dict[str, Any] | None = None
+    snapshots: list[SnapshotRecord] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    damaged: int = 0  # lines left out so far (problems keeps only the newest reasons)
 
     def add(self, records: list[dict[str, Any]]) -> None:
         for record in records:
             kind = record["kind"]
             if kind == "started":  # first, or a new run in the same folder: start over
-                self.started, self.events, self.finished = record, [], None
+                self.started, self.events, self.finished, self.snapshots = record, [], None, []
             elif kind == "finished":
                 self.finished = record
+            elif kind == "snapshot":
+                try:
+                    self.snapshots.append(snapshot_record(record))
+                except RunFolderError as exc:
+                    self.problems = [*self.problems[-(MAX_PROBLEMS - 1):], str(exc)]
+                    self.damaged += 1
+                    continue
+                self.events.append(record)
             else:
                 self.events.append(record)
+
+    @property
+    def newest_snapshot(self) -> SnapshotRecord | None:
+        return self.snapshots[-1] if self.snapshots else None
 
     def of_kind(self, kind: str) -> list[dict[str, Any]]:
         return [e for e in self.events if e["kind"] == kind]
@@ -118,31 +137,29 @@ def read_run_log(folder: str | os.PathLike) -> RunLog:
     return log
 
 
-def snapshot_file(folder: str | os.PathLike, line: dict[str, Any]) -> Path:
-    """The sidecar a snapshot line names; RunFolderError unless it is a file name under snapshots/."""
-    name = line.get("file")
-    if not isinstance(name, str) or "/" not in name or ".." in name.split("/") or name.startswith("/"):
-        raise RunFolderError(f"{clean(str(Path(folder) / EVENTS))}: a snapshot line names {excerpt(name)}, not a "
-                             f"file under snapshots/")
-    return Path(folder) / name
+def snapshot_file(folder: str | os.PathLike, snapshot: SnapshotRecord) -> Path:
+    """The sidecar a snapshot names (records.snapshot_record checked that it is a file name under snapshots/)."""
+    return Path(folder) / snapshot.file
 
 
-def newest_snapshot(folder: str | os.PathLike, log: RunLog | None = None) -> tuple[dict[str, Any], dict[str, torch.Tensor]] | None:
-    """(its snapshot line, its weights) for the newest snapshot the log names, or None if it names none."""
+def newest_snapshot(folder: str | os.PathLike, log: RunLog | None = None
+                    ) -> tuple[SnapshotRecord, dict[str, torch.Tensor]] | None:
+    """(the snapshot, its weights) for the newest snapshot the log names, or None if it names none."""
     from engine.weights import WeightsError, load_state_dict
 
     folder = Path(folder)
     for attempt in range(3):  # a running writer may thin away the file the log named a moment ago
         log = log if log is not None and attempt == 0 else read_run_log(folder)
-        snapshots = log.of_kind("snapshot")
-        if not snapshots:
+        snapshot = log.newest_snapshot
+        if snapshot is None:
+            if log.problems:
+                raise RunFolderError(f"{clean(str(folder))}: {log.problems[-1]}")
             return None
-        line = snapshots[-1]
-        path = snapshot_file(folder, line)
+        path = snapshot_file(folder, snapshot)
         if path.is_file() or attempt == 2:
             break
     try:
-        return line, load_state_dict(path)
+        return snapshot, load_state_dict(path)
     except WeightsError as exc:
         raise RunFolderError(f"{exc} (the newest snapshot the run log names)") from None
 
@@ -155,7 +172,7 @@ def recover_unfinished(folder: str | os.PathLike) -> tuple[dict[str, torch.Tenso
     found = newest_snapshot(folder, log)
     if found is None:
         return None, log.history(), f"{clean(str(folder))}: the run has no weights yet (it ended before a snapshot)"
-    line, weights = found
+    snapshot, weights = found
     state = "finished" if log.finished else "did not finish (killed, or still running)"
     return weights, log.history(), (f"{clean(str(folder))}: the run {state}; using its last snapshot, "
-                                    f"step {line.get('step')} (epoch {line.get('epoch')})")
+                                    f"step {snapshot.step} (epoch {snapshot.epoch})")

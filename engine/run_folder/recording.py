@@ -28,6 +28,7 @@ from torch import nn
 from engine.events import SnapshotTaken
 from engine.modules import GlobalAvgPool2d
 from engine.run_folder.layout import RunFolderError
+from engine.run_folder.records import SnapshotRecord
 from models.safe_text import clean, excerpt
 
 ACTIVATION, FILTERS, PROBE_INPUT, PROBE_OUTPUT = "activation/", "filters/", "probe/input", "probe/output"
@@ -91,17 +92,17 @@ def probabilities_of(output: torch.Tensor | None, index: int) -> np.ndarray:
     return F.softmax(row, dim=0).numpy()
 
 
-def recorded_snapshot(folder: str | os.PathLike, line: dict[str, Any], probe_index: int = 0) -> SnapshotTaken:
-    """The live views' event for a recorded snapshot line (from read_run_log): conv filters and probe sample
+def recorded_snapshot(folder: str | os.PathLike, snapshot: SnapshotRecord, probe_index: int = 0) -> SnapshotTaken:
+    """The live views' event for a recorded snapshot (from read_run_log): conv filters and probe sample
     `probe_index`'s activations, keyed by module path in the model's order. RunFolderError if it cannot be."""
     from engine.run_folder.reader import snapshot_file
     from engine.weights import WeightsError, load_state_dict
 
-    recorded = line.get("recorded")
-    if not isinstance(recorded, dict):
-        raise RunFolderError(f"{clean(str(folder))}: the snapshot at step {excerpt(line.get('step'))} is not a "
-                             f"recorded one (its network is rebuilt from architecture.json instead)")
-    path = snapshot_file(folder, line)
+    recorded = snapshot.recorded
+    if recorded is None:
+        raise RunFolderError(f"{clean(str(folder))}: the snapshot at step {snapshot.step} is not a recorded one "
+                             f"(its network is rebuilt from architecture.json instead)")
+    path = snapshot_file(folder, snapshot)
     try:
         tensors = load_state_dict(path)
     except WeightsError as exc:
@@ -127,11 +128,8 @@ def recorded_snapshot(folder: str | os.PathLike, line: dict[str, Any], probe_ind
                                  f"{tuple(tensor.shape)}, not one row per probe sample ({samples})")
         activations[name] = tensor[probe_index].numpy().copy()
     weights = {name: named(FILTERS, name).numpy().copy() for name in _names(recorded, "filters", path)}
-    norms = line.get("gradient_norms")
-    norms = {str(k): float(v) for k, v in norms.items() if isinstance(v, (int, float)) and not isinstance(v, bool)} \
-        if isinstance(norms, dict) else {}
-    return SnapshotTaken(step=_int(line, "step", path), epoch=_int(line, "epoch", path), weights=weights,
-                         activations=activations, gradient_norms=norms, probe_index=probe_index,
+    return SnapshotTaken(step=snapshot.step, epoch=snapshot.epoch, weights=weights, activations=activations,
+                         gradient_norms=dict(snapshot.gradient_norms), probe_index=probe_index,
                          probabilities=probabilities_of(tensors.get(PROBE_OUTPUT), probe_index))
 
 
@@ -142,9 +140,3 @@ def _names(recorded: dict[str, Any], key: str, path: Path) -> list[str]:
                              f"list of names")
     return names
 
-
-def _int(line: dict[str, Any], key: str, path: Path) -> int:
-    value = line.get(key)
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise RunFolderError(f"{clean(str(path))}: the snapshot line's {key} is {excerpt(value)}, not a count")
-    return value

@@ -10,6 +10,7 @@ import torch
 from engine.events import FAILED, TrainingFinished
 from engine.project import WEIGHTS
 from engine.run_folder import RunFolderError, RunLog, newest_snapshot
+from engine.run_folder.records import SnapshotRecord, batch_event
 from engine.weights import WeightsError, load_state_dict
 from gui.training.training_process import ProcessExit
 
@@ -25,7 +26,7 @@ def final_weights(folder: Path) -> dict[str, torch.Tensor] | None:
         return found[1] if found else None
 
 
-def newest_snapshot_or_none(folder: Path) -> tuple[dict, dict[str, torch.Tensor]] | None:
+def newest_snapshot_or_none(folder: Path) -> tuple[SnapshotRecord, dict[str, torch.Tensor]] | None:
     try:
         return newest_snapshot(folder)
     except RunFolderError as exc:
@@ -33,10 +34,10 @@ def newest_snapshot_or_none(folder: Path) -> tuple[dict, dict[str, torch.Tensor]
         return None
 
 
-def unexpected_end(exit_: ProcessExit, run_log: RunLog, snapshot: dict | None, fast: bool) -> TrainingFinished:
+def unexpected_end(exit_: ProcessExit, run_log: RunLog, snapshot: SnapshotRecord | None,
+                   fast: bool) -> TrainingFinished:
     """How a run ended that wrote no "finished" line: refused at start, stopped by us, or a crash."""
-    batches = run_log.of_kind("batch")
-    step = int(batches[-1].get("step", 0)) if batches else 0
+    step = last_step(run_log)
     epochs = len(run_log.of_kind("epoch"))
     if fast:
         return TrainingFinished("stopped", f"stopped at step {step}", epochs, step)
@@ -44,8 +45,20 @@ def unexpected_end(exit_: ProcessExit, run_log: RunLog, snapshot: dict | None, f
         why = exit_.last_error().removeprefix("error:").strip() or exit_.describe()
         return TrainingFinished(FAILED, f"cannot start training: {why}", 0, 0)
     detail = exit_.last_error()
-    keeps = (f"the curves and the last snapshot (step {snapshot.get('step')}) are kept" if snapshot is not None
+    keeps = (f"the curves and the last snapshot (step {snapshot.step}) are kept" if snapshot is not None
              else "the curves are kept")
     return TrainingFinished(FAILED, f"The training process ended unexpectedly ({exit_.describe()}"
                                     f"{': ' + detail if detail and exit_.signal is None else ''}). The network, "
                                     f"{keeps}; you can train again.", epochs, step)
+
+
+def last_step(run_log: RunLog) -> int:
+    """The step of the newest batch line that reads as one (a damaged line counts as none), else 0."""
+    for line in reversed(run_log.of_kind("batch")):
+        try:
+            step = batch_event(line).step
+        except RunFolderError:
+            continue
+        if step == step and step >= 0:  # not NaN (null)
+            return int(step)
+    return 0

@@ -26,8 +26,8 @@ from engine.events import FAILED, TrainingFinished
 from engine.inspection import InspectionCopy
 from engine.metrics import MetricsHistory
 from engine.project import Project, ProjectError, save_project
-from engine.run_folder import EVENTS, EventTail, RunFolderError, RunLog, write_command
-from engine.run_folder.records import batch_event, epoch_event, finished_event
+from engine.run_folder import EVENTS, EventTail, RunFolderError, RunLog, snapshot_file, write_command
+from engine.run_folder.records import SnapshotRecord, batch_event, epoch_event, finished_event
 from engine.weights import load_state_dict
 from gui.task_runner import TaskRunner
 from gui.training.run_outcome import final_weights, newest_snapshot_or_none, unexpected_end
@@ -72,8 +72,8 @@ class TrainingSession(QObject):
         self._copy: InspectionCopy | None = None
         self._dataset = None
         self._probe = 0
-        self._shown: tuple[dict, dict[str, torch.Tensor]] | None = None  # (snapshot line, weights) on screen
-        self._newest: dict | None = None  # the newest snapshot line read
+        self._shown: tuple[SnapshotRecord, dict[str, torch.Tensor]] | None = None  # (snapshot, weights) on screen
+        self._newest: SnapshotRecord | None = None  # the newest snapshot read
         self._paused = False
         self._waiting = False
         self._attached = False
@@ -242,13 +242,15 @@ class TrainingSession(QObject):
         except RunFolderError as exc:
             log.warning("%s", exc)
             return
-        was_started = self._log.started is not None
+        was_started, damaged = self._log.started is not None, self._log.damaged
+        newest_before = self._log.newest_snapshot
         self._log.add(records)
+        if self._log.damaged > damaged:  # left out, the run goes on being followed
+            log.warning("%s: %s", self._folder, self._log.problems[-1])
         if not was_started and self._log.started is not None:
             for command in self._pending:
                 write_command(self._folder, command)
             self._pending = []
-        snapshot = None
         for record in records:
             kind = record["kind"]
             try:
@@ -258,27 +260,26 @@ class TrainingSession(QObject):
                     self.epoch_ended.emit(epoch_event(record))
             except RunFolderError as exc:
                 log.warning("%s", exc)
-            if kind == "snapshot":
-                snapshot = record  # only the newest of a burst is worth drawing
-            elif kind in ("paused", "resumed"):
+            if kind in ("paused", "resumed"):
                 self._waiting = kind == "paused"
-        if snapshot is not None:
-            self._newest = snapshot
-            self._inspect(snapshot, None)
+        newest = self._log.newest_snapshot
+        if newest is not None and newest is not newest_before:  # only the newest of a burst is worth drawing
+            self._newest = newest
+            self._inspect(newest, None)
         if self._attached and self._log.finished is not None:
             self._finish(None)
 
-    def _inspect(self, line: dict, weights: dict[str, torch.Tensor] | None) -> None:
+    def _inspect(self, snapshot: SnapshotRecord, weights: dict[str, torch.Tensor] | None) -> None:
         val = self._dataset.val if self._dataset is not None else None
         probe = val.images_at(self._probe) if val is not None and 0 <= self._probe < len(val) else None
-        self._inspector.submit(_inspect, self._copy, self._folder, line, weights, probe, self._probe)
+        self._inspector.submit(_inspect, self._copy, self._folder, snapshot, weights, probe, self._probe)
 
     @Slot(object)
     def _on_inspected(self, result) -> None:
-        line, weights, event = result
+        snapshot, weights, event = result
         if not self.is_running:
             return  # a late view of a run that has ended: the controller shows the final weights instead
-        self._shown = (line, weights)
+        self._shown = (snapshot, weights)
         self.snapshot_taken.emit(event)
 
     @Slot(object)
@@ -295,7 +296,7 @@ class TrainingSession(QObject):
         found = newest_snapshot_or_none(self._folder)
         self.final_state, self.history = (found[1] if found else None), self._log.history()
         self._end(TrainingFinished("stopped", f"stopped following the run in {self._folder} (it goes on there)",
-                                   len(self._log.of_kind("epoch")), int(self._newest["step"]) if self._newest else 0))
+                                   len(self._log.of_kind("epoch")), self._newest.step if self._newest else 0))
 
     def _finish(self, exit_: ProcessExit | None) -> None:
         """The run ended: the child exited (`exit_`), or an attached run's log has its "finished" line (None)."""
@@ -322,13 +323,12 @@ class TrainingSession(QObject):
         self.finished.emit(result)
 
 
-def _inspect(copy: InspectionCopy, folder: Path, line: dict, weights, probe, probe_index: int):
+def _inspect(copy: InspectionCopy, folder: Path, snapshot: SnapshotRecord, weights, probe, probe_index: int):
     """On a TaskRunner thread: the snapshot's weights (read from its file unless given) on the probe."""
     if weights is None:
-        weights = load_state_dict(folder / line["file"])
-    norms = line.get("gradient_norms") if isinstance(line.get("gradient_norms"), dict) else None
-    event = copy.show(weights, probe, step=int(line.get("step", 0)), epoch=int(line.get("epoch", 0)),
-                      probe_index=probe_index, gradient_norms=norms)
-    return line, weights, event
+        weights = load_state_dict(snapshot_file(folder, snapshot))
+    event = copy.show(weights, probe, step=snapshot.step, epoch=snapshot.epoch, probe_index=probe_index,
+                      gradient_norms=dict(snapshot.gradient_norms))
+    return snapshot, weights, event
 
 

@@ -240,8 +240,8 @@ def test_snapshots_go_to_the_timeline_store_older_ones_in_float16_the_newest_in_
         f"step-00000{i}.safetensors" for i in range(7)]
     assert {load_state_dict(tmp_path / f"snapshots/step-00000{i}.safetensors")["0.weight"].dtype
             for i in range(6)} == {torch.float16}
-    line, weights = newest_snapshot(tmp_path)
-    assert line["step"] == 6 and set(weights) == set(trainer.model.state_dict())
+    snapshot, weights = newest_snapshot(tmp_path)
+    assert snapshot.step == 6 and set(weights) == set(trainer.model.state_dict())
     assert all(torch.equal(weights[k], v) for k, v in trainer.model.state_dict().items())
 
 

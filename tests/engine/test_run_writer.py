@@ -196,8 +196,8 @@ def test_a_residual_model_records_activations_equal_to_a_hook_free_recomputation
     run.close()
 
     log = read_run_log(tmp_path)
-    line = [s for s in log.of_kind("snapshot") if s["step"] == 4][0]
-    assert line["recorded"] == {"activations": ["stem", "act", "block", "act#2", "pool", "head"],
+    line = [s for s in log.snapshots if s.step == 4][0]
+    assert line.recorded == {"activations": ["stem", "act", "block", "act#2", "pool", "head"],
                                 "filters": ["stem", "block"], "samples": 8}
     expected = by_hand(at_snapshot.eval(), probe)
     for index in (0, 5):
@@ -212,7 +212,7 @@ def test_a_residual_model_records_activations_equal_to_a_hook_free_recomputation
                                                                                                  "head"}
     with pytest.raises(RunFolderError, match="probe sample 8 asked for"):
         recorded_snapshot(tmp_path, line, probe_index=8)
-    sidecar = load_state_dict(tmp_path / line["file"])
+    sidecar = load_state_dict(tmp_path / line.file)
     assert all(torch.equal(sidecar[k], v) for k, v in at_snapshot.state_dict().items())  # its own names, exact
 
 

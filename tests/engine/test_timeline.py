@@ -110,8 +110,8 @@ def test_a_training_run_writes_a_timeline_that_readers_replay(tmp_path):
     snapshot_steps = [e["step"] for e in log.of_kind("snapshot")]
     assert listed[0].step == 0 and listed[-1].step == snapshot_steps[-1] == trainer.global_step
     assert len(log.of_kind("compressed")) + len(log.of_kind("dropped")) >= len(listed) - 1
-    line, weights = newest_snapshot(tmp_path)
-    assert line["step"] == trainer.global_step
+    snapshot, weights = newest_snapshot(tmp_path)
+    assert snapshot.step == trainer.global_step
     assert all(torch.equal(weights[k], v) for k, v in trainer.model.state_dict().items())
     # Epochs are those of the snapshot lines (the timeline's labels for scrubbing).
     by_step = {e["step"]: e["epoch"] for e in log.of_kind("snapshot")}

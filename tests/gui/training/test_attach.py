@@ -93,3 +93,28 @@ def test_a_read_only_run_folder_is_followed_without_controls(qtbot, window, cli_
         assert "read-only" in panel.outcome()[1]
     finally:
         os.chmod(out, 0o755)
+
+
+def test_an_attached_folder_with_a_damaged_snapshot_line_is_followed_and_left_safely(qtbot, window, tmp_path, caplog):
+    """A classmate's folder whose newest snapshot line says "step": "x": leaving it once crashed the window
+    (ValueError in the session's shutdown, then a segfault), and unsaved work was lost."""
+    import json
+
+    from tests.engine.training_data import train_tiny_run
+
+    _, _, out = train_tiny_run(tmp_path)
+    events = out / "events.jsonl"
+    lines = [json.loads(line) for line in events.read_text().splitlines()]
+    lines = [line for line in lines if line["kind"] != "finished"]  # as if its writer were still running
+    good = [line for line in lines if line["kind"] == "snapshot"][-1]
+    events.write_text("".join(json.dumps(line) + "\n" for line in [*lines, {**good, "step": "x"}]))
+    window.document.ask_unsaved_changes = lambda: DISCARD
+    with qtbot.waitSignal(window.session.started, timeout=WAIT_MS):
+        window.document.attach(out)
+    qtbot.waitUntil(lambda: "step is 'x', not a count" in caplog.text, timeout=WAIT_MS)  # read, named, left out
+    assert window.session.is_attached
+    with qtbot.waitSignal(window.session.finished, timeout=WAIT_MS) as finished:
+        window.new_network()
+    assert "stopped following the run" in finished.args[0].message
+    assert finished.args[0].step == good["step"]  # the last good snapshot's
+    assert window.isVisible() and not window.session.is_running
