@@ -22,6 +22,7 @@ run: $(STAMP)
 	@tools/run-window.sh $(PY) main.py $(ARGS)
 
 test: $(STAMP)
+	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest $(PYTEST_ARGS)
 

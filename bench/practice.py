@@ -28,7 +28,6 @@ sys.path.insert(0, str(ROOT))
 def memory_case(kind: str, batches: int) -> dict:
     """Run in a child process: build the set one way, train, report peak RSS (MiB) and samples/s."""
     import numpy as np
-    import torch
 
     from engine.config import TrainConfig
     from engine.datasets import Dataset, Split

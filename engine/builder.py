@@ -14,8 +14,8 @@ from torch import nn
 from engine.kernel_init import apply_init
 from engine.layer_recipes import Recipe, recipe_for
 from models.architecture import Architecture
-from models.layers import LayerSpec, SoftmaxSpec
-from models.shapes import Analysis, LayerAnalysis, analyze
+from models.layers import SoftmaxSpec
+from models.shapes import Analysis, analyze
 
 
 class BuildError(ValueError):
@@ -35,11 +35,6 @@ class ConvNet(nn.Sequential):
         for layer in layers:
             x = layer(x)
         return x
-
-
-def build_module(spec: LayerSpec, la: LayerAnalysis) -> nn.Module:
-    """The torch module for one layer, given its analysed input shape."""
-    return recipe_for(spec, la).build()
 
 
 def build_recipes(arch: Architecture, analysis: Analysis | None = None) -> list[Recipe]:

@@ -12,7 +12,6 @@ import torch
 
 from engine.project import Project, ProjectError
 from engine.project_sources import open_project_or_run
-from models.architecture import Architecture
 
 
 class RunInputError(ValueError):
@@ -25,12 +24,6 @@ def read_run_input(path: str | os.PathLike) -> Project:
         return open_project_or_run(path)
     except ProjectError as exc:
         raise RunInputError(str(exc)) from None
-
-
-def load_run_input(path: str | os.PathLike) -> tuple[Architecture, dict[str, torch.Tensor] | None]:
-    """(architecture, trained weights or None) from an architecture file, run folder or project."""
-    project = read_run_input(path)
-    return project.architecture, project.weights
 
 
 def trained_weights(source: Project, path: str | os.PathLike, weights_path: str | os.PathLike | None

@@ -58,7 +58,7 @@ def make_schedule(optimizer: torch.optim.Optimizer, config: TrainConfig,
 class _QuietSequential(lr_scheduler.SequentialLR):
     """SequentialLR, without the deprecation warning it triggers itself when it hands over at the milestone."""
 
-    def step(self) -> None:  # noqa: D102
+    def step(self) -> None:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)
             super().step()

@@ -35,8 +35,7 @@ from engine.device import DeviceError, choose_threads, select_device
 from engine.distributed import LOG, ROLLBACK, SNAPSHOT, SingleProcess
 from engine.early_stopping import BestWeights
 from engine.divergence import Diverged, divergence_message, has_diverged
-from engine.events import (COMPLETED, DIVERGED, FAILED, STOPPED, BatchEnded, EpochEnded, SnapshotTaken,
-                           TrainingFinished)
+from engine.events import (COMPLETED, DIVERGED, FAILED, STOPPED, BatchEnded, EpochEnded, TrainingFinished)
 from engine.final_scores import score_test, test_note
 from engine.kernel_init import FrozenFilters
 from engine.memory_check import training_memory_problem
@@ -160,7 +159,7 @@ class Trainer:
         try:
             with torch.random.fork_rng(devices=rng_devices):
                 finished = self._run()
-        except Exception as exc:  # noqa: BLE001 - reported to the user, never lost in a thread
+        except Exception as exc:  # reported to the user, never lost in a thread
             log.exception("training failed")
             finished = TrainingFinished(FAILED, f"training failed: {type(exc).__name__}: {exc}",
                                         self.epochs_completed, self.global_step)
@@ -170,7 +169,7 @@ class Trainer:
         for cb in self.callbacks:
             try:
                 cb.on_train_end(finished)
-            except Exception:  # noqa: BLE001 - a broken callback must not hide the result
+            except Exception:  # a broken callback must not hide the result
                 log.exception("on_train_end callback failed")
         return finished
 

@@ -42,7 +42,7 @@ class EngineLoader(QObject):
         try:
             for name in self._modules:
                 importlib.import_module(name)
-        except Exception as exc:  # a broken install: said in the window, which keeps its network editor
+        except Exception as exc:  # noqa: BLE001 - a broken install: said in the window, which keeps its editor
             traceback.print_exc()
             self.failed.emit(f"{type(exc).__name__}: {exc}")
             return

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from models.convolution_steps import CONV, MAXPOOL, OPERATIONS, WindowOp, resolve_padding
+from models.convolution_steps import CONV, OPERATIONS, WindowOp, resolve_padding
 from models.format_header import header_problem
 from models.safe_text import clean, excerpt
 from models.strict_json import StrictJSONError

@@ -60,9 +60,6 @@ class Network:
     def set_input(self, shape: InputShape) -> None:
         self._set(Architecture(self._arch.name, shape, self._arch.layers))
 
-    def set_name(self, name: str) -> None:
-        self._set(Architecture(name, self._arch.input, self._arch.layers))
-
     def insert(self, index: int, spec: LayerSpec) -> None:
         self._check_index(index, allow_end=True)
         layers = list(self.layers)

@@ -53,7 +53,7 @@ def export_onnx(arch: Architecture, weights: dict[str, torch.Tensor] | nn.Module
         data = onnx_bytes(model, example_input(arch), opset)
         if normalization is not None:
             data += metadata_props(normalization.metadata())
-    except Exception as exc:  # the exporter raises many unrelated types
+    except Exception as exc:  # noqa: BLE001 - the exporter raises many unrelated types
         raise ExportError(f"{path}: the ONNX exporter failed ({str(exc).splitlines()[0]}); "
                           f"export TorchScript or a Python module instead") from None
     _check(data, path)

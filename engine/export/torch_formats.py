@@ -12,7 +12,7 @@ from torch import nn
 
 from engine.export.target import ExportError, check_destination, eval_model, input_model, state_of
 from engine.normalization import Normalization
-from engine.weights import WeightsError, fit_to_architecture, load_state_dict, state_dict_to_safetensors
+from engine.weights import fit_to_architecture, load_state_dict, state_dict_to_safetensors
 from models.architecture import Architecture
 from models.atomic_file import write_atomically
 
@@ -70,7 +70,7 @@ def export_torchscript(arch: Architecture, weights: dict[str, torch.Tensor] | nn
         warnings.filterwarnings("ignore", message=_JIT_DEPRECATION, category=DeprecationWarning)
         try:
             scripted = torch.jit.script(model)
-        except Exception as exc:  # torch's compiler errors have no common base class
+        except Exception as exc:  # noqa: BLE001 - torch's compiler errors have no common base class
             raise ExportError(f"{path}: TorchScript cannot compile this network ({str(exc).splitlines()[0]}); "
                               f"export ONNX or a Python module instead") from None
         torch.jit.save(scripted, buf)

@@ -60,10 +60,6 @@ class RunLogFile:
         self._log = None
         self.timeline = TimelineStore(self.folder, budget_mb, self.write, older_dtype)
 
-    @property
-    def is_open(self) -> bool:
-        return self._log is not None
-
     def begin(self, started: dict[str, Any]) -> None:
         """A fresh log whose first line is `started`: an earlier run's log and snapshots in the folder go."""
         snapshots = self.folder / SNAPSHOTS

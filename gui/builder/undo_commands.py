@@ -75,7 +75,7 @@ class ReplaceLayerCommand(QUndoCommand):
         self._old, self._new = network.layers[index], spec
         self.merge_key = merge_key
 
-    def id(self) -> int:  # noqa: A003 (Qt's name)
+    def id(self) -> int:  # Qt's name
         return REPLACE_COMMAND_ID if self.merge_key is not None else -1
 
     def mergeWith(self, other: QUndoCommand) -> bool:  # noqa: N802 (Qt override)

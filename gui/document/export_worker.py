@@ -33,7 +33,7 @@ def _write(fmt: ExportFormat, architecture: Architecture, weights: Weights | Non
         return fmt.export(architecture, weights, history, out, options, normalization)
     except (ExportError, WeightsError, ProjectError):
         raise
-    except Exception as exc:  # noqa: BLE001 - the user gets a sentence, never a traceback lost in a thread
+    except Exception as exc:  # the user gets a sentence, never a traceback lost in a thread
         raise ExportError(f"{out}: the {fmt.label} export failed unexpectedly ({type(exc).__name__}: {exc})") from exc
 
 

@@ -10,6 +10,7 @@ from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QLabel, QPus
 from gui.explainer.kernel_compare import KernelCompare
 from gui.explainer.network_cases import CaseUnavailable, NetworkCases
 from gui.explainer.step_view import Case, StepView, lesson_case
+from gui.views.number_grid import NumberGrid
 from models import convolution_steps as cs
 from models.lesson import Lesson, LessonError, load
 from models.lesson_library import LESSON_KEYS, lesson_path
@@ -136,9 +137,6 @@ class ExplainerTab(QWidget):
         self.source_box.blockSignals(False)
         self._load_source()
         return True
-
-    def select_lesson(self, key: str) -> None:
-        self.source_box.setCurrentIndex(self.source_box.findData(key))
 
     @Slot(int)
     def _on_source_changed(self, index: int) -> None:

@@ -18,7 +18,7 @@ def _load(source: str, val_fraction: float, seed: int):
         return load_dataset(source, val_fraction=val_fraction, seed=seed)
     except DatasetError:
         raise
-    except Exception as exc:  # noqa: BLE001 - shown in the panel as one line
+    except Exception as exc:  # shown in the panel as one line
         log.exception("loading %s failed", source)
         raise DatasetError(f"{source}: could not be read ({type(exc).__name__}: {exc})") from exc
 

@@ -44,7 +44,7 @@ class RateSpinBox(NoWheelUnlessFocused, QDoubleSpinBox):
         except ValueError:
             return self.value()
 
-    def validate(self, text: str, pos: int):  # noqa: ANN201
+    def validate(self, text: str, pos: int):
         stripped = text.strip()
         try:
             value = float(stripped)

@@ -54,10 +54,6 @@ class NumberGrid(QWidget):
         self.setFixedSize(self.sizeHint())
         self.update()
 
-    def set_shown(self, shown: np.ndarray | None) -> None:
-        self._shown = shown
-        self.update()
-
     def set_window(self, window: tuple[int, int, int, int] | None) -> None:
         self._window = window
         self.update()

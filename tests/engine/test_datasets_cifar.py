@@ -78,7 +78,7 @@ def test_a_pickle_that_names_other_globals_is_refused_unrun(tmp_path: Path, payl
     folder = tmp_path / "c"
     _cifar_dir(folder)
     marker = tmp_path / "pwned"
-    evil = _Exploit(marker) if payload == "exploit" else eval  # noqa: S307 - pickled, not run
+    evil = _Exploit(marker) if payload == "exploit" else eval  # pickled, not run
     bad = folder / "data_batch_2"
     bad.write_bytes(pickle.dumps({b"data": evil, b"labels": [0]}, protocol=2))
     with pytest.raises(DatasetError, match="refused to load") as info:

@@ -36,7 +36,7 @@ MNIST_NAMES = (
 class _Handler(BaseHTTPRequestHandler):
     """Serves server.files; honours Range unless told not to; can drop a transfer halfway."""
 
-    def do_GET(self) -> None:  # noqa: N802 - http.server's name
+    def do_GET(self) -> None:  # http.server's name
         server = self.server
         name = self.path.lstrip("/")
         range_header = self.headers.get("Range")

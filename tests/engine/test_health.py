@@ -16,7 +16,7 @@ from engine.trainer import Trainer
 from main import main
 from models.architecture import Architecture, InputShape
 from models.layers import Conv2dSpec, FlattenSpec, LinearSpec, ReluSpec, SigmoidSpec, TanhSpec
-from tests.engine.training_data import tiny_arch, tiny_dataset, write_tiny_npz
+from tests.engine.training_data import tiny_arch, write_tiny_npz
 
 MLP = Architecture("mlp", InputShape(1, 4, 4), (FlattenSpec(), LinearSpec(out_features=10), ReluSpec(),
                                                 LinearSpec(out_features=6), SigmoidSpec(), LinearSpec(out_features=6),

@@ -13,6 +13,7 @@ from engine.trainer import Trainer
 from models import architecture_file
 from models.kernel_library import KERNELS, KERNEL_NAMES
 from models.shapes import analyze
+from tests.engine.training_data import tiny_dataset
 
 
 def arch_with(init, frozen=True, kernel=3, channels=1):
@@ -23,8 +24,6 @@ def arch_with(init, frozen=True, kernel=3, channels=1):
                     "init": init, "frozen_init": frozen},
                    {"type": "relu"}, {"type": "flatten"}, {"type": "linear", "out_features": 3}]})
 
-
-from tests.engine.training_data import tiny_dataset
 
 
 def test_library_kernels_and_typed_numbers_land_in_the_weights():

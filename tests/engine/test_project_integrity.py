@@ -1,6 +1,5 @@
 """Nothing in a project is dropped silently: members are checked against the manifest's list and SHA-256."""
 
-import io
 import json
 import random
 import zipfile

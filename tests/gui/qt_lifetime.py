@@ -42,15 +42,6 @@ def saveall_collection() -> list[str]:
             gc.collect()
         finally:
             gc.set_debug(flags)
-        import os
-        if os.environ.get("LIFETIME_DEBUG"):
-            from PySide6.QtCore import QSettings
-            for o in gc.garbage[start:]:
-                if isinstance(o, QSettings):
-                    print("QSETTINGS", o.fileName())
-                    import sys
-            import collections
-            print("TYPES", collections.Counter(type(o).__name__ for o in gc.garbage[start:]).most_common(25))
         return qt_objects_in_garbage(start)
 
 

@@ -7,7 +7,7 @@ import pytest
 
 from models import architecture_file
 from models.experiment import ExperimentError, from_dict, load
-from models.layers import AvgPool2dSpec, BatchNorm2dSpec, Conv2dSpec, DropoutSpec, MaxPool2dSpec, TanhSpec
+from models.layers import BatchNorm2dSpec, Conv2dSpec, DropoutSpec, TanhSpec
 from models.presets import load_preset, preset_path
 from models.shapes import analyze
 

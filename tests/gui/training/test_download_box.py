@@ -30,7 +30,7 @@ def _idx_gz(array: np.ndarray) -> bytes:
 class _Handler(BaseHTTPRequestHandler):
     """Serves server.files with Range support; holds each response until server.gate is set."""
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         data = self.server.files[self.path.lstrip("/")]
         start = int(self.headers.get("Range", "bytes=0-").removeprefix("bytes=").split("-")[0])
         self.send_response(206 if start else 200)

@@ -6,8 +6,8 @@ import os
 # Before pytest-qt creates the QApplication: no display needed, same result in CI.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
+import numpy as np
+import pytest
 
 
 def show_window(qtbot, widget) -> None:
