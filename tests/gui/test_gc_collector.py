@@ -52,6 +52,7 @@ class _Cycle:
         self.me = self
 
 
+@pytest.mark.builds_qt_cycles
 def test_a_job_thread_that_allocates_never_runs_the_collection(qtbot, collector, collecting_threads):
     assert not gc.isenabled()
     plot = _plot_in_a_cycle(qtbot)

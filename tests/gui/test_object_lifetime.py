@@ -74,6 +74,7 @@ def test_a_dropped_object_is_freed_at_once_and_not_by_a_worker_collection(qapp, 
         "connect signals to bound @Slot methods rather than lambdas that capture self")
 
 
+@pytest.mark.builds_qt_cycles
 def test_the_detector_finds_a_qt_object_in_a_cycle(qapp, no_automatic_collection):
     """The check above can fail: a timer in a cycle is reported, and then freed on this thread."""
     class Cycle:
