@@ -23,8 +23,10 @@ class EventTail:
     """Follows events.jsonl: each poll() returns the complete lines added since the last one, as dicts.
 
     A last line without its newline is being written (or was torn by a kill): it is kept back, not parsed.
-    A missing file reads as no events yet. A complete line that is not a JSON object is a RunFolderError.
-    When a new run replaces the log, reading starts over: its "started" line comes again.
+    A missing file reads as no events yet. A complete line that is not a JSON object is left out and named in
+    `problems` (the newest few; `damaged` counts them all): the good lines read with it are still returned. A
+    first line that is not a ConvScope run log's is a RunFolderError. When a new run replaces the log, reading
+    starts over: its "started" line comes again.
     """
 
     def __init__(self, path: str | os.PathLike) -> None:
@@ -33,6 +35,8 @@ class EventTail:
         self._pending = b""
         self._line = 0
         self._inode: int | None = None
+        self.problems: list[str] = []
+        self.damaged = 0
 
     def poll(self, max_bytes: int | None = None) -> list[dict[str, Any]]:
         """The complete lines added since the last poll; with `max_bytes`, only those within the next
@@ -58,7 +62,13 @@ class EventTail:
         events = []
         for raw in lines:
             self._line += 1
-            events.append(self._parse(raw))
+            try:
+                events.append(self._parse(raw))
+            except RunFolderError as exc:
+                if self._line == 1:  # not a run log at all: nothing after it can be read as one
+                    raise
+                self.problems = [*self.problems[-(MAX_PROBLEMS - 1):], str(exc)]
+                self.damaged += 1
         return events
 
     def _parse(self, raw: bytes) -> dict[str, Any]:
@@ -133,7 +143,10 @@ class RunLog:
 def read_run_log(folder: str | os.PathLike) -> RunLog:
     """Every complete line of the folder's events.jsonl (none if there is no log yet)."""
     log = RunLog()
-    log.add(EventTail(Path(folder) / EVENTS).poll())
+    tail = EventTail(Path(folder) / EVENTS)
+    log.add(tail.poll())
+    if tail.problems:  # a finished folder read whole: damage is an error, as for any other file
+        raise RunFolderError(tail.problems[0])
     return log
 
 

@@ -237,15 +237,19 @@ class TrainingSession(QObject):
     def _poll(self, *, everything: bool = False) -> None:
         if self._tail is None:
             return
+        damaged_lines, damaged_snapshots = self._tail.damaged, self._log.damaged
         try:
             records = self._tail.poll(None if everything else POLL_BYTES)
         except RunFolderError as exc:
             log.warning("%s", exc)
             return
-        was_started, damaged = self._log.started is not None, self._log.damaged
+        was_started = self._log.started is not None
         newest_before = self._log.newest_snapshot
         self._log.add(records)
-        if self._log.damaged > damaged:  # left out, the run goes on being followed
+        # A damaged line is left out and named; the good lines read with it count, and the run goes on being followed.
+        if self._tail.damaged > damaged_lines:
+            log.warning("%s", self._tail.problems[-1])
+        if self._log.damaged > damaged_snapshots:
             log.warning("%s: %s", self._folder, self._log.problems[-1])
         if not was_started and self._log.started is not None:
             for command in self._pending:

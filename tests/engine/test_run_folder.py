@@ -296,3 +296,18 @@ def test_on_wait_reports_a_pause_once_however_many_timed_waits_it_spans():
     control.stop()
     assert control.wait_at_boundary() is False
     assert calls == [True, False, True, False]
+
+
+def test_a_follower_keeps_the_good_lines_read_with_a_damaged_one_and_names_it(tmp_path):
+    write_a_run(tmp_path)
+    lines = (tmp_path / EVENTS).read_bytes().split(b"\n")
+    lines[2] = b"{not json"
+    (tmp_path / EVENTS).write_bytes(b"\n".join(lines))
+    tail = EventTail(tmp_path / EVENTS)
+    events = tail.poll()  # one read holds the damaged line and the good ones around it
+    good = [line for i, line in enumerate(lines) if line and i != 2]
+    assert len(events) == len(good) and events[-1]["kind"] == "finished"
+    assert tail.damaged == 1 and "line 3: not a JSON line" in tail.problems[0]
+    with open(tmp_path / EVENTS, "ab") as f:  # and it goes on following
+        f.write(b'{"kind": "resumed", "step": 1}\n')
+    assert [e["kind"] for e in tail.poll()] == ["resumed"] and tail.damaged == 1
