@@ -103,7 +103,6 @@ class ExplanationMethod:
     key: str
     title: str
     compute: Callable[[Attribution], np.ndarray]
-    help: str                                   # one line for `explain --help` and the README
     needs_layer: bool = False                   # Grad-CAM: a conv layer, chosen by the user
     unavailable: Callable[[Architecture], str | None] = lambda _arch: None  # why it cannot explain a network
 
@@ -244,16 +243,10 @@ NO_CAM_HEAD = ("CAM needs a global-average-pooling head (conv maps -> global ave
 
 # Every method, in the order the CLI and the window offer them. A new method is one entry here (and its function).
 METHODS: dict[str, ExplanationMethod] = _registry(
-    ExplanationMethod("saliency", "Gradient saliency", _saliency, "max over channels of |input gradient|"),
-    ExplanationMethod("smoothgrad", "SmoothGrad", _smoothgrad,
-                      f"saliency averaged over {SMOOTHGRAD_SAMPLES} noisy copies of the input"),
-    ExplanationMethod("integrated-gradients", "Integrated Gradients", _integrated_gradients,
-                      "integrated gradients from a black image, summed over channels"),
-    ExplanationMethod("occlusion", "Occlusion", _occlusion,
-                      "how much the score drops when a patch is set to black"),
-    ExplanationMethod("gradcam", "Grad-CAM", _gradcam,
-                      "ReLU of the gradient-weighted maps of --layer, bilinear upsampling",
-                      needs_layer=True, unavailable=_no_gradcam_layer),
-    ExplanationMethod("cam", "CAM", _cam, "class activation map of a global-average-pooling head",
-                      unavailable=_no_cam_head),
+    ExplanationMethod("saliency", "Gradient saliency", _saliency),
+    ExplanationMethod("smoothgrad", "SmoothGrad", _smoothgrad),
+    ExplanationMethod("integrated-gradients", "Integrated Gradients", _integrated_gradients),
+    ExplanationMethod("occlusion", "Occlusion", _occlusion),
+    ExplanationMethod("gradcam", "Grad-CAM", _gradcam, needs_layer=True, unavailable=_no_gradcam_layer),
+    ExplanationMethod("cam", "CAM", _cam, unavailable=_no_cam_head),
 )

@@ -168,7 +168,7 @@ def test_each_method_runs_its_own_computation(gap_model, monkeypatch):
     for key, entry in METHODS.items():
         calls = []
         monkeypatch.setitem(METHODS, key, explanations.ExplanationMethod(
-            key, entry.title, lambda a, key=key: calls.append(key) or np.zeros(a.size, np.float32), entry.help))
+            key, entry.title, lambda a, key=key: calls.append(key) or np.zeros(a.size, np.float32)))
         explain(model, image, 0, key, normalization=NORM, layer=4, arch=arch)
         assert calls == [key]
 
@@ -177,7 +177,7 @@ def test_a_method_without_a_computation_or_listed_twice_is_refused_by_name():
     from engine.explanations import ExplanationMethod, _registry
 
     with pytest.raises(TypeError, match="'edge-detector' has no computation"):
-        _registry(ExplanationMethod("edge-detector", "Edges", None, "no function yet"))
+        _registry(ExplanationMethod("edge-detector", "Edges", None))
     saliency = METHODS["saliency"]
     with pytest.raises(TypeError, match="'saliency' is registered twice"):
         _registry(saliency, saliency)
