@@ -46,8 +46,8 @@ def probe_broadcast() -> None:
     sys.path.insert(0, str(ROOT))
     import torch.distributed as dist
 
-    from engine.distributed import join_ranks
-    from engine.training_control import TrainingControl
+    from engine.training.distributed import join_ranks
+    from engine.training.control import TrainingControl
 
     ranks, control = join_ranks("cpu"), TrainingControl()
     for rounds in (100, ROUNDS):  # the first loop warms the connections up

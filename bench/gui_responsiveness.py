@@ -44,8 +44,8 @@ def bare_loop(arch, data, epochs: int, batch_size: int, threads: int, seed: int 
     import torch
     import torch.nn.functional as F
 
-    from engine.builder import build_model
-    from engine.evaluation import evaluate
+    from engine.network.builder import build_model
+    from engine.scoring.evaluation import evaluate
 
     previous = torch.get_num_threads()
     torch.set_num_threads(threads)
@@ -194,7 +194,7 @@ def main() -> int:
     from PySide6.QtCore import QEventLoop, QSettings, QTimer
     from PySide6.QtWidgets import QApplication
 
-    from engine.device import choose_threads, usable_cores
+    from engine.training.device import choose_threads, usable_cores
     from gui.app import configure_application
     from gui.document.document_io import DISCARD
     from gui.main_window import MainWindow

@@ -33,7 +33,7 @@ def memory_case(kind: str, batches: int) -> dict:
     from engine.datasets import Dataset, Split
     from engine.datasets.assembly import channel_stats, normalised_split
     from engine.datasets.raw import RawImages
-    from engine.trainer import Trainer
+    from engine.training.trainer import Trainer
     from models.architecture import Architecture, InputShape
     from models.layers import Conv2dSpec, FlattenSpec, LinearSpec, MaxPool2dSpec, ReluSpec
 
@@ -75,7 +75,7 @@ def augment_rates(rounds: int, epochs: int) -> dict[str, list[float]]:
 
     from engine.config import TrainConfig
     from engine.datasets import load_dataset
-    from engine.trainer import Trainer
+    from engine.training.trainer import Trainer
     from models.presets import load_preset
 
     torch.set_num_threads(2)

@@ -23,7 +23,7 @@ import torch  # noqa: E402
 
 from engine.config import TrainConfig  # noqa: E402
 from engine.datasets import load_dataset  # noqa: E402
-from engine.trainer import Trainer  # noqa: E402
+from engine.training.trainer import Trainer  # noqa: E402
 from models.presets import load_preset  # noqa: E402
 from models.shapes import analyze  # noqa: E402
 

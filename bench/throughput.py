@@ -26,10 +26,10 @@ sys.path.insert(0, str(ROOT))
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
-from engine.builder import build_model  # noqa: E402
+from engine.network.builder import build_model  # noqa: E402
 from engine.config import TrainConfig  # noqa: E402
 from engine.datasets import load_dataset  # noqa: E402
-from engine.trainer import Callback, Trainer  # noqa: E402
+from engine.training.trainer import Callback, Trainer  # noqa: E402
 from models.presets import load_preset  # noqa: E402
 
 TARGETS = (0.97, 0.98)

@@ -16,8 +16,8 @@ SNAPSHOT_BUDGET_MAX = 1_000_000  # MB (a terabyte)
 DEVICES = ("auto", "cpu", "cuda", "mps")
 AUGMENTATIONS = ("crop", "flip", "affine", "cutout")
 EARLY_STOP_METRICS = ("val_loss", "val_accuracy")
-EVALUATION_BATCH = 1000  # images per no-gradient validation batch (engine/evaluation.py; its memory is estimated)
-KEEP = ("auto", "best", "last")  # applied in this order (engine/augmentation.py)
+EVALUATION_BATCH = 1000  # images per no-gradient validation batch (engine/scoring/evaluation.py; its memory is estimated)
+KEEP = ("auto", "best", "last")  # applied in this order (engine/training/augmentation.py)
 
 
 class ConfigError(ValueError):
@@ -43,7 +43,7 @@ def augment_operations(text: str) -> tuple[str, ...] | None:
 class TrainConfig:
     dataset: str = "mnist"            # bundled/downloaded name or a path
     optimizer: str = "adam"           # adam | adamw (decoupled weight decay) | sgd | rmsprop
-    learning_rate: float = 1e-3       # the peak rate: the schedule scales it per step (engine/schedules.py)
+    learning_rate: float = 1e-3       # the peak rate: the schedule scales it per step (engine/training/schedules.py)
     momentum: float = 0.9             # SGD and RMSprop only
     batch_size: int = 64
     epochs: int = 5

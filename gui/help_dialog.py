@@ -64,7 +64,7 @@ def guide_html(window: QWidget) -> str:
 def about_html() -> str:
     import torch  # here, not at import: the window is up before torch has loaded (gui.engine_loader)
 
-    from engine.project import app_version
+    from engine.project.project_file import app_version
     return (f"<h3>ConvScope {html.escape(app_version())}</h3><p>Build convolutional networks visually, see every "
             "layer's arithmetic, and watch them learn.</p>"
             f"<p>Python {platform.python_version()}, PyTorch {html.escape(torch.__version__)}, "

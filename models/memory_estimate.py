@@ -10,9 +10,9 @@ ACTIVATION_FACTOR. The factor 2 stands for what the backward pass adds on top of
 gradient of each activation (as large as the activation itself) and the per-operation extras autograd
 saves (max-pool indices in int64, the padded copy of a conv's input, dropout masks). Flatten is counted
 although torch makes it a view: the estimate errs high rather than low. A trailing softmax is left out:
-training runs the logits only (engine/builder.py ConvNet.logits).
+training runs the logits only (engine/network/builder.py ConvNet.logits).
 
-Validation runs without gradients, one layer at a time, at a batch of its own (engine/evaluation.py's
+Validation runs without gradients, one layer at a time, at a batch of its own (engine/scoring/evaluation.py's
 1000): it needs only the largest input + output pair of one layer, and never while training activations
 are held, so the total counts the larger of the two.
 """

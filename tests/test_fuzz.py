@@ -17,13 +17,13 @@ import numpy as np
 import pytest
 import torch
 
-from engine.builder import build_model
+from engine.network.builder import build_model
 from engine.datasets.cifar import read_batch
 from engine.datasets.dataset import DatasetError
 from engine.datasets.idx import parse_idx
 from engine.datasets.npz import read_npz
-from engine.project import ProjectError, from_bytes, to_bytes
-from engine.weights import WeightsError, apply_state_dict, load_state_dict
+from engine.project.project_file import ProjectError, from_bytes, to_bytes
+from engine.network.weights import WeightsError, apply_state_dict, load_state_dict
 from models import architecture_file
 from models.architecture_file import ArchitectureFileError
 from models.presets import PRESET_KEYS, load_preset
@@ -200,7 +200,7 @@ def test_projects_raise_only_project_errors():
 
 
 def test_weights_files_raise_only_weights_errors(tmp_path):
-    from engine.weights import state_dict_to_safetensors
+    from engine.network.weights import state_dict_to_safetensors
     rng = random.Random(SEED + 2)
     model = build_model(load_preset("lenet5"))
     state = model.state_dict()

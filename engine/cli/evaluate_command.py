@@ -9,7 +9,7 @@ import sys
 from engine.cli import EXIT_OK, report_bad_input
 from engine.config import DEVICES
 
-SPLITS = ("val", "test", "all")  # engine.scoring_split.SPLITS; repeated so `--help` needs no torch import
+SPLITS = ("val", "test", "all")  # engine.scoring.split.SPLITS; repeated so `--help` needs no torch import
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -39,14 +39,14 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     import torch
 
-    from engine.builder import BuildError, build_model
+    from engine.network.builder import BuildError, build_model
     from engine.config import ConfigError
     from engine.datasets import DatasetError
-    from engine.device import DeviceError, select_device
-    from engine.evaluation import evaluate
-    from engine.run_input import RunInputError, read_run_input, trained_weights
-    from engine.scoring_split import images_to_score
-    from engine.weights import WeightsError, apply_state_dict
+    from engine.training.device import DeviceError, select_device
+    from engine.scoring.evaluation import evaluate
+    from engine.project.run_input import RunInputError, read_run_input, trained_weights
+    from engine.scoring.split import images_to_score
+    from engine.network.weights import WeightsError, apply_state_dict
     from models.shapes import analyze
 
     try:
@@ -82,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
     result = evaluate(model.to(device), split.images, split.labels, len(scored.class_names), args.batch_size)
     dataset_name = args.dataset or config.dataset
     if args.json:
-        from engine.predictions import class_metrics, predict
+        from engine.scoring.predictions import class_metrics, predict
 
         predictions = predict(model, split.images, split.labels, args.batch_size)
         mistakes = [{"index": int(i), "label": int(predictions.labels[i]), "predicted": int(predictions.predicted[i]),

@@ -34,9 +34,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from engine.config import ConfigError
     from engine.datasets import DatasetError
-    from engine.experiment_runner import run_experiment
-    from engine.run_output import RunOutputError
-    from engine.trainer import TrainingSetupError
+    from engine.experiments.runner import run_experiment
+    from engine.run_folder.run_output import RunOutputError
+    from engine.training.trainer import TrainingSetupError
     from models.experiment import ExperimentError, load
 
     overrides = {dest: getattr(args, dest) for _, dest, _ in OPTIONS if getattr(args, dest) is not None}

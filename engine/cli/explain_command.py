@@ -8,11 +8,11 @@ from engine.cli import EXIT_OK, report_bad_input
 
 
 class MethodNames:
-    """The keys of engine.explanations.METHODS, read when argparse first looks (parsing `explain`, or its help):
+    """The keys of engine.inspection.explanations.METHODS, read when argparse first looks (parsing `explain`, or its help):
     every command registers its parser at start-up, and the others must not pay for torch's import."""
 
     def _keys(self) -> list[str]:
-        from engine.explanations import METHODS
+        from engine.inspection.explanations import METHODS
 
         return list(METHODS)
 
@@ -52,17 +52,17 @@ def run(args: argparse.Namespace) -> int:
     import numpy as np
     import torch
 
-    from engine.builder import BuildError
+    from engine.network.builder import BuildError
     from engine.config import ConfigError
     from engine.datasets import DatasetError
-    from engine.evaluation import inspection_copy
-    from engine.explanations import METHODS, ExplanationError, explain, gradcam_layers
-    from engine.explanations_image import overlay
+    from engine.scoring.evaluation import inspection_copy
+    from engine.inspection.explanations import METHODS, ExplanationError, explain, gradcam_layers
+    from engine.inspection.explanation_images import overlay
     from engine.export.images import save_png
     from engine.export.target import ExportError
-    from engine.run_input import RunInputError, read_run_input, trained_weights
-    from engine.scoring_split import images_to_score
-    from engine.weights import WeightsError
+    from engine.project.run_input import RunInputError, read_run_input, trained_weights
+    from engine.scoring.split import images_to_score
+    from engine.network.weights import WeightsError
     from models.shapes import analyze
 
     try:

@@ -40,9 +40,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from engine.export.target import ExportError
-    from engine.project import ProjectError
-    from engine.project_sources import open_project_or_run
-    from engine.weights import WeightsError
+    from engine.project.project_file import ProjectError
+    from engine.project.sources import open_project_or_run
+    from engine.network.weights import WeightsError
 
     fmt = formats.by_key(args.format)
     given = {k[len("option_"):]: v for k, v in vars(args).items() if k.startswith("option_") and v is not None}

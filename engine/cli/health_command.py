@@ -24,7 +24,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _pick(entries, step: int | None, folder: str):
-    from engine.run_input import RunInputError
+    from engine.project.run_input import RunInputError
 
     if not entries:
         raise RunInputError(f"{folder}: the run has no snapshots on disk; train it with `train --out {folder}`")
@@ -42,13 +42,13 @@ def _pick(entries, step: int | None, folder: str):
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from engine.builder import BuildError
+    from engine.network.builder import BuildError
     from engine.datasets import DatasetError
     from engine.run_folder import RunFolderError, read_run_log
     from engine.run_folder.timeline import timeline
-    from engine.run_input import RunInputError, read_run_input
-    from engine.snapshot_health import probe_images, snapshot_health
-    from engine.weights import WeightsError
+    from engine.project.run_input import RunInputError, read_run_input
+    from engine.inspection.snapshot_health import probe_images, snapshot_health
+    from engine.network.weights import WeightsError
 
     try:
         if not Path(args.source).is_dir():

@@ -12,7 +12,7 @@ import os
 import sys
 import threading
 
-from engine.training_control import TrainingControl
+from engine.training.control import TrainingControl
 
 
 class ParentWatch:

@@ -90,13 +90,13 @@ def run(args: argparse.Namespace) -> int:
     from engine.datasets import DatasetError, load_dataset
 
     from engine.cli.parent_watch import ParentWatch
-    from engine.distributed import DistributedError, dump_rank_state, join_ranks
-    from engine.final_scores import final_scores
+    from engine.training.distributed import DistributedError, dump_rank_state, join_ranks
+    from engine.scoring.final_scores import final_scores
     from engine.events import COMPLETED, STOPPED
-    from engine.run_input import RunInputError, read_run_input
+    from engine.project.run_input import RunInputError, read_run_input
     from engine.run_folder import ControlFileWatcher, RunFolderWriter
-    from engine.run_output import RunOutputError, prepare_output_dir, run_summary, write_run_output
-    from engine.trainer import Trainer, TrainingSetupError
+    from engine.run_folder.run_output import RunOutputError, prepare_output_dir, run_summary, write_run_output
+    from engine.training.trainer import Trainer, TrainingSetupError
 
     try:
         source = read_run_input(args.architecture)
@@ -190,13 +190,13 @@ def run(args: argparse.Namespace) -> int:
 
 
 def final_validation(trainer, dataset, skip: bool = False):
-    """(Evaluation, None) of the kept weights on the validation split, in batches (engine/evaluation.py);
+    """(Evaluation, None) of the kept weights on the validation split, in batches (engine/scoring/evaluation.py);
     skipped: an empty Evaluation. A failure (out of memory on a large network) costs the scores, never the
     trained weights: an empty Evaluation and one sentence saying why. Rank 0 alone calls it (torchrun's
     other ranks have returned), so it is the plain evaluate, not the ranks' shared one."""
     import numpy as np
 
-    from engine.evaluation import Evaluation, evaluate
+    from engine.scoring.evaluation import Evaluation, evaluate
 
     empty = Evaluation(float("nan"), float("nan"), 0, np.zeros((dataset.num_classes,) * 2, np.int64))
     if skip:
@@ -213,7 +213,7 @@ def _follow_rank_zero(trainer) -> int:
 
     Signals are left to rank 0 (torchrun and a terminal's Ctrl-C reach every rank; rank 0 stops them all);
     a second Ctrl-C here aborts this rank, as in one process."""
-    from engine.distributed import dump_rank_state
+    from engine.training.distributed import dump_rank_state
     from engine.events import COMPLETED, STOPPED
 
     previous = _install_stop_handlers(_leave_to_rank_zero)
@@ -233,7 +233,7 @@ def _leave_to_rank_zero(signum, frame) -> None:
 
 def _print_practice(config, dataset, precision) -> None:
     """One line on what the run does beyond plain training (schedule, augmentation), when it does."""
-    from engine.augmentation import describe, resolve_operations
+    from engine.training.augmentation import describe, resolve_operations
 
     augment = describe(resolve_operations(config, dataset.name, dataset.input_shape[0]))
     print(f"{config.optimizer}, schedule {config.schedule}, augmentation {augment}, {precision.describe()}",

@@ -6,7 +6,7 @@ from typing import TextIO
 
 from engine.cli.progress_bar import ProgressBar
 from engine.events import BatchEnded, EpochEnded
-from engine.trainer import Callback
+from engine.training.trainer import Callback
 
 
 class TrainingProgress(Callback):

@@ -25,12 +25,12 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from engine.activation_maximisation import MaximisationConfig, MaximisationError, maximise, pixel_grid
-    from engine.evaluation import inspection_copy
+    from engine.inspection.activation_maximisation import MaximisationConfig, MaximisationError, maximise, pixel_grid
+    from engine.scoring.evaluation import inspection_copy
     from engine.export.images import save_png
     from engine.export.target import ExportError
-    from engine.run_input import RunInputError, read_run_input, trained_weights
-    from engine.weights import WeightsError
+    from engine.project.run_input import RunInputError, read_run_input, trained_weights
+    from engine.network.weights import WeightsError
 
     try:
         source = read_run_input(args.source)

@@ -24,7 +24,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import engine.trainer  # noqa: F401 - the slow imports (torch) happen now, before the job arrives
+    import engine.training.trainer  # noqa: F401 - the slow imports (torch) happen now, before the job arrives
     from engine.datasets import load_dataset  # noqa: F401
 
     line = sys.stdin.buffer.readline()

@@ -14,7 +14,7 @@ import torch
 
 from engine.export.images import activation_mosaic, auto_scale, diverging, filter_mosaic, to_rgb8
 from engine.export.target import ExportError, check_destination, eval_model
-from engine.mosaic import symmetric_limit
+from engine.inspection.mosaic import symmetric_limit
 from models.architecture import Architecture
 from models.atomic_file import write_atomically
 from models.layers import has_filters

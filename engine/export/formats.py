@@ -165,8 +165,12 @@ def _filters_gif(arch, _weights, _history, out, _normalization, layer, delay, ru
 
 def _activations_gif(arch, _weights, _history, out, normalization, layer, probe, delay, run_folder):
     from engine.export import evolution
-    from engine.probe_batch import run_probe_sample
-    sample, label = run_probe_sample(run_folder, normalization, probe)
+    from engine.export.target import ExportError
+    from engine.inspection.probe_batch import ProbeBatchError, run_probe_sample
+    try:
+        sample, label = run_probe_sample(run_folder, normalization, probe)
+    except ProbeBatchError as exc:
+        raise ExportError(str(exc)) from None
     return [evolution.export_activations_gif(arch, run_folder, out, sample, layer=layer, frame_ms=delay,
                                              label=label)]
 

@@ -12,7 +12,7 @@ import torch
 from torch import nn
 
 from engine.export.target import ExportError, check_destination, eval_model
-from engine.mosaic import symmetric_limit, tile_kernels, tile_maps
+from engine.inspection.mosaic import symmetric_limit, tile_kernels, tile_maps
 from models.architecture import Architecture
 from models.atomic_file import write_atomically
 from models.layers import has_filters

@@ -12,11 +12,11 @@ import torch
 from torch import nn
 
 from engine.export.target import ExportError, check_destination, eval_model, state_of
-from engine.layer_recipes import HELPERS
-from engine.modules import PaddedConv2d
+from engine.network.layer_recipes import HELPERS
+from engine.network.modules import PaddedConv2d
 from engine.normalization import Normalization
-from engine.project import app_version
-from engine.weights import state_dict_to_safetensors
+from engine.project.project_file import app_version
+from engine.network.weights import state_dict_to_safetensors
 from models.architecture import Architecture
 from models.atomic_file import write_atomically
 from models.layers import SoftmaxSpec
@@ -71,7 +71,7 @@ def generate_source(arch: Architecture, name: str | None = None,
 
     With `normalization` the class takes [0, 1] pixels and normalises them in `forward` (mean/std are
     non-persistent buffers, so the state-dict keys stay the app's); without, normalised inputs."""
-    from engine.builder import build_recipes
+    from engine.network.builder import build_recipes
     name = name or class_name(arch.name)
     analysis = analyze(arch)
     recipes = build_recipes(arch, analysis)  # the builder's own constructor calls, printed

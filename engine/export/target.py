@@ -8,9 +8,9 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from engine.builder import BuildError, ConvNet, build_model
+from engine.network.builder import BuildError, ConvNet, build_model
 from engine.normalization import Normalization, PixelInput
-from engine.weights import WeightsError, apply_state_dict
+from engine.network.weights import WeightsError, apply_state_dict
 from models.architecture import Architecture
 
 

@@ -12,7 +12,7 @@ from torch import nn
 
 from engine.export.target import ExportError, check_destination, eval_model, input_model, state_of
 from engine.normalization import Normalization
-from engine.weights import fit_to_architecture, load_state_dict, state_dict_to_safetensors
+from engine.network.weights import fit_to_architecture, load_state_dict, state_dict_to_safetensors
 from models.architecture import Architecture
 from models.atomic_file import write_atomically
 

@@ -16,7 +16,7 @@ import threading
 from pathlib import Path
 
 from engine.run_folder.layout import COMMANDS, CONTROL, RunFolderError
-from engine.training_control import TrainingControl
+from engine.training.control import TrainingControl
 from models.atomic_file import write_atomically
 from models.safe_text import clean, excerpt
 

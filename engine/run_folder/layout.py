@@ -7,6 +7,9 @@ from pathlib import Path
 FORMAT = "convscope.run"
 VERSION = 1          # of events.jsonl (its first line, kind "started", carries format and version)
 
+# The members of a network's record, the same in a project file, a run's output folder and the live run folder.
+ARCHITECTURE, SETTINGS, METRICS, WEIGHTS = "architecture.json", "settings.json", "metrics.csv", "weights.safetensors"
+
 EVENTS = "events.jsonl"
 SNAPSHOTS = "snapshots"
 CONTROL = "control.json"

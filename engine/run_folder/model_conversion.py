@@ -15,8 +15,8 @@ from typing import Callable
 import torch
 from torch import nn
 
-from engine.builder import BuildError, ConvNet, build_model
-from engine.modules import GlobalAvgPool2d
+from engine.network.builder import BuildError, ConvNet, build_model
+from engine.network.modules import GlobalAvgPool2d
 from models.architecture import Architecture, InputShape
 from models.layers import (AvgPool2dSpec, BatchNorm2dSpec, Conv2dSpec, DropoutSpec, EluSpec, FlattenSpec,
                            GlobalAvgPool2dSpec, LayerSpec, LeakyReluSpec, LinearSpec, MaxPool2dSpec, ReluSpec,
@@ -129,7 +129,7 @@ def _softmax(path: str, m: nn.Softmax, _following: nn.Module | None) -> LayerSpe
 
 Converter = Callable[[str, nn.Module, "nn.Module | None"], LayerSpec]
 
-# The way back from engine/layer_recipes.py's RECIPES: each torch module class ConvScope builds (and a few it
+# The way back from engine/network/layer_recipes.py's RECIPES: each torch module class ConvScope builds (and a few it
 # reads but does not build) to its layer spec, looked up by exact class (a subclass may compute something else).
 # tests/engine/test_layer_registries.py builds every layer type and converts it back through this table.
 MODULE_SPECS: dict[type[nn.Module], Converter] = {

@@ -158,7 +158,7 @@ def snapshot_file(folder: str | os.PathLike, snapshot: SnapshotRecord) -> Path:
 def newest_snapshot(folder: str | os.PathLike, log: RunLog | None = None
                     ) -> tuple[SnapshotRecord, dict[str, torch.Tensor]] | None:
     """(the snapshot, its weights) for the newest snapshot the log names, or None if it names none."""
-    from engine.weights import WeightsError, load_state_dict
+    from engine.network.weights import WeightsError, load_state_dict
 
     folder = Path(folder)
     for attempt in range(3):  # a running writer may thin away the file the log named a moment ago

@@ -26,7 +26,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from engine.events import SnapshotTaken
-from engine.modules import GlobalAvgPool2d
+from engine.network.modules import GlobalAvgPool2d
 from engine.run_folder.layout import RunFolderError
 from engine.run_folder.records import SnapshotRecord
 from models.safe_text import clean, excerpt
@@ -96,7 +96,7 @@ def recorded_snapshot(folder: str | os.PathLike, snapshot: SnapshotRecord, probe
     """The live views' event for a recorded snapshot (from read_run_log): conv filters and probe sample
     `probe_index`'s activations, keyed by module path in the model's order. RunFolderError if it cannot be."""
     from engine.run_folder.reader import snapshot_file
-    from engine.weights import WeightsError, load_state_dict
+    from engine.network.weights import WeightsError, load_state_dict
 
     recorded = snapshot.recorded
     if recorded is None:

@@ -29,14 +29,14 @@ from engine.config import ConfigError, TrainConfig
 from engine.events import COMPLETED, FAILED, STOPPED, BatchEnded, EpochEnded, TrainingFinished
 from engine.metrics import MetricsHistory
 from engine.normalization import Normalization, NormalizationError, join_settings
-from engine.project import ARCHITECTURE, METRICS, SETTINGS, WEIGHTS
+from engine.run_folder.layout import ARCHITECTURE, METRICS, SETTINGS, WEIGHTS
 from engine.run_folder.log_file import RunLogFile, full_precision, jsonable, started_record
 from engine.run_folder.model_conversion import Conversion, NotConvertible, check_conversion, convert_sequential
 from engine.run_folder.recording import PROBE_INPUT, probabilities_of, record
 from engine.run_folder.control_file import ControlFileWatcher
-from engine.run_output import SUMMARY, RunOutputError, prepare_output_dir
-from engine.training_control import TrainingControl
-from engine.weights import state_dict_to_safetensors
+from engine.run_folder.run_output import SUMMARY, RunOutputError, prepare_output_dir
+from engine.training.control import TrainingControl
+from engine.network.weights import state_dict_to_safetensors
 from models import architecture_file
 from models.atomic_file import write_atomically
 from models.shapes import analyze

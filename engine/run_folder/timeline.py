@@ -28,7 +28,7 @@ import torch
 
 from engine.run_folder.layout import snapshot_path
 from engine.run_folder.reader import RunLog, read_run_log
-from engine.weights import state_dict_to_safetensors
+from engine.network.weights import state_dict_to_safetensors
 from models.atomic_file import write_atomically
 
 START_RATIO = 1 / 32    # about 22 snapshots per doubling of the step count, before the budget presses
@@ -167,7 +167,7 @@ def _whole(value: object) -> bool:
 def load_timeline_weights(folder: str | os.PathLike, entry: TimelineEntry) -> dict[str, torch.Tensor]:
     """The weights of one timeline entry, as float32 (a float16 snapshot widened), ready for apply_state_dict."""
     from engine.run_folder.layout import RunFolderError
-    from engine.weights import WeightsError, load_state_dict
+    from engine.network.weights import WeightsError, load_state_dict
     from models.safe_text import clean
 
     path = Path(folder) / entry.file

@@ -14,9 +14,9 @@ from torch import nn
 from engine.config import TrainConfig
 from engine.normalization import Normalization, join_settings
 from engine.events import BatchEnded, EpochEnded, SnapshotTaken, TrainingFinished
-from engine.project import ARCHITECTURE, SETTINGS
+from engine.run_folder.layout import ARCHITECTURE, SETTINGS
 from engine.run_folder.log_file import RunLogFile, full_precision, jsonable, started_record  # noqa: F401 (jsonable)
-from engine.trainer import Callback
+from engine.training.trainer import Callback
 from models import architecture_file
 from models.architecture import Architecture
 from models.atomic_file import write_atomically

@@ -17,7 +17,7 @@ from models.architecture import Architecture
 
 # The engine's project, weights and export modules import torch: they are imported where a file is read or
 # written, so that the window (menus included) is on screen before torch has loaded (gui.engine_loader).
-PROJECT_SUFFIX = ".convscope"  # engine.project.SUFFIX (a test checks they agree)
+PROJECT_SUFFIX = ".convscope"  # engine.project.project_file.SUFFIX (a test checks they agree)
 ARCHITECTURE_SUFFIX = ".json"
 PROJECT_FILTER = f"ConvScope project (*{PROJECT_SUFFIX})"
 ARCHITECTURE_FILTER = f"Architecture (*{ARCHITECTURE_SUFFIX})"
@@ -182,7 +182,7 @@ class DocumentController(QObject):
         path = path or self.ask_save_path()
         if path is None:
             return False
-        from engine.project import ProjectError, save_project
+        from engine.project.project_file import ProjectError, save_project
 
         path = Path(path)
         architecture, note = self._editor.network.architecture, ""
@@ -211,7 +211,7 @@ class DocumentController(QObject):
         if path is None:
             return False
         from engine.export.torch_formats import import_weights
-        from engine.weights import WeightsError
+        from engine.network.weights import WeightsError
 
         try:
             weights = import_weights(self._editor.network.architecture, path)
@@ -226,8 +226,8 @@ class DocumentController(QObject):
 
     # -- internals ------------------------------------------------------------------------------------------
     def _load(self, path: Path) -> bool:
-        from engine.project import ProjectError
-        from engine.project_sources import open_project_or_run
+        from engine.project.project_file import ProjectError
+        from engine.project.sources import open_project_or_run
 
         try:
             project = open_project_or_run(path)

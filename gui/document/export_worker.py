@@ -12,8 +12,8 @@ from engine.export.formats import ExportFormat
 from engine.export.target import ExportError
 from engine.metrics import MetricsHistory
 from engine.normalization import Normalization
-from engine.project import ProjectError
-from engine.weights import WeightsError
+from engine.project.project_file import ProjectError
+from engine.network.weights import WeightsError
 from gui.task_runner import TaskRunner
 from models.architecture import Architecture
 

@@ -15,7 +15,7 @@ if TYPE_CHECKING:  # torch and the modules built on it load after the window is 
     import torch
 
     from engine.normalization import Normalization
-    from engine.project import Project
+    from engine.project.project_file import Project
 
 Weights = dict[str, "torch.Tensor"]
 
@@ -63,7 +63,7 @@ class ProjectState:
 
 def weights_fit(architecture: Architecture, weights: Weights | None) -> bool:
     """True when `weights` load into `architecture` exactly (False for None or a network edited since)."""
-    from engine.project import ProjectError, check_weights_fit
+    from engine.project.project_file import ProjectError, check_weights_fit
 
     if weights is None:
         return False
@@ -76,7 +76,7 @@ def weights_fit(architecture: Architecture, weights: Weights | None) -> bool:
 
 def collect_project(architecture: Architecture, state: ProjectState) -> tuple[Project, str]:
     """The project to save, and a note for the status bar (weights that no longer fit are left out)."""
-    from engine.project import Project
+    from engine.project.project_file import Project
 
     weights, note = state.trained_state(), ""
     if weights is not None and not weights_fit(architecture, weights):
@@ -95,7 +95,7 @@ def apply_project(editor: NetworkEditor, state: ProjectState, project: Project, 
     should fail; if the settings' dataset changed the input before the weights arrived, the weights that no
     longer fit are left out (and named in the note) rather than raising halfway.
     """
-    from engine.weights import WeightsError
+    from engine.network.weights import WeightsError
 
     network = editor.network
     architecture = project.architecture

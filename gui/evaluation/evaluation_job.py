@@ -14,10 +14,10 @@ import torch
 
 from engine.datasets import Dataset
 from engine.datasets.assembly import renormalized
-from engine.evaluation import inspection_copy
-from engine.explanations import explain
+from engine.scoring.evaluation import inspection_copy
+from engine.inspection.explanations import explain
 from engine.normalization import Normalization
-from engine.predictions import Predictions, predict
+from engine.scoring.predictions import Predictions, predict
 from models.architecture import Architecture
 
 SPLIT_TITLES = {"val": "validation split", "test": "test split"}

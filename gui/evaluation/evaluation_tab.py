@@ -229,7 +229,7 @@ class EvaluationTab(QWidget):
         self.evaluated.emit(run)
 
     def _fill_metrics(self, confusion: np.ndarray, names: list[str]) -> None:
-        from engine.predictions import class_metrics
+        from engine.scoring.predictions import class_metrics
 
         metrics = class_metrics(confusion)
         self.metrics.setRowCount(len(names))

@@ -6,10 +6,10 @@ import numpy as np
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import QComboBox, QFormLayout, QLabel, QSlider, QVBoxLayout, QWidget
 
-from engine.explanations import METHODS, gradcam_layers
-from engine.explanations_image import overlay
+from engine.inspection.explanations import METHODS, gradcam_layers
+from engine.inspection.explanation_images import overlay
 from gui.evaluation.evaluation_job import EvaluationRun, explain_sample
-from gui.evaluation.images import to_pixmap
+from gui.views.images import to_pixmap
 from gui.task_runner import TaskRunner
 from models.shapes import analyze
 

@@ -7,7 +7,7 @@ from PySide6.QtCore import QSize, Qt, Signal, Slot
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QLabel, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
 
-from gui.evaluation.images import to_pixmap
+from gui.views.images import to_pixmap
 
 THUMBNAIL = 48
 MAX_SHOWN = 300  # a diagonal cell of a big set holds thousands; the first few hundred in order are what one reads

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (QComboBox, QFileDialog, QFormLayout, QHBoxLayout,
                                QWidget)
 
 from engine.config import TrainConfig
-from engine.experiment_runner import (RunResult, cell_text, differing_columns, read_experiment, results_csv,
+from engine.experiments.runner import (RunResult, cell_text, differing_columns, read_experiment, results_csv,
                                       results_markdown, run_experiment)
 from gui.experiments.variant_editor import VariantEditor
 from gui.task_runner import TaskRunner

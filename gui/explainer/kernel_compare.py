@@ -7,7 +7,7 @@ from PySide6.QtCore import Qt, Slot
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
-from engine.layer_cases import LayerCase
+from engine.inspection.layer_cases import LayerCase
 from gui.explainer.network_cases import CaseUnavailable, NetworkCases
 from gui.views.number_grid import NumberGrid
 from models import convolution_steps as cs

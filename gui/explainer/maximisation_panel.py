@@ -1,5 +1,5 @@
 """What a layer wants: the input that maximises each channel of a conv layer (or each class of the output),
-found by gradient ascent off the GUI thread (engine/activation_maximisation.py), shown as a grid."""
+found by gradient ascent off the GUI thread (engine/inspection/activation_maximisation.py), shown as a grid."""
 
 from __future__ import annotations
 
@@ -11,10 +11,10 @@ from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFormLayout, QHBoxLayout, QLabel, QProgressBar,
                                QPushButton, QSpinBox, QToolButton, QVBoxLayout, QWidget)
 
-from engine.activation_maximisation import MaximisationConfig, MaximisationError, maximise, pixel_grid
-from engine.layer_cases import explained_model
+from engine.inspection.activation_maximisation import MaximisationConfig, MaximisationError, maximise, pixel_grid
+from engine.inspection.layer_cases import explained_model
 from engine.normalization import Normalization
-from gui.evaluation.images import to_pixmap
+from gui.views.images import to_pixmap
 from gui.task_runner import TaskRunner
 from models.layers import Conv2dSpec
 from models.network import Network

@@ -7,8 +7,8 @@ from typing import Callable
 import torch
 from PySide6.QtCore import QObject, Signal, Slot
 
-from engine.builder import ConvNet
-from engine.layer_cases import LayerCase, explained_model, layer_case, window_layers
+from engine.network.builder import ConvNet
+from engine.inspection.layer_cases import LayerCase, explained_model, layer_case, window_layers
 from models.network import Network
 
 

@@ -1,6 +1,6 @@
 """The network's health at the Timeline's step: dead, dormant and saturated units, gradient norms, warnings.
 
-Computed off the GUI thread (engine/snapshot_health.py, what `main.py health` prints) on the run's probe
+Computed off the GUI thread (engine/inspection/snapshot_health.py, what `main.py health` prints) on the run's probe
 batch; a newer step supersedes a pending one, and the probe batch is read once per run folder."""
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from PySide6.QtCore import QTimer, Signal, Slot
 from PySide6.QtWidgets import QHeaderView, QLabel, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
 
 from engine.run_folder.timeline import TimelineEntry
-from engine.run_input import read_run_input
-from engine.snapshot_health import ProbeImages, SnapshotHealth, probe_images, snapshot_health
+from engine.project.run_input import read_run_input
+from engine.inspection.snapshot_health import ProbeImages, SnapshotHealth, probe_images, snapshot_health
 from gui.task_runner import TaskRunner
 
 SETTLE_MS = 150  # while the slider is dragged, only the step it rests on is computed

@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QHBoxLayout, Q
 
 from engine.run_folder import RunFolderError, read_run_log
 from engine.run_folder.timeline import TimelineEntry, load_timeline_weights, timeline
-from engine.timeline_histograms import LayerDistribution, distributions, gradient_norm_curves
+from engine.inspection.timeline_histograms import LayerDistribution, distributions, gradient_norm_curves
 from gui.timeline.health_panel import HealthPanel
 from gui.views.filter_grid import FilterGrid
 from models.architecture import Architecture

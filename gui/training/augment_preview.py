@@ -8,7 +8,7 @@ from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QImage, QPainter, QPaintEvent, QPixmap, QResizeEvent
 from PySide6.QtWidgets import QLabel
 
-from engine.augmentation import Augmenter, describe, resolve_operations
+from engine.training.augmentation import Augmenter, describe, resolve_operations
 from engine.config import TrainConfig
 
 SAMPLES = 8

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import torch
 
-from engine.compatibility import check_compatibility
+from engine.network.compatibility import check_compatibility
 from engine.events import SnapshotTaken
-from engine.inspection import InspectionCopy, initial_snapshot
+from engine.inspection.inspection_copy import InspectionCopy, initial_snapshot
 from engine.metrics import MetricsHistory
 from models.architecture import Architecture
 from models.network import Network

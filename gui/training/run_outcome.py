@@ -8,10 +8,10 @@ from pathlib import Path
 import torch
 
 from engine.events import FAILED, TrainingFinished
-from engine.project import WEIGHTS
+from engine.project.project_file import WEIGHTS
 from engine.run_folder import RunFolderError, RunLog, newest_snapshot
 from engine.run_folder.records import SnapshotRecord, batch_event
-from engine.weights import WeightsError, load_state_dict
+from engine.network.weights import WeightsError, load_state_dict
 from gui.training.training_process import ProcessExit
 
 log = logging.getLogger(__name__)

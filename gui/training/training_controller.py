@@ -7,14 +7,14 @@ from PySide6.QtCore import QObject, QTimer, Signal, Slot
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QDockWidget, QTabWidget
 
-from engine.builder import build_model
-from engine.compatibility import check_compatibility
+from engine.network.builder import build_model
+from engine.network.compatibility import check_compatibility
 from engine.datasets.assembly import renormalized
 from engine.events import BatchEnded, EpochEnded, TrainingFinished
 from engine.metrics import MetricsHistory
 from engine.normalization import Normalization
-from engine.inspection import InspectionCopy
-from engine.weights import apply_state_dict
+from engine.inspection.inspection_copy import InspectionCopy
+from engine.network.weights import apply_state_dict
 from gui.training.dataset_loader import DatasetLoader
 from gui.training.idle_snapshots import initial_snapshot_or_reason, trained_snapshot
 from gui.builder.edit_lock import EditLock

@@ -10,7 +10,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QFormLayout, Q
 
 from engine.config import SEED_MAX, TrainConfig
 from engine.datasets import available_datasets
-from engine.device import available_devices
+from engine.training.device import available_devices
 from gui.builder.form_widgets import section_heading
 from gui.training.augment_preview import AugmentPreview
 from gui.dataset_inputs import dataset_title
@@ -167,7 +167,7 @@ class TrainingForm(QWidget):
                 label.widget().setToolTip(field.widget().toolTip())
 
     def _make_practice_widgets(self) -> None:
-        """Schedule and regularisation (engine/schedules.py has the formulas)."""
+        """Schedule and regularisation (engine/training/schedules.py has the formulas)."""
         self.schedule_combo = QComboBox()
         self.schedule_combo.setToolTip("How the learning rate changes over the run, step by step")
         for key, title in SCHEDULE_TITLES.items():

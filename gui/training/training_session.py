@@ -21,14 +21,14 @@ import torch
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from engine.config import TrainConfig
-from engine.device import choose_threads
+from engine.training.device import choose_threads
 from engine.events import FAILED, TrainingFinished
-from engine.inspection import InspectionCopy
+from engine.inspection.inspection_copy import InspectionCopy
 from engine.metrics import MetricsHistory
-from engine.project import Project, ProjectError, save_project
+from engine.project.project_file import Project, ProjectError, save_project
 from engine.run_folder import EVENTS, EventTail, RunFolderError, RunLog, snapshot_file, write_command
 from engine.run_folder.records import SnapshotRecord, batch_event, epoch_event, finished_event
-from engine.weights import load_state_dict
+from engine.network.weights import load_state_dict
 from gui.task_runner import TaskRunner
 from gui.training.run_outcome import final_weights, newest_snapshot_or_none, unexpected_end
 from gui.training.run_store import INPUT, default_runs_dir, new_run_folder

@@ -5,7 +5,7 @@ import numpy as np
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QLabel, QSplitter, QVBoxLayout, QWidget
 
-from engine.mosaic import MosaicLayout, maps_layout, symmetric_limit, tile_maps
+from engine.inspection.mosaic import MosaicLayout, maps_layout, symmetric_limit, tile_maps
 from gui.views.mosaic_panel import MosaicPanel, scrolling_panel_list
 from gui.views.redraw import RedrawScheduler
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
-from engine.mosaic import kernels_layout, symmetric_limit, tile_kernels
+from engine.inspection.mosaic import kernels_layout, symmetric_limit, tile_kernels
 from gui.views.mosaic_panel import MosaicPanel, scrolling_panel_list
 from gui.views.redraw import RedrawScheduler
 

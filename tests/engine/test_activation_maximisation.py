@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 import torch
 
-from engine.activation_maximisation import (MaximisationConfig, MaximisationError, channel_scores, maximise,
+from engine.inspection.activation_maximisation import (MaximisationConfig, MaximisationError, channel_scores, maximise,
                                             pixel_grid)
-from engine.evaluation import inspection_copy
-from engine.run_input import read_run_input
-from engine.scoring_split import images_to_score
+from engine.scoring.evaluation import inspection_copy
+from engine.project.run_input import read_run_input
+from engine.scoring.split import images_to_score
 from tests.engine.training_data import train_tiny_run
 
 

@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 import torch
 
-from engine.augmentation import (CROP_PADDING, Augmenter, affine, crop, cutout, default_operations, hflip,
+from engine.training.augmentation import (CROP_PADDING, Augmenter, affine, crop, cutout, default_operations, hflip,
                                  resolve_operations)
 from engine.config import ConfigError, TrainConfig
-from engine.evaluation import evaluate
-from engine.trainer import Trainer
+from engine.scoring.evaluation import evaluate
+from engine.training.trainer import Trainer
 from tests.engine.training_data import tiny_arch, tiny_dataset
 
 ALL = ("crop", "flip", "affine", "cutout")

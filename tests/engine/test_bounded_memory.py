@@ -16,7 +16,7 @@ import zipfile
 import numpy as np
 import pytest
 
-from engine.project import MANIFEST, METRICS, WEIGHTS, to_bytes
+from engine.project.project_file import MANIFEST, METRICS, WEIGHTS, to_bytes
 from tests.engine.test_project import sample_project
 
 BOMB = 256 << 20           # what each bomb unpacks to (a few hundred kB on disk)
@@ -28,7 +28,7 @@ _CHILD = textwrap.dedent("""
     import torch
     from engine.datasets.registry import load_dataset
     from engine.datasets.dataset import DatasetError
-    from engine.project import ProjectError, load_project
+    from engine.project.project_file import ProjectError, load_project
     def peak():
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # kB on Linux
     before = peak()

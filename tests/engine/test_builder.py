@@ -4,7 +4,7 @@ import pytest
 import torch
 from hypothesis import HealthCheck, given, settings
 
-from engine.builder import BuildError, build_model
+from engine.network.builder import BuildError, build_model
 from models.architecture import Architecture, InputShape
 from models.layers import Conv2dSpec, FlattenSpec, LinearSpec, MaxPool2dSpec, SoftmaxSpec
 from models.presets import PRESET_KEYS, load_preset

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from engine.evaluation import inspection_copy
-from engine.explanations import explain
-from engine.run_input import read_run_input
-from engine.scoring_split import images_to_score
+from engine.scoring.evaluation import inspection_copy
+from engine.inspection.explanations import explain
+from engine.project.run_input import read_run_input
+from engine.scoring.split import images_to_score
 from main import main
 from tests.engine.training_data import evaluate_json, train_tiny_run
 
@@ -81,7 +81,7 @@ def test_the_command_offers_exactly_the_registry_and_other_commands_never_import
     import subprocess
     import sys
 
-    from engine.explanations import METHODS
+    from engine.inspection.explanations import METHODS
 
     with pytest.raises(SystemExit) as exit_info:
         main(["explain", "run", "--sample", "0", "--method", "edges", "--out", str(tmp_path / "x.png")])

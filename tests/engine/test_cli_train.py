@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 import torch
 
-from engine.builder import build_model
+from engine.network.builder import build_model
 from engine.metrics import MetricsHistory
-from engine.weights import load_weights
+from engine.network.weights import load_weights
 from main import main
 from models import architecture_file
 from tests.engine.training_data import huge_arch, tiny_arch, write_tiny_npz
@@ -135,7 +135,7 @@ TOO_BIG = re.compile(r"^error: this network needs about [\d.]+ GB to train \(wei
 
 
 def needs_less_memory_than_the_huge_network():
-    from engine.memory_check import available_bytes
+    from engine.training.memory_check import available_bytes
 
     if (available_bytes(torch.device("cpu")) or 0) > 400 * 10**9:
         pytest.skip("this machine could hold the huge network")
@@ -180,7 +180,7 @@ def test_lenet5_is_not_refused(tmp_path):
 def test_the_final_validation_scores_every_image_and_a_failure_in_it_keeps_the_run():
     from engine.cli.train_command import final_validation
     from engine.config import TrainConfig
-    from engine.trainer import Trainer
+    from engine.training.trainer import Trainer
     from tests.engine.training_data import tiny_dataset
 
     dataset = tiny_dataset(n_val=2500)  # more than one validation batch of 1000

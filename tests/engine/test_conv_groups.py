@@ -8,13 +8,13 @@ import pytest
 import torch
 from torch import nn
 
-from engine.builder import build_model
+from engine.network.builder import build_model
 from engine.export.onnx_format import export_onnx
 from engine.export.python_source import export_python
 from engine.export.target import example_input
 from engine.export.torch_formats import export_safetensors, export_state_dict, export_torchscript, load_torchscript
-from engine.project import Project, load_project, save_project
-from engine.weights import load_state_dict
+from engine.project.project_file import Project, load_project, save_project
+from engine.network.weights import load_state_dict
 from models.architecture import Architecture, InputShape
 from models.layers import Conv2dSpec, FlattenSpec, LinearSpec, ReluSpec
 from models.shapes import analyze

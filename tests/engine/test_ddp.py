@@ -1,6 +1,6 @@
 """`torchrun --nproc_per_node=2 main.py train` (gloo, 2 CPU processes): identical ranks, one run folder, stop.
 
-Each rank saves its final state where CONVSCOPE_RANK_STATE_DIR points (engine.distributed.dump_rank_state), so
+Each rank saves its final state where CONVSCOPE_RANK_STATE_DIR points (engine.training.distributed.dump_rank_state), so
 the test compares what every process holds, not only what rank 0 wrote.
 """
 
@@ -19,11 +19,11 @@ import pytest
 import torch
 
 from engine.datasets.catalog import RESOURCE_DIR
-from engine.device import choose_threads
-from engine.distributed import STATE_DUMP_VARIABLE
-from engine.project_sources import open_project_or_run
+from engine.training.device import choose_threads
+from engine.training.distributed import STATE_DUMP_VARIABLE
+from engine.project.sources import open_project_or_run
 from engine.run_folder import read_run_log, write_command
-from engine.weights import load_state_dict
+from engine.network.weights import load_state_dict
 from main import main
 from models import architecture_file
 from models.architecture import Architecture, InputShape

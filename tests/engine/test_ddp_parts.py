@@ -1,4 +1,4 @@
-"""engine/distributed.py without torchrun: detection, refusals, shards and weights, threads, a one-rank group."""
+"""engine/training/distributed.py without torchrun: detection, refusals, shards and weights, threads, a one-rank group."""
 
 from __future__ import annotations
 
@@ -11,10 +11,10 @@ import torch
 import torch.distributed as dist
 import torch.nn.functional as F
 
-from engine.device import MAX_AUTO_THREADS, choose_threads
-from engine.distributed import DistributedError, ProcessGroupRanks, SingleProcess, join_ranks
-from engine.training_control import TrainingControl
-from engine.weights import load_state_dict
+from engine.training.device import MAX_AUTO_THREADS, choose_threads
+from engine.training.distributed import DistributedError, ProcessGroupRanks, SingleProcess, join_ranks
+from engine.training.control import TrainingControl
+from engine.network.weights import load_state_dict
 from main import main
 from models import architecture_file
 from tests.engine.training_data import tiny_arch, write_tiny_npz

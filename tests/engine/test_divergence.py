@@ -6,9 +6,9 @@ import re
 import pytest
 
 from engine.config import TrainConfig
-from engine.divergence import EXPLODED_LOSS_FACTOR, exploded_loss_limit, has_diverged
+from engine.training.divergence import EXPLODED_LOSS_FACTOR, exploded_loss_limit, has_diverged
 from engine.events import DIVERGED
-from engine.trainer import Trainer
+from engine.training.trainer import Trainer
 from tests.engine.training_data import tiny_arch, tiny_dataset
 
 

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from engine.drawn_input import centre_of_mass, mnist_style
+from engine.inspection.drawn_input import centre_of_mass, mnist_style
 
 
 def stroke_drawing(shape=(300, 200)):

@@ -9,12 +9,12 @@ import numpy as np
 import pytest
 import torch
 
-import engine.distributed as distributed_module
+import engine.training.distributed as distributed_module
 from engine.config import ConfigError, TrainConfig
-from engine.early_stopping import BestWeights
-from engine.evaluation import Evaluation
+from engine.training.early_stopping import BestWeights
+from engine.scoring.evaluation import Evaluation
 from engine.metrics import MetricsHistory
-from engine.trainer import Callback, Trainer
+from engine.training.trainer import Callback, Trainer
 from main import main
 from models import architecture_file
 from tests.engine.training_data import CLASSES, quadrant_images, tiny_arch, tiny_dataset

@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from engine.experiment_runner import differing_columns, run_experiment
+from engine.experiments.runner import differing_columns, run_experiment
 from main import main
 from models import architecture_file
 from models.experiment import from_dict
@@ -81,7 +81,7 @@ def test_cli_overrides_and_refuses_a_bad_spec(spec_file, tmp_path, capsys):
 def test_a_variant_too_big_for_the_machine_is_refused_before_the_first_run(tmp_path):
     import torch
 
-    from engine.memory_check import available_bytes
+    from engine.training.memory_check import available_bytes
     from models.experiment import ExperimentError
     from tests.engine.training_data import huge_arch
 

@@ -7,9 +7,9 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from engine.builder import build_model
-from engine.evaluation import inspection_copy
-from engine.explanations import METHODS, ExplanationError, cam_head, explain, gradcam_layers
+from engine.network.builder import build_model
+from engine.scoring.evaluation import inspection_copy
+from engine.inspection.explanations import METHODS, ExplanationError, cam_head, explain, gradcam_layers
 from engine.normalization import Normalization
 from models.architecture import Architecture, InputShape
 from models.layers import (Conv2dSpec, FlattenSpec, GlobalAvgPool2dSpec, LinearSpec, MaxPool2dSpec, ReluSpec,
@@ -161,7 +161,7 @@ def test_the_builder_makes_no_in_place_activation(key):
 def test_each_method_runs_its_own_computation(gap_model, monkeypatch):
     """explain() dispatches through METHODS: no method falls through to another's computation (an if chain whose
     last branch had no condition once computed Occlusion for any method it did not list)."""
-    from engine import explanations
+    from engine.inspection import explanations
 
     arch, model, image = gap_model
     assert len({entry.compute for entry in METHODS.values()}) == len(METHODS)
@@ -174,7 +174,7 @@ def test_each_method_runs_its_own_computation(gap_model, monkeypatch):
 
 
 def test_a_method_without_a_computation_or_listed_twice_is_refused_by_name():
-    from engine.explanations import ExplanationMethod, _registry
+    from engine.inspection.explanations import ExplanationMethod, _registry
 
     with pytest.raises(TypeError, match="'edge-detector' has no computation"):
         _registry(ExplanationMethod("edge-detector", "Edges", None))

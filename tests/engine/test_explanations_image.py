@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from engine.explanations_image import overlay
+from engine.inspection.explanation_images import overlay
 
 
 def test_overlay_blends_by_strength_and_sign():

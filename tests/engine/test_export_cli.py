@@ -10,12 +10,12 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from engine.builder import build_model
+from engine.network.builder import build_model
 from engine.export.target import example_input
 from engine.export.torch_formats import load_torchscript
 from engine.metrics import MetricsHistory
-from engine.project import Project, save_project
-from engine.weights import save_weights
+from engine.project.project_file import Project, save_project
+from engine.network.weights import save_weights
 from main import main
 from models import architecture_file
 from models.presets import load_preset

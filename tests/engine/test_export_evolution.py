@@ -9,16 +9,16 @@ import pytest
 import torch
 from PIL import Image
 
-from engine.builder import build_model
+from engine.network.builder import build_model
 from engine.config import TrainConfig
 from engine.datasets import load_dataset
 from engine.export.evolution import BANNER
 from engine.export.images import auto_scale, diverging, filter_mosaic
-from engine.mosaic import symmetric_limit, tile_maps
+from engine.inspection.mosaic import symmetric_limit, tile_maps
 from engine.run_folder import RunFolderWriter
 from engine.run_folder.timeline import load_timeline_weights, timeline
-from engine.trainer import Trainer
-from engine.weights import apply_state_dict
+from engine.training.trainer import Trainer
+from engine.network.weights import apply_state_dict
 from main import main
 from tests.engine.training_data import tiny_arch, write_tiny_npz
 

@@ -7,10 +7,10 @@ import onnx
 import pytest
 import torch
 
-from engine.builder import build_model
+from engine.network.builder import build_model
 from engine.export import formats, images, onnx_format, python_source, tables, torch_formats
 from engine.export.target import ExportError
-from engine.project import Project, save_project
+from engine.project.project_file import Project, save_project
 from main import main
 from models.presets import load_preset
 

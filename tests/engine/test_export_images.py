@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from engine.builder import build_model
+from engine.network.builder import build_model
 from engine.export.images import (GAP, activation_mosaic, diverging, encode_png, export_activation_pngs,
                                   export_filter_pngs, filter_mosaic, save_png, to_rgb8)
 from engine.export.target import ExportError

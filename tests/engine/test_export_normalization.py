@@ -15,7 +15,7 @@ from engine.export.onnx_format import export_onnx
 from engine.export.python_source import export_python
 from engine.export.torch_formats import export_safetensors, export_torchscript, load_torchscript
 from engine.normalization import Normalization, PixelInput
-from engine.project import Project, save_project
+from engine.project.project_file import Project, save_project
 from main import main
 from tests.engine.trained_models import trained_like
 

@@ -4,7 +4,7 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from engine.builder import build_model
+from engine.network.builder import build_model
 from engine.export.target import ExportError, example_input
 from engine.export.torch_formats import (export_safetensors, export_state_dict, export_torchscript,
                                          load_torchscript)

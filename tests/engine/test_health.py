@@ -8,11 +8,11 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from engine.builder import build_model
+from engine.network.builder import build_model
 from engine.config import TrainConfig
-from engine.health import LayerHealth, Thresholds, histogram, network_health, warnings_for
+from engine.inspection.health import LayerHealth, Thresholds, histogram, network_health, warnings_for
 from engine.run_folder import RunFolderWriter, read_run_log
-from engine.trainer import Trainer
+from engine.training.trainer import Trainer
 from main import main
 from models.architecture import Architecture, InputShape
 from models.layers import Conv2dSpec, FlattenSpec, LinearSpec, ReluSpec, SigmoidSpec, TanhSpec

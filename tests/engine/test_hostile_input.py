@@ -9,13 +9,13 @@ import numpy as np
 import pytest
 import torch
 
-from engine.builder import build_model
+from engine.network.builder import build_model
 from engine.datasets.dataset import DatasetError
 from engine.datasets.npz import read_npz
 from engine.datasets.raw import resolve_class_names
 from engine.metrics import MetricsFormatError, MetricsHistory
-from engine.project import METRICS, SETTINGS, ProjectError, load_project, save_project
-from engine.weights import WeightsError, load_state_dict, load_weights
+from engine.project.project_file import METRICS, SETTINGS, ProjectError, load_project, save_project
+from engine.network.weights import WeightsError, load_state_dict, load_weights
 from models import architecture_file
 from models.architecture_file import ArchitectureFileError
 from models.presets import load_preset
@@ -244,7 +244,7 @@ def test_a_pt_file_with_a_compressed_member_is_refused_unread(tmp_path):
 
 
 def test_run_folder_weights_larger_than_the_architecture_can_need_are_refused_unread(tmp_path):
-    from engine.project_sources import open_project_or_run
+    from engine.project.sources import open_project_or_run
     architecture_file.save(load_preset("lenet5"), tmp_path / "architecture.json")
     with open(tmp_path / "weights.safetensors", "wb") as f:
         f.truncate(64 << 20)  # sparse: no disk used, and it must not be read either

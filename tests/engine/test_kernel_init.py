@@ -6,10 +6,10 @@ import json
 import pytest
 import torch
 
-from engine.builder import build_model
+from engine.network.builder import build_model
 from engine.config import TrainConfig
-from engine.kernel_init import FrozenFilters
-from engine.trainer import Trainer
+from engine.network.kernel_init import FrozenFilters
+from engine.training.trainer import Trainer
 from models import architecture_file
 from models.kernel_library import KERNELS, KERNEL_NAMES
 from models.shapes import analyze

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from engine.layer_cases import explained_model, layer_case, window_layers
+from engine.inspection.layer_cases import explained_model, layer_case, window_layers
 from models import architecture_file
 from models import convolution_steps as cs
 from models.presets import PRESET_KEYS, load_preset

@@ -6,9 +6,9 @@ from typing import ClassVar
 import pytest
 from torch import nn
 
-from engine.builder import build_model
+from engine.network.builder import build_model
 from engine.export.python_source import generate_source
-from engine.layer_recipes import RECIPES, Recipe
+from engine.network.layer_recipes import RECIPES, Recipe
 from models.architecture import Architecture, InputShape
 from models.layers import (GROUPS, LAYER_TYPES, AvgPool2dSpec, FlattenSpec, LayerSpec, MaxPool2dSpec, Pool2dSpec,
                            ReluSpec, UnsupportedLayerError, has_filters)
@@ -20,7 +20,7 @@ from tests.models.strategies import SPEC_STRATEGIES
 def test_every_layer_type_is_in_every_registry(key):
     cls = LAYER_TYPES[key]
     assert cls in SHAPE_RULES, f"{key}: no shape rule in models/shapes.py"
-    assert cls in RECIPES, f"{key}: no builder recipe in engine/layer_recipes.py"
+    assert cls in RECIPES, f"{key}: no builder recipe in engine/network/layer_recipes.py"
     assert cls in SPEC_STRATEGIES, f"{key}: no hypothesis strategy"
     assert cls.DISPLAY_NAME and cls.SUMMARY and cls.GROUP in GROUPS, key
     assert isinstance(cls().short_text(), str)
@@ -68,7 +68,7 @@ def test_a_spec_without_a_shape_rule_is_refused_by_name_not_passed_through(upsam
 def test_a_spec_without_a_builder_recipe_is_refused_by_name(upsample_registered, monkeypatch):
     monkeypatch.setitem(SHAPE_RULES, UpsampleSpec, SHAPE_RULES[ReluSpec])  # shape unchanged, for the test
     assert analyze(upsample_registered).is_valid
-    message = r"^no builder recipe for layer type 'upsample' \(UpsampleSpec\); register one in engine/layer_recipes"
+    message = r"^no builder recipe for layer type 'upsample' \(UpsampleSpec\); register one in engine/network/layer_recipes"
     with pytest.raises(UnsupportedLayerError, match=message):
         build_model(upsample_registered)
     with pytest.raises(UnsupportedLayerError, match=message):

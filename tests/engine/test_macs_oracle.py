@@ -14,7 +14,7 @@ import torch
 from hypothesis import HealthCheck, given, settings
 from torch.utils.flop_counter import FlopCounterMode
 
-from engine.builder import build_model
+from engine.network.builder import build_model
 from models.presets import PRESET_KEYS, load_preset
 from models.shapes import analyze
 from tests.models.strategies import architectures, valid_prefix

@@ -8,11 +8,11 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from engine.builder import build_model
+from engine.network.builder import build_model
 from engine.config import TrainConfig
-from engine.memory_check import available_bytes, memory_problem, training_memory_problem
-from engine.optimizers import make_optimizer
-from engine.trainer import Trainer, TrainingSetupError
+from engine.training.memory_check import available_bytes, memory_problem, training_memory_problem
+from engine.training.optimizers import make_optimizer
+from engine.training.trainer import Trainer, TrainingSetupError
 from models import architecture_file
 from models.architecture import Architecture, InputShape
 from models.layers import LinearSpec
@@ -126,7 +126,7 @@ def test_on_a_gpu_the_dataset_counts_and_on_the_cpu_the_rollback_copy():
 
 
 def test_a_cgroup_limit_lowers_the_room_and_its_reclaimable_cache_does_not(tmp_path):
-    from engine.memory_check import _cgroup_room
+    from engine.training.memory_check import _cgroup_room
 
     group = tmp_path / "cg" / "user.slice" / "app"
     group.mkdir(parents=True)

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.mosaic import (grid_shape, kernels_layout, maps_layout, symmetric_limit,
+from engine.inspection.mosaic import (grid_shape, kernels_layout, maps_layout, symmetric_limit,
                               tile_kernels, tile_maps)
 
 

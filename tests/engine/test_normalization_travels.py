@@ -8,12 +8,12 @@ import numpy as np
 import pytest
 import torch
 
-from engine.builder import build_model
+from engine.network.builder import build_model
 from engine.datasets.assembly import channel_stats, split_indices
 from engine.normalization import Normalization, NormalizationError
-from engine.project import Project, from_bytes, to_bytes
-from engine.project_sources import open_project_or_run
-from engine.weights import load_state_dict
+from engine.project.project_file import Project, from_bytes, to_bytes
+from engine.project.sources import open_project_or_run
+from engine.network.weights import load_state_dict
 from main import main
 from tests.engine.training_data import CLASSES, evaluate_json, quadrant_images, tiny_arch, train_tiny_run
 

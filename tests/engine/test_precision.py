@@ -6,8 +6,8 @@ import pytest
 import torch
 
 from engine.config import TrainConfig
-from engine.precision import autocast, grad_scaler, plan_precision
-from engine.trainer import Trainer
+from engine.training.precision import autocast, grad_scaler, plan_precision
+from engine.training.trainer import Trainer
 from tests.engine.training_data import tiny_arch, tiny_dataset
 
 CUDA = torch.device("cuda")

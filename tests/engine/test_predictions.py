@@ -8,12 +8,12 @@ import numpy as np
 import pytest
 import torch
 
-from engine.builder import build_model
-from engine.evaluation import evaluate, inspection_copy
-from engine.predictions import Cancelled, class_metrics, predict
-from engine.run_input import read_run_input
-from engine.scoring_split import images_to_score
-from engine.weights import WeightsError
+from engine.network.builder import build_model
+from engine.scoring.evaluation import evaluate, inspection_copy
+from engine.scoring.predictions import Cancelled, class_metrics, predict
+from engine.project.run_input import read_run_input
+from engine.scoring.split import images_to_score
+from engine.network.weights import WeightsError
 from models.presets import load_preset
 from tests.engine.training_data import evaluate_json, tiny_arch, tiny_dataset, train_tiny_run
 

@@ -9,12 +9,12 @@ import zipfile
 import pytest
 import torch
 
-from engine.builder import build_model
+from engine.network.builder import build_model
 from engine.config import TrainConfig
 from engine.metrics import MetricsHistory
-from engine.project import (ARCHITECTURE, MANIFEST, METRICS, SETTINGS, WEIGHTS, Project, ProjectError,
+from engine.project.project_file import (ARCHITECTURE, MANIFEST, METRICS, SETTINGS, WEIGHTS, Project, ProjectError,
                             load_project, save_project)
-from engine.project_sources import open_project_or_run
+from engine.project.sources import open_project_or_run
 from models import architecture_file
 from models.presets import PRESET_KEYS, load_preset
 
@@ -193,7 +193,7 @@ def test_bad_metrics_names_the_member(saved):
 
 
 def test_weights_that_do_not_fit_name_the_tensor_and_both_shapes(saved):
-    from engine.weights import state_dict_to_safetensors
+    from engine.network.weights import state_dict_to_safetensors
     state = random_state(load_preset("lenet5"))
     state["0.weight"] = torch.zeros(8, 1, 5, 5)
     rewrite(saved, replace={WEIGHTS: state_dict_to_safetensors(state)})
@@ -203,7 +203,7 @@ def test_weights_that_do_not_fit_name_the_tensor_and_both_shapes(saved):
 
 
 def test_missing_tensor_is_named(saved):
-    from engine.weights import state_dict_to_safetensors
+    from engine.network.weights import state_dict_to_safetensors
     state = random_state(load_preset("lenet5"))
     del state["3.bias"]
     rewrite(saved, replace={WEIGHTS: state_dict_to_safetensors(state)})
@@ -222,7 +222,7 @@ def test_path_traversal_names_are_refused(saved, name):
 
 
 def test_member_over_its_size_cap_is_refused_before_unpacking(saved, monkeypatch):
-    import engine.project as project_module
+    import engine.project.project_file as project_module
     # 2 MB of zeros deflates to about 2 kB: a small zip bomb against a lowered cap.
     rewrite(saved, replace={"extras/big.json": b"[" + b" " * 2_000_000 + b"]"})
     monkeypatch.setattr(project_module, "EXTRA_CAP", 1_000_000)
@@ -230,7 +230,7 @@ def test_member_over_its_size_cap_is_refused_before_unpacking(saved, monkeypatch
 
 
 def test_a_header_that_understates_the_size_is_caught(saved, monkeypatch):
-    import engine.project as project_module
+    import engine.project.project_file as project_module
     monkeypatch.setitem(project_module.MEMBER_CAPS, METRICS, 10)
     # Declare 5 bytes in the central directory (under the cap) for a member that holds more.
     data = bytearray(saved.read_bytes())
@@ -308,7 +308,7 @@ def test_failure_mid_write_leaves_the_old_file_byte_identical_and_no_temp_file(t
 
 
 def test_open_project_or_run_reads_a_run_folder(tmp_path):
-    from engine.weights import state_dict_to_safetensors
+    from engine.network.weights import state_dict_to_safetensors
     arch = load_preset("keras_mnist")
     state = random_state(arch)
     architecture_file.save(arch, tmp_path / "architecture.json")

@@ -7,7 +7,7 @@ import zipfile
 import pytest
 import torch
 
-from engine.project import MANIFEST, METRICS, SETTINGS, WEIGHTS, ProjectError, from_bytes, load_project, to_bytes
+from engine.project.project_file import MANIFEST, METRICS, SETTINGS, WEIGHTS, ProjectError, from_bytes, load_project, to_bytes
 from tests.engine.test_project import rewrite, sample_project
 
 

@@ -13,14 +13,14 @@ from pathlib import Path
 import pytest
 import torch
 
-from engine.builder import build_model
+from engine.network.builder import build_model
 from engine.config import TrainConfig
 from engine.events import STOPPED, BatchEnded, SnapshotTaken
-from engine.project_sources import open_project_or_run
+from engine.project.sources import open_project_or_run
 from engine.run_folder import (EVENTS, ControlFileWatcher, EventTail, RunFolderError, RunFolderWriter,
                                newest_snapshot, read_run_log, write_command)
-from engine.trainer import Trainer
-from engine.weights import load_state_dict
+from engine.training.trainer import Trainer
+from engine.network.weights import load_state_dict
 from main import main
 from models import architecture_file
 from tests.engine.training_data import tiny_arch, tiny_dataset, write_tiny_npz
@@ -282,7 +282,7 @@ def test_on_wait_reports_a_pause_once_however_many_timed_waits_it_spans():
     """Rank 0 of a torchrun job waits in slices of a second; the log must still get one paused/resumed pair."""
     import threading
 
-    from engine.training_control import TrainingControl
+    from engine.training.control import TrainingControl
 
     control, calls = TrainingControl(), []
     control.on_wait = calls.append

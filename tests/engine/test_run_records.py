@@ -12,7 +12,7 @@ from safetensors.torch import save_file
 from engine.run_folder import RunFolderError, newest_snapshot, read_run_log, recover_unfinished
 from engine.run_folder.layout import FORMAT, VERSION
 from engine.run_folder.records import SnapshotRecord, snapshot_record
-from engine.timeline_histograms import gradient_norm_curves
+from engine.inspection.timeline_histograms import gradient_norm_curves
 
 GOOD = {"kind": "snapshot", "step": 8, "epoch": 1, "file": "snapshots/step-000008.safetensors", "probe_index": 3,
         "gradient_norms": {"layer 1 (conv2d)": 0.5, "layer 3 (linear)": None}}

@@ -15,13 +15,13 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from engine.builder import build_model
+from engine.network.builder import build_model
 from engine.datasets import load_dataset
-from engine.project import ProjectError
-from engine.project_sources import open_project_or_run
+from engine.project.project_file import ProjectError
+from engine.project.sources import open_project_or_run
 from engine.run_folder import (RunFolderError, RunWriter, RunWriterError, newest_snapshot, read_run_log,
                                recorded_snapshot, recover_unfinished)
-from engine.weights import apply_state_dict, load_state_dict
+from engine.network.weights import apply_state_dict, load_state_dict
 from models import architecture_file
 
 ROOT = Path(__file__).resolve().parents[2]

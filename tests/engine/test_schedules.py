@@ -10,9 +10,9 @@ import torch.nn.functional as F
 
 from engine.config import ConfigError, TrainConfig
 from engine.metrics import MetricsHistory
-from engine.optimizers import make_optimizer
-from engine.schedules import current_rate, make_schedule
-from engine.trainer import Trainer
+from engine.training.optimizers import make_optimizer
+from engine.training.schedules import current_rate, make_schedule
+from engine.training.trainer import Trainer
 from tests.engine.training_data import tiny_arch, tiny_dataset
 
 LR, SPE, EPOCHS = 0.1, 3, 5   # 15 steps
@@ -33,7 +33,7 @@ def rates(config: TrainConfig, steps: int = TOTAL, spe: int = SPE) -> list[float
 
 
 def closed_form(schedule: str, s: int, warm: int, *, gamma: float = 0.5, step_size: int = 2) -> float:
-    """The documented formulas (engine/schedules.py), written out independently of torch."""
+    """The documented formulas (engine/training/schedules.py), written out independently of torch."""
     if schedule != "onecycle" and s < warm:
         return LR * (s + 1) / (warm + 1)
     if schedule == "constant":

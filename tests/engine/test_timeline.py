@@ -11,8 +11,8 @@ from engine.run_folder import RunFolderWriter, newest_snapshot, read_run_log
 from engine.run_folder.reader import RunLog
 from engine.run_folder.timeline import (FLOAT16, FLOAT32, START_RATIO, TimelineStore, load_timeline_weights,
                                         thin_steps, timeline)
-from engine.trainer import Trainer
-from engine.weights import load_state_dict
+from engine.training.trainer import Trainer
+from engine.network.weights import load_state_dict
 from tests.engine.training_data import tiny_arch, tiny_dataset
 
 

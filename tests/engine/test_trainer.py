@@ -12,8 +12,8 @@ import torch
 
 from engine.config import TrainConfig
 from engine.events import COMPLETED, DIVERGED, FAILED, STOPPED
-from engine.trainer import Callback, Trainer, TrainingSetupError
-from engine.training_control import TrainingControl
+from engine.training.trainer import Callback, Trainer, TrainingSetupError
+from engine.training.control import TrainingControl
 from tests.engine.training_data import linear_arch, tiny_arch, tiny_dataset
 
 WAIT = 30  # seconds: generous bound for cross-thread waits on a loaded 2-core CI machine

@@ -9,13 +9,13 @@ import numpy as np
 import pytest
 import torch
 
-from engine.builder import build_model
+from engine.network.builder import build_model
 from engine.cli.progress_bar import ProgressBar
-from engine.compatibility import check_compatibility
-from engine.device import DeviceError, choose_threads, select_device
-from engine.evaluation import evaluate
-from engine.rollback import FiniteCheckpoint
-from engine.training_control import TrainingControl
+from engine.network.compatibility import check_compatibility
+from engine.training.device import DeviceError, choose_threads, select_device
+from engine.scoring.evaluation import evaluate
+from engine.training.rollback import FiniteCheckpoint
+from engine.training.control import TrainingControl
 from models.architecture import Architecture, InputShape
 from models.layers import Conv2dSpec, LinearSpec
 from tests.engine.training_data import random_dataset, tiny_arch, tiny_dataset

@@ -7,7 +7,7 @@ import pytest
 from engine.config import TrainConfig
 from engine.datasets import load_dataset
 from engine.events import STOPPED
-from engine.trainer import Callback, Trainer
+from engine.training.trainer import Callback, Trainer
 from models.presets import load_preset
 
 
@@ -29,7 +29,7 @@ class StopAt(Callback):
 def test_lenet5_reaches_97_percent_on_bundled_mnist_within_10_epochs():
     dataset = load_dataset("mnist")  # 8,000 train / 2,000 validation, seed 0
     stopper = StopAt(0.97)
-    # One thread: on a CI runner shared with other jobs two threads can collapse (engine/device.py).
+    # One thread: on a CI runner shared with other jobs two threads can collapse (engine/training/device.py).
     config = TrainConfig(optimizer="adam", learning_rate=1e-3, batch_size=64, epochs=10, seed=0, device="cpu",
                          threads=1)
     trainer = Trainer(load_preset("lenet5"), dataset, config, [stopper])

@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 import torch
 
-from engine.builder import build_model
+from engine.network.builder import build_model
 from engine.config import TrainConfig
-from engine.probes import capture_snapshot, probe_layout
-from engine.trainer import Callback, Trainer
+from engine.network.probes import capture_snapshot, probe_layout
+from engine.training.trainer import Callback, Trainer
 from models.layers import pair
 from models.presets import load_preset
 from models.shapes import analyze

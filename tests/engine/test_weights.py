@@ -1,4 +1,4 @@
-"""engine/weights.py and import_weights: safe loading (a malicious pickle never runs), clear mismatch messages."""
+"""engine/network/weights.py and import_weights: safe loading (a malicious pickle never runs), clear mismatch messages."""
 
 import builtins
 import os
@@ -7,9 +7,9 @@ import pickle
 import pytest
 import torch
 
-from engine.builder import build_model
+from engine.network.builder import build_model
 from engine.export.torch_formats import import_weights
-from engine.weights import WeightsError, apply_state_dict, load_state_dict, load_weights, save_weights
+from engine.network.weights import WeightsError, apply_state_dict, load_state_dict, load_weights, save_weights
 from models.presets import load_preset
 
 

@@ -2,7 +2,7 @@
 
 import torch
 
-from engine.builder import build_model
+from engine.network.builder import build_model
 from models.presets import load_preset
 
 

@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 import torch
 
-from engine.builder import build_model
+from engine.network.builder import build_model
 from engine.events import COMPLETED, DIVERGED, STOPPED
 from engine.metrics import MetricsHistory
-from engine.mosaic import tile_kernels
-from engine.probes import capture_snapshot, probe_layout
+from engine.inspection.mosaic import tile_kernels
+from engine.network.probes import capture_snapshot, probe_layout
 from gui.document.document_io import DISCARD
 from gui.builder.edit_lock import LOCKED_TEXT
 from gui.training.training_controller import STOPPED_BY_CHANGE

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from PySide6.QtWidgets import QMessageBox, QTextBrowser
 
-from engine.project import app_version
+from engine.project.project_file import app_version
 
 
 def _help_action(window, text: str):

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QSettings
 
-from engine.project import SUFFIX
+from engine.project.project_file import SUFFIX
 from gui.app import open_window
 from gui.document.document_io import PROJECT_SUFFIX
 from gui.main_window import MainWindow

@@ -54,7 +54,7 @@ def test_a_killed_save_keeps_the_old_file_and_the_next_save_removes_its_leftover
 
 
 def test_opening_a_project_removes_a_killed_saves_leftovers(tmp_path):
-    from engine.project import ProjectError, load_project
+    from engine.project.project_file import ProjectError, load_project
 
     target = tmp_path / "p.convscope"
     target.write_bytes(b"not a project")

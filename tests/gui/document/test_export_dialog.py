@@ -15,10 +15,10 @@ import torch
 from PySide6.QtGui import QImage
 from shiboken6 import isValid
 
-from engine.builder import build_model
+from engine.network.builder import build_model
 from engine.export.torch_formats import load_torchscript
 from engine.metrics import MetricsHistory
-from engine.weights import load_state_dict
+from engine.network.weights import load_state_dict
 from gui.document.export_dialog import NO_HISTORY, NO_WEIGHTS, STALE_WEIGHTS, ExportDialog
 from engine.export.formats import FORMATS, ExportFormat, ExportOption
 from gui.document.export_worker import ExportRunner, file_stem

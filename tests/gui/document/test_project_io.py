@@ -13,11 +13,11 @@ import numpy as np
 import pytest
 import torch
 
-from engine.builder import build_model
+from engine.network.builder import build_model
 from engine.config import TrainConfig
 from engine.metrics import MetricsHistory
-from engine.project import MANIFEST, load_project
-from engine.weights import save_weights
+from engine.project.project_file import MANIFEST, load_project
+from engine.network.weights import save_weights
 from gui.app import open_window
 from gui.document.document_io import DISCARD
 from gui.main_window import MainWindow
@@ -374,7 +374,7 @@ def test_choosing_a_recent_project_opens_it(window, fresh_window, tmp_path):
 
 def test_a_trained_project_without_stored_statistics_opens_with_a_notice(window, tmp_path):
     from engine.normalization import Normalization
-    from engine.project import Project, save_project
+    from engine.project.project_file import Project, save_project
     old, new = tmp_path / "old.convscope", tmp_path / "new.convscope"
     weights = weights_for(LENET)
     save_project(Project(LENET, CONFIG, HISTORY, weights), old)

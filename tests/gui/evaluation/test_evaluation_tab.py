@@ -8,10 +8,10 @@ import pytest
 import torch
 from PySide6.QtCore import Qt
 
-from engine.evaluation import inspection_copy
-from engine.explanations import explain
-from engine.run_input import read_run_input
-from engine.scoring_split import images_to_score
+from engine.scoring.evaluation import inspection_copy
+from engine.inspection.explanations import explain
+from engine.project.run_input import read_run_input
+from engine.scoring.split import images_to_score
 from gui.document.document_io import DISCARD
 from gui.main_window import MainWindow
 from models.network import Network
@@ -171,7 +171,7 @@ def test_captum_and_matplotlib_are_not_imported_at_start_up():
     import subprocess
     import sys
 
-    code = ("import sys; import gui.main_window, engine.explanations, engine.cli.evaluate_command; "
+    code = ("import sys; import gui.main_window, engine.inspection.explanations, engine.cli.evaluate_command; "
             "print(sorted(m for m in ('captum', 'matplotlib') if m in sys.modules))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"

@@ -7,7 +7,7 @@ import pytest
 import torch
 from PySide6.QtCore import Qt
 
-from engine.builder import build_model
+from engine.network.builder import build_model
 from gui.document.document_io import DISCARD
 from models import convolution_steps as cs
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from engine.activation_maximisation import MaximisationConfig, maximise
-from engine.layer_cases import explained_model
+from engine.inspection.activation_maximisation import MaximisationConfig, maximise
+from engine.inspection.layer_cases import explained_model
 from engine.normalization import Normalization
 from gui.explainer.maximisation_panel import MaximisationPanel, grid_image
 from models.network import Network

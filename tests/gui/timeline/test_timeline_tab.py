@@ -6,10 +6,10 @@ import numpy as np
 import torch
 
 from engine.config import TrainConfig
-from engine.mosaic import tile_kernels
+from engine.inspection.mosaic import tile_kernels
 from engine.run_folder import RunFolderWriter
 from engine.run_folder.timeline import load_timeline_weights, timeline
-from engine.trainer import Trainer
+from engine.training.trainer import Trainer
 from gui.timeline.timeline_tab import TimelineTab
 from tests.engine.training_data import tiny_arch, tiny_dataset
 

@@ -12,7 +12,7 @@ import torch
 
 from engine.events import STOPPED
 from engine.run_folder import read_run_log
-from engine.weights import load_state_dict
+from engine.network.weights import load_state_dict
 from gui.document.document_io import DISCARD
 
 WAIT_MS = 120_000  # a training child may start cold (a torch import) on a busy machine

@@ -16,12 +16,12 @@ import numpy as np
 import pytest
 import torch
 
-from engine.builder import build_model
-from engine.device import choose_threads
+from engine.network.builder import build_model
+from engine.training.device import choose_threads
 from engine.events import COMPLETED, FAILED
-from engine.probes import capture_snapshot, probe_layout
+from engine.network.probes import capture_snapshot, probe_layout
 from engine.run_folder import read_run_log
-from engine.weights import apply_state_dict, load_state_dict
+from engine.network.weights import apply_state_dict, load_state_dict
 from gui.document.document_io import DISCARD
 from models.presets import load_preset
 from models.shapes import analyze

@@ -6,13 +6,13 @@ import numpy as np
 import pytest
 import torch
 
-from engine.builder import build_model
+from engine.network.builder import build_model
 from engine.datasets import load_dataset
 from engine.events import BatchEnded, EpochEnded
 from engine.metrics import MetricsHistory
-from engine.probes import capture_snapshot, probe_layout
+from engine.network.probes import capture_snapshot, probe_layout
 from gui.training.live_views import NEW_PANELS_PER_FRAME, LiveViews
-from engine.mosaic import tile_kernels
+from engine.inspection.mosaic import tile_kernels
 from models.architecture import Architecture, InputShape
 from models.layers import Conv2dSpec, FlattenSpec, LinearSpec, ReluSpec
 from models.presets import load_preset

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from engine.builder import build_model
+from engine.network.builder import build_model
 from engine.events import COMPLETED
 from gui.document.document_io import DISCARD
 from models.layers import LinearSpec

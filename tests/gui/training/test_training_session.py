@@ -110,7 +110,7 @@ def test_shutdown_during_a_run_stops_it_and_leaves_no_thread(qtbot, session, mni
 
 def test_attaching_to_a_long_log_catches_up_in_bounded_reads(qtbot, session, monkeypatch, tmp_path):
     from engine.run_folder import RunFolderWriter, read_run_log
-    from engine.trainer import Trainer
+    from engine.training.trainer import Trainer
     from gui.training import training_session
     from tests.engine.training_data import tiny_arch, tiny_dataset
 

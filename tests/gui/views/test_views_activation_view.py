@@ -6,7 +6,7 @@ import pytest
 from PySide6.QtCore import QPoint
 
 from gui.views.activation_view import ActivationView
-from engine.mosaic import maps_layout, tile_maps
+from engine.inspection.mosaic import maps_layout, tile_maps
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from gui.views.filter_grid import FilterGrid
-from engine.mosaic import tile_kernels
+from engine.inspection.mosaic import tile_kernels
 
 
 @pytest.fixture
@@ -125,7 +125,7 @@ def test_the_wheel_over_a_layer_is_left_to_the_scrolling_list(qtbot, grid, rng, 
 
 
 def test_frozen_filters_are_framed_and_named(qtbot, grid, rng) -> None:
-    from engine.mosaic import kernels_layout
+    from engine.inspection.mosaic import kernels_layout
 
     grid.show_layer("layer 1 (conv2d)", rng.normal(size=(6, 1, 5, 5)), frozen=(2, 5))
     grid.show_layer("layer 3 (conv2d)", rng.normal(size=(4, 6, 3, 3)), frozen=(1,))

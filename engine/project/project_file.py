@@ -20,6 +20,7 @@ import torch
 from engine.config import ConfigError, TrainConfig
 from engine.metrics import MetricsFormatError, MetricsHistory
 from engine.normalization import Normalization, NormalizationError, join_settings, split_settings
+from engine.run_folder.layout import ARCHITECTURE, METRICS, SETTINGS, WEIGHTS
 from models import architecture_file, strict_json
 from models.architecture import Architecture
 from models.atomic_file import remove_stale_temporaries, write_atomically
@@ -30,8 +31,7 @@ FORMAT = "convscope.project"
 VERSION = 2       # 2: the manifest lists every member with its size and SHA-256 ("members")
 SUFFIX = ".convscope"
 
-MANIFEST, ARCHITECTURE, SETTINGS, METRICS, WEIGHTS = (
-    "manifest.json", "architecture.json", "settings.json", "metrics.csv", "weights.safetensors")
+MANIFEST = "manifest.json"
 REQUIRED = (MANIFEST, ARCHITECTURE, SETTINGS, METRICS)
 EXTRAS_DIR = "extras/"
 _EXTRA_KEY = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -95,7 +95,7 @@ def to_bytes(project: Project) -> bytes:
         except (TypeError, ValueError) as exc:
             raise ProjectError(f"extra {key!r} cannot be stored as JSON: {exc}") from None
     if project.weights is not None:
-        from engine.weights import state_dict_to_safetensors
+        from engine.network.weights import state_dict_to_safetensors
         members.append((WEIGHTS, state_dict_to_safetensors(project.weights)))
     manifest = {"format": FORMAT, "version": VERSION, "app_version": app_version(),
                 "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -358,7 +358,7 @@ def _read_weights(data: bytes) -> dict[str, torch.Tensor]:
 
 def check_weights_fit(arch: Architecture, state: dict[str, torch.Tensor], source: str) -> None:
     """ProjectError unless `state` has exactly the architecture's tensors, shape for shape."""
-    from engine.weights import WeightsError, fit_to_architecture
+    from engine.network.weights import WeightsError, fit_to_architecture
 
     try:
         fit_to_architecture(arch, state, source)

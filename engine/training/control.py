@@ -100,7 +100,7 @@ class TrainingControl:
         """Block while paused; False if the run must stop. Consumes one step() allowance if paused.
 
         With a `timeout` (seconds), None when the run is still paused after it (nothing consumed; call again):
-        rank 0 of a torchrun job tells the other ranks it is still paused in between (engine/distributed.py).
+        rank 0 of a torchrun job tells the other ranks it is still paused in between (engine/training/distributed.py).
         `on_wait(True)` is called (on this thread, outside the lock) once when a pause begins, `on_wait(False)`
         once when it ends, however many timed calls it spans."""
         with self._cond:

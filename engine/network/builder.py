@@ -11,8 +11,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from engine.kernel_init import apply_init
-from engine.layer_recipes import Recipe, recipe_for
+from engine.network.kernel_init import apply_init
+from engine.network.layer_recipes import Recipe, recipe_for
 from models.architecture import Architecture
 from models.layers import SoftmaxSpec
 from models.shapes import Analysis, analyze

@@ -1,6 +1,6 @@
 """Network health on a probe batch: dead, dormant and saturated units, gradient norms, weight statistics, warnings.
 
-All figures are computed in eval mode on one fixed batch (engine/probe_batch.py), layer by layer (README:
+All figures are computed in eval mode on one fixed batch (engine/inspection/probe_batch.py), layer by layer (README:
 Health). A unit is one output value per input: channel x position for conv maps, one feature for vectors.
 """
 

@@ -12,10 +12,10 @@ import threading
 import numpy as np
 import torch
 
-from engine.builder import build_model
+from engine.network.builder import build_model
 from engine.events import SnapshotTaken
-from engine.probes import capture_snapshot, probe_layout
-from engine.weights import apply_state_dict
+from engine.network.probes import capture_snapshot, probe_layout
+from engine.network.weights import apply_state_dict
 from models.architecture import Architecture
 from models.shapes import analyze
 

@@ -1,7 +1,7 @@
 """What `train` and `evaluate` accept as a network: one place that resolves a path to architecture + weights.
 
 Accepted: an architecture .json (no weights), a run folder written by `train --out`, or a .convscope
-project. The reading itself is engine.project_sources.open_project_or_run, shared with `export`.
+project. The reading itself is engine.project.sources.open_project_or_run, shared with `export`.
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ import os
 
 import torch
 
-from engine.project import Project, ProjectError
-from engine.project_sources import open_project_or_run
+from engine.project.project_file import Project, ProjectError
+from engine.project.sources import open_project_or_run
 
 
 class RunInputError(ValueError):
@@ -30,7 +30,7 @@ def trained_weights(source: Project, path: str | os.PathLike, weights_path: str 
                     ) -> dict[str, torch.Tensor]:
     """The weights a command works on: `--weights FILE` when given, else the source's own; RunInputError naming
     `path` when there are none (WeightsError from a bad --weights file)."""
-    from engine.weights import load_state_dict
+    from engine.network.weights import load_state_dict
 
     weights = load_state_dict(weights_path) if weights_path else source.weights
     if weights is None:

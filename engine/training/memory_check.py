@@ -14,7 +14,7 @@ from pathlib import Path
 
 import torch
 
-from engine.early_stopping import keeps_best
+from engine.training.early_stopping import keeps_best
 from engine.config import EVALUATION_BATCH
 from models.memory_estimate import BYTES_PER_NUMBER, MemoryEstimate, estimate_memory, format_bytes, largest_layers
 from models.shapes import Analysis
@@ -38,8 +38,8 @@ def training_memory_problem(analysis: Analysis, config, device: torch.device, da
                             processes_here: int = 1, available: int | None = None) -> str | None:
     """memory_problem() for a Trainer: this process's share of the batch, plus what the trainer keeps.
 
-    On the CPU the trainer keeps a rollback copy of the weights (engine/rollback.py) and, when it keeps the
-    best epoch, one more (engine/early_stopping.py); torchrun's `processes_here` ranks share the machine's
+    On the CPU the trainer keeps a rollback copy of the weights (engine/training/rollback.py) and, when it keeps the
+    best epoch, one more (engine/training/early_stopping.py); torchrun's `processes_here` ranks share the machine's
     memory. On a GPU the dataset moves there too (the training storage, the validation and probe images)."""
     share = -(-config.batch_size // world_size)  # rank 0's share is the largest
     weights = BYTES_PER_NUMBER * analysis.total_params

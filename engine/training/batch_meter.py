@@ -18,7 +18,7 @@ SMOOTHING = 0.3   # weight of the newest window in the samples/s moving average
 class BatchMeter:
     def __init__(self, device: torch.device, reduce=None) -> None:
         self._device = device
-        self._reduce = reduce  # under torchrun: sums each window over the ranks (engine/distributed.py)
+        self._reduce = reduce  # under torchrun: sums each window over the ranks (engine/training/distributed.py)
         self._loss_sum = torch.zeros((), dtype=torch.float64, device=device)
         self._correct = torch.zeros((), dtype=torch.int64, device=device)
         self._samples = 0

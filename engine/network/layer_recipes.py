@@ -7,7 +7,7 @@ from typing import Callable
 
 from torch import nn
 
-from engine.modules import GlobalAvgPool2d, PaddedConv2d
+from engine.network.modules import GlobalAvgPool2d, PaddedConv2d
 from models.layers import (AvgPool2dSpec, BatchNorm2dSpec, Conv2dSpec, DropoutSpec, EluSpec, FlattenSpec,
                            GlobalAvgPool2dSpec, LayerSpec, LeakyReluSpec, LinearSpec, MaxPool2dSpec, Pool2dSpec,
                            ReluSpec, SigmoidSpec, SoftmaxSpec, TanhSpec, pair, registered)
@@ -85,4 +85,4 @@ RECIPES: dict[type[LayerSpec], Callable[[LayerSpec, LayerAnalysis], Recipe]] = {
 
 def recipe_for(spec: LayerSpec, la: LayerAnalysis) -> Recipe:
     """The recipe of one layer, given its analysed input shape; UnsupportedLayerError for a type without one."""
-    return registered(RECIPES, type(spec), "builder recipe", "engine/layer_recipes.py (RECIPES)")(spec, la)
+    return registered(RECIPES, type(spec), "builder recipe", "engine/network/layer_recipes.py (RECIPES)")(spec, la)

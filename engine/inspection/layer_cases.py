@@ -13,8 +13,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from engine.builder import ConvNet, build_model
-from engine.weights import apply_state_dict
+from engine.network.builder import ConvNet, build_model
+from engine.network.weights import apply_state_dict
 from models.architecture import Architecture
 from models.convolution_steps import AVGPOOL, CONV, MAXPOOL, WindowOp
 from models.layers import AvgPool2dSpec, Conv2dSpec, MaxPool2dSpec, pair

@@ -16,8 +16,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from engine.builder import ConvNet
-from engine.mosaic import tile_maps
+from engine.network.builder import ConvNet
+from engine.inspection.mosaic import tile_maps
 from engine.normalization import Normalization
 
 

@@ -11,7 +11,7 @@ loop stays within a few percent of a bare PyTorch loop (bench/throughput.py):
 - Rollback copy of the weights (for divergence): at step 0, every `rollback_interval` seconds (default
   0.5) and at every epoch end, whatever the snapshot cadence.
 Stop, pause, resume and step go through `trainer.control` (a TrainingControl), from any thread.
-Under torchrun (`ranks`, engine/distributed.py) every rank runs this loop on its shard of each batch; rank 0
+Under torchrun (`ranks`, engine/training/distributed.py) every rank runs this loop on its shard of each batch; rank 0
 decides each boundary and the others follow it; only rank 0 captures snapshots.
 """
 
@@ -26,28 +26,28 @@ from typing import Iterable
 import torch
 import torch.nn.functional as F
 
-from engine.augmentation import make_augmenter
-from engine.batch_meter import BatchMeter
-from engine.builder import BuildError, build_model
-from engine.compatibility import check_compatibility
+from engine.training.augmentation import make_augmenter
+from engine.training.batch_meter import BatchMeter
+from engine.network.builder import BuildError, build_model
+from engine.network.compatibility import check_compatibility
 from engine.config import TrainConfig
-from engine.device import DeviceError, choose_threads, select_device
-from engine.distributed import LOG, ROLLBACK, SNAPSHOT, SingleProcess
-from engine.early_stopping import BestWeights
-from engine.divergence import Diverged, divergence_message, has_diverged
+from engine.training.device import DeviceError, choose_threads, select_device
+from engine.training.distributed import LOG, ROLLBACK, SNAPSHOT, SingleProcess
+from engine.training.early_stopping import BestWeights
+from engine.training.divergence import Diverged, divergence_message, has_diverged
 from engine.events import (COMPLETED, DIVERGED, FAILED, STOPPED, BatchEnded, EpochEnded, TrainingFinished)
-from engine.final_scores import score_test, test_note
-from engine.kernel_init import FrozenFilters
-from engine.memory_check import training_memory_problem
+from engine.scoring.final_scores import score_test, test_note
+from engine.network.kernel_init import FrozenFilters
+from engine.training.memory_check import training_memory_problem
 from engine.metrics import MetricsHistory
-from engine.optimizers import make_optimizer
-from engine.precision import autocast, grad_scaler, plan_precision
-from engine.probes import ProbedLayer, capture_snapshot, probe_layout
-from engine.rollback import FiniteCheckpoint
-from engine.schedules import current_rate, make_schedule
-from engine.training_control import TrainingControl
-from engine.training_hooks import Callback, TrainingSetupError
-from engine.weights import WeightsError, apply_state_dict
+from engine.training.optimizers import make_optimizer
+from engine.training.precision import autocast, grad_scaler, plan_precision
+from engine.network.probes import ProbedLayer, capture_snapshot, probe_layout
+from engine.training.rollback import FiniteCheckpoint
+from engine.training.schedules import current_rate, make_schedule
+from engine.training.control import TrainingControl
+from engine.training.hooks import Callback, TrainingSetupError
+from engine.network.weights import WeightsError, apply_state_dict
 from models.architecture import Architecture
 from models.layers import has_filters
 from models.shapes import analyze
@@ -75,11 +75,11 @@ class Trainer:
     """Train `arch` on `dataset` (an engine.datasets.Dataset) with `config`.
 
     Raises TrainingSetupError at construction if training cannot start. `alongside_gui` tells the
-    automatic thread choice that a GUI shares the CPU (engine/device.py explains why it matters).
+    automatic thread choice that a GUI shares the CPU (engine/training/device.py explains why it matters).
     Readable after fit() (the training thread owns them during it): `model`, `history`,
     `global_step`, `epochs_completed`, `samples_per_second`; fixed at construction: `device`, `threads`,
     `control` (stop, pause, resume, step, request_snapshot: any thread, effective at the next batch).
-    `ranks`: this process's place in a torchrun job (engine.distributed.join_ranks); one process by default.
+    `ranks`: this process's place in a torchrun job (engine.training.distributed.join_ranks); one process by default.
     """
 
     def __init__(self, arch: Architecture, dataset, config: TrainConfig, callbacks: Iterable[Callback] = (), *,
@@ -126,7 +126,7 @@ class Trainer:
                                          f"start from fresh weights instead")
         self.history = MetricsHistory()
         self.best = BestWeights.for_config(config)  # the best epoch, early stopping, keep-best
-        self.test_result = None  # the test split's score at the end (engine/final_scores.py), if it has one
+        self.test_result = None  # the test split's score at the end (engine/scoring/final_scores.py), if it has one
         self.control = control or TrainingControl()  # a caller's control may already be stopped or paused
         self.global_step = 0
         self.epochs_completed = 0

@@ -15,12 +15,12 @@ from typing import Any
 from torch import nn
 
 from engine.config import TrainConfig
-from engine.evaluation import Evaluation
+from engine.scoring.evaluation import Evaluation
 from engine.events import TrainingFinished
 from engine.metrics import MetricsHistory
 from engine.normalization import Normalization, join_settings
-from engine.project import ARCHITECTURE, METRICS, SETTINGS, WEIGHTS
-from engine.weights import save_weights
+from engine.run_folder.layout import ARCHITECTURE, METRICS, SETTINGS, WEIGHTS
+from engine.network.weights import save_weights
 from models import architecture_file
 from models.architecture import Architecture
 from models.atomic_file import write_atomically
@@ -55,7 +55,7 @@ def run_summary(finished: TrainingFinished, final: Evaluation, *, config: TrainC
     """summary.json's content. final_val_* are of the weights as saved (after any rollback);
     samples_per_second counts training samples (of every rank) over batch-loop time (pauses and validation
     excluded). `split`: how the run was shared out, world_size, backend (null in one process) and
-    batch_per_rank (engine.distributed's describe()); threads are per rank."""
+    batch_per_rank (engine.training.distributed's describe()); threads are per rank."""
     split = split or {"world_size": 1, "backend": None, "batch_per_rank": [config.batch_size]}
     return {
         "final_val_accuracy": _finite_or_none(final.accuracy),

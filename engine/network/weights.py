@@ -214,7 +214,7 @@ def fit_to_architecture(arch: Architecture, state: dict[str, torch.Tensor], sour
     WeightsError if the architecture cannot be built or a tensor is missing, extra or of another shape.
     The throwaway model is initialised inside fork_rng, so the caller's global torch seed does not move.
     """
-    from engine.builder import BuildError, build_model  # the builder does not need this module
+    from engine.network.builder import BuildError, build_model  # the builder does not need this module
 
     with torch.random.fork_rng(devices=[]):
         try:

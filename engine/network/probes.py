@@ -16,7 +16,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from engine.builder import ConvNet
+from engine.network.builder import ConvNet
 from engine.events import SnapshotTaken
 from models.layers import has_filters
 from models.shapes import Analysis

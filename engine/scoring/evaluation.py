@@ -8,9 +8,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from engine.builder import ConvNet, build_model
+from engine.network.builder import ConvNet, build_model
 from engine.config import EVALUATION_BATCH
-from engine.weights import apply_state_dict
+from engine.network.weights import apply_state_dict
 from models.architecture import Architecture
 
 

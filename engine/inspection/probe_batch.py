@@ -1,4 +1,5 @@
-"""A run's fixed probe batch: the first PROBE_SIZE images of the validation split it held out, normalised as trained."""
+"""A run's probe images: its validation split cut again as it was trained, normalised as trained; the first PROBE_SIZE
+of them are the fixed batch health figures are computed on, and one of them is the sample an activation GIF shows."""
 
 from __future__ import annotations
 
@@ -14,10 +15,13 @@ from engine.normalization import Normalization
 PROBE_SIZE = 512
 
 
+class ProbeBatchError(ValueError):
+    """A run folder whose settings, dataset or probe index cannot give a probe image; the message says which."""
+
+
 def run_settings(folder: str | os.PathLike) -> tuple[TrainConfig, Normalization | None]:
     """The run folder's settings.json: (training settings, the stored input statistics or None)."""
-    from engine.export.target import ExportError
-    from engine.project import ProjectError, read_settings
+    from engine.project.project_file import ProjectError, read_settings
     from models.safe_text import clean
 
     path = Path(folder) / "settings.json"
@@ -26,35 +30,28 @@ def run_settings(folder: str | os.PathLike) -> tuple[TrainConfig, Normalization 
         return read_settings(data, clean(str(path)))
     except (OSError, UnicodeDecodeError, ValueError) as exc:
         if isinstance(exc, ProjectError):
-            raise ExportError(str(exc)) from None
-        raise ExportError(f"{clean(str(path))}: cannot read the run's settings ({exc}); is this a run folder "
+            raise ProbeBatchError(str(exc)) from None
+        raise ProbeBatchError(f"{clean(str(path))}: cannot read the run's settings ({exc}); is this a run folder "
                           f"written by `train --out`?") from None
 
 
 def validation_images(folder: str | os.PathLike, normalization: Normalization | None) -> np.ndarray:
     """The run's validation split (N, C, H, W) float32, cut again with its seed and fraction, normalised as trained."""
     from engine.datasets import DatasetError, load_dataset
-    from engine.export.target import ExportError
 
     config, stored = run_settings(folder)
     try:
         dataset = load_dataset(config.dataset, val_fraction=config.val_fraction, seed=config.seed,
                                normalization=normalization or stored)
     except DatasetError as exc:
-        raise ExportError(f"the run's dataset cannot be loaded: {exc}") from None
+        raise ProbeBatchError(f"the run's dataset cannot be loaded: {exc}") from None
     images = dataset.val.images
     return images.numpy() if hasattr(images, "numpy") else np.asarray(images, dtype=np.float32)
-
-
-def probe_batch(folder: str | os.PathLike, normalization: Normalization | None = None) -> np.ndarray:
-    """The first PROBE_SIZE validation images (all if fewer): the fixed batch health figures are computed on."""
-    return validation_images(folder, normalization)[:PROBE_SIZE]
 
 
 def run_probe_sample(folder: str | os.PathLike, normalization: Normalization | None,
                      probe: int = -1) -> tuple[np.ndarray, str]:
     """(one validation image, its caption): `probe`, or (-1) the probe the run's newest snapshot shows."""
-    from engine.export.target import ExportError
     from engine.run_folder import read_run_log
 
     if probe < 0:
@@ -62,5 +59,5 @@ def run_probe_sample(folder: str | os.PathLike, normalization: Normalization | N
         probe = newest.probe_index if newest is not None else 0
     images = validation_images(folder, normalization)
     if probe >= len(images):
-        raise ExportError(f"--probe {probe}: the validation split has {len(images)} images (0 to {len(images) - 1})")
+        raise ProbeBatchError(f"--probe {probe}: the validation split has {len(images)} images (0 to {len(images) - 1})")
     return images[probe], f"image {probe}"

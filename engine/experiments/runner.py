@@ -16,15 +16,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from engine.compatibility import check_compatibility
+from engine.network.compatibility import check_compatibility
 from engine.config import ConfigError, TrainConfig
 from engine.datasets import load_dataset
-from engine.device import DeviceError, select_device
-from engine.evaluation import evaluate
-from engine.memory_check import training_memory_problem
+from engine.training.device import DeviceError, select_device
+from engine.scoring.evaluation import evaluate
+from engine.training.memory_check import training_memory_problem
 from engine.metrics import MetricsHistory
-from engine.run_output import prepare_output_dir, run_summary, write_run_output
-from engine.trainer import Callback, Trainer
+from engine.run_folder.run_output import prepare_output_dir, run_summary, write_run_output
+from engine.training.trainer import Callback, Trainer
 from models import architecture_file
 from models.atomic_file import write_atomically
 from models.experiment import ExperimentError, ExperimentSpec, Variant
@@ -70,7 +70,7 @@ def folder_name(n: int, label: str, seed: int) -> str:
 
 
 def _memory_problems(variant: Variant, config: TrainConfig, dataset) -> list[str]:
-    """The Trainer's memory refusal (engine/memory_check.py), asked before the first run trains."""
+    """The Trainer's memory refusal (engine/training/memory_check.py), asked before the first run trains."""
     try:
         device = select_device(config.device)
     except DeviceError:

@@ -14,7 +14,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from engine.builder import ConvNet
+from engine.network.builder import ConvNet
 
 
 @dataclass(frozen=True, eq=False)

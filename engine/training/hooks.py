@@ -1,5 +1,5 @@
 """What the training loop offers its users besides `fit()`: the hooks it calls, and the error of a run that
-cannot start. Apart from engine/trainer.py so that callbacks (run folder writer, history, the CLI's progress)
+cannot start. Apart from engine/training/trainer.py so that callbacks (run folder writer, history, the CLI's progress)
 need not import the loop itself."""
 
 from __future__ import annotations

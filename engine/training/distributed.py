@@ -31,8 +31,8 @@ import torch.distributed as dist
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 
-from engine.evaluation import Evaluation, evaluate
-from engine.training_control import TrainingControl
+from engine.scoring.evaluation import Evaluation, evaluate
+from engine.training.control import TrainingControl
 
 TORCHRUN_VARIABLES = ("RANK", "WORLD_SIZE", "LOCAL_RANK")
 # Seconds between "still paused" messages: the other ranks wait inside a broadcast, and a collective that
@@ -272,6 +272,6 @@ def dump_rank_state(model: nn.Module, ranks: SingleProcess, environ=os.environ) 
     """Tests only: with CONVSCOPE_RANK_STATE_DIR set, save this rank's final state as rank-R.safetensors."""
     folder = environ.get(STATE_DUMP_VARIABLE)
     if folder:
-        from engine.weights import save_weights
+        from engine.network.weights import save_weights
 
         save_weights(model, Path(folder) / f"rank-{ranks.rank}.safetensors")

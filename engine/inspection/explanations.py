@@ -26,7 +26,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from engine.builder import ConvNet
+from engine.network.builder import ConvNet
 from engine.normalization import Normalization
 from models.architecture import Architecture
 from models.layers import DropoutSpec, FlattenSpec, GlobalAvgPool2dSpec, LinearSpec, SoftmaxSpec
@@ -125,7 +125,7 @@ def explain(model: ConvNet, image: torch.Tensor, target: int, method: str, *, no
     """The map (H, W) float32 of `method` for class `target` on one normalised image (C, H, W).
 
     `layer` is the 1-based summary index of the Grad-CAM layer; `arch` is needed for CAM (to find its head).
-    Run it on an inspection copy (engine.evaluation.inspection_copy), never on a model being trained.
+    Run it on an inspection copy (engine.scoring.evaluation.inspection_copy), never on a model being trained.
     """
     entry = METHODS.get(method)
     if entry is None:

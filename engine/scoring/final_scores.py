@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from engine.evaluation import Evaluation, evaluate
+from engine.scoring.evaluation import Evaluation, evaluate
 
 
 def score_test(model, dataset, score=evaluate) -> Evaluation | None:

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.metrics import MetricsFormatError, MetricsHistory
-from engine.project import (ARCHITECTURE, MEMBER_CAPS, METRICS, SETTINGS, SUFFIX, WEIGHTS, Project, ProjectError,
+from engine.project.project_file import (ARCHITECTURE, MEMBER_CAPS, METRICS, SETTINGS, SUFFIX, WEIGHTS, Project, ProjectError,
                             check_weights_fit, load_project, read_settings, weights_cap)
 from engine.run_folder.layout import EVENTS, SNAPSHOTS
 from models import architecture_file, strict_json
@@ -43,7 +43,7 @@ def _load_run_directory(folder: Path) -> Project:
         raise ProjectError(str(exc)) from None
     project = Project(arch)
     if (folder / WEIGHTS).is_file():
-        from engine.weights import WeightsError, load_state_dict
+        from engine.network.weights import WeightsError, load_state_dict
         size, cap = (folder / WEIGHTS).stat().st_size, weights_cap(arch)
         if size > cap:
             raise ProjectError(f"{clean(str(folder / WEIGHTS))}: {size:,} bytes, more than the architecture's "

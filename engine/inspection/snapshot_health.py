@@ -12,15 +12,15 @@ from dataclasses import dataclass
 
 import torch
 
-from engine.builder import build_model
-from engine.health import HealthWarning, LayerHealth, network_health, warnings_for
-from engine.probe_batch import PROBE_SIZE
+from engine.network.builder import build_model
+from engine.inspection.health import HealthWarning, LayerHealth, network_health, warnings_for
+from engine.inspection.probe_batch import PROBE_SIZE
 from engine.run_folder import read_run_log
 from engine.run_folder.timeline import TimelineEntry, load_timeline_weights
-from engine.project import Project
-from engine.run_input import RunInputError
-from engine.scoring_split import images_to_score
-from engine.weights import apply_state_dict
+from engine.project.project_file import Project
+from engine.project.run_input import RunInputError
+from engine.scoring.split import images_to_score
+from engine.network.weights import apply_state_dict
 from models.shapes import analyze
 
 

@@ -1,0 +1,1 @@
+"""Experiments: several variants and seeds trained one after another, and their results table."""
