@@ -1,23 +1,29 @@
-"""Training settings: one frozen TrainConfig, validated, with a JSON-ready dict form for project files."""
+"""Training settings: one frozen TrainConfig whose class body describes every setting once.
+
+Each field carries a `Setting` (range, unit, title, help, group, command-line flags, what 0 means, when the
+window shows it); `SETTINGS` reads them back in order. TrainConfig's checks, the window's training form
+(gui/training/training_form.py), the flags of `train` and `experiment` (engine/cli/setting_flags.py) and
+docs/training-settings.md (engine/cli/settings_table.py) are all made from it, so adding a setting is one field
+here.
+"""
 
 from __future__ import annotations
 
 import dataclasses
 import math
+import numbers
+import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
-OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop")
-SCHEDULES = ("constant", "step", "cosine", "onecycle")
-# One range per setting, the same for the CLI, settings.json and the window (whose spin boxes are 32-bit).
+# The window's spin boxes are 32-bit: the seed's range is the one they hold, for the CLI and settings.json too.
 SEED_MAX = 2**31 - 1
 THREADS_MAX = 256
 SNAPSHOT_BUDGET_MAX = 1_000_000  # MB (a terabyte)
-DEVICES = ("auto", "cpu", "cuda", "mps")
-AUGMENTATIONS = ("crop", "flip", "affine", "cutout")
-EARLY_STOP_METRICS = ("val_loss", "val_accuracy")
+AUGMENTATIONS = ("crop", "flip", "affine", "cutout")  # applied in this order (engine/training/augmentation.py)
 EVALUATION_BATCH = 1000  # images per no-gradient validation batch (engine/scoring/evaluation.py; its memory is estimated)
-KEEP = ("auto", "best", "last")  # applied in this order (engine/training/augmentation.py)
+
+KIND_WORDS = {bool: "true or false", int: "a whole number", float: "a number", str: "text"}
 
 
 class ConfigError(ValueError):
@@ -39,101 +45,223 @@ def augment_operations(text: str) -> tuple[str, ...] | None:
     return tuple(name for name in AUGMENTATIONS if name in names)
 
 
+def number_text(value: float) -> str:
+    """A range end as people write it: 10, 0.001, 1e6, 65536, 2,147,483,647 (digits grouped from six on)."""
+    if isinstance(value, int):
+        return f"{value:,}" if abs(value) >= 100_000 else str(value)
+    return re.sub(r"e([+-])0*(\d)", lambda m: "e" + m[1].lstrip("+") + m[2], f"{value:g}")
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One training setting, described once. `name` and `default` come from its TrainConfig field."""
+
+    title: str                 # the form's label (a check box's text)
+    help: str                  # what it does, in a sentence or two: the tooltip, --help, the docs table
+    group: str                 # the form's section heading; the docs table follows the same order
+    flags: tuple[str, ...]     # command-line spellings (`train`, `experiment`); a bool's gets --no-... too
+    metavar: str | None = None
+    low: float | None = None   # numbers: the range; None is unbounded on that side
+    high: float | None = None
+    low_open: bool = False     # True: `low` itself is outside the range
+    high_open: bool = False
+    unit: str = ""             # "epochs", "MB", "seconds": messages, the form's suffix, the docs
+    zero: str = ""             # what 0 means ("off", "automatic", "none"): the form shows this word at 0
+    choices: tuple[tuple[str, str], ...] = ()  # (value, title): the only values allowed
+    presets: tuple[tuple[str, str], ...] = ()  # (value, title): offered in the form; `check` judges any value
+    check: Callable[[Any], object] | None = None  # raises ValueError, with a message naming the setting
+    shown_when: tuple[str, tuple[str, ...]] | None = None  # (setting, values): the form shows the row only then
+    in_form: bool = True       # False: the window keeps the value it was given (settings.json, CLI)
+    log_scale: bool = False    # the form's arrows step 1, 2, 5, 10 ... (rates spanning decades)
+    step: float = 1            # the form's arrow step on a linear scale
+    details: str = ""          # the docs table's longer account, after `help`
+    name: str = ""
+    default: Any = None
+
+    @property
+    def kind(self) -> type:
+        return type(self.default)
+
+    def choice_keys(self) -> tuple[str, ...]:
+        return tuple(key for key, _ in self.choices)
+
+    def range_text(self) -> str:
+        """`in (0, 10]`, `1 to 65536`, `0 (off) to 1e6`, `at least 0 seconds`: closed ranges read as words."""
+        unit = f" {self.unit}" if self.unit else ""
+        low = None if self.low is None else number_text(self.low)
+        high = None if self.high is None else number_text(self.high)
+        if high is None:
+            return f"{'more than' if self.low_open else 'at least'} {low}{unit}"
+        if low is None:
+            return f"{'less than' if self.high_open else 'at most'} {high}{unit}"
+        if self.low_open or self.high_open:
+            return f"in {'(' if self.low_open else '['}{low}, {high}{')' if self.high_open else ']'}{unit}"
+        zero = f" ({self.zero})" if self.zero and self.low == 0 else ""
+        return f"{low}{zero} to {high}{unit}"
+
+    def contains(self, value: float) -> bool:
+        above = self.low is None or (value > self.low if self.low_open else value >= self.low)
+        below = self.high is None or (value < self.high if self.high_open else value <= self.high)
+        return above and below
+
+    def takes_kind_of(self, value: Any) -> bool:
+        """True for a value of this setting's type; a whole number is a number too, a bool never one."""
+        if isinstance(value, bool) or self.kind is bool:
+            return isinstance(value, bool) and self.kind is bool
+        if self.kind is float:
+            return isinstance(value, numbers.Real)
+        return isinstance(value, numbers.Integral if self.kind is int else self.kind)
+
+    def problem(self, value: Any) -> str | None:
+        """Why `value` is not allowed, naming this setting, the values allowed and `value`; None if it is."""
+        if not self.takes_kind_of(value):
+            return f"{self.name} must be {KIND_WORDS[self.kind]}, not {value!r:.60}"
+        numeric = self.kind in (int, float)
+        if numeric and not isinstance(value, numbers.Integral) and not math.isfinite(value):
+            return f"{self.name} must be a finite number, not {value}"  # NaN passes and fails comparisons by luck
+        if numeric and not self.contains(value):
+            return f"{self.name} must be {self.range_text()}, not {value}"
+        if self.choices and value not in self.choice_keys():
+            return f"{self.name} must be one of {', '.join(self.choice_keys())}, not {value!r}"
+        if self.check is not None:
+            try:
+                self.check(value)
+            except ValueError as exc:
+                return str(exc)
+        return None
+
+
+def setting(default: Any, title: str, help: str, group: str, flags: tuple[str, ...], **details: Any) -> Any:
+    """A TrainConfig field described by a Setting (read back through SETTINGS)."""
+    return dataclasses.field(default=default, metadata={"setting": Setting(title, help, group, flags, **details)})
+
+
+AFTER_SGD = ("optimizer", ("sgd", "rmsprop"))
+
+
 @dataclass(frozen=True)
 class TrainConfig:
-    dataset: str = "mnist"            # bundled/downloaded name or a path
-    optimizer: str = "adam"           # adam | adamw (decoupled weight decay) | sgd | rmsprop
-    learning_rate: float = 1e-3       # the peak rate: the schedule scales it per step (engine/training/schedules.py)
-    momentum: float = 0.9             # SGD and RMSprop only
-    batch_size: int = 64
-    epochs: int = 5
-    weight_decay: float = 0.0
-    seed: int = 0
-    device: str = "auto"              # "auto" picks CUDA > MPS > CPU
-    val_fraction: float = 0.2
-    snapshot_interval: float = 0.5    # seconds of wall-clock time between live snapshots
-    threads: int = 0                  # torch intra-op threads; 0 = choose automatically
-    snapshot_budget_mb: int = 300     # MB of disk for the run folder's snapshot timeline (engine/run_folder/timeline.py)
-    nesterov: bool = False            # SGD only: Nesterov momentum (needs momentum > 0)
-    schedule: str = "constant"        # constant | step | cosine | onecycle, per optimiser step
-    step_size: int = 1                # step: epochs between multiplications by `gamma`
-    gamma: float = 0.1                # step: the factor
-    warmup_epochs: int = 0            # linear warm-up from learning_rate / (steps + 1) (onecycle: its rise)
-    label_smoothing: float = 0.0      # cross-entropy label smoothing, 0 = none
-    clip_grad: float = 0.0            # maximum L2 norm of all gradients together, 0 = no clipping
-    augment: str = "default"          # none | default (chosen by dataset) | a list such as "crop,flip,cutout"
-    early_stop: int = 0               # patience: stop after this many epochs without improvement; 0 = never
-    early_stop_metric: str = "val_loss"  # val_loss | val_accuracy (what "improvement" means, and "best")
-    keep: str = "auto"                # weights at the end: best epoch's | last; auto = best when early stopping
-    mixed_precision: bool = True      # CUDA only: autocast in bf16 (else fp16 with loss scaling)
-    channels_last: bool = True        # CUDA only: NHWC memory format for conv nets
+    """The settings of one run, in the window's order (SETTINGS reads the descriptions back)."""
+
+    dataset: str = setting(
+        "mnist", "Dataset", "The images to train on: mnist, fashion-mnist, shapes-rgb (bundled), a downloaded set "
+        "(mnist-full, fashion-mnist-full, cifar10) or a path (.npz, IDX/CIFAR/image folder); its image shape becomes "
+        "the network's input", "Dataset", ("--dataset",), metavar="NAME_OR_PATH")
+    val_fraction: float = setting(
+        0.2, "Validation fraction", "Share of the training images held out for validation (the seed draws which)",
+        "Dataset", ("--val-fraction",), metavar="FRACTION", low=0.0, high=1.0, low_open=True, high_open=True,
+        in_form=False)
+
+    optimizer: str = setting(
+        "adam", "Optimiser", "How each step turns the gradients into weight changes (Adam adapts the step size per "
+        "weight; SGD takes the plain gradient, with optional momentum)", "Optimiser", ("--optimizer",),
+        choices=(("adam", "Adam"), ("adamw", "AdamW (decoupled weight decay)"), ("sgd", "SGD"),
+                 ("rmsprop", "RMSprop")),
+        details="torch's own classes. `adamw` decays the weights themselves (decoupled); the others add the weight "
+                "decay as an L2 term to the gradient")
+    learning_rate: float = setting(
+        1e-3, "Learning rate", "Step size of the optimiser (Adam: about 0.001; SGD: 0.01-0.1), the peak the "
+        "schedule scales", "Optimiser", ("--lr", "--learning-rate"), metavar="LR", low=0.0, high=10.0,
+        low_open=True, log_scale=True, details="engine/training/schedules.py has the formula of each schedule")
+    momentum: float = setting(
+        0.9, "Momentum", "SGD and RMSprop: how much of the previous step carries over", "Optimiser", ("--momentum",),
+        low=0.0, high=1.0, high_open=True, zero="none", step=0.05, shown_when=AFTER_SGD)
+    nesterov: bool = setting(
+        False, "Nesterov momentum", "SGD: look ahead along the momentum before taking the gradient (needs "
+        "momentum > 0)", "Optimiser", ("--nesterov",), shown_when=("optimizer", ("sgd",)))
+    weight_decay: float = setting(
+        0.0, "Weight decay", "Penalty on large weights: an L2 term added to the gradient (AdamW: the weights shrink "
+        "themselves, decoupled)", "Optimiser", ("--weight-decay",), low=0.0, high=1.0, high_open=True, zero="none",
+        log_scale=True)
+
+    schedule: str = setting(
+        "constant", "Schedule", "How the learning rate changes over the run, per optimiser step", "Schedule",
+        ("--schedule",),
+        choices=(("constant", "Constant"), ("step", "Step decay"), ("cosine", "Cosine"), ("onecycle", "One-cycle")),
+        details="torch's `lr_scheduler` classes. `step` multiplies it by the decay factor (`--gamma`) every "
+                "`--step-size` epochs; `cosine` falls to 0 over the run; `onecycle` rises from lr/25 to `--lr` and "
+                "falls to lr/250,000 (momentum left as set)")
+    step_size: int = setting(
+        1, "Decay every", "Step schedule: epochs between multiplications of the learning rate by the decay factor",
+        "Schedule", ("--step-size",), metavar="EPOCHS", low=1, high=10000, unit="epochs",
+        shown_when=("schedule", ("step",)))
+    gamma: float = setting(
+        0.1, "Decay factor", "Step schedule: the factor the learning rate is multiplied by", "Schedule",
+        ("--gamma",), low=0.0, high=1.0, low_open=True, log_scale=True, shown_when=("schedule", ("step",)))
+    warmup_epochs: int = setting(
+        0, "Warm-up epochs", "Raise the learning rate linearly over these first epochs (one-cycle: the length of its "
+        "rise; 0 = none)", "Schedule", ("--warmup-epochs",), metavar="EPOCHS", low=0, high=10000,
+        details="Step s uses lr x (s + 1) / (W + 1) for the first W steps")
+
+    label_smoothing: float = setting(
+        0.0, "Label smoothing", "Train towards 1 - e on the true class and e spread over all classes (0.1 is usual)",
+        "Regularisation", ("--label-smoothing",), metavar="EPS", low=0.0, high=1.0, high_open=True, zero="none",
+        step=0.05)
+    clip_grad: float = setting(
+        0.0, "Clip gradients", "Scale the gradients down when their total L2 norm exceeds this", "Regularisation",
+        ("--clip-grad",), metavar="NORM", low=0.0, high=1e6, zero="off", step=0.5)
+    augment: str = setting(
+        "default", "Augmentation", "Random changes to the training images, drawn anew each batch (never to "
+        "validation or test): none, default (none for digits, crop + flip otherwise) or a list of crop, flip, "
+        "affine, cutout", "Regularisation", ("--augment",),
+        metavar="none|default|crop,flip,affine,cutout", check=augment_operations,
+        presets=(("default", "Default for the dataset"), ("none", "None"), ("crop,flip", "Crop + flip"),
+                 ("crop,flip,cutout", "Crop + flip + cutout"), ("crop,flip,affine,cutout", "Crop, flip, affine, cutout")),
+        details="A list is applied on the device as batched tensor operations with their own seeded generator, "
+                "in this order: `crop` pads 2 black pixels and cuts at a random offset, `flip` mirrors half the images, `affine` rotates up to 10 degrees, "
+                "shifts up to 10% and scales by 0.9-1.1, `cutout` blanks a quarter-side square to the mean colour. "
+                "`default` is none for MNIST and IDX digit folders, crop + flip for Fashion-MNIST, CIFAR-10, colour "
+                "`.npz` files and image folders")
+
+    early_stop: int = setting(
+        0, "Patience", "Stop after this many epochs without a better validation score", "Early stopping",
+        ("--early-stop",), metavar="PATIENCE", low=0, high=10000, unit="epochs", zero="off",
+        details="Epochs in a row, judged by `--early-stop-metric`: strictly better, so the first epoch to reach "
+                "the best wins")
+    early_stop_metric: str = setting(
+        "val_loss", "Watch", "What 'better' means for early stopping and for the best epoch", "Early stopping",
+        ("--early-stop-metric",), choices=(("val_loss", "Validation loss"), ("val_accuracy", "Validation accuracy")),
+        details="`val_loss`: lower is better; `val_accuracy`: higher is better")
+    keep: str = setting(
+        "auto", "Weights kept", "Which weights the run ends with and saves: the best epoch's or the last",
+        "Early stopping", ("--keep",),
+        choices=(("auto", "Best when stopping early, else last"), ("best", "Best epoch's"), ("last", "Last epoch's")))
+
+    batch_size: int = setting(
+        64, "Batch size", "Images per optimiser step (under torchrun: in all, split across the ranks)", "Run",
+        ("--batch-size",), low=1, high=65536)
+    epochs: int = setting(5, "Epochs", "Passes over the training split", "Run", ("--epochs",), low=1, high=10000)
+    seed: int = setting(
+        0, "Seed", "Seeds the weight initialisation, the shuffling and the train/validation split", "Run",
+        ("--seed",), low=0, high=SEED_MAX)
+    device: str = setting(
+        "auto", "Device", "Where training computes: Automatic takes a GPU when there is one (CUDA, then MPS)",
+        "Run", ("--device",),
+        choices=(("auto", "Automatic"), ("cpu", "CPU"), ("cuda", "CUDA GPU"), ("mps", "Apple GPU (MPS)")))
+    mixed_precision: bool = setting(
+        True, "Mixed precision (CUDA)", "On a CUDA GPU: compute in bfloat16 (float16 with loss scaling where the GPU "
+        "lacks it); the weights stay float32. No effect elsewhere", "Run", ("--mixed-precision",),
+        details="The forward pass and the loss run under `torch.autocast`; CPU and MPS train in float32 whatever "
+                "this says")
+    channels_last: bool = setting(
+        True, "Channels-last layout (CUDA)", "On a CUDA GPU: lay conv nets' tensors out as NHWC, which tensor cores "
+        "read fastest. No effect elsewhere", "Run", ("--channels-last",))
+    threads: int = setting(
+        0, "Threads", "torch's CPU threads for training (0: chosen for the machine)", "Run", ("--threads",), low=0, high=THREADS_MAX, zero="automatic",
+        in_form=False)
+    snapshot_interval: float = setting(
+        0.5, "Snapshot interval", "Wall-clock time between the live snapshots the window draws", "Run",
+        ("--snapshot-interval",), metavar="SECONDS", low=0.0, unit="seconds", in_form=False)
+    snapshot_budget_mb: int = setting(
+        300, "Snapshot budget", "Disk for the run folder's snapshot timeline (engine/run_folder/timeline.py)", "Run",
+        ("--snapshot-budget",), metavar="MB", low=1, high=SNAPSHOT_BUDGET_MAX, unit="MB", in_form=False)
 
     def __post_init__(self) -> None:
-        problems = []
-        for name in ("learning_rate", "momentum", "weight_decay", "val_fraction", "snapshot_interval", "gamma",
-                     "label_smoothing", "clip_grad"):
-            value = getattr(self, name)
-            if isinstance(value, float) and not math.isfinite(value):
-                problems.append(f"{name} must be a finite number, not {value}")
-        if problems:  # the range checks below would read NaN comparisons as passing or failing by luck
-            raise ConfigError("; ".join(problems))
-        if self.optimizer not in OPTIMIZERS:
-            problems.append(f"optimizer must be one of {', '.join(OPTIMIZERS)}, not {self.optimizer!r}")
-        if self.device not in DEVICES:
-            problems.append(f"device must be one of {', '.join(DEVICES)}, not {self.device!r}")
-        if not 0 < self.learning_rate <= 10:
-            problems.append(f"learning_rate must be in (0, 10], not {self.learning_rate}")
-        if not 0 <= self.momentum < 1:
-            problems.append(f"momentum must be in [0, 1), not {self.momentum}")
-        if not 1 <= self.batch_size <= 65536:
-            problems.append(f"batch_size must be 1 to 65536, not {self.batch_size}")
-        if not 1 <= self.epochs <= 10000:
-            problems.append(f"epochs must be 1 to 10000, not {self.epochs}")
-        if not 0 <= self.weight_decay < 1:
-            problems.append(f"weight_decay must be in [0, 1), not {self.weight_decay}")
-        if not 0 < self.val_fraction < 1:
-            problems.append(f"val_fraction must be between 0 and 1, not {self.val_fraction}")
-        if self.snapshot_interval < 0:
-            problems.append(f"snapshot_interval must be >= 0 seconds, not {self.snapshot_interval}")
-        if not 1 <= self.snapshot_budget_mb <= SNAPSHOT_BUDGET_MAX:
-            problems.append(f"snapshot_budget_mb must be 1 to {SNAPSHOT_BUDGET_MAX:,} MB, not {self.snapshot_budget_mb}")
-        if not 0 <= self.threads <= THREADS_MAX:
-            problems.append(f"threads must be 0 (automatic) to {THREADS_MAX}, not {self.threads}")
-        if not 0 <= self.seed <= SEED_MAX:
-            problems.append(f"seed must be 0 to {SEED_MAX:,}, not {self.seed}")
-        problems += self._practice_problems()
-        if problems:
-            raise ConfigError("; ".join(problems))
-
-    def _practice_problems(self) -> list[str]:
-        """The schedule, regularisation and optimiser-detail settings (issue 14)."""
-        problems = []
-        if self.schedule not in SCHEDULES:
-            problems.append(f"schedule must be one of {', '.join(SCHEDULES)}, not {self.schedule!r}")
-        if not 1 <= self.step_size <= 10000:
-            problems.append(f"step_size must be 1 to 10000 epochs, not {self.step_size}")
-        if not 0 < self.gamma <= 1:
-            problems.append(f"gamma must be in (0, 1], not {self.gamma}")
-        if not 0 <= self.warmup_epochs <= 10000:
-            problems.append(f"warmup_epochs must be 0 to 10000, not {self.warmup_epochs}")
-        if not 0 <= self.label_smoothing < 1:
-            problems.append(f"label_smoothing must be in [0, 1), not {self.label_smoothing}")
-        if not 0 <= self.clip_grad <= 1e6:
-            problems.append(f"clip_grad must be 0 (off) to 1e6, not {self.clip_grad}")
-        if not 0 <= self.early_stop <= 10000:
-            problems.append(f"early_stop must be 0 (off) to 10000 epochs, not {self.early_stop}")
-        if self.early_stop_metric not in EARLY_STOP_METRICS:
-            problems.append(f"early_stop_metric must be one of {', '.join(EARLY_STOP_METRICS)}, "
-                            f"not {self.early_stop_metric!r}")
-        if self.keep not in KEEP:
-            problems.append(f"keep must be one of {', '.join(KEEP)}, not {self.keep!r}")
-        try:
-            augment_operations(self.augment)
-        except ValueError as exc:
-            problems.append(str(exc))
+        problems = [p for s in SETTINGS.values() if (p := s.problem(getattr(self, s.name))) is not None]
         if self.nesterov and self.optimizer == "sgd" and self.momentum == 0:
             problems.append("nesterov needs momentum > 0 (set momentum, or turn nesterov off)")
-        return problems
+        if problems:
+            raise ConfigError("; ".join(problems))
 
     def replace(self, **changes: Any) -> "TrainConfig":
         return dataclasses.replace(self, **changes)
@@ -146,16 +274,20 @@ class TrainConfig:
         """Settings from a project file; unknown keys are refused, missing keys take defaults."""
         if not isinstance(data, dict):
             raise ConfigError("training settings must be an object")
-        fields = {f.name: f for f in dataclasses.fields(cls)}
-        unknown = sorted(set(data) - set(fields))
+        unknown = sorted(set(data) - set(SETTINGS))
         if unknown:
             raise ConfigError(f"unknown training setting {unknown[0]!r}")
-        values = {}
-        for name, value in data.items():
-            expected = type(getattr(cls(), name))
-            if expected is float and isinstance(value, int) and not isinstance(value, bool):
-                value = float(value)
-            if type(value) is not expected:
-                raise ConfigError(f"training setting {name!r} must be {expected.__name__}, got {value!r}")
-            values[name] = value
-        return cls(**values)
+        return cls(**{name: _as_read(SETTINGS[name], value) for name, value in data.items()})
+
+
+def _as_read(setting: Setting, value: Any) -> Any:
+    """JSON writes 1.0 as 1: a whole number is a float setting's number too (one too large for a float stays,
+    and its range refuses it)."""
+    if setting.kind is float and type(value) is int and abs(value) < 2**1000:
+        return float(value)
+    return value
+
+SETTINGS: dict[str, Setting] = {
+    f.name: dataclasses.replace(f.metadata["setting"], name=f.name, default=f.default)
+    for f in dataclasses.fields(TrainConfig)}
+DEVICES = SETTINGS["device"].choice_keys()  # `evaluate --device` offers the same

@@ -7,13 +7,12 @@ import sys
 from pathlib import Path
 
 from engine.cli import report_bad_input
+from engine.cli.setting_flags import add_setting_flags, settings_from_args
 from models.experiment import EXPERIMENT_KEYS
 
-# Training options that override the spec's "training" (names as TrainConfig's fields).
-OPTIONS = (("--dataset", "dataset", str), ("--epochs", "epochs", int), ("--batch-size", "batch_size", int),
-           ("--lr", "learning_rate", float), ("--optimizer", "optimizer", str), ("--momentum", "momentum", float),
-           ("--weight-decay", "weight_decay", float), ("--val-fraction", "val_fraction", float),
-           ("--device", "device", str), ("--threads", "threads", int))
+# The experiment's own --seed (repeatable) replaces the spec's seeds; every other setting's flag overrides the
+# spec's "training".
+OWN_FLAGS = ("seed",)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -26,8 +25,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", required=True, metavar="DIR", help="the experiment folder to write")
     p.add_argument("--seed", type=int, action="append", metavar="S",
                    help="a seed to run (repeat for several); replaces the spec's seeds")
-    for flag, dest, kind in OPTIONS:
-        p.add_argument(flag, dest=dest, type=kind, help=f"overrides the spec's training {dest}")
+    add_setting_flags(p, skip=OWN_FLAGS)  # each overrides the spec's "training"
     p.set_defaults(func=run)
 
 
@@ -39,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
     from engine.training.trainer import TrainingSetupError
     from models.experiment import ExperimentError, load
 
-    overrides = {dest: getattr(args, dest) for _, dest, _ in OPTIONS if getattr(args, dest) is not None}
+    overrides = settings_from_args(args, skip=OWN_FLAGS)
 
     def started(n: int, total: int, label: str, seed: int) -> None:
         print(f"[{n}/{total}] {label}, seed {seed}", file=sys.stderr)

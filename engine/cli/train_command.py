@@ -8,7 +8,7 @@ import sys
 import time
 
 from engine.cli import EXIT_FAILED, EXIT_OK, report_bad_input
-from engine.config import DEVICES, EARLY_STOP_METRICS, KEEP, OPTIMIZERS, SCHEDULES
+from engine.cli.setting_flags import add_setting_flags, settings_from_args
 
 EXIT_INTERRUPTED = 130  # as for any program stopped with Ctrl-C
 
@@ -24,64 +24,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("architecture", metavar="ARCH",
                    help="architecture .json, or a run folder / .convscope project (training starts from its "
                         "weights)")
-    p.add_argument("--dataset", metavar="NAME_OR_PATH",
-                   help="mnist, fashion-mnist, shapes-rgb (bundled), a downloaded set (mnist-full, fashion-mnist-full, "
-                        "cifar10) or a path (.npz, IDX/CIFAR/image folder)")
     p.add_argument("--out", required=True, metavar="DIR", help="folder to write the run into (created); "
                    "it holds a live log and snapshots while training and obeys DIR/control.json (README: Run folder)")
-    p.add_argument("--epochs", type=int)
-    p.add_argument("--batch-size", type=int, help="images per step (under torchrun: in all, split across ranks)")
-    p.add_argument("--lr", "--learning-rate", dest="learning_rate", type=float)
-    p.add_argument("--optimizer", choices=OPTIMIZERS)
-    p.add_argument("--momentum", type=float, help="SGD and RMSprop momentum")
-    p.add_argument("--nesterov", action=argparse.BooleanOptionalAction, default=None,
-                   help="SGD: Nesterov momentum")
-    p.add_argument("--weight-decay", type=float)
-    p.add_argument("--seed", type=int)
-    p.add_argument("--val-fraction", type=float, help="share of the training images held out for validation")
-    p.add_argument("--device", choices=DEVICES, help="auto picks CUDA > MPS > CPU")
-    p.add_argument("--threads", type=int, help="torch CPU threads (0 = automatic)")
     p.add_argument("--paused", action="store_true",
                    help="start paused before the first batch; resume or step through DIR/control.json")
     p.add_argument("--stop-with-parent", action="store_true",
                    help="stop fast (after the current batch, no final validation pass) when standard input "
                         "closes: a parent process (the ConvScope window) keeps a pipe open while it lives")
-    p.add_argument("--snapshot-budget", dest="snapshot_budget_mb", type=int, metavar="MB",
-                   help="disk for the snapshot timeline in DIR/snapshots (default 300 MB; README: Run folder)")
-    _add_practice_options(p)
+    add_setting_flags(p)  # docs/training-settings.md lists them
     p.set_defaults(func=run)
-
-
-def _add_practice_options(p: argparse.ArgumentParser) -> None:
-    """Schedules and regularisation (README: Training options)."""
-    g = p.add_argument_group("schedule and regularisation")
-    g.add_argument("--schedule", choices=SCHEDULES, help="learning rate per step: constant (default), step "
-                   "(times --gamma every --step-size epochs), cosine (down to 0), onecycle")
-    g.add_argument("--step-size", type=int, metavar="EPOCHS", help="step schedule: epochs between decays")
-    g.add_argument("--gamma", type=float, help="step schedule: the decay factor (default 0.1)")
-    g.add_argument("--warmup-epochs", type=int, metavar="EPOCHS",
-                   help="linear warm-up to --lr over the first EPOCHS epochs (onecycle: its rise)")
-    g.add_argument("--label-smoothing", type=float, metavar="EPS", help="cross-entropy label smoothing (0 = none)")
-    g.add_argument("--clip-grad", type=float, metavar="NORM",
-                   help="clip the gradients' total L2 norm to NORM (0 = no clipping)")
-    g.add_argument("--augment", metavar="none|default|crop,flip,affine,cutout",
-                   help="augment the training batches (never validation or test); default: none for digits, "
-                        "crop + flip for Fashion-MNIST, colour sets and image folders")
-    g.add_argument("--early-stop", type=int, metavar="PATIENCE",
-                   help="stop after PATIENCE epochs without a better --early-stop-metric (0 = never)")
-    g.add_argument("--early-stop-metric", choices=EARLY_STOP_METRICS, help="what 'better' means (val_loss)")
-    g.add_argument("--mixed-precision", action=argparse.BooleanOptionalAction, default=None,
-                   help="CUDA: autocast in bf16 (fp16 with loss scaling where bf16 is missing); on by default")
-    g.add_argument("--channels-last", action=argparse.BooleanOptionalAction, default=None,
-                   help="CUDA: NHWC memory format for conv nets; on by default")
-    g.add_argument("--keep", choices=KEEP, help="weights saved at the end: those of the best epoch or the last "
-                   "(auto, the default: best when early stopping)")
-
-
-SETTINGS_FROM_ARGS = ("dataset", "epochs", "batch_size", "learning_rate", "optimizer", "momentum", "weight_decay",
-                      "seed", "val_fraction", "device", "threads", "snapshot_budget_mb", "nesterov", "schedule",
-                      "step_size", "gamma", "warmup_epochs", "label_smoothing", "clip_grad", "augment", "early_stop",
-                      "early_stop_metric", "keep", "mixed_precision", "channels_last")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -100,8 +51,7 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         source = read_run_input(args.architecture)
-        changes = {name: getattr(args, name) for name in SETTINGS_FROM_ARGS if getattr(args, name) is not None}
-        config = source.config.replace(**changes)
+        config = source.config.replace(**settings_from_args(args))
         # Trained weights keep seeing inputs normalised as when they were trained.
         inherited = source.normalization if source.weights is not None else None
         dataset = load_dataset(config.dataset, val_fraction=config.val_fraction, seed=config.seed,
