@@ -1,4 +1,5 @@
-"""The training settings form: dataset, optimiser, schedule, regularisation, batch size, epochs, seed, device."""
+"""The training settings form, made from engine/config.py's SETTINGS: a row per setting under its group's
+heading, plus the dataset picker (bundled, downloaded, file, folder) and the augmentation preview."""
 
 from __future__ import annotations
 
@@ -8,32 +9,37 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel,
                                QProgressBar, QPushButton, QVBoxLayout, QWidget)
 
-from engine.config import SEED_MAX, TrainConfig
+from engine.config import SETTINGS, Setting, TrainConfig
 from engine.datasets import available_datasets
 from engine.training.device import available_devices
 from gui.builder.form_widgets import section_heading
 from gui.training.augment_preview import AugmentPreview
 from gui.dataset_inputs import dataset_title
 from gui.training.download_box import DownloadBox
-from gui.training.spin_boxes import UNDER_ONE, PreciseSpinBox, IntSpinBox, RateSpinBox
+from gui.training.spin_boxes import number_box
 
-DEVICE_TITLES = {"auto": "Automatic", "cpu": "CPU", "cuda": "CUDA GPU", "mps": "Apple GPU (MPS)"}
-OPTIMIZER_TITLES = {"adam": "Adam", "adamw": "AdamW (decoupled weight decay)", "sgd": "SGD",
-                    "rmsprop": "RMSprop"}
-AUGMENT_TITLES = {"default": "Default for the dataset", "none": "None", "crop,flip": "Crop + flip",
-                  "crop,flip,cutout": "Crop + flip + cutout", "crop,flip,affine,cutout": "Crop, flip, affine, cutout"}
-KEEP_TITLES = {"auto": "Best when stopping early, else last", "best": "Best epoch's", "last": "Last epoch's"}
-METRIC_TITLES = {"val_loss": "Validation loss", "val_accuracy": "Validation accuracy"}
-SCHEDULE_TITLES = {"constant": "Constant", "step": "Step decay", "cosine": "Cosine", "onecycle": "One-cycle"}
 DATASET_FILE_FILTER = "NumPy archive (*.npz);;All files (*)"
 
 
+class ChoiceBox(QComboBox):
+    """A setting's choices by title, the value as item data. `takes_others`: the choices are presets (augment's),
+    and a value from elsewhere (a list typed on the command line) joins them when shown."""
+
+    def __init__(self, choices: tuple[tuple[str, str], ...], takes_others: bool) -> None:
+        super().__init__()
+        self.takes_others = takes_others
+        for key, title in choices:
+            self.addItem(title, key)
+
+
 class TrainingForm(QWidget):
-    """The settings of the next run. `config()` reads them as a TrainConfig; `set_config()` shows one.
+    """The settings of the next run, one field per setting of engine/config.py's SETTINGS shown in the window
+    (its title, range, help and section; rows shown only where they apply). `config()` reads them as a
+    TrainConfig; `set_config()` shows one; `field(name)` is a setting's widget.
 
     The dataset is chosen by name (bundled and downloaded sets) or with Open file / Open folder; the
     dialogs are methods (`ask_dataset_file`, `ask_dataset_folder`) so tests replace them. Settings the
-    form does not show (validation fraction, snapshot interval, threads) keep their values from
+    form does not show (validation fraction, snapshot interval, threads, snapshot budget) keep their values from
     `set_config`.
     """
 
@@ -43,6 +49,80 @@ class TrainingForm(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._hidden = TrainConfig()  # carries the settings not shown here
+        self._make_dataset_widgets()
+        self.augment_preview = AugmentPreview()
+        self._preview_dataset = None
+        self._fields: dict[str, QWidget] = {}
+
+        self.form = QFormLayout()
+        self.form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        self.form.setLabelAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        self.form.setHorizontalSpacing(10)
+        self.form.setVerticalSpacing(6)
+        group = None
+        for setting in SETTINGS.values():
+            if not setting.in_form:
+                continue
+            if setting.group != group:
+                group = setting.group
+                self.form.addRow(self._heading(group))
+            self._add_row(setting)
+        self._label_tooltips()
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(self.form)
+        for combo in self.findChildren(QComboBox):  # long titles elide, so the form fits a narrow dock
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(8)
+
+        self.set_config(TrainConfig())
+        self.set_dataset_status("idle")
+        for name in {s.shown_when[0] for s in SETTINGS.values() if s.in_form and s.shown_when}:
+            _changed_signal(self._fields[name]).connect(self._update_rows)
+        self.field("augment").currentIndexChanged.connect(self._update_preview)
+        self.field("seed").valueChanged.connect(self._update_preview)
+        self.field("seed").valueChanged.connect(self.seed_changed)
+        self.dataset_combo.currentIndexChanged.connect(self._on_dataset_combo_changed)
+        self.open_file_button.clicked.connect(self._on_open_file_clicked)
+        self.open_folder_button.clicked.connect(self._on_open_folder_clicked)
+
+    _heading = staticmethod(section_heading)
+
+    def field(self, name: str) -> QWidget:
+        """The widget showing setting `name` (the dataset's is the dataset list); KeyError for one not shown."""
+        return self.dataset_combo if name == "dataset" else self._fields[name]
+
+    def _add_row(self, setting: Setting) -> None:
+        if setting.name == "dataset":
+            self._add_dataset_rows()
+            return
+        widget = self._make_field(setting)
+        self._fields[setting.name] = widget
+        if isinstance(widget, QCheckBox):
+            self.form.addRow(widget)
+        else:
+            self.form.addRow(setting.title, widget)
+        if setting.name == "augment":
+            self.form.addRow(self.augment_preview)
+
+    def _make_field(self, setting: Setting) -> QWidget:
+        if setting.kind is bool:
+            widget: QWidget = QCheckBox(setting.title)
+            widget.setToolTip(setting.help)
+            return widget
+        if setting.kind in (int, float):
+            return number_box(setting)
+        choices = setting.choices or setting.presets
+        if setting.name == "device":  # only this machine's devices; Automatic names the one it picks
+            here = available_devices()
+            titles = dict(choices)
+            choices = tuple((key, titles[key] + (f" ({titles[here[0]]})" if key == "auto" else ""))
+                            for key in ("auto", *[d for d in here if d != "cpu"], "cpu"))
+        combo = ChoiceBox(choices, takes_others=bool(setting.presets))
+        combo.setToolTip(setting.help)
+        return combo
+
+    def _make_dataset_widgets(self) -> None:
         self.dataset_combo = QComboBox()
         self.dataset_combo.setObjectName("datasetCombo")
         self.dataset_combo.setToolTip("The images to train on: the bundled sets work offline; Download, Open file "
@@ -68,37 +148,7 @@ class TrainingForm(QWidget):
         self.dataset_error.setWordWrap(True)
         self.dataset_error.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
-        self.optimizer_combo = QComboBox()
-        self.optimizer_combo.setToolTip("How each step turns the gradients into weight changes (Adam adapts the step "
-                                        "size per weight; SGD takes the plain gradient, with optional momentum)")
-        for key, title in OPTIMIZER_TITLES.items():
-            self.optimizer_combo.addItem(title, key)
-        self.learning_rate = RateSpinBox(1e-6, 10.0, "Step size of the optimiser (Adam: about 0.001; SGD: 0.01-0.1)")
-        self.momentum = PreciseSpinBox("SGD and RMSprop momentum: how much of the previous step carries over "
-                                        "(0 = none)")
-        self.nesterov = QCheckBox("Nesterov momentum")
-        self.nesterov.setToolTip("SGD: look ahead along the momentum before taking the gradient (needs momentum > 0)")
-        self.weight_decay = RateSpinBox(0.0, 0.5, "L2 penalty on the weights (0 = none)")
-        self.weight_decay.setRange(0.0, UNDER_ONE)  # TrainConfig's range: a project's value is never clamped
-        self.batch_size = IntSpinBox(1, 65536, "Samples per optimiser step")
-        self.epochs = IntSpinBox(1, 10000, "Passes over the training split")
-        self.seed = IntSpinBox(0, SEED_MAX, "Seeds the weight initialisation, the shuffling and the train/validation "
-                                           "split")
-        self._make_practice_widgets()
-        self.device_combo = QComboBox()
-        self.device_combo.setToolTip("Where the training process computes: Automatic takes a GPU when there is one")
-        for key in ("auto", *[d for d in available_devices() if d != "cpu"], "cpu"):
-            title = DEVICE_TITLES[key]
-            if key == "auto":
-                title += f" ({DEVICE_TITLES[available_devices()[0]]})"
-            self.device_combo.addItem(title, key)
-
-        self.form = QFormLayout()
-        self.form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-        self.form.setLabelAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
-        self.form.setHorizontalSpacing(10)
-        self.form.setVerticalSpacing(6)
-        self.form.addRow(self._heading("Dataset"))
+    def _add_dataset_rows(self) -> None:
         self.form.addRow(self.dataset_combo)
         buttons = QHBoxLayout()
         buttons.setSpacing(6)
@@ -110,53 +160,6 @@ class TrainingForm(QWidget):
         self.form.addRow(self.busy_bar)
         self.form.addRow(self.dataset_label)
         self.form.addRow(self.dataset_error)
-        self.form.addRow(self._heading("Optimiser"))
-        self.form.addRow("Optimiser", self.optimizer_combo)
-        self.form.addRow("Learning rate", self.learning_rate)
-        self.form.addRow("Momentum", self.momentum)
-        self.form.addRow(self.nesterov)
-        self.form.addRow("Weight decay", self.weight_decay)
-        self.form.addRow(self._heading("Schedule"))
-        self.form.addRow("Schedule", self.schedule_combo)
-        self.form.addRow("Decay every", self.step_size)
-        self.form.addRow("Decay factor", self.gamma)
-        self.form.addRow("Warm-up epochs", self.warmup_epochs)
-        self.form.addRow(self._heading("Regularisation"))
-        self.form.addRow("Label smoothing", self.label_smoothing)
-        self.form.addRow("Clip gradients", self.clip_grad)
-        self.form.addRow("Augmentation", self.augment_combo)
-        self.form.addRow(self.augment_preview)
-        self.form.addRow(self._heading("Early stopping"))
-        self.form.addRow("Patience", self.early_stop)
-        self.form.addRow("Watch", self.early_stop_metric)
-        self.form.addRow("Weights kept", self.keep_combo)
-        self.form.addRow(self._heading("Run"))
-        self.form.addRow("Batch size", self.batch_size)
-        self.form.addRow("Epochs", self.epochs)
-        self.form.addRow("Seed", self.seed)
-        self.form.addRow("Device", self.device_combo)
-        self.form.addRow(self.mixed_precision)
-        self.form.addRow(self.channels_last)
-        self._label_tooltips()
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addLayout(self.form)
-        for combo in self.findChildren(QComboBox):  # long titles elide, so the form fits a narrow dock
-            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-            combo.setMinimumContentsLength(8)
-
-        self.set_config(TrainConfig())
-        self.set_dataset_status("idle")
-        self.optimizer_combo.currentIndexChanged.connect(self._on_optimizer_changed)
-        self.schedule_combo.currentIndexChanged.connect(self._on_optimizer_changed)
-        self.augment_combo.currentIndexChanged.connect(self._update_preview)
-        self.seed.valueChanged.connect(self._update_preview)
-        self.dataset_combo.currentIndexChanged.connect(self._on_dataset_combo_changed)
-        self.open_file_button.clicked.connect(self._on_open_file_clicked)
-        self.open_folder_button.clicked.connect(self._on_open_folder_clicked)
-        self.seed.valueChanged.connect(self.seed_changed)
-
-    _heading = staticmethod(section_heading)
 
     def _label_tooltips(self) -> None:
         """Each row's label explains like its field: the label is where the eye (and the pointer) goes first."""
@@ -165,47 +168,6 @@ class TrainingForm(QWidget):
             field = self.form.itemAt(row, QFormLayout.ItemRole.FieldRole)
             if label is not None and label.widget() is not None and field is not None and field.widget() is not None:
                 label.widget().setToolTip(field.widget().toolTip())
-
-    def _make_practice_widgets(self) -> None:
-        """Schedule and regularisation (engine/training/schedules.py has the formulas)."""
-        self.schedule_combo = QComboBox()
-        self.schedule_combo.setToolTip("How the learning rate changes over the run, step by step")
-        for key, title in SCHEDULE_TITLES.items():
-            self.schedule_combo.addItem(title, key)
-        self.step_size = IntSpinBox(1, 10000, "Step decay: epochs between multiplications by the decay factor")
-        self.step_size.setSuffix(" epochs")
-        self.gamma = RateSpinBox(1e-6, 1.0, "Step decay: the factor the learning rate is multiplied by")
-        self.warmup_epochs = IntSpinBox(0, 10000, "Raise the learning rate linearly over these first epochs "
-                                                "(one-cycle: the length of its rise; 0 = none)")
-        self.label_smoothing = PreciseSpinBox("Train towards 1 - e on the true class and e spread over all "
-                                              "classes (0 = none; 0.1 is usual)")
-        self.clip_grad = PreciseSpinBox("Scale the gradients down when their total L2 norm exceeds this (0 = off)",
-                                        high=1e6, step=0.5)
-        self.clip_grad.setSpecialValueText("off")
-        self.augment_combo = QComboBox()
-        self.augment_combo.setToolTip("Random changes to the training images, drawn anew each batch (never to "
-                                      "validation or test). Default: none for digits, crop + flip otherwise")
-        for key, title in AUGMENT_TITLES.items():
-            self.augment_combo.addItem(title, key)
-        self.augment_preview = AugmentPreview()
-        self._preview_dataset = None
-        self.early_stop = IntSpinBox(0, 10000, "Stop after this many epochs without a better validation score "
-                                             "(0 = never)")
-        self.early_stop.setSpecialValueText("off")
-        self.early_stop_metric = QComboBox()
-        self.early_stop_metric.setToolTip("What 'better' means for early stopping and for the best epoch")
-        for key, title in METRIC_TITLES.items():
-            self.early_stop_metric.addItem(title, key)
-        self.keep_combo = QComboBox()
-        self.keep_combo.setToolTip("Which weights the run ends with (and saves)")
-        for key, title in KEEP_TITLES.items():
-            self.keep_combo.addItem(title, key)
-        self.mixed_precision = QCheckBox("Mixed precision (CUDA)")
-        self.mixed_precision.setToolTip("On a CUDA GPU: compute in bfloat16 (float16 with loss scaling where the GPU "
-                                        "lacks it); the weights stay float32. No effect elsewhere")
-        self.channels_last = QCheckBox("Channels-last layout (CUDA)")
-        self.channels_last.setToolTip("On a CUDA GPU: lay conv nets' tensors out as NHWC, which tensor cores read "
-                                      "fastest. No effect elsewhere")
 
     @staticmethod
     def _flat_button(text: str, tip: str) -> QPushButton:
@@ -229,48 +191,18 @@ class TrainingForm(QWidget):
 
     def config(self) -> TrainConfig:
         """The settings shown, as a TrainConfig (ConfigError cannot happen: the widgets hold valid ranges)."""
-        return self._hidden.replace(
-            dataset=self.dataset_source(), optimizer=self.optimizer_combo.currentData(),
-            learning_rate=self.learning_rate.value(), momentum=self.momentum.value(),
-            weight_decay=self.weight_decay.value(), batch_size=self.batch_size.value(),
-            epochs=self.epochs.value(), seed=self.seed.value(), device=self.device_combo.currentData(),
-            nesterov=self.nesterov.isChecked() and self.momentum.value() > 0,
-            schedule=self.schedule_combo.currentData(), step_size=self.step_size.value(),
-            gamma=self.gamma.value(), warmup_epochs=self.warmup_epochs.value(),
-            label_smoothing=self.label_smoothing.value(), clip_grad=self.clip_grad.value(),
-            augment=self.augment_combo.currentData(), early_stop=self.early_stop.value(),
-            early_stop_metric=self.early_stop_metric.currentData(), keep=self.keep_combo.currentData(),
-            mixed_precision=self.mixed_precision.isChecked(), channels_last=self.channels_last.isChecked())
+        values = {name: _value(widget) for name, widget in self._fields.items()}
+        values["nesterov"] = values["nesterov"] and values["momentum"] > 0  # TrainConfig refuses it without
+        return self._hidden.replace(dataset=self.dataset_source(), **values)
 
     def set_config(self, config: TrainConfig) -> None:
         """Show `config`; a device not available here falls back to Automatic. Emits source_changed if the
         dataset changed and seed_changed if the seed did."""
         self._hidden = config
-        self.optimizer_combo.setCurrentIndex(max(0, self.optimizer_combo.findData(config.optimizer)))
-        self.learning_rate.setValue(config.learning_rate)
-        self.momentum.setValue(config.momentum)
-        self.weight_decay.setValue(config.weight_decay)
-        self.batch_size.setValue(config.batch_size)
-        self.epochs.setValue(config.epochs)
-        self.seed.setValue(config.seed)
-        self.device_combo.setCurrentIndex(max(0, self.device_combo.findData(config.device)))
-        self.nesterov.setChecked(config.nesterov)
-        self.schedule_combo.setCurrentIndex(max(0, self.schedule_combo.findData(config.schedule)))
-        self.step_size.setValue(config.step_size)
-        self.gamma.setValue(config.gamma)
-        self.warmup_epochs.setValue(config.warmup_epochs)
-        self.label_smoothing.setValue(config.label_smoothing)
-        self.clip_grad.setValue(config.clip_grad)
-        if self.augment_combo.findData(config.augment) < 0:  # a list typed elsewhere (CLI, settings.json)
-            self.augment_combo.addItem(config.augment.replace(",", " + ").capitalize(), config.augment)
-        self.augment_combo.setCurrentIndex(self.augment_combo.findData(config.augment))
-        self.early_stop.setValue(config.early_stop)
-        self.early_stop_metric.setCurrentIndex(max(0, self.early_stop_metric.findData(config.early_stop_metric)))
-        self.keep_combo.setCurrentIndex(max(0, self.keep_combo.findData(config.keep)))
-        self.mixed_precision.setChecked(config.mixed_precision)
-        self.channels_last.setChecked(config.channels_last)
+        for name, widget in self._fields.items():
+            _show(widget, getattr(config, name))
         self.set_dataset_source(config.dataset)
-        self._on_optimizer_changed()
+        self._update_rows()
 
     def set_preview_dataset(self, dataset) -> None:
         """The loaded dataset, whose first training images the augmentation preview shows (None: hidden)."""
@@ -298,13 +230,12 @@ class TrainingForm(QWidget):
         return name or None
 
     # -- events -------------------------------------------------------------------------------------------
-    def _on_optimizer_changed(self, *_args: object) -> None:
-        optimizer = self.optimizer_combo.currentData()
-        self.form.setRowVisible(self.momentum, optimizer in ("sgd", "rmsprop"))
-        self.form.setRowVisible(self.nesterov, optimizer == "sgd")
-        step = self.schedule_combo.currentData() == "step"
-        self.form.setRowVisible(self.step_size, step)
-        self.form.setRowVisible(self.gamma, step)
+    def _update_rows(self, *_args: object) -> None:
+        """Show the rows of settings that apply now (momentum for SGD and RMSprop, the decay for a step schedule)."""
+        for name, widget in self._fields.items():
+            when = SETTINGS[name].shown_when
+            if when is not None:
+                self.form.setRowVisible(widget, _value(self._fields[when[0]]) in when[1])
 
     def _on_dataset_combo_changed(self, _index: int) -> None:
         self.source_changed.emit(self.dataset_source())
@@ -318,3 +249,32 @@ class TrainingForm(QWidget):
         path = self.ask_dataset_folder()
         if path:
             self.set_dataset_source(path)
+
+
+def _value(widget: QWidget) -> object:
+    if isinstance(widget, QComboBox):
+        return widget.currentData()
+    if isinstance(widget, QCheckBox):
+        return widget.isChecked()
+    return widget.value()
+
+
+def _show(widget: QWidget, value: object) -> None:
+    if isinstance(widget, ChoiceBox):
+        index = widget.findData(value)
+        if index < 0 and widget.takes_others:  # a list typed elsewhere (CLI, settings.json)
+            widget.addItem(str(value).replace(",", " + ").capitalize(), value)
+            index = widget.count() - 1
+        widget.setCurrentIndex(max(0, index))  # a device this machine lacks: Automatic
+    elif isinstance(widget, QCheckBox):
+        widget.setChecked(bool(value))
+    else:
+        widget.setValue(value)
+
+
+def _changed_signal(widget: QWidget):
+    if isinstance(widget, QComboBox):
+        return widget.currentIndexChanged
+    if isinstance(widget, QCheckBox):
+        return widget.toggled
+    return widget.valueChanged

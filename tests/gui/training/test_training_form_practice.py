@@ -39,20 +39,29 @@ def test_every_new_setting_round_trips_through_the_form_unclamped(form, config):
     assert form.config() == config
 
 
+def choose(form, name, value):
+    combo = form.field(name)
+    combo.setCurrentIndex(combo.findData(value))
+
+
+def shown(form, *names):
+    return [name for name in names if form.field(name).isVisible()]
+
+
 def test_rows_follow_the_optimiser_and_the_schedule(form):
     form.set_config(TrainConfig(optimizer="adam", schedule="cosine"))
-    assert not form.momentum.isVisible() and not form.nesterov.isVisible() and not form.gamma.isVisible()
-    form.optimizer_combo.setCurrentIndex(form.optimizer_combo.findData("rmsprop"))
-    assert form.momentum.isVisible() and not form.nesterov.isVisible()
-    form.optimizer_combo.setCurrentIndex(form.optimizer_combo.findData("sgd"))
-    assert form.nesterov.isVisible()
-    form.schedule_combo.setCurrentIndex(form.schedule_combo.findData("step"))
-    assert form.step_size.isVisible() and form.gamma.isVisible() and form.config().schedule == "step"
+    assert shown(form, "momentum", "nesterov", "step_size", "gamma") == []
+    choose(form, "optimizer", "rmsprop")
+    assert shown(form, "momentum", "nesterov") == ["momentum"]
+    choose(form, "optimizer", "sgd")
+    assert shown(form, "momentum", "nesterov") == ["momentum", "nesterov"]
+    choose(form, "schedule", "step")
+    assert shown(form, "step_size", "gamma") == ["step_size", "gamma"] and form.config().schedule == "step"
 
 
 def test_nesterov_without_momentum_is_not_sent(form):
     form.set_config(TrainConfig(optimizer="sgd", momentum=0.9, nesterov=True))
-    form.momentum.setValue(0.0)
+    form.field("momentum").setValue(0.0)
     assert form.config().nesterov is False  # TrainConfig would refuse nesterov with no momentum
 
 
@@ -92,7 +101,7 @@ def test_the_preview_strip_shows_training_images_as_augmented(form, tmp_path):
     assert form.augment_preview.isVisible() and strip.shape == (28, SAMPLES * (28 + GAP) - GAP, 1)
     first = dataset.to_uint8(dataset.train.images_at(slice(0, 1)))[0]
     assert np.array_equal(strip[:, :28], first)  # none: the images as they are
-    form.augment_combo.setCurrentIndex(form.augment_combo.findData("crop,flip"))
+    choose(form, "augment", "crop,flip")
     changed = form.augment_preview.strip
     assert not np.array_equal(changed, strip)
     assert np.array_equal(changed, preview_strip(dataset, form.config())[0])  # the same seeded draw again

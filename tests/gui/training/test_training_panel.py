@@ -6,7 +6,6 @@ import pytest
 
 from engine.config import TrainConfig
 from gui.training.dataset_loader import DatasetLoader
-from gui.training.spin_boxes import RateSpinBox
 from gui.training.run_status import format_duration
 from gui.training.training_panel import TrainingPanel
 from gui.training.training_session import TrainingSession
@@ -50,9 +49,9 @@ def test_config_round_trips_through_the_form(panel):
 
 def test_momentum_is_shown_for_sgd_only(panel):
     panel.set_config(TrainConfig(optimizer="adam"))
-    assert not panel.form.momentum.isVisible()
-    panel.form.optimizer_combo.setCurrentIndex(panel.form.optimizer_combo.findData("sgd"))
-    assert panel.form.momentum.isVisible()
+    assert not panel.form.field("momentum").isVisible()
+    panel.form.field("optimizer").setCurrentIndex(panel.form.field("optimizer").findData("sgd"))
+    assert panel.form.field("momentum").isVisible()
     assert panel.config().optimizer == "sgd"
 
 
@@ -91,7 +90,7 @@ def test_a_damaged_file_from_open_file_is_reported(qtbot, panel, tmp_path):
 def test_a_seed_change_reloads_the_split(qtbot, panel):
     first = loaded(qtbot, panel)
     with qtbot.waitSignal(panel.dataset_changed, timeout=WAIT_MS) as signal:
-        panel.form.seed.setValue(5)
+        panel.form.field("seed").setValue(5)
     second = signal.args[0]
     assert second is not first and panel.dataset_ready
     assert not (second.val.labels[:50] == first.val.labels[:50]).all()  # another validation split
@@ -116,8 +115,8 @@ def test_a_blocked_reason_disables_train_and_is_shown(qtbot, panel):
     assert panel.train_button.isEnabled() and not panel.blocked_label.isVisible()
 
 
-def test_rate_spin_box_shows_short_numbers_and_steps_in_decades_thirds(panel):
-    spin = RateSpinBox(1e-6, 10.0, "")
+def test_the_learning_rate_shows_short_numbers_and_steps_in_decades_thirds(panel):
+    spin = panel.form.field("learning_rate")
     spin.setValue(0.001)
     assert spin.text() == "0.001"
     spin.stepBy(1)
