@@ -274,11 +274,12 @@ def test_bad_values_in_the_loop_are_refused_by_name(tmp_path):
 
 @pytest.mark.slow
 def test_the_readme_example_runs_as_printed(tmp_path, monkeypatch):
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    section = readme[readme.index("#### Your own training loop"):]
+    # The example of docs/run-folder.md (tests/test_docs.py leaves it to this test, which checks what it wrote).
+    page = (ROOT / "docs" / "run-folder.md").read_text(encoding="utf-8")
+    section = page[page.index("## Your own training loop"):]
     code = section[section.index("```python\n") + len("```python\n"):section.index("```\n", 10)]
     monkeypatch.chdir(tmp_path)  # its folder, runs/mine, lands here
-    exec(compile(code, "README example", "exec"), {})
+    exec(compile(code, "docs/run-folder.md example", "exec"), {})
     log = read_run_log(tmp_path / "runs" / "mine")
     assert log.finished["reason"] == "completed" and len(log.of_kind("epoch")) == 2
     assert log.history().epochs[-1].val_accuracy > 0.8  # 2 epochs of a small CNN on MNIST
