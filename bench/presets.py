@@ -1,4 +1,4 @@
-"""What each preset reaches on the bundled sets, with the window's default settings: the README's preset table.
+"""What each preset reaches on the bundled sets, with the window's default settings: the preset table of docs/architecture-files.md.
 
     .venv/bin/python bench/presets.py                 # every preset on its bundled set(s); saved to bench/results/
     .venv/bin/python bench/presets.py --epochs 2      # shorter, printed only

@@ -39,7 +39,7 @@ seeds, the variants' validation curves overlaid and their results in a table.</l
 <h3>Data</h3>
 <p>The bundled sets work offline: MNIST and Fashion-MNIST samples (grey, 28&times;28) and the
 generated colour shapes (RGB, 32&times;32). Downloaded sets and your own files (.npz, IDX, CIFAR-10,
-image folders) are listed in the README.</p>
+image folders) are listed in docs/datasets.md.</p>
 """
 
 

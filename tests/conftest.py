@@ -17,4 +17,4 @@ def pytest_addoption(parser):
         "--gc-on-job-threads", action="store_true",
         help="GUI tests: every thread started during a test first runs a garbage collection (saveall), and a "
              "test fails if that collection found Qt objects, which it would have destroyed off the GUI thread "
-             "(tests/gui/qt_lifetime.py; README, Tests)")
+             "(tests/gui/qt_lifetime.py; docs/reliability.md#threads-and-object-lifetime)")

@@ -16,7 +16,7 @@ from models.step_text import grid_text, step_lines
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("convolve", help="print a lesson's output and every step of its convolution or pooling",
                        description="Work a lesson through: the output size formula, each output map, then every "
-                                   "window's products, bias and sum (see README, Lessons). Built-in lessons: "
+                                   "window's products, bias and sum (docs/lessons.md). Built-in lessons: "
                                    + ", ".join(LESSON_KEYS) + ".")
     p.add_argument("lesson", metavar="LESSON.json", help="a lesson file, or the name of a built-in lesson")
     p.add_argument("--json", action="store_true", help="print JSON: output, output_shape, steps")

@@ -38,7 +38,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--dataset", metavar="NAME_OR_PATH", help="another dataset file or folder (default: the run's)")
     p.add_argument("--split", choices=("val", "test"), help="the run's own split to index (default: val)")
     p.add_argument("--method", choices=MethodNames(), required=True, metavar="METHOD",
-                   help="one of %(choices)s (README: explain)")
+                   help="one of %(choices)s (docs/command-line.md#explain)")
     p.add_argument("--layer", type=int, metavar="K",
                    help="Grad-CAM's layer: the 1-based index of `summary` (default: the last conv layer with a map "
                         "larger than 2x2)")

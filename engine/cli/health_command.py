@@ -15,7 +15,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                        description="Compute the network's health at a snapshot of a run folder (default: the "
                                    "last) on its probe batch: the first 512 images of the validation split it held "
                                    "out, or every image of --dataset, normalised with the run's training "
-                                   "statistics. README: Health.")
+                                   "statistics (docs/command-line.md#health).")
     p.add_argument("source", metavar="RUN", help="a run folder written by `train --out`")
     p.add_argument("--step", type=int, help="the snapshot's step (default: the newest kept)")
     p.add_argument("--dataset", metavar="NAME_OR_PATH", help="compute on every image of this set instead")

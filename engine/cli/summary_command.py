@@ -19,7 +19,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                        description="Print the textbook table of an architecture: output shape, activation size, "
                                    "parameters and multiply-adds per layer, totals, the memory training takes "
                                    "(with Adam, float32), then warnings and errors.")
-    p.add_argument("architecture", metavar="ARCH.json", help="an architecture file (see README)")
+    p.add_argument("architecture", metavar="ARCH.json", help="an architecture file (docs/architecture-files.md)")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.add_argument("--formulas", action="store_true", help="also print each layer's arithmetic")
     p.add_argument("--batch-size", type=_batch_size, default=TrainConfig.batch_size, metavar="N",

@@ -35,7 +35,8 @@ class VariantEditor(QDialog):
         self.edited: Architecture | None = None
         self.text = QPlainTextEdit(architecture_file.dumps(architecture))
         self.text.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
-        self.error_label = QLabel("The architecture file format (see the README); the input stays the dataset's.")
+        self.error_label = QLabel("The architecture file format (docs/architecture-files.md); the input stays the "
+                                  "dataset's.")
         self.error_label.setWordWrap(True)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.accept)

@@ -58,7 +58,7 @@ class HealthPanel(QWidget):
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.table.setToolTip("dead: ReLU units 0 on every probe input; dormant: units whose mean |output| is under "
                               "2.5% of the layer's; saturated: sigmoid / tanh outputs at their limits; grad norm: "
-                              "of the last training step before the snapshot (README: Health)")
+                              "of the last training step before the snapshot (docs/command-line.md#health)")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)

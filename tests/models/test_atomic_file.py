@@ -110,7 +110,7 @@ def test_another_hard_link_keeps_the_old_contents(tmp_path):
     other = tmp_path / "copy.json"
     os.link(target, other)
     write_atomically(target, b"new")
-    assert target.read_bytes() == b"new" and other.read_bytes() == b"old"  # as the README says
+    assert target.read_bytes() == b"new" and other.read_bytes() == b"old"  # as docs/project-files.md says
 
 
 def test_the_folder_is_synced_after_the_rename(tmp_path, monkeypatch):
