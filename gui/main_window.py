@@ -28,6 +28,7 @@ from gui.help_dialog import GuideDialog, about_html
 from gui.room_tabs import RoomTabs
 from gui.window_actions import WindowActions
 from gui.window_layout import restore_layout, save_layout, size_docks_when_shown
+from gui.workspace import Workspace
 from models.architecture import Architecture, InputShape
 from models.network import Network
 from models.presets import DEFAULT_PRESET, load_preset, made_for
@@ -63,6 +64,7 @@ class MainWindow(QMainWindow):
         self.setMinimumSize(760, 520)  # explicit, so the layout never resizes the platform window's limits
         self.settings = settings if settings is not None else QSettings()
         self.network = network if network is not None else Network(load_preset(DEFAULT_PRESET))
+        self.workspace = Workspace()  # what the rooms work on and observe (gui/workspace.py)
         self.undo_stack = QUndoStack(self)
         self.editor = NetworkEditor(self.network, self.undo_stack)
         self.document = DocumentController(self.editor, self.settings, self)
@@ -174,7 +176,7 @@ class MainWindow(QMainWindow):
         self.session = rooms.TrainingSession(self)
         self.dataset_loader = rooms.DatasetLoader(self)
         self.training_panel = rooms.TrainingPanel(self.session, self.dataset_loader)
-        self.live_views = rooms.LiveViews()
+        self.live_views = rooms.LiveViews(self.workspace)
         self.live_views.follow_network(self.network)
         self.tabs.add_room(self.live_views, "Training")
         self.training_dock = self.add_dock(self.training_panel, "Training", Qt.DockWidgetArea.RightDockWidgetArea,
@@ -202,19 +204,10 @@ class MainWindow(QMainWindow):
         """The "Explainer" tab: a conv or pooling layer stepped through on the probe sample, or a lesson."""
         from gui import rooms
 
-        cases = rooms.NetworkCases(self.network, weights=self.training.current_trained_state,
-                             dataset=lambda: self.training_panel.dataset,
-                             probe_index=lambda: self.live_views.probe_index,
-                             seed=lambda: self.training_panel.config().seed, parent=self)
-        for signal in (self.session.finished, self.live_views.probe_selected, self.training_panel.dataset_changed,
-                       self.document.path_changed):  # a project opened: its weights are restored after its network
-            signal.connect(cases.invalidate)
+        seed = lambda: self.training_panel.config().seed  # noqa: E731 - the initial weights a run would start from
+        cases = rooms.NetworkCases(self.network, self.workspace, seed=seed, parent=self)
         self.explainer = rooms.ExplainerTab(cases)
-        dataset = lambda: self.training_panel.dataset  # noqa: E731
-        self.maximisation = rooms.MaximisationPanel(
-            self.network, weights=self.training.current_trained_state, seed=lambda: self.training_panel.config().seed,
-            normalization=lambda: self.training.normalization() or getattr(dataset(), "normalization", None),
-            class_names=lambda: getattr(dataset(), "class_names", None))
+        self.maximisation = rooms.MaximisationPanel(self.network, self.workspace, seed=seed)
         self.explainer.pages.addTab(self.maximisation, "What it wants")
         self.tabs.add_room(self.explainer, "Explainer")
         self.experiments = rooms.ExperimentsTab(self.network, self.training_panel.config)
@@ -224,9 +217,7 @@ class MainWindow(QMainWindow):
         """The "Evaluation" tab: the trained weights scored, the confusion matrix, galleries, explanations."""
         from gui import rooms
 
-        self.evaluation = rooms.EvaluationTab(rooms.EvaluationSources(
-            self.training.trained_state, self.training.trained_architecture, self.training.normalization,
-            lambda: self.training_panel.dataset, self.live_views.set_probe_index))
+        self.evaluation = rooms.EvaluationTab(self.workspace)
         self.tabs.add_room(self.evaluation, "Evaluation")
         self.session.finished.connect(self.evaluation.on_training_finished)
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from gui.document.export_dialog import ExportDialog, exported_message
 from gui.document.export_worker import ExportRunner, file_stem
-from gui.evaluation.evaluation_job import EvaluationSources
 from gui.evaluation.evaluation_tab import EvaluationTab
 from gui.experiments.experiments_tab import ExperimentsTab
 from gui.explainer.explainer_tab import ExplainerTab
@@ -18,6 +17,6 @@ from gui.training.training_controller import TrainingController
 from gui.training.training_panel import TrainingPanel
 from gui.training.training_session import TrainingSession
 
-__all__ = ["DatasetLoader", "EvaluationSources", "EvaluationTab", "ExperimentsTab", "ExplainerTab", "ExportDialog",
+__all__ = ["DatasetLoader", "EvaluationTab", "ExperimentsTab", "ExplainerTab", "ExportDialog",
            "ExportRunner", "LiveViews", "MaximisationPanel", "NetworkCases", "TimelineTab", "TrainingController",
            "TrainingPanel", "TrainingSession", "exported_message", "file_stem"]

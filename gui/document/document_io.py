@@ -51,7 +51,7 @@ class DocumentController(QObject):
                  state: ProjectState | None = None) -> None:
         super().__init__(parent_widget)
         self._editor, self._parent = editor, parent_widget
-        self.state = state if state is not None else ProjectState.held()
+        self.state = state if state is not None else ProjectState.held(editor.network)
         self.recent = RecentFiles(settings)
         self.path: Path | None = None
         self._changed_outside_undo = False
@@ -129,7 +129,6 @@ class DocumentController(QObject):
         if not self.maybe_save():
             return False
         self._editor.set_architecture(architecture, "New network")
-        self.state.set_extras({})
         self.state.restore(MetricsHistory(), None)
         self._mark_saved()
         self._set_path(None)

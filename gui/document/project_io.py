@@ -4,12 +4,14 @@ and moving a whole project between the window and a `Project`."""
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Callable
 
 from engine.config import TrainConfig
 from engine.metrics import MetricsHistory
 from gui.builder.network_editor import NetworkEditor
+from gui.workspace import TrainedWeights, Workspace
 from models.architecture import Architecture
+from models.network import Network
 
 if TYPE_CHECKING:  # torch and the modules built on it load after the window is up (gui.engine_loader)
     import torch
@@ -25,39 +27,45 @@ STALE_WEIGHTS_NOTE = ("; the trained weights were left out: they belong to the n
 
 @dataclass
 class ProjectState:
-    """Getters and setters for everything in a project except the network.
+    """Everything in a project except the network: the workspace (weights, curves, the probe sample) and the
+    training panel's settings (`config` / `set_config`); `restore(history, weights, normalization=None)` shows a
+    saved run (the training controller's, which rebuilds the views; WeightsError if the weights do not fit).
+    `held()` keeps the settings in the object itself and restores into the workspace alone (a window without a
+    training panel, and tests)."""
 
-    The window injects the training panel's `config`/`set_config` and the live views' `trained_state`,
-    `history` and `restore`; `held()` keeps the values in the object itself (a window without a training
-    panel, and tests).
-    """
-
+    workspace: Workspace
     config: Callable[[], TrainConfig]
     set_config: Callable[[TrainConfig], None]
-    trained_state: Callable[[], Weights | None]
-    history: Callable[[], MetricsHistory]
-    # curves, weights (None: untrained) and, optionally, the input normalisation they were trained with
     restore: Callable[..., None]
-    extras: Callable[[], dict[str, Any]]                        # JSON values, e.g. {"ui": {"probe_index": 3}}
-    set_extras: Callable[[dict[str, Any]], None]
-    normalization: Callable[[], Normalization | None] = lambda: None  # of the trained weights, when known
 
     @classmethod
-    def held(cls, config: TrainConfig | None = None) -> "ProjectState":
-        box: dict[str, Any] = {"config": config or TrainConfig(), "history": MetricsHistory(), "weights": None,
-                               "extras": {}, "normalization": None}
+    def held(cls, network: Network, config: TrainConfig | None = None) -> "ProjectState":
+        """Restored weights belong to `network` as it is when they arrive (apply_project sets it first)."""
+        box = {"config": config or TrainConfig()}
+        workspace = Workspace()
 
         def restore(history: MetricsHistory, weights: Weights | None,
                     normalization: Normalization | None = None) -> None:
-            box["history"], box["weights"], box["normalization"] = history, weights, normalization
+            workspace.history = history
+            workspace.trained = None if weights is None else TrainedWeights(weights, network.architecture,
+                                                                             normalization)
 
-        return cls(config=lambda: box["config"], set_config=lambda c: box.__setitem__("config", c),
-                   trained_state=lambda: box["weights"], history=lambda: box["history"], restore=restore,
-                   extras=lambda: dict(box["extras"]), set_extras=lambda e: box.__setitem__("extras", dict(e)),
-                   normalization=lambda: box["normalization"])
+        return cls(workspace, config=lambda: box["config"], set_config=lambda c: box.__setitem__("config", c),
+                   restore=restore)
+
+    def trained_state(self) -> Weights | None:
+        trained = self.workspace.trained
+        return trained.state if trained is not None else None
+
+    def normalization(self) -> Normalization | None:
+        trained = self.workspace.trained
+        return trained.normalization if trained is not None else None
+
+    def history(self) -> MetricsHistory:
+        return self.workspace.history
 
     def has_curves(self) -> bool:
-        history = self.history()
+        history = self.workspace.history
         return bool(history.batches or history.epochs)
 
 
@@ -82,8 +90,8 @@ def collect_project(architecture: Architecture, state: ProjectState) -> tuple[Pr
     if weights is not None and not weights_fit(architecture, weights):
         weights, note = None, STALE_WEIGHTS_NOTE
     normalization = state.normalization() if weights is not None else None
-    project = Project(architecture, state.config(), copy_history(state.history()), weights, dict(state.extras()),
-                      normalization)
+    project = Project(architecture, state.config(), copy_history(state.history()), weights,
+                      state.workspace.extras(), normalization)
     return project, note
 
 
@@ -106,7 +114,7 @@ def apply_project(editor: NetworkEditor, state: ProjectState, project: Project, 
     editor.undo_stack.setClean()
     if not architecture_only:
         state.set_config(project.config)  # may switch the dataset (and so the input) before weights arrive
-    state.set_extras({} if architecture_only else dict(project.extras))
+    state.workspace.set_extras({} if architecture_only else dict(project.extras))
     try:
         state.restore(project.history, project.weights, project.normalization)
     except WeightsError as exc:

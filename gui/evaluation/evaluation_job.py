@@ -7,7 +7,6 @@ never written to, tensors): they never see a widget, the editable network or a l
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 import torch
@@ -21,17 +20,6 @@ from engine.scoring.predictions import Predictions, predict
 from models.architecture import Architecture
 
 SPLIT_TITLES = {"val": "validation split", "test": "test split"}
-
-
-@dataclass(frozen=True)
-class EvaluationSources:
-    """Where the tab reads the current state (the training controller and panel, through the window)."""
-
-    weights: Callable[[], dict[str, torch.Tensor] | None]   # the trained CPU state dict, or None
-    architecture: Callable[[], Architecture | None]          # the network those weights were trained as
-    normalization: Callable[[], Normalization | None]        # the statistics they were trained with
-    dataset: Callable[[], Dataset | None]                    # the loaded dataset
-    set_probe: Callable[[int], None]                         # make a validation sample the probe
 
 
 @dataclass(frozen=True, eq=False)

@@ -10,10 +10,11 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QHeaderView, Q
                                QSplitter, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
 from gui.evaluation.confusion_view import ConfusionMatrixView
-from gui.evaluation.evaluation_job import SPLIT_TITLES, EvaluationRun, EvaluationSources, evaluate_split
+from gui.evaluation.evaluation_job import SPLIT_TITLES, EvaluationRun, evaluate_split
 from gui.evaluation.explanation_panel import ExplanationPanel
 from gui.evaluation.sample_gallery import MAX_SHOWN, SampleGallery
 from gui.task_runner import TaskRunner
+from gui.workspace import Workspace
 
 NO_WEIGHTS = "Train the network (or open a project or run with trained weights) to evaluate it."
 NO_DATASET = "Load a dataset in the training panel to evaluate on it."
@@ -38,7 +39,7 @@ def _titled(title: str, widget: QWidget, *extra: QWidget) -> QWidget:
 
 
 class EvaluationTab(QWidget):
-    """Evaluates the trained weights (`sources.weights()`) on the loaded dataset's validation or test split.
+    """Evaluates the workspace's trained weights on its dataset's validation or test split.
 
     Evaluation runs off the GUI thread (a TaskRunner) with progress; it starts when the tab is shown with
     weights it has not scored yet, or with Evaluate. A click on a confusion cell lists its samples sorted by
@@ -49,10 +50,10 @@ class EvaluationTab(QWidget):
 
     evaluated = Signal(object)
 
-    def __init__(self, sources: EvaluationSources, parent: QWidget | None = None) -> None:
+    def __init__(self, workspace: Workspace, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("evaluationTab")
-        self._sources = sources
+        self.workspace = workspace
         self.run: EvaluationRun | None = None
         self._cell: tuple[int, int] | None = None
         self._listing = "cell"  # what the gallery lists: "cell", "hardest" or "mistakes"
@@ -140,7 +141,7 @@ class EvaluationTab(QWidget):
     # -- evaluating -------------------------------------------------------------------------------------------
     def refresh_splits(self) -> None:
         """Offer the splits the loaded dataset has (validation always, test when it has one)."""
-        dataset, current = self._sources.dataset(), self.split.currentData() or "val"
+        dataset, current = self.workspace.dataset, self.split.currentData() or "val"
         self.split.blockSignals(True)
         self.split.clear()
         self.split.addItem("Validation split", "val")
@@ -151,17 +152,17 @@ class EvaluationTab(QWidget):
 
     def is_stale(self) -> bool:
         """True when the trained weights or the dataset are not those of the results shown."""
-        weights, dataset = self._sources.weights(), self._sources.dataset()
-        if weights is None or dataset is None:
+        trained, dataset = self.workspace.trained, self.workspace.dataset
+        if trained is None or dataset is None:
             return False
-        return self.run is None or self.run.weights is not weights or self.run.dataset is not dataset
+        return self.run is None or self.run.weights is not trained.state or self.run.dataset is not dataset
 
     @Slot()
     def evaluate(self) -> None:
         """Score the current weights on the chosen split, off the GUI thread."""
         self.refresh_splits()
-        weights, arch, dataset = self._sources.weights(), self._sources.architecture(), self._sources.dataset()
-        if weights is None or arch is None:
+        trained, dataset = self.workspace.trained, self.workspace.dataset
+        if trained is None:
             self.summary.setText(NO_WEIGHTS)
             return
         if dataset is None:
@@ -172,12 +173,13 @@ class EvaluationTab(QWidget):
         self.progress.show()
         self.evaluate_button.setEnabled(False)
         self.summary.setText(f"Evaluating on the {SPLIT_TITLES[split]} of {dataset.name}\u2026")
-        self._runner.submit_with_state(evaluate_split, arch, weights, dataset, self._sources.normalization(), split)
+        self._runner.submit_with_state(evaluate_split, trained.architecture, trained.state, dataset,
+                                       trained.normalization, split)
 
     def evaluate_if_stale(self) -> None:
         if self.is_stale() and not self._runner.is_busy:
             self.evaluate()
-        elif self._sources.weights() is None and self.run is None:
+        elif self.workspace.trained is None and self.run is None:
             self.summary.setText(NO_WEIGHTS)
 
     @property
@@ -289,7 +291,7 @@ class EvaluationTab(QWidget):
         if self.run is None:
             return
         if self.run.split == "val":
-            self._sources.set_probe(index)
+            self.workspace.probe_index = index
         self.explanation.show_sample(index)
 
 

@@ -17,6 +17,7 @@ from engine.normalization import Normalization
 from gui.views.images import to_pixmap
 from gui.task_runner import TaskRunner
 from models.layers import Conv2dSpec
+from gui.workspace import Workspace
 from models.network import Network
 
 GRID_PIXELS = 420  # the grid is drawn about this wide, whatever the input size
@@ -67,12 +68,10 @@ class MaximisationPanel(QWidget):
 
     finished = Signal()
 
-    def __init__(self, network: Network, *, weights: Callable[[], dict[str, torch.Tensor] | None],
-                 normalization: Callable[[], Normalization | None], seed: Callable[[], int],
-                 class_names: Callable[[], tuple[str, ...] | None], parent: QWidget | None = None) -> None:
+    def __init__(self, network: Network, workspace: Workspace, *, seed: Callable[[], int],
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._network, self._weights, self._normalization, self._seed, self._class_names = (
-            network, weights, normalization, seed, class_names)
+        self._network, self.workspace, self._seed = network, workspace, seed
         self._runner = TaskRunner(self, name="ConvScope maximisation")
         self._cache: dict[tuple, tuple[object, np.ndarray, list[int]]] = {}
         self._pending: tuple | None = None
@@ -143,6 +142,22 @@ class MaximisationPanel(QWidget):
         self.refresh_layers()
 
     # -- what to maximise -------------------------------------------------------------------------------------
+    # -- what it reads of the workspace ----------------------------------------------------------------------
+    def _weights(self) -> dict[str, torch.Tensor] | None:
+        """The trained weights while they belong to the network as it is, else None (the initial weights)."""
+        trained = self.workspace.trained_for(self._network.architecture)
+        return trained.state if trained is not None else None
+
+    def _normalization_now(self) -> Normalization | None:
+        """The statistics the trained weights expect, else the loaded dataset's (what a run would use)."""
+        trained, dataset = self.workspace.trained, self.workspace.dataset
+        if trained is not None and trained.normalization is not None:
+            return trained.normalization
+        return getattr(dataset, "normalization", None)
+
+    def _class_names_now(self) -> tuple[str, ...] | None:
+        return getattr(self.workspace.dataset, "class_names", None)
+
     @Slot()
     def refresh_layers(self, *_args: object) -> None:
         current = self.layer_box.currentData()
@@ -168,7 +183,7 @@ class MaximisationPanel(QWidget):
     @Slot()
     def start(self) -> None:
         layer = self.layer_box.currentData()
-        normalization = self._normalization()
+        normalization = self._normalization_now()
         if layer is None:
             self._say("The network has no conv layer or output to maximise (or it has an error).")
             return
@@ -232,7 +247,7 @@ class MaximisationPanel(QWidget):
     def _display(self, pixels: np.ndarray, channels: list[int]) -> None:
         self.result = (pixels, channels)
         self.image.setPixmap(to_pixmap(grid_image(stretched(pixels)), GRID_PIXELS))
-        names = self._class_names()
+        names = self._class_names_now()
         is_output = self.layer_box.currentData() == len(self._network.architecture.layers)
         if is_output and names and len(names) == len(channels):
             order = ", ".join(names[c] for c in channels)

@@ -9,6 +9,7 @@ from PySide6.QtCore import QObject, Signal, Slot
 
 from engine.network.builder import ConvNet
 from engine.inspection.layer_cases import LayerCase, explained_model, layer_case, window_layers
+from gui.workspace import Workspace
 from models.network import Network
 
 
@@ -17,21 +18,26 @@ class CaseUnavailable(ValueError):
 
 
 class NetworkCases(QObject):
-    """Builds `LayerCase`s of the network being edited: with `weights()` (the trained weights when they belong
-    to the network as it is, else None) or else the initial weights a run with `seed()` starts from, on sample
-    `probe_index()` of `dataset()`'s validation split. `invalidate()` (connect it to whatever changes one of
-    them) drops the cached model and emits `changed`."""
+    """Builds `LayerCase`s of the network being edited: with the workspace's trained weights when they belong
+    to the network as it is, or else the initial weights a run with `seed()` starts from, on the workspace's
+    probe sample of its dataset's validation split. `invalidate()` drops the cached model and emits `changed`;
+    it runs when the network, the trained weights, the dataset or the probe change (connect it to whatever
+    else changes what is shown, e.g. the seed)."""
 
     changed = Signal()
 
-    def __init__(self, network: Network, *, weights: Callable[[], dict[str, torch.Tensor] | None],
-                 dataset: Callable[[], object], probe_index: Callable[[], int], seed: Callable[[], int],
+    def __init__(self, network: Network, workspace: Workspace, *, seed: Callable[[], int],
                  parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._network, self._weights, self._dataset, self._probe, self._seed = (network, weights, dataset,
-                                                                              probe_index, seed)
+        self._network, self.workspace, self._seed = network, workspace, seed
         self._model: tuple[object, ConvNet] | None = None  # (the key it was built for, the model)
         network.changed.connect(self.invalidate)
+        for event in (workspace.events.trained, workspace.events.dataset, workspace.events.probe_index):
+            event.connect(self.invalidate)
+
+    def _weights(self) -> dict[str, torch.Tensor] | None:
+        trained = self.workspace.trained_for(self._network.architecture)
+        return trained.state if trained is not None else None
 
     @Slot()
     def invalidate(self, *_args: object) -> None:
@@ -53,7 +59,7 @@ class NetworkCases(QObject):
         return f"initial weights (seed {self._seed()}): train to step through learned filters"
 
     def probe_text(self) -> str:
-        return f"probe sample {self._probe()} of the validation split"
+        return f"probe sample {self.workspace.probe_index} of the validation split"
 
     def case(self, index: int) -> LayerCase:
         """Layer `index` (1-based) on the probe sample; CaseUnavailable says what is missing."""
@@ -61,14 +67,14 @@ class NetworkCases(QObject):
         arch, analysis = network.architecture, network.analysis
         if not analysis.is_valid:
             raise CaseUnavailable(f"the network has an error: {analysis.first_error or 'no layers'}")
-        dataset = self._dataset()
+        dataset = self.workspace.dataset
         if dataset is None:
             raise CaseUnavailable("no dataset is loaded yet: choose one in the Training panel (the probe sample "
                                   "comes from it), or pick a lesson")
         if tuple(dataset.input_shape) != arch.input.as_tuple():
             raise CaseUnavailable("the network's input does not match the dataset's images; fix the input "
                                   "shape, or pick a lesson")
-        probe = self._probe()
+        probe = self.workspace.probe_index
         images = dataset.val.images
         if not 0 <= probe < len(images):
             raise CaseUnavailable(f"probe sample {probe} is not in the validation split; pick another in the "

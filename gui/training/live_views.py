@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtCore import Qt, Slot
 from PySide6.QtWidgets import QLabel, QSplitter, QVBoxLayout, QWidget
 
 from engine.events import BatchEnded, EpochEnded, SnapshotTaken
@@ -16,6 +16,7 @@ from gui.views.curves import LossPlot
 from gui.views.filter_grid import FilterGrid
 from gui.views.probabilities import ProbabilityBars
 from gui.views.sample_browser import SampleBrowser
+from gui.workspace import Workspace
 from models.architecture import Architecture
 from models.network import Network
 
@@ -55,26 +56,26 @@ class LiveViews(QWidget):
     and labels name the prediction), and the @Slots `show_snapshot(SnapshotTaken)`,
     `add_batch(BatchEnded)`, `add_epoch(EpochEnded)`; `set_history(MetricsHistory)` redraws saved
     curves; `begin_run()` resets the curves for a new run, `clear()` empties every view. Nothing is
-    cleared when a run ends, so the views keep its final state. Picking a sample emits
-    `probe_selected(index into the validation split)`. Each view's widget is also an attribute
-    named after it (`filters`, `activations`, `curves`, `samples`, `probabilities`).
+    cleared when a run ends, so the views keep its final state. The probe sample is the workspace's
+    `probe_index`: picking a sample sets it, and the browser follows it when anything else does. Each
+    view's widget is also an attribute named after it (`filters`, `activations`, `curves`, `samples`,
+    `probabilities`).
     """
 
-    probe_selected = Signal(int)
     filters: FilterGrid
     activations: ActivationView
     curves: LossPlot
     samples: SampleBrowser
     probabilities: ProbabilityBars
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, workspace: Workspace | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.workspace = workspace if workspace is not None else Workspace()
         self.setObjectName("liveViews")
         self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
         self.views: list[LiveView] = [kind(self) for kind in VIEWS]
         self._labels = np.zeros(0, dtype=np.int64)
         self._class_names: list[str] = []
-        self._probe = 0
         self._step: tuple[int, int] | None = None  # (step, epoch) of the newest snapshot
         self._origin: str | None = None  # where shown weights come from when no run of this window made them
         self._snapshot_probe = 0
@@ -106,6 +107,7 @@ class LiveViews(QWidget):
         layout.addWidget(self.caption)
         layout.addWidget(rows, 1)
         self.samples.sample_selected.connect(self._on_sample_selected)
+        self.workspace.events.probe_index.connect(self._on_probe_changed)
 
     # -- data in --------------------------------------------------------------------------------------------
     def set_dataset(self, dataset) -> None:
@@ -115,7 +117,8 @@ class LiveViews(QWidget):
         for view in self.views:
             view.set_dataset(dataset)
         if len(self._labels):
-            self.samples.select(self._probe if self._probe < len(self._labels) else 0)
+            probe = self.workspace.probe_index
+            self.samples.select(probe if probe < len(self._labels) else 0)
         self._update_caption()
 
     @Slot(object)
@@ -184,17 +187,12 @@ class LiveViews(QWidget):
             view.flush()
 
     # -- probe ----------------------------------------------------------------------------------------------
-    @property
-    def probe_index(self) -> int:
-        return self._probe
-
-    def set_probe_index(self, index: int) -> None:
-        """Pick validation sample `index` as the probe (as a click in the browser does); kept for a later
-        dataset when none is loaded yet."""
-        if 0 <= index < len(self._labels):
+    def _on_probe_changed(self, index: int) -> None:
+        """The workspace's probe changed (a click here, the Evaluation tab, an opened project): show it picked;
+        an index past this split waits for a dataset that holds it."""
+        if 0 <= index < len(self._labels) and self.samples.current_index() != index:
             self.samples.select(index)
-        else:
-            self._probe = max(0, int(index))
+        self._update_caption()
 
     def redraw_counts(self) -> int:
         """Redraws done so far by the coalescing views (the benchmark measures the refresh rate with it)."""
@@ -202,16 +200,16 @@ class LiveViews(QWidget):
 
     @Slot(int)
     def _on_sample_selected(self, index: int) -> None:
-        self._probe = index
+        self.workspace.probe_index = index
         self._update_caption()
-        self.probe_selected.emit(index)
 
     def _update_caption(self) -> None:
         """What the views show: the snapshot's step and probe; a newer pick waits for the next snapshot."""
         if self._nothing:
             self.caption.setText(f"Nothing to show yet: {self._nothing}")
             return
-        shown = self._probe if self._step is None else self._snapshot_probe
+        probe = self.workspace.probe_index
+        shown = probe if self._step is None else self._snapshot_probe
         parts = []
         if self._origin:
             parts.append(self._origin)
@@ -221,6 +219,6 @@ class LiveViews(QWidget):
         if 0 <= shown < len(self._labels):
             parts.append(f"probe: validation sample #{shown} "
                          f"(true class: {self._class_names[self._labels[shown]]})")
-        if shown != self._probe and 0 <= self._probe < len(self._labels):
-            parts.append(f"sample #{self._probe} shows from the next snapshot")
+        if shown != probe and 0 <= probe < len(self._labels):
+            parts.append(f"sample #{probe} shows from the next snapshot")
         self.caption.setText(" \u00b7 ".join(parts) if parts else _IDLE_CAPTION)

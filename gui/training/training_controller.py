@@ -21,6 +21,7 @@ from gui.builder.edit_lock import EditLock
 from gui.training.live_views import LiveViews
 from gui.training.shown_run import ShownRun
 from gui.document.project_io import ProjectState, copy_weights
+from gui.workspace import TrainedWeights, Workspace
 from gui.dataset_inputs import dataset_title
 from gui.training.training_panel import TrainingPanel
 from gui.training.training_session import TrainingSession
@@ -41,13 +42,13 @@ class TrainingController(QObject):
     It is the one owner of `train_action`'s enabled state and tip (network, dataset and run together).
     `tabs` holds `live` as a tab; the summary dock makes room while that tab shows.
 
-    State API (also behind `project_state()`, which the DocumentController saves and opens through):
-      - `trained_state() -> dict[str, Tensor] | None`: CPU weights of the last run (or restored);
-      - `history() -> MetricsHistory`: the last run's rows (the current run's so far);
-      - `normalization() -> Normalization | None`: the input statistics those weights were trained with;
-      - `restore(history, weights, normalization=None)`: curves again, and for weights that fit the network its filters and the
-        probe's activations (WeightsError if they do not fit);
-      - `stop_training() -> bool`, `is_training`, `extras()` / `set_extras()` (the probe sample).
+    What it produces goes into the workspace (`live.workspace`): the loaded dataset, the trained weights
+    (`trained`: set when a run ends or a project is restored, cleared when one starts), the curves
+    (`history`) and the run folder followed. It follows the workspace's probe sample. Besides:
+      - `restore(history, weights, normalization=None)`: curves again, and for weights that fit the network its
+        filters and the probe's activations (WeightsError if they do not fit);
+      - `project_state()`: what the DocumentController saves and opens through;
+      - `stop_training() -> bool`, `is_training`.
     """
 
     dataset_shape_changed = Signal(str, object)  # dataset title, InputShape: the network's input follows it
@@ -59,23 +60,19 @@ class TrainingController(QObject):
                  summary_dock: QDockWidget, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._network, self._session, self._loader, self._panel, self._live = network, session, loader, panel, live
+        self.workspace: Workspace = live.workspace
         self._train_action, self._tabs, self._summary_dock = train_action, tabs, summary_dock
         self.lock = lock
         self._run_arch: Architecture | None = None
-        self._trained_arch: Architecture | None = None
-        self._state: dict[str, torch.Tensor] | None = None
-        self._normalization: Normalization | None = None  # of _state; None when not known (older files)
         self._run_normalization: Normalization | None = None
-        self._history = MetricsHistory()
-        self._copy: InspectionCopy | None = None  # for _state, built lazily
-        self._origin: str | None = None  # what _state is when no run of this window made it (an opened file)
+        self._copy: tuple[TrainedWeights, InspectionCopy] | None = None  # for workspace.trained, built lazily
         self._run_source = ""  # the dataset the current run trains on
         self._shown = ShownRun(panel, live)
 
         panel.train_requested.connect(self._on_train_requested)
         panel.dataset_changed.connect(self._on_dataset_changed)
         loader.failed.connect(self._on_dataset_failed)  # after the panel's own slot: it records the error
-        live.probe_selected.connect(self._on_probe_selected)
+        self.workspace.events.probe_index.connect(self._on_probe_selected)
         session.started.connect(self._on_started)
         session.snapshot_taken.connect(live.show_snapshot)
         session.batch_ended.connect(live.add_batch)
@@ -97,47 +94,13 @@ class TrainingController(QObject):
     def is_training(self) -> bool:
         return self._session.is_running
 
-    def trained_state(self) -> dict[str, torch.Tensor] | None:
-        """The last run's (or restored) weights as a CPU state dict; None before any and while a run goes.
-        They belong to the network as it was trained: after an edit they may no longer fit it."""
-        return self._state
-
-    def current_trained_state(self) -> dict[str, torch.Tensor] | None:
-        """The trained weights if they belong to the network as it is now (not edited since), else None."""
-        return self._state if self._trained_network_is_current() else None
-
-    def trained_architecture(self) -> Architecture | None:
-        """The network `trained_state()` was trained as (the editable one may have changed since)."""
-        return self._trained_arch if self._state is not None else None
-
-    def normalization(self) -> Normalization | None:
-        """The input statistics the trained weights expect (None before a run, or for files without them)."""
-        return self._normalization if self._state is not None else None
-
-    def _trained_network_is_current(self) -> bool:
-        arch, trained = self._network.architecture, self._trained_arch
-        return (self._state is not None and trained is not None
-                and (arch.input, arch.layers) == (trained.input, trained.layers))
-
-    def history(self) -> MetricsHistory:
-        """The last run's metrics; during a run, its rows so far (recorded from the events on this thread)."""
-        return self._history
-
-    def extras(self) -> dict:
-        """What a project file keeps of the views: the probe sample."""
-        return {"ui": {"probe_index": self._live.probe_index}}
-
-    def set_extras(self, extras: dict) -> None:
-        ui = extras.get("ui") if isinstance(extras, dict) else None
-        probe = ui.get("probe_index") if isinstance(ui, dict) else None
-        if isinstance(probe, int) and not isinstance(probe, bool) and probe >= 0:
-            self._live.set_probe_index(probe)
+    def _current_trained(self) -> TrainedWeights | None:
+        return self.workspace.trained_for(self._network.architecture)
 
     def project_state(self) -> ProjectState:
-        """The getters and setters DocumentController uses to save and open projects."""
-        return ProjectState(config=self._panel.config, set_config=self._panel.set_config,
-                            trained_state=self.trained_state, history=self.history, restore=self.restore,
-                            extras=self.extras, set_extras=self.set_extras, normalization=self.normalization)
+        """What DocumentController saves and opens through: the workspace, the panel's settings, restore."""
+        return ProjectState(self.workspace, config=self._panel.config, set_config=self._panel.set_config,
+                            restore=self.restore)
 
     def restore(self, history: MetricsHistory | None, weights: dict[str, torch.Tensor] | None,
                 normalization: Normalization | None = None) -> None:
@@ -150,25 +113,25 @@ class TrainingController(QObject):
             model = build_model(arch)
             apply_state_dict(model, weights, source="the project's weights")
             model.eval()
-        self._history = history if history is not None else MetricsHistory()
-        self._panel.show_loaded(None if model is None else loaded_text(self._history))
-        self._origin = None if model is None else loaded_text(self._history)
-        if model is None and not self._history.batches:
+        history = history if history is not None else MetricsHistory()
+        self.workspace.history = history
+        origin = None if model is None else loaded_text(history)
+        self._panel.show_loaded(origin)
+        if model is None and not history.batches:
             self._shown.forget()
         else:  # a project's curves describe the network it holds, on the dataset its settings name
-            self._shown.set_run(self._network.architecture, self._panel.config().dataset, self._history)
+            self._shown.set_run(self._network.architecture, self._panel.config().dataset, history)
         if model is None:
-            self._state = self._trained_arch = self._copy = None
+            self.workspace.trained = self._copy = None
             self._live.clear()
-            self._live.set_history(self._history)
+            self._live.set_history(history)
             self._request_idle_refresh()  # the untrained network's initial weights, if the tab is shown
             return
         self._live.begin_run()  # the maps are replaced below; panels of the same layers are reused
-        self._live.set_history(self._history)
-        self._live.set_weights_origin(self._origin)
-        self._state = copy_weights(weights)
-        self._normalization = normalization
-        self._trained_arch, self._copy = self._network.architecture, None
+        self._live.set_history(history)
+        self._live.set_weights_origin(origin)
+        self.workspace.trained = TrainedWeights(copy_weights(weights), self._network.architecture, normalization,
+                                                origin)
         self._refresh_idle_views()
 
     def stop_training(self) -> bool:
@@ -198,16 +161,17 @@ class TrainingController(QObject):
             self._panel.set_blocked(problems[0])
             return
         initial = None
-        if self._trained_network_is_current():  # never throw trained weights away without asking
+        trained = self._current_trained()
+        if trained is not None:  # never throw trained weights away without asking
             answer = self.ask_continue_training()
             if answer == CANCEL:
                 return
             if answer == CONTINUE:
-                initial = self._state
-                if self._normalization is not None and self._normalization != dataset.normalization:
+                initial = trained.state
+                if trained.normalization is not None and trained.normalization != dataset.normalization:
                     # The weights keep seeing inputs normalised as when they were trained.
-                    dataset = renormalized(dataset, self._normalization)
-        probe = self._live.probe_index if self._live.probe_index < len(dataset.val) else 0
+                    dataset = renormalized(dataset, trained.normalization)
+        probe = self.workspace.probe_in(dataset)
         self._run_arch = arch  # frozen: edits replace the Network's architecture, never mutate this one
         self._run_normalization, self._run_source = dataset.normalization, self._panel.config().dataset
         self._session.start(arch, dataset, self._panel.config(), probe_index=probe, initial_weights=initial,
@@ -224,38 +188,40 @@ class TrainingController(QObject):
             self._session.stop_and_wait()
         arch, dataset = self._network.architecture, self._panel.dataset
         fits = dataset is not None and tuple(dataset.input_shape) == arch.input.as_tuple()
-        self._run_arch, self._run_normalization = arch, self._normalization
+        trained = self.workspace.trained
+        self._run_arch, self._run_normalization = arch, trained.normalization if trained is not None else None
         self._run_source = self._panel.config().dataset
-        probe = self._live.probe_index if fits and self._live.probe_index < len(dataset.val) else 0
+        probe = self.workspace.probe_in(dataset) if fits else 0
         self._session.attach(folder, arch, dataset if fits else None, probe_index=probe)
         self._tabs.setCurrentWidget(self._live)
         self.run_shown.emit()
 
     @Slot()
     def _on_started(self) -> None:
-        self._state = self._trained_arch = self._copy = self._origin = None
-        self._history = MetricsHistory()
+        self.workspace.trained = self._copy = None
+        self.workspace.history = MetricsHistory()
+        self.workspace.followed_run = getattr(self._session, "run_folder", None)
         self._live.begin_run()
         self.lock.set_locked(True)
         self._update_blocked()
 
     @Slot(object)
     def _on_batch_ended(self, event: BatchEnded) -> None:
-        self._history.record_batch(event)
+        self.workspace.history.record_batch(event)
 
     @Slot(object)
     def _on_epoch_ended(self, event: EpochEnded) -> None:
-        self._history.record_epoch(event)
+        self.workspace.history.record_epoch(event)
 
     @Slot(object)
     def _on_finished(self, _result: TrainingFinished) -> None:
         self.lock.set_locked(False)
-        self._history = self._session.history
+        history = self.workspace.history = self._session.history
         if self._session.final_state is not None and self._run_arch is not None:
-            self._state, self._trained_arch = self._session.final_state, self._run_arch
-            self._normalization = self._run_normalization
+            self.workspace.trained = TrainedWeights(self._session.final_state, self._run_arch,
+                                                    self._run_normalization)
         if self._run_arch is not None:
-            self._shown.set_run(self._run_arch, self._run_source, self._history)
+            self._shown.set_run(self._run_arch, self._run_source, history)
         self._update_blocked()
 
     # -- dataset, network, probe ------------------------------------------------------------------------------
@@ -263,11 +229,13 @@ class TrainingController(QObject):
     def _on_dataset_changed(self, dataset) -> None:
         self.dataset_shape_changed.emit(dataset_title(self._panel.config().dataset), InputShape(*dataset.input_shape))
         self._shown.follow(self._network.architecture, self._panel.config().dataset)
+        self.workspace.dataset = dataset
         self._live.set_dataset(dataset)  # selects the probe, which refreshes the idle views
         self._update_blocked()
 
     @Slot(str)
     def _on_dataset_failed(self, _message: str) -> None:
+        self.workspace.dataset = None
         self._update_blocked()
 
     @Slot(object)
@@ -295,7 +263,6 @@ class TrainingController(QObject):
             dock.setVisible(self._summary_was_visible)
             self._summary_was_visible = None
 
-    @Slot(int)
     def _on_probe_selected(self, index: int) -> None:
         if self._session.is_running:
             self._session.set_probe(index)
@@ -321,12 +288,13 @@ class TrainingController(QObject):
         action.setStatusTip(tip)
 
     # -- the trained model, when idle ----------------------------------------------------------------------
-    def _trained_copy(self) -> InspectionCopy | None:
+    def _trained_copy(self) -> tuple[TrainedWeights, InspectionCopy] | None:
         """A model of the window's own for the trained weights, while they still belong to the network."""
-        if not self._trained_network_is_current():
+        trained = self._current_trained()
+        if trained is None:
             return None
-        if self._copy is None:
-            self._copy = InspectionCopy(self._trained_arch)
+        if self._copy is None or self._copy[0] is not trained:
+            self._copy = (trained, InspectionCopy(trained.architecture))
         return self._copy
 
     def _request_idle_refresh(self) -> None:
@@ -340,13 +308,15 @@ class TrainingController(QObject):
         network's initial weights (the very ones the next run starts from: same seed) on the probe sample."""
         if self._session.is_running:
             return
-        copy = self._trained_copy()
-        if copy is not None:
-            self._live.set_weights_origin(self._origin)
-            self._live.show_snapshot(trained_snapshot(copy, self._state, self._trained_arch, self._history,
-                                                      self._panel.dataset, self._live.probe_index))
+        copied = self._trained_copy()
+        if copied is not None:
+            trained, copy = copied
+            self._live.set_weights_origin(trained.origin)
+            self._live.show_snapshot(trained_snapshot(copy, trained.state, trained.architecture,
+                                                      self.workspace.history, self._panel.dataset,
+                                                      self.workspace.probe_index))
             return
-        shown = initial_snapshot_or_reason(self._network, self._panel.dataset, self._live.probe_index,
+        shown = initial_snapshot_or_reason(self._network, self._panel.dataset, self.workspace.probe_index,
                                            self._panel.config().seed)
         if isinstance(shown, str):  # an older network's maps would be stale: nothing, and why
             self._live.show_nothing(shown)

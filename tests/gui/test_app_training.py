@@ -65,7 +65,7 @@ def test_a_run_fills_every_view_and_keeps_the_final_state(qtbot, trainer_window)
     assert window.tabs.currentWidget() is live and window.training_dock.isVisible()
     live.flush()
 
-    state = window.training.trained_state()
+    state = window.workspace.trained.state
     assert state["0.weight"].shape == (6, 1, 5, 5)
     assert live.filters.layer_names() == CONV
     np.testing.assert_allclose(live.filters.image_for(CONV[0]), tile_kernels(state["0.weight"].numpy()), atol=1e-6)
@@ -76,7 +76,7 @@ def test_a_run_fills_every_view_and_keeps_the_final_state(qtbot, trainer_window)
     np.testing.assert_array_equal(live.curves.val_curve()[1], [epochs[0].val_loss])
     assert live.probabilities.values().sum() == pytest.approx(1.0, abs=1e-5)
 
-    history = window.training.history()
+    history = window.workspace.history
     assert len(history.epochs) == 1 and len(history.batches) == len(batches)
     state_text = window.training_panel.outcome()
     assert state_text[0] == "completed" and "Completed 1 epoch" in state_text[1]
@@ -138,7 +138,7 @@ def test_a_diverging_run_shows_its_message(qtbot, trainer_window):
     state, text = trainer_window.training_panel.outcome()
     assert state == "diverged" and "learning rate 10 is probably too high" in text
     assert trainer_window.training_panel.outcome_label.isVisible()
-    assert all(torch.isfinite(t).all() for t in trainer_window.training.trained_state().values())
+    assert all(torch.isfinite(t).all() for t in trainer_window.workspace.trained.state.values())
 
 
 def process_exists(pid: int) -> bool:
@@ -213,15 +213,15 @@ def test_probe_picks_reach_the_run_and_the_trained_model_when_idle(qtbot, traine
     start_and_wait_for_a_batch(qtbot, window, epochs=50)
     with qtbot.waitSignal(window.session.snapshot_taken, timeout=WAIT_MS,
                           check_params_cb=lambda event: event.probe_index == 9):
-        live.set_probe_index(9)
+        window.workspace.probe_index = 9
     with qtbot.waitSignal(window.session.finished, timeout=WAIT_MS):
         window.training_panel.stop_button.click()
     before = live.activations.value_at(CONV[0], 0, 10, 10)
-    live.set_probe_index(3)  # idle: the trained model answers at once
+    window.workspace.probe_index = 3  # idle: the trained model answers at once
     dataset = window.training_panel.dataset
     assert live.probabilities.true_label() == int(dataset.val.labels[3])
     model = build_model(LENET)
-    model.load_state_dict(window.training.trained_state())
+    model.load_state_dict(window.workspace.trained.state)
     with torch.no_grad():
         expected = model[0](dataset.val.images[3:4])[0, 0, 10, 10].item()
     assert live.activations.value_at(CONV[0], 0, 10, 10) == pytest.approx(expected, abs=1e-5) != before
@@ -256,7 +256,7 @@ def test_restore_shows_saved_curves_and_filters(trainer_window):
     np.testing.assert_array_equal(live.curves.train_curve()[1], [2.3, 2.0])
     np.testing.assert_allclose(live.filters.image_for(CONV[0]), tile_kernels(weights["0.weight"].numpy()))
     assert live.activations.layer_names() == LABELS  # the loaded dataset gives the probe's activations
-    assert window.training.history() is history and window.training.trained_state()["0.weight"].shape == (6, 1, 5, 5)
+    assert window.workspace.history is history and window.workspace.trained.state["0.weight"].shape == (6, 1, 5, 5)
     # The panel and the views say what they hold, not "Not trained yet." or a snapshot step of no run.
     assert window.training_panel.progress_label.text() == "Trained weights loaded: 2 steps, 1 epoch"
     assert live.caption.text().startswith("Trained weights loaded: 2 steps, 1 epoch")
@@ -271,7 +271,7 @@ def test_train_again_asks_and_continues_from_the_trained_weights(qtbot, trainer_
     window = trainer_window
     window.session.batch_ended.connect(lambda _event: window.session.stop())  # one batch per run is enough
     run_to_end(qtbot, window)
-    trained = {k: v.clone() for k, v in window.training.trained_state().items()}
+    trained = {k: v.clone() for k, v in window.workspace.trained.state.items()}
     asked = []
 
     def answer(reply):
@@ -283,7 +283,7 @@ def test_train_again_asks_and_continues_from_the_trained_weights(qtbot, trainer_
     window.training.ask_continue_training = answer(CANCEL)
     window.train_action.trigger()
     assert asked == [CANCEL] and not window.session.is_running  # cancelled: nothing started, nothing lost
-    assert all(torch.equal(trained[k], v) for k, v in window.training.trained_state().items())
+    assert all(torch.equal(trained[k], v) for k, v in window.workspace.trained.state.items())
 
     starts = []
     original_start = window.session.start

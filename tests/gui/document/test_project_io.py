@@ -49,7 +49,7 @@ def trained(window, weights=None) -> dict[str, torch.Tensor]:
     state = window.document.state
     state.set_config(CONFIG)
     state.restore(HISTORY, weights)
-    state.set_extras(EXTRAS)
+    state.workspace.set_extras(EXTRAS)
     window.document.mark_modified()
     return weights
 
@@ -106,7 +106,7 @@ def test_project_round_trip_into_a_fresh_window(window, fresh_window, tmp_path):
     assert state.config() == CONFIG
     assert state.history() == HISTORY
     assert same_weights(state.trained_state(), weights)
-    assert state.extras() == EXTRAS
+    assert state.workspace.extras() == EXTRAS
     assert not other.isWindowModified() and other.undo_stack.count() == 0
     # The views show the run again: its curves and the saved filters (not a fresh initialisation).
     views = other.live_views
@@ -118,7 +118,7 @@ def test_project_round_trip_into_a_fresh_window(window, fresh_window, tmp_path):
     first = views.filters.image_for(views.filters.layer_names()[0])
     expected = weights["0.weight"].numpy()
     assert np.nanmax(first) == pytest.approx(expected.max()) and np.nanmin(first) == pytest.approx(expected.min())
-    assert views.probe_index == 3
+    assert views.workspace.probe_index == 3
     assert other.document.path == path and other.document.recent_files()[0] == path.resolve()
 
 
@@ -145,7 +145,7 @@ def test_weights_from_before_an_edit_are_not_saved(window, tmp_path):
 
 def test_collect_project_leaves_out_weights_that_do_not_fit():
     """The guard behind Save: a state that still offers old weights after an edit (the held state does)."""
-    state = ProjectState.held(CONFIG)
+    state = ProjectState.held(Network(LENET), CONFIG)
     state.restore(HISTORY, weights_for(LENET))
     edited = LENET.with_layers((replace(LENET.layers[0], out_channels=12),) + LENET.layers[1:])
     project, note = collect_project(edited, state)
@@ -210,7 +210,7 @@ def test_a_refused_project_changes_nothing(window, fresh_window, tmp_path, damag
     assert window.document.path == mine and window.undo_stack.isClean()
     state = window.document.state
     assert state.config() == CONFIG and state.history() == HISTORY and same_weights(state.trained_state(), weights)
-    assert state.extras() == EXTRAS
+    assert state.workspace.extras() == EXTRAS
 
 
 def test_open_architecture_json_keeps_settings_and_clears_weights(window, tmp_path):
@@ -287,7 +287,7 @@ def test_a_real_run_marks_modified_and_its_weights_survive_save_and_open(qtbot, 
     assert other.document.open(path)
     assert same_weights(other.document.state.trained_state(), weights)
     assert other.document.state.config() == panel.config()
-    assert other.document.state.history() == window.training.history()
+    assert other.document.state.history() == window.workspace.history
     # The statistics the run normalised with are saved with the weights and come back with them.
     assert load_project(path).normalization == panel.dataset.normalization
     assert other.document.state.normalization() == panel.dataset.normalization

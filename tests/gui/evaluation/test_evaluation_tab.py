@@ -122,7 +122,7 @@ def test_hardest_examples_and_most_confident_mistakes(qtbot, tab_window, trained
 def test_a_clicked_sample_becomes_the_probe_and_is_explained_without_touching_the_weights(qtbot, tab_window, trained):
     project, split, rows = trained
     win, tab = tab_window, tab_window.evaluation
-    before = {k: v.clone() for k, v in win.training.trained_state().items()}
+    before = {k: v.clone() for k, v in win.workspace.trained.state.items()}
     open_tab(qtbot, win)
     tab.hardest_button.click()
     item = tab.gallery.list.item(2)
@@ -130,7 +130,7 @@ def test_a_clicked_sample_becomes_the_probe_and_is_explained_without_touching_th
     with qtbot.waitSignal(tab.explanation.explained, timeout=WAIT_MS):
         rect = tab.gallery.list.visualItemRect(item)
         qtbot.mouseClick(tab.gallery.list.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
-    assert win.live_views.probe_index == index
+    assert win.workspace.probe_index == index
     model = inspection_copy(project.architecture, project.weights)
     expected = explain(model, split.images[index], rows[index][1], "saliency", normalization=project.normalization)
     np.testing.assert_allclose(tab.explanation.map, expected, atol=1e-5)
@@ -150,7 +150,7 @@ def test_a_clicked_sample_becomes_the_probe_and_is_explained_without_touching_th
     strong = panel.overlay_image()
     assert not np.array_equal(faint, strong)  # opacity re-blends without a new computation
     assert "cam" not in [panel.method.itemData(i) for i in range(panel.method.count())]  # no pooling head
-    for name, tensor in win.training.trained_state().items():
+    for name, tensor in win.workspace.trained.state.items():
         assert torch.equal(tensor, before[name]), name
 
 

@@ -131,7 +131,7 @@ def test_network_steps_equal_the_layers_real_output_on_the_probe_sample(qtbot, w
     with torch.random.fork_rng(devices=[]):  # the window's initial weights: the seed of the training settings
         torch.manual_seed(window.training_panel.config().seed)
         model = build_model(window.network.architecture).eval()
-    sample = window.training_panel.dataset.val.images[window.live_views.probe_index]
+    sample = window.training_panel.dataset.val.images[window.workspace.probe_index]
     for layer, index in (("layer 1 (conv2d)", 1), ("layer 4 (conv2d)", 4), ("layer 3 (maxpool2d)", 3)):
         explainer.layer_box.setCurrentIndex(explainer.layer_box.findText(layer))
         real = real_layer_output(model, sample, index)
@@ -163,7 +163,7 @@ def test_after_training_the_trained_weights_are_explained(qtbot, window, mnist_e
         window.train_action.trigger()
     window.tabs.setCurrentWidget(window.explainer)
     qtbot.waitUntil(lambda: "trained weights" in explainer.notes_label.text(), timeout=5000)
-    state = window.training.trained_state()
+    state = window.workspace.trained.state
     np.testing.assert_array_equal(explainer.case.op.weights, state["0.weight"].double().numpy())
     click_cell(qtbot, explainer.output_grid, 14, 14)
     i, j = explainer.position

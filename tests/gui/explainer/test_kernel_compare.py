@@ -34,7 +34,7 @@ def test_a_frozen_sobel_is_its_own_best_match_and_both_maps_are_torchs(qtbot, wi
     best, cosine = compare.best
     assert best == 2 and cosine == pytest.approx(1.0)
     assert "filter 2 (frozen)" in compare._titles[1].text() and "cosine similarity 1.000" in compare.verdict_label.text()
-    sample = window.training_panel.dataset.val.images[window.live_views.probe_index][None]
+    sample = window.training_panel.dataset.val.images[window.workspace.probe_index][None]
     sobel = torch.zeros(1, 1, 5, 5)
     sobel[0, 0, 1:4, 1:4] = torch.tensor(KERNELS["sobel_y"])
     expected = F.conv2d(sample, sobel, padding=2)[0, 0].numpy()

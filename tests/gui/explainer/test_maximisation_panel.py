@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 
@@ -9,6 +11,7 @@ from engine.inspection.activation_maximisation import MaximisationConfig, maximi
 from engine.inspection.layer_cases import explained_model
 from engine.normalization import Normalization
 from gui.explainer.maximisation_panel import MaximisationPanel, grid_image
+from gui.workspace import TrainedWeights, Workspace
 from models.network import Network
 from tests.engine.training_data import tiny_arch
 
@@ -23,8 +26,12 @@ def network():
 
 
 def make_panel(qtbot, network, *, normalization=NORM, weights=None):
-    panel = MaximisationPanel(network, weights=lambda: weights, normalization=lambda: normalization,
-                              seed=lambda: 0, class_names=lambda: ("zero", "one", "two"))
+    """The panel on a workspace holding `weights` (trained as the network is) and a dataset's names and statistics
+    (the panel reads nothing else of it)."""
+    workspace = Workspace(dataset=SimpleNamespace(class_names=("zero", "one", "two"), normalization=normalization))
+    if weights is not None:
+        workspace.trained = TrainedWeights(weights, network.architecture, normalization)
+    panel = MaximisationPanel(network, workspace, seed=lambda: 0)
     qtbot.addWidget(panel)
     panel.steps.setValue(STEPS)
     return panel

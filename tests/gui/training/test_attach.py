@@ -56,9 +56,9 @@ def test_attach_follows_a_command_line_run_and_steers_it(qtbot, window, cli_run)
         panel.stop_button.click()
     assert finished.args[0].reason == STOPPED and proc.wait(timeout=60) == 0
     final = load_state_dict(out / "weights.safetensors")
-    kept = window.training.trained_state()
+    kept = window.workspace.trained.state
     assert all(torch.equal(kept[k], final[k]) for k in final)
-    assert window.training.history().batches[-1].step == read_run_log(out).of_kind("batch")[-1]["step"]
+    assert window.workspace.history.batches[-1].step == read_run_log(out).of_kind("batch")[-1]["step"]
 
 
 def test_leaving_an_attached_run_does_not_stop_it(qtbot, window, cli_run):

@@ -54,7 +54,7 @@ def test_kill_9_of_the_child_is_survived_with_network_curves_and_last_snapshot(q
     layers_before = window.network.layers
     with qtbot.waitSignal(window.session.snapshot_taken, timeout=WAIT_MS):
         panel.train_button.click()
-    qtbot.waitUntil(lambda: len(window.training.history().batches) >= 3, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: len(window.workspace.history.batches) >= 3, timeout=WAIT_MS)
     folder = window.session.run_folder
     with qtbot.waitSignal(window.session.finished, timeout=WAIT_MS) as finished:
         os.kill(window.session.child_pid, signal.SIGKILL)
@@ -66,9 +66,9 @@ def test_kill_9_of_the_child_is_survived_with_network_curves_and_last_snapshot(q
     # Nothing lost: the network, the curves the log held, the newest snapshot's weights as the trained state.
     assert window.network.layers == layers_before and window.canvas.isEnabled()
     log = read_run_log(folder)
-    assert [b.step for b in window.training.history().batches] == [e["step"] for e in log.of_kind("batch")]
+    assert [b.step for b in window.workspace.history.batches] == [e["step"] for e in log.of_kind("batch")]
     snapshot = log.of_kind("snapshot")[-1]
-    kept = window.training.trained_state()
+    kept = window.workspace.trained.state
     expected = load_state_dict(folder / snapshot["file"])
     assert kept.keys() == expected.keys() and all(torch.equal(kept[k], expected[k]) for k in kept)
     assert f"step {snapshot['step']}" in result.message
@@ -93,7 +93,7 @@ def test_a_refused_start_says_why_in_the_panel(qtbot, trainer_window, tmp_path):
 
 
 def test_changing_the_probe_while_paused_recomputes_it_on_the_snapshot_weights(qtbot, trainer_window):
-    window, panel, live = trainer_window, trainer_window.training_panel, trainer_window.live_views
+    window, panel = trainer_window, trainer_window.training_panel
     with qtbot.waitSignal(window.session.batch_ended, timeout=WAIT_MS):
         panel.train_button.click()
     panel.pause_button.click()
@@ -103,7 +103,7 @@ def test_changing_the_probe_while_paused_recomputes_it_on_the_snapshot_weights(q
     assert read_run_log(folder).of_kind("snapshot")[-1]["step"] == paused_at  # pausing takes a snapshot
     with qtbot.waitSignal(window.session.snapshot_taken, timeout=WAIT_MS,
                           check_params_cb=lambda e: e.probe_index == 7) as shown:
-        live.set_probe_index(7)
+        window.workspace.probe_index = 7
     event = shown.args[0]
     # Oracle: a model of our own with the newest snapshot's weights, on validation sample 7.
     line = read_run_log(folder).of_kind("snapshot")[-1]

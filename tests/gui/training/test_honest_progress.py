@@ -16,7 +16,7 @@ def test_a_stopped_run_names_the_same_step_in_the_progress_line_and_the_outcome(
     window.document.ask_unsaved_changes = lambda: DISCARD
     with qtbot.waitSignal(window.session.batch_ended, timeout=WAIT_MS):
         panel.train_button.click()
-    qtbot.waitUntil(lambda: len(window.training.history().batches) >= 3, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: len(window.workspace.history.batches) >= 3, timeout=WAIT_MS)
     with qtbot.waitSignal(window.session.finished, timeout=WAIT_MS) as finished:
         panel.stop_button.click()  # lands between batch lines: the log samples them
     result = finished.args[0]
@@ -24,4 +24,4 @@ def test_a_stopped_run_names_the_same_step_in_the_progress_line_and_the_outcome(
     state, outcome = panel.outcome()
     assert state == STOPPED and f"step {result.step}" in outcome
     assert f"step {result.step:,} of" in panel.progress_label.text()
-    assert window.training.history().batches[-1].step == result.step  # the curves reach it too
+    assert window.workspace.history.batches[-1].step == result.step  # the curves reach it too

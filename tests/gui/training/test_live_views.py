@@ -114,17 +114,19 @@ def test_clear_empties_the_views_but_keeps_the_samples(live, mnist):
     assert len(live.samples.visible_indices()) == len(mnist.val)
 
 
-def test_picking_a_sample_emits_its_index_and_the_pick_survives_a_new_dataset(qtbot, live, mnist):
-    live.set_probe_index(42)  # before any dataset (a project's extras): kept for later
-    assert live.probe_index == 42
-    with qtbot.waitSignal(live.probe_selected) as picked:
-        live.set_dataset(mnist)
-    assert picked.args == [42] and live.samples.current_index() == 42
-    with qtbot.waitSignal(live.probe_selected) as picked:
-        live.set_probe_index(7)
-    assert picked.args == [7] and live.probe_index == 7
+def test_the_probe_is_the_workspaces_and_survives_a_new_dataset(qtbot, live, mnist):
+    workspace = live.workspace
+    workspace.probe_index = 42  # before any dataset (a project's extras): kept for later
+    live.set_dataset(mnist)
+    assert live.samples.current_index() == 42 and workspace.probe_index == 42
+    workspace.probe_index = 7  # set elsewhere (the Evaluation tab): the browser follows
+    assert live.samples.current_index() == 7
     name = mnist.class_names[int(mnist.val.labels[7])]
     assert f"#7 (true class: {name})" in live.caption.text()
+    picked = []
+    workspace.events.probe_index.connect(picked.append)
+    live.samples.select(3)  # a click in the browser sets the workspace's probe
+    assert workspace.probe_index == 3 and picked == [3]
 
 
 def test_a_new_live_view_is_one_class_and_one_entry(qtbot, monkeypatch, mnist):

@@ -81,7 +81,7 @@ def test_a_network_that_cannot_be_shown_clears_the_maps_and_says_why(qtbot, trai
 def test_opening_a_project_replaces_the_outcome_and_import_says_what_the_weights_are(qtbot, trained_window,
                                                                                     tmp_path):
     window, panel, live = trained_window, trained_window.training_panel, trained_window.live_views
-    steps = window.training.history().batches[-1].step
+    steps = window.workspace.history.batches[-1].step
     assert "Snapshot at step" in live.caption.text()
     path = tmp_path / "trained.convscope"
     assert window.document.save_as(path)
