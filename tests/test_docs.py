@@ -338,18 +338,22 @@ def test_the_preset_table_is_the_saved_benchmark_result():
     assert shown and all(line in saved for line in shown), "rerun bench/presets.py, or copy its table again"
 
 
-def test_the_layout_names_every_room_and_only_contracts_that_exist():
+def test_the_layout_names_every_room_module_and_contract():
+    """docs/layout.md describes every package and root module of engine/ and gui/, quotes every import contract
+    of pyproject.toml by name (and no other), and names every layer of the layers contracts."""
     tomllib = pytest.importorskip("tomllib")  # Python 3.11+
     text = (DOCS / "layout.md").read_text(encoding="utf-8")
-    rooms = [f"{p.parent.name}/{p.name}/" for top in ("engine", "gui") for p in (ROOT / top).iterdir()
-             if (p / "__init__.py").exists()]
-    missing = [room for room in rooms if f"  {room.split('/', 1)[1]}" not in text]
+    parts = [f"{p.name}/" if p.is_dir() else p.name for top in ("engine", "gui") for p in (ROOT / top).iterdir()
+             if (p / "__init__.py").exists() or (p.suffix == ".py" and p.name != "__init__.py")]
+    missing = [part for part in parts if not re.search(rf"(^|[\s,]){re.escape(part)}(?=[\s,])", text, flags=re.M)]
     assert not missing, f"docs/layout.md does not describe {missing}"
     contracts = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]["contracts"]
     names = {c["name"] for c in contracts}
-    quoted = re.findall(r"^- \*\*(.+?)\*\*", text, flags=re.M)
-    assert quoted and not set(quoted) - names, \
-        f"docs/layout.md quotes contracts pyproject.toml lacks: {sorted(set(quoted) - names)}"
+    quoted = set(re.findall(r"^- \*\*(.+?)\*\*", text, flags=re.M))
+    assert quoted == names, f"docs/layout.md: contracts to add {sorted(names - quoted)}, to drop {sorted(quoted - names)}"
+    layers = {part.strip() for c in contracts for layer in c.get("layers", []) for part in layer.split("|")}
+    unnamed = sorted(layer for layer in layers if f"`{layer}`" not in text)
+    assert not unnamed, f"docs/layout.md: the contracts' layers {unnamed} are not named (in backticks)"
 
 
 def test_docs_named_in_the_code_exist():
