@@ -1,5 +1,6 @@
 """Classical hand-made image kernels (Sobel, Scharr, Prewitt, Laplacian, blurs, sharpen, identity) and conv2d's
-`init` field: one entry per filter, a kernel name, numbers, or null (the usual random initialisation)."""
+`init` field: one entry per filter, a kernel name, numbers, or null (the usual random initialisation). A list
+shorter than the layer's filters sets the first ones; the rest keep the usual random start, as if null."""
 
 from __future__ import annotations
 
@@ -105,9 +106,9 @@ def init_problem(init: tuple | None, filters: int, in_channels: int, kh: int, kw
     """Why `init` does not fit a conv layer of `filters` filters of in_channels x kh x kw, or None."""
     if init is None:
         return None
-    if len(init) != filters:
-        return (f"init has {len(init)} entries for {filters} filters; give one per filter (null keeps a filter's "
-                f"random start)")
+    if len(init) > filters:  # fewer is fine: the filters after the list start random (one pick is enough)
+        return (f"init has {len(init)} entries for {filters} filters; give at most one per filter (null or a "
+                f"shorter list keeps a filter's random start)")
     try:
         for n, entry in enumerate(init):
             filter_values(entry, n, in_channels, kh, kw)

@@ -62,7 +62,8 @@ class Conv2dSpec(LayerSpec):
     init: Union[tuple, None] = spec_field(None, FieldInfo(
         KERNEL_INIT, "Hand-set filters", "One entry per filter: a kernel name (sobel_x, sobel_y, scharr_x, "
         "scharr_y, prewitt_x, prewitt_y, laplacian, box_blur, gaussian_blur, sharpen, identity), numbers "
-        "(k x k or in_channels x k x k), or null for the usual random start.", since_version=2))
+        "(k x k or in_channels x k x k), or null for the usual random start; filters after the list start "
+        "random too.", since_version=2))
     frozen_init: bool = spec_field(False, FieldInfo(BOOL, "Freeze hand-set filters", "Hand-set filters are never "
                                                     "trained (their biases stay 0); off: they are starting values.",
                                                     since_version=2))

@@ -35,6 +35,7 @@ class LayerAnalysis:
     warnings: tuple[str, ...] = ()
     error: str | None = None
     padding: tuple[int, int, int, int] | None = None  # (top, bottom, left, right) zeros, for conv/pool
+    frozen: int = 0  # of `params`, those training leaves as set (conv2d frozen_init: weights and zero biases)
 
     @property
     def params(self) -> int:
@@ -74,6 +75,10 @@ class Analysis:
         return sum(la.params for la in self.layers)
 
     @property
+    def total_frozen(self) -> int:
+        return sum(la.frozen for la in self.layers)
+
+    @property
     def total_macs(self) -> int:
         return sum(la.macs for la in self.layers)
 
@@ -91,6 +96,7 @@ class _Result:
     formula: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
     padding: tuple[int, int, int, int] | None = None
+    frozen: int = 0
 
 
 def same_padding(n: int, f: int, s: int) -> tuple[int, int]:
@@ -157,8 +163,9 @@ def _conv(spec: Conv2dSpec, c: int, h: int, w: int) -> _Result:
     warnings = r.warnings
     if spec.padding not in ("same", "valid") and max(pair(spec.padding)) >= max(fh, fw):
         warnings += ("padding is as large as the kernel: the border outputs see only zeros",)
+    frozen = len(spec.frozen_filters()) * (c_group * fh * fw + (1 if spec.bias else 0))
     return _Result((k, oh, ow), weights, biases, k * oh * ow * c_group * fh * fw, r.formula + (params,),
-                   warnings, r.padding)
+                   warnings, r.padding, frozen)
 
 
 def _pool(spec: Pool2dSpec, c: int, h: int, w: int) -> _Result:
@@ -254,7 +261,7 @@ def analyze(arch: Architecture) -> Analysis:
         if isinstance(spec, SoftmaxSpec) and i != len(arch.layers):
             warnings += ("softmax is not the last layer; it is normally only the output activation",)
         results.append(LayerAnalysis(i, spec.TYPE, shape, r.shape, r.weights, r.biases, r.macs, r.formula,
-                                     warnings, padding=r.padding))
+                                     warnings, padding=r.padding, frozen=r.frozen))
         shape = r.shape
     network_warnings = []
     if results and results[-1].output_shape is not None and len(results[-1].output_shape) != 1:

@@ -39,6 +39,7 @@ class FieldEditor(QWidget):
     """Base: `edited(value)` fires on user changes only, never from `set_value`."""
 
     edited = Signal(object)
+    full_width = False  # True: the inspector gives it a row of its own, under its label
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)

@@ -16,12 +16,20 @@ from models.layers import ACTIVATIONS, LAYER_TYPES, LayerSpec
 from models.validation import SpecValueError, coerce
 
 
-def _label(object_name: str, wrap: bool = True) -> QLabel:
+def _label(object_name: str, wrap: bool = True, rich: bool = True) -> QLabel:
+    """A rich label's text is HTML with every message escaped; left to guess (AutoText), Qt shows an escaped
+    message without tags as plain text, "&#x27;" and all. A plain one shows its text as it is."""
     label = QLabel()
     label.setObjectName(object_name)
     label.setWordWrap(wrap)
+    label.setTextFormat(Qt.TextFormat.RichText if rich else Qt.TextFormat.PlainText)
     label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
     return label
+
+
+def _frozen(frozen: int) -> str:
+    """The hand-set frozen part of a parameter count (conv2d frozen_init), which training never moves."""
+    return f" ({frozen:,} frozen)" if frozen else ""
 
 
 class Inspector(QScrollArea):
@@ -49,9 +57,9 @@ class Inspector(QScrollArea):
         self._layout.setContentsMargins(14, 12, 14, 12)
         self._layout.setSpacing(8)
         self.title_label = _label("inspectorTitle")
-        self.summary_label = _label("inspectorSummary")
+        self.summary_label = _label("inspectorSummary", rich=False)
         self._form_host = QWidget()
-        self.problem_label = _label("problemLabel")
+        self.problem_label = _label("problemLabel", rich=False)  # the editor's refusal, unescaped
         self.shape_label = _label("detailLabel")
         self.formula_label = _label("formulaLabel")
         self.params_label = _label("detailLabel")
@@ -132,7 +140,11 @@ class Inspector(QScrollArea):
                 editor.edited.connect(partial(self._on_field_edited, name))
                 label = QLabel(info.label)
                 label.setToolTip(info.help)
-                form.addRow(label, editor)
+                if editor.full_width:  # its label above, the field across the form: typed JSON needs the room
+                    form.addRow(label)
+                    form.addRow(editor)
+                else:
+                    form.addRow(label, editor)
                 self._editors[name] = editor
         old = self._layout.replaceWidget(self._form_host, host)
         self._form_host.hide()
@@ -151,7 +163,8 @@ class Inspector(QScrollArea):
         self.formula_label.clear()
         self.formula_label.hide()
         self.params_label.setText(f"Layers: <b>{len(self._network)}</b><br>"
-                                  f"Total parameters: <b>{analysis.total_params:,}</b><br>"
+                                  f"Total parameters: <b>{analysis.total_params:,}</b>"
+                                  f"{_frozen(analysis.total_frozen)}<br>"
                                   f"Total mult-adds: <b>{analysis.total_macs:,}</b>")
         self._set_messages(analysis.warnings, analysis.first_error)
 
@@ -169,7 +182,7 @@ class Inspector(QScrollArea):
         self._numbers_heading.setText("ARITHMETIC")
         if la.output_shape is not None:
             self.params_label.setText(f"Weights {la.weights:,} \u00b7 biases {la.biases:,} \u00b7 "
-                                      f"<b>params {la.params:,}</b><br>Mult-adds {la.macs:,}")
+                                      f"<b>params {la.params:,}</b>{_frozen(la.frozen)}<br>Mult-adds {la.macs:,}")
         else:
             self.params_label.clear()
         self._set_messages(la.warnings, la.error)

@@ -4,32 +4,40 @@ from __future__ import annotations
 
 import json
 
-from PySide6.QtWidgets import QComboBox, QLineEdit, QWidget
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QBoxLayout, QComboBox, QLineEdit, QWidget
 
 from gui.builder.field_editors import FieldEditor
 from models.fields import FieldInfo
 from models.kernel_library import KERNEL_NAMES
 
 ADD_PROMPT = "+ kernel"
+MIN_LINE_CHARS = 24  # ["sobel_x", "sobel_y", null]
 
 
 class KernelInitEditor(FieldEditor):
-    """A line of JSON, one entry per filter (`["sobel_x", null, [[1, 0, -1], ...]]`; empty: all random), and a
-    combo that appends a library kernel (or null, a random filter) as the next entry."""
+    """A line of JSON, one entry per filter (`["sobel_x", null, [[1, 0, -1], ...]]`; empty: all random; filters
+    after the list start random), and under it a combo that appends a library kernel (or null, a random filter)
+    as the next entry."""
+
+    full_width = True
 
     def __init__(self, info: FieldInfo, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.line = QLineEdit()
         self.line.setPlaceholderText("all random")
-        self.line.setToolTip(info.help + ' Example: ["sobel_x", "sobel_y", null, null]')
+        self.line.setToolTip(info.help + ' Example: ["sobel_x", "sobel_y"] (the other filters start random)')
         self.add = QComboBox()
         self.add.addItem(ADD_PROMPT, None)
         self.add.addItem("random (null)", "null")
         for name in KERNEL_NAMES:
             self.add.addItem(name, name)
         self.add.setToolTip("Append a filter entry: a library kernel or a random start")
-        self._layout.addWidget(self.line, 1)
-        self._layout.addWidget(self.add)
+        # The line above the combo, both as wide as the inspector: side by side, the JSON had 75 px.
+        self._layout.setDirection(QBoxLayout.Direction.TopToBottom)
+        self.line.setMinimumWidth(self.line.fontMetrics().horizontalAdvance("x" * MIN_LINE_CHARS))
+        self._layout.addWidget(self.line)
+        self._layout.addWidget(self.add, 0, Qt.AlignmentFlag.AlignLeft)
         self.line.editingFinished.connect(self._emit)
         self.add.activated.connect(self._on_add)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from models.layers import LAYER_TYPES, LayerSpec
+from models.plural import counted
 
 # One accent per palette group (stripe on the canvas blocks, dot in the palette).
 GROUP_COLORS = {
@@ -34,6 +35,11 @@ def hyperparameter_text(spec: LayerSpec) -> str:
 
 def shape_text(shape: tuple[int, ...] | None) -> str:
     return "x".join(map(str, shape)) if shape else "?"
+
+
+def parameters_text(params: int, frozen: int = 0) -> str:
+    """"61,706 parameters", or with hand-set frozen filters "156 parameters (26 frozen)": training moves the rest."""
+    return counted(params, "parameter") + (f" ({frozen:,} frozen)" if frozen else "")
 
 
 def params_text(params: int) -> str:

@@ -7,7 +7,9 @@ from PySide6.QtGui import QAction, QBrush, QColor, QFont, QGuiApplication
 from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QPushButton, QTableView,
                                QVBoxLayout, QWidget)
 
+from gui.builder.layer_style import parameters_text
 from models.network import Network
+from models.plural import counted
 from models.summary_table import HEADERS, as_csv, as_markdown, rows
 
 _NUMERIC = {0, 3, 4, 5, 6, 7}  # right-aligned columns
@@ -125,16 +127,17 @@ class SummaryView(QWidget):
     def _on_network_changed(self, _architecture: object) -> None:
         analysis = self._network.analysis
         if all(la.output_shape is not None for la in analysis.layers):
-            self.status_label.setText(f"{len(analysis.layers)} layers \u00b7 {analysis.total_params:,} parameters "
+            self.status_label.setText(f"{counted(len(analysis.layers), 'layer')} \u00b7 "
+                                      f"{parameters_text(analysis.total_params, analysis.total_frozen)} "
                                       f"\u00b7 {analysis.total_macs:,} mult-adds per image")
         else:  # the layers after an error have no known size: no partial total
-            self.status_label.setText(f"{len(analysis.layers)} layers \u00b7 ? parameters \u00b7 ? mult-adds "
-                                      "(fix the layer marked (!) first)")
+            self.status_label.setText(f"{counted(len(analysis.layers), 'layer')} \u00b7 ? parameters \u00b7 ? "
+                                      "mult-adds (fix the layer marked (!) first)")
 
     def copy_markdown(self) -> None:
         QGuiApplication.clipboard().setText(as_markdown(self._network.analysis))
-        self.copied.emit(f"Copied the summary table as Markdown ({self.model.rowCount()} rows)")
+        self.copied.emit(f"Copied the summary table as Markdown ({counted(self.model.rowCount(), 'row')})")
 
     def copy_csv(self) -> None:
         QGuiApplication.clipboard().setText(as_csv(self._network.analysis))
-        self.copied.emit(f"Copied the summary table as CSV ({self.model.rowCount()} rows)")
+        self.copied.emit(f"Copied the summary table as CSV ({counted(self.model.rowCount(), 'row')})")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel
 
-from gui.builder.layer_style import shape_text
+from gui.builder.layer_style import parameters_text, shape_text
 from models.network import Network
 
 MAX_WIDTH_PX = 720  # a long reason is elided: it must not widen the window
@@ -40,7 +40,8 @@ class ValidityLabel(QLabel):
         elif analysis.is_valid:
             reason = ""
             self.setText(f"\u2714 Valid \u00b7 {shape_text(analysis.input_shape)} \u2192 "
-                         f"{shape_text(analysis.output_shape)} \u00b7 {analysis.total_params:,} parameters")
+                         f"{shape_text(analysis.output_shape)} \u00b7 "
+                         f"{parameters_text(analysis.total_params, analysis.total_frozen)}")
         else:
             reason = analysis.first_error or "The network has no layers: add some from the palette."
             self.setText(self.fontMetrics().elidedText(f"\u2716 {reason}", Qt.TextElideMode.ElideRight, MAX_WIDTH_PX))

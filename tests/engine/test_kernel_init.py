@@ -16,11 +16,11 @@ from models.shapes import analyze
 from tests.engine.training_data import tiny_dataset
 
 
-def arch_with(init, frozen=True, kernel=3, channels=1):
+def arch_with(init, frozen=True, kernel=3, channels=1, filters=None):
     return architecture_file.from_dict({
         "format": "convscope.architecture", "version": 2, "name": "hand-set",
         "input": {"channels": channels, "height": 8, "width": 8},
-        "layers": [{"type": "conv2d", "out_channels": len(init), "kernel_size": kernel, "padding": "same",
+        "layers": [{"type": "conv2d", "out_channels": filters or len(init), "kernel_size": kernel, "padding": "same",
                     "init": init, "frozen_init": frozen},
                    {"type": "relu"}, {"type": "flatten"}, {"type": "linear", "out_features": 3}]})
 
@@ -42,6 +42,22 @@ def test_library_kernels_and_typed_numbers_land_in_the_weights():
     assert torch.equal(a[0].weight[1], c[0].weight[1])
 
 
+def test_a_shorter_list_sets_the_first_filters_and_the_rest_start_as_without_init():
+    """Issue 28 item 13: one pick (sobel_x on a 6-filter conv) is a working layer, not "1 entries for 6"."""
+    arch = arch_with(["sobel_x"], filters=6, frozen=True, channels=2)
+    analysis = analyze(arch)
+    assert analysis.is_valid, analysis.errors
+    assert analysis.layers[0].frozen == 2 * 3 * 3 + 1 and analysis.total_frozen == 19  # its weights and its bias
+    assert analysis.layers[0].params == 6 * (2 * 9 + 1)
+    torch.manual_seed(0)
+    model = build_model(arch)
+    torch.manual_seed(0)
+    plain = build_model(arch_with([None], filters=6, frozen=False, channels=2))
+    assert torch.equal(model[0].weight[0, 1], torch.tensor(KERNELS["sobel_x"], dtype=torch.float32))
+    assert torch.equal(model[0].weight[1:], plain[0].weight[1:]) and model[0].bias[0] == 0
+    assert arch.layers[0].frozen_filters() == (0,)
+
+
 def test_a_5x5_layer_takes_a_library_kernel_centred_and_an_even_one_is_refused():
     model = build_model(arch_with(["laplacian"], kernel=5))
     assert torch.equal(model[0].weight[0, 0, 1:4, 1:4], torch.tensor(KERNELS["laplacian"], dtype=torch.float32))
@@ -51,7 +67,7 @@ def test_a_5x5_layer_takes_a_library_kernel_centred_and_an_even_one_is_refused()
 
 
 @pytest.mark.parametrize("changes, words", [
-    ({"init": ["sobel_x"]}, "init has 1 entries for 2 filters"),
+    ({"init": ["sobel_x", None, None]}, "init has 3 entries for 2 filters; give at most one per filter"),
     ({"init": ["sobel", None]}, "unknown kernel 'sobel'"),
     ({"init": [[[1, 2], [3, 4]], None]}, "filter 0: 2x2 numbers, but the filter is 1x3x3"),
     ({"init": "sobel_x"}, "expected a list with one entry per filter"),
