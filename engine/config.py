@@ -31,7 +31,8 @@ class ConfigError(ValueError):
 
 
 def augment_operations(text: str) -> tuple[str, ...] | None:
-    """`augment` as operations in their order: None for "default" (the dataset decides), () for "none";
+    """`augment` as operations in their order: None for "default" (the dataset's recommended set, decided by
+    engine/training/augmentation.py), () for "none" (the default);
     ValueError naming the setting for anything else."""
     if text == "default":
         return None
@@ -201,17 +202,22 @@ class TrainConfig:
         0.0, "Clip gradients", "Scale the gradients down when their total L2 norm exceeds this", "Regularisation",
         ("--clip-grad",), metavar="NORM", low=0.0, high=1e6, zero="off", step=0.5)
     augment: str = setting(
-        "default", "Augmentation", "Random changes to the training images, drawn anew each batch (never to "
-        "validation or test): none, default (none for digits, crop + flip otherwise) or a list of crop, flip, "
-        "affine, cutout", "Regularisation", ("--augment",),
-        metavar="none|default|crop,flip,affine,cutout", check=augment_operations,
-        presets=(("default", "Default for the dataset"), ("none", "None"), ("crop,flip", "Crop + flip"),
-                 ("crop,flip,cutout", "Crop + flip + cutout"), ("crop,flip,affine,cutout", "Crop, flip, affine, cutout")),
-        details="A list is applied on the device as batched tensor operations with their own seeded generator, "
-                "in this order: `crop` pads 2 black pixels and cuts at a random offset, `flip` mirrors half the images, `affine` rotates up to 10 degrees, "
-                "shifts up to 10% and scales by 0.9-1.1, `cutout` blanks a quarter-side square to the mean colour. "
-                "`default` is none for MNIST and IDX digit folders, crop + flip for Fashion-MNIST, CIFAR-10, colour "
-                "`.npz` files and image folders")
+        "none", "Augmentation", "Random changes to the training images, drawn anew each batch (never to "
+        "validation or test): none (the default), default (the dataset's recommended set: none for digits, crop + "
+        "flip otherwise; it pays off in long runs) or a list of crop, flip, affine, cutout", "Regularisation",
+        ("--augment",), metavar="none|default|crop,flip,affine,cutout", check=augment_operations,
+        presets=(("none", "None"), ("default", "Recommended for the dataset (pays off in long runs, ~30 epochs)"),
+                 ("crop,flip", "Crop + flip"), ("crop,flip,cutout", "Crop + flip + cutout"),
+                 ("crop,flip,affine,cutout", "Crop, flip, affine, cutout")),
+        details="Off unless chosen: on Fashion-MNIST crop + flip cost the typical short run about 5 points "
+                "(LeNet-5, 8 epochs: 0.793 against 0.846 without; the small VGG, 12 epochs: 0.865 against 0.890) "
+                "and pay off only around 30 epochs (0.895). A list is applied on the device as batched tensor "
+                "operations with their own seeded generator, in this order: `crop` pads 2 black pixels and cuts at "
+                "a random offset, `flip` mirrors half the images, `affine` rotates up to 10 degrees, shifts up to "
+                "10% and scales by 0.9-1.1, `cutout` blanks a quarter-side square to the mean colour. `default` "
+                "(what it meant when it was the default, so files saved with it train as they did) is none for "
+                "MNIST and IDX digit folders, crop + flip for Fashion-MNIST, CIFAR-10, colour `.npz` files and "
+                "image folders")
 
     early_stop: int = setting(
         0, "Patience", "Stop after this many epochs without a better validation score", "Early stopping",

@@ -132,3 +132,13 @@ def test_a_colour_sets_preview_stays_in_colour_while_the_form_is_disabled(qtbot)
     colours = {image.pixelColor(x, y).getRgb()[:3] for x in range(0, image.width(), 2)
                for y in range(0, image.height(), 2)}
     assert any(max(c) - min(c) > 60 for c in colours)  # saturated pixels: the shapes' colours
+
+
+def test_augmentation_starts_off_and_offers_the_datasets_set_with_its_trade_off(form):
+    """Issue 28 item 15: off by default; the recommended set is one choice, titled with when it pays off."""
+    combo = form.field("augment")
+    assert combo.currentData() == "none" and form.config().augment == "none"
+    title = combo.itemText(combo.findData("default"))
+    assert "pays off in long runs" in title and "30 epochs" in title
+    choose(form, "augment", "default")
+    assert form.config().augment == "default"
