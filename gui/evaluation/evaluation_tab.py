@@ -1,5 +1,6 @@
 """The "Evaluation" tab: accuracy, per-class precision and recall, the clickable confusion matrix, galleries
-of the samples behind each cell, the hardest examples and the most confident mistakes, and explanations."""
+of the samples behind each cell, the hardest examples and the most confident mistakes, and explanations; on a
+second page, a drawing of the user's own classified live (gui/evaluation/drawing_panel.py)."""
 
 from __future__ import annotations
 
@@ -7,9 +8,10 @@ import numpy as np
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QHeaderView, QLabel, QProgressBar, QPushButton,
-                               QSplitter, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
+                               QSplitter, QTableWidget, QTableWidgetItem, QTabWidget, QVBoxLayout, QWidget)
 
 from gui.evaluation.confusion_view import ConfusionMatrixView
+from gui.evaluation.drawing_panel import DrawingPanel
 from gui.evaluation.evaluation_job import SPLIT_TITLES, EvaluationRun, evaluate_split
 from gui.evaluation.explanation_panel import ExplanationPanel
 from gui.evaluation.sample_gallery import MAX_SHOWN, SampleGallery
@@ -124,10 +126,20 @@ class EvaluationTab(QWidget):
         columns.setSizes([520, 360, 300])
         for splitter in (left, columns):
             splitter.setChildrenCollapsible(False)
+        scores = QWidget()
+        scores_layout = QVBoxLayout(scores)
+        scores_layout.setContentsMargins(6, 6, 6, 6)
+        scores_layout.addLayout(bar)
+        scores_layout.addWidget(columns, 1)
+        self.drawing = DrawingPanel(workspace)  # a page of its own: beside the three columns it would not fit
+        self.pages = QTabWidget()
+        self.pages.setObjectName("evaluationPages")
+        self.pages.setDocumentMode(True)
+        self.pages.addTab(scores, "Scores on a split")
+        self.pages.addTab(self.drawing, "Draw your own input")
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(6, 6, 6, 6)
-        layout.addLayout(bar)
-        layout.addWidget(columns, 1)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.pages, 1)
 
         self.evaluate_button.clicked.connect(self.evaluate)
         self.normalized.toggled.connect(self.confusion.set_normalized)
@@ -190,6 +202,7 @@ class EvaluationTab(QWidget):
         """Window close: no evaluation or explanation thread outlives it."""
         self._runner.shutdown()
         self.explanation.shutdown()
+        self.drawing.shutdown()
 
     @Slot(object)
     def on_training_finished(self, _result: object) -> None:
