@@ -50,8 +50,9 @@ def _open(url: str, offset: int, timeout: float) -> http.client.HTTPResponse:
         if isinstance(exc.reason, (TimeoutError, ConnectionResetError, ConnectionAbortedError)):
             raise _Interrupted(str(exc.reason)) from None
         raise DownloadError(
-            f"{url}: cannot reach the server ({exc.reason}); check the connection or give "
-            "another mirror with base_url"
+            f"{url}: cannot reach the server ({exc.reason}); check the connection and try again, or fetch the "
+            "files on a machine that can and open their folder as a dataset (the training panel's Open folder..., "
+            "or --dataset PATH)"
         ) from None
     except (OSError, http.client.HTTPException) as exc:  # resets, timeouts, TLS errors
         raise _Interrupted(f"{type(exc).__name__}: {exc}") from None
@@ -147,7 +148,7 @@ def fetch_file(
         part.unlink()
         raise DownloadError(
             f"{url}: SHA-256 mismatch for {remote.filename}: expected {remote.sha256}, got "
-            f"{actual}; the download was deleted. Try again, or use another mirror (base_url)"
+            f"{actual}; the download was deleted. Try again"
         )
     os.replace(part, dest)
     return dest
