@@ -19,6 +19,8 @@ from engine.config import TrainConfig
 from engine.experiments.runner import (RunResult, cell_text, differing_columns, read_experiment, results_csv,
                                       results_markdown, run_experiment)
 from gui.experiments.variant_editor import VariantEditor
+from gui.experiments.folder_memory import FolderMemory
+from gui.experiments.result_columns import column_title
 from gui.task_runner import TaskRunner
 from gui.views.variant_curves import VariantCurves
 from models import architecture_file
@@ -26,6 +28,7 @@ from models.architecture import Architecture
 from models.experiment import VARY, ExperimentError, ExperimentSpec, Variant, from_dict
 from models.network import Network
 from models.shapes import analyze
+from models.plural import counted
 
 DEFAULT_VALUES = {"pooling": "none, avg, max", "activation": "relu, tanh, sigmoid", "kernel_size": "3, 5",
                   "batchnorm": "true, false", "dropout": "true, false", "optimizer": "adam, sgd",
@@ -69,6 +72,7 @@ class ExperimentsTab(QWidget):
         self._trainer = None  # the running variant's Trainer (set on the experiment's thread)
         self._live: dict[tuple[str, int], list[float]] = {}
         self.results: list[RunResult] = []
+        self.folders = FolderMemory()  # where the folder choosers open
         self.edited: dict[str, Architecture] = {}  # variant label -> the architecture the user edited it into
         self.title = ""
         self.what_box = QComboBox()
@@ -117,6 +121,8 @@ class ExperimentsTab(QWidget):
         self.what_box.currentIndexChanged.connect(self._on_what_changed)
         self.values_edit.editingFinished.connect(self.update_preview)
         self.run_button.clicked.connect(self.start)
+        self.seeds_edit.editingFinished.connect(self.update_preview)  # the status line counts seeds and epochs
+        self.epochs_box.valueChanged.connect(self.update_preview)
         self.stop_button.clicked.connect(self.stop)
         self.open_button.clicked.connect(self._on_open)
         self.copy_csv_button.clicked.connect(lambda: QGuiApplication.clipboard().setText(results_csv(self.results)))
@@ -191,15 +197,17 @@ class ExperimentsTab(QWidget):
                                  f"({layers})")
         self.run_button.setEnabled(not self._runner.is_busy)
         if not self._runner.is_busy:
-            self.status_label.setText(f"{len(spec.variants())} variants x {len(spec.seeds)} seed(s), "
-                                      f"{self.epochs_box.value()} epoch(s) each, with the Training panel's settings.")
+            runs = f"{counted(len(spec.variants()), 'variant')} x {counted(len(spec.seeds), 'seed')}"
+            self.status_label.setText(f"{runs}, {counted(self.epochs_box.value(), 'epoch')} each, with the Training "
+                                      "panel's settings.")
 
     # -- running ---------------------------------------------------------------------------------------------
     def ask_output_folder(self) -> str:
-        return QFileDialog.getExistingDirectory(self, "Folder for the experiment (one run folder per variant)")
+        return QFileDialog.getExistingDirectory(self, "Folder for the experiment (one run folder per variant)",
+                                                str(self.folders.start()))
 
     def ask_experiment_folder(self) -> str:
-        return QFileDialog.getExistingDirectory(self, "Open an experiment folder")
+        return QFileDialog.getExistingDirectory(self, "Open an experiment folder", str(self.folders.start()))
 
     @Slot()
     def start(self) -> bool:
@@ -211,6 +219,7 @@ class ExperimentsTab(QWidget):
         folder = self.ask_output_folder()
         if not folder:
             return False
+        self.folders.remember(folder)
         variants = self.variants()
         config = self._config().replace(epochs=self.epochs_box.value())
         overrides = {k: v for k, v in config.to_dict().items()}
@@ -273,7 +282,8 @@ class ExperimentsTab(QWidget):
         self.stop_button.setEnabled(False)
         self._trainer = None
         stopped = " (stopped)" if self._stop.is_set() else ""
-        self.status_label.setText(f"Done{stopped}: {len(results)} run(s); results.csv and results.md written.")
+        self.status_label.setText(f"Done{stopped}: {counted(len(results), 'run')}; results.csv and results.md "
+                                  "written.")
 
     @Slot(object)
     def _on_failed(self, error: object) -> None:
@@ -295,8 +305,9 @@ class ExperimentsTab(QWidget):
             self.status_label.setText(f"Cannot open: {exc}")
             return False
         self._live = {}
+        self.folders.remember(folder)
         self._show_results()
-        self.status_label.setText(f"Opened {self.title}: {len(self.results)} run(s).")
+        self.status_label.setText(f"Opened {self.title}: {counted(len(self.results), 'run')}.")
         return True
 
     def curve_data(self) -> dict[str, list[np.ndarray]]:
@@ -316,7 +327,9 @@ class ExperimentsTab(QWidget):
         columns = differing_columns(self.results) if self.results else ["variant"]
         self.table.clear()
         self.table.setColumnCount(len(columns))
-        self.table.setHorizontalHeaderLabels(columns)
+        self.table.setHorizontalHeaderLabels([column_title(name) for name in columns])
+        for c, name in enumerate(columns):  # results.csv's name, for whoever reads the file next
+            self.table.horizontalHeaderItem(c).setToolTip(f"{name} in results.csv")
         self.table.setRowCount(len(self.results))
         for r, result in enumerate(self.results):
             row = result.row()

@@ -51,9 +51,9 @@ def test_run_fills_curves_and_table_then_reopens(qtbot, window, experiments, tmp
     tab.ask_output_folder = lambda: str(out)
     with qtbot.waitSignal(tab._runner.finished, timeout=WAIT_MS):
         qtbot.mouseClick(tab.run_button, Qt.MouseButton.LeftButton)
-    assert tab.status_label.text().startswith("Done: 4 run(s)")
+    assert tab.status_label.text().startswith("Done: 4 runs")
     headers = [tab.table.horizontalHeaderItem(c).text() for c in range(tab.table.columnCount())]
-    assert headers[:4] == ["variant", "seed", "params", "macs"]
+    assert headers[:4] == ["Variant", "Seed", "Parameters", "Mult-adds"]
     assert tab.table.rowCount() == 4 and tab.table.item(0, 0).text() == "pooling none"
     with open(out / "results.csv") as f:
         rows = list(csv.DictReader(f))
