@@ -18,17 +18,17 @@ from PySide6.QtWidgets import (QComboBox, QFileDialog, QFormLayout, QHBoxLayout,
 from engine.config import TrainConfig
 from engine.experiments.runner import (RunResult, cell_text, differing_columns, read_experiment, results_csv,
                                       results_markdown, run_experiment)
-from gui.experiments.variant_editor import VariantEditor
 from gui.experiments.folder_memory import FolderMemory
 from gui.experiments.result_columns import column_title
+from gui.experiments.variant_editor import VariantEditor
 from gui.task_runner import TaskRunner
 from gui.views.variant_curves import VariantCurves
 from models import architecture_file
 from models.architecture import Architecture
 from models.experiment import VARY, ExperimentError, ExperimentSpec, Variant, from_dict
 from models.network import Network
-from models.shapes import analyze
 from models.plural import counted
+from models.shapes import analyze
 
 DEFAULT_VALUES = {"pooling": "none, avg, max", "activation": "relu, tanh, sigmoid", "kernel_size": "3, 5",
                   "batchnorm": "true, false", "dropout": "true, false", "optimizer": "adam, sgd",
@@ -71,8 +71,8 @@ class ExperimentsTab(QWidget):
         self._stop = threading.Event()
         self._trainer = None  # the running variant's Trainer (set on the experiment's thread)
         self._live: dict[tuple[str, int], list[float]] = {}
-        self.results: list[RunResult] = []
         self.folders = FolderMemory()  # where the folder choosers open
+        self.results: list[RunResult] = []
         self.edited: dict[str, Architecture] = {}  # variant label -> the architecture the user edited it into
         self.title = ""
         self.what_box = QComboBox()
@@ -120,9 +120,9 @@ class ExperimentsTab(QWidget):
 
         self.what_box.currentIndexChanged.connect(self._on_what_changed)
         self.values_edit.editingFinished.connect(self.update_preview)
-        self.run_button.clicked.connect(self.start)
         self.seeds_edit.editingFinished.connect(self.update_preview)  # the status line counts seeds and epochs
         self.epochs_box.valueChanged.connect(self.update_preview)
+        self.run_button.clicked.connect(self.start)
         self.stop_button.clicked.connect(self.stop)
         self.open_button.clicked.connect(self._on_open)
         self.copy_csv_button.clicked.connect(lambda: QGuiApplication.clipboard().setText(results_csv(self.results)))
