@@ -40,7 +40,7 @@ def unexpected_end(exit_: ProcessExit, run_log: RunLog, snapshot: SnapshotRecord
     step = last_step(run_log)
     epochs = len(run_log.of_kind("epoch"))
     if fast:
-        return TrainingFinished("stopped", f"stopped at step {step}", epochs, step)
+        return TrainingFinished("stopped", f"stopped at step {step:,}", epochs, step)  # as the progress line writes it
     if run_log.started is None and exit_.signal is None:
         why = exit_.last_error().removeprefix("error:").strip() or exit_.describe()
         return TrainingFinished(FAILED, f"cannot start training: {why}", 0, 0)

@@ -11,6 +11,9 @@ from engine.events import COMPLETED, DIVERGED, FAILED, STOPPED, BatchEnded, Trai
 
 _OUTCOME_ICONS = {COMPLETED: "\u2714", STOPPED: "\u25a0", DIVERGED: "\u26a0", FAILED: "\u2716"}
 UNTRAINED = "Not trained yet."
+# The first batches carry the start-up (threads, allocation, a paused run's wait): the rate over one Step gave
+# "4:14:20 left". No time left is promised before this many steps.
+ETA_AFTER_STEPS = 20
 
 
 def format_duration(seconds: float) -> str:
@@ -68,7 +71,7 @@ class RunStatus(QWidget):
         if finished is None:
             self.bar.setValue(round(1000 * done / total))
         rate = [f"{event.samples_per_second:,.0f} samples/s"]
-        if finished is None and event.samples_per_second > 0:
+        if finished is None and not paused and event.step >= ETA_AFTER_STEPS and event.samples_per_second > 0:
             left = (total - done) * config.batch_size / event.samples_per_second
             rate.append(f"{format_duration(left)} left")
         prefix = "Paused \u00b7 " if paused else ""

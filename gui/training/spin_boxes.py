@@ -7,12 +7,13 @@ from __future__ import annotations
 import math
 import sys
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Slot
 from PySide6.QtGui import QValidator
 from PySide6.QtWidgets import QDoubleSpinBox, QSpinBox
 
 from engine.config import Setting
 from gui.builder.form_widgets import NoWheelUnlessFocused
+from models.plural import unit_for
 
 INT_MAX = 2**31 - 1  # QSpinBox is 32-bit
 # QDoubleSpinBox rounds every value to its decimals; at Qt's most (323) every normal double comes back unchanged,
@@ -36,7 +37,7 @@ def number_box(setting: Setting) -> "IntSpinBox | FloatSpinBox":
                            inside(high, low) if setting.high_open else high,
                            log_scale=setting.log_scale, step=setting.step)
     if setting.unit:
-        box.setSuffix(f" {setting.unit}")
+        box.set_unit(setting.unit)
     if setting.zero and box.minimum() == 0:
         box.setSpecialValueText(setting.zero)
     box.setToolTip(setting.help)
@@ -50,7 +51,21 @@ def inside(end: float, toward: float) -> float:
     return math.copysign(sys.float_info.min, toward - end) if abs(value) < sys.float_info.min else value
 
 
-class IntSpinBox(NoWheelUnlessFocused, QSpinBox):
+class UnitSuffix:
+    """A unit suffix in agreement with the value: "1 epoch", "3 epochs" (a fixed suffix said "1 epochs")."""
+
+    def set_unit(self, unit: str) -> None:
+        self._unit = unit
+        self._agree(self.value())
+        self.valueChanged.connect(self._agree)
+
+    @Slot(int)
+    @Slot(float)
+    def _agree(self, value: float) -> None:
+        self.setSuffix(f" {unit_for(value, self._unit)}")
+
+
+class IntSpinBox(UnitSuffix, NoWheelUnlessFocused, QSpinBox):
     """A whole number with group separators (65,536)."""
 
     def __init__(self, low: int, high: int) -> None:
@@ -61,7 +76,7 @@ class IntSpinBox(NoWheelUnlessFocused, QSpinBox):
         self.setGroupSeparatorShown(True)
 
 
-class FloatSpinBox(NoWheelUnlessFocused, QDoubleSpinBox):
+class FloatSpinBox(UnitSuffix, NoWheelUnlessFocused, QDoubleSpinBox):
     """A number kept exactly, typed and shown as Python writes it (0.001, 3e-05, 0.9995). With `log_scale` the
     arrows step in thirds of a decade (1, 2, 5, 10 ...), for rates that span decades."""
 

@@ -142,3 +142,16 @@ def test_augmentation_starts_off_and_offers_the_datasets_set_with_its_trade_off(
     assert "pays off in long runs" in title and "30 epochs" in title
     choose(form, "augment", "default")
     assert form.config().augment == "default"
+
+
+def test_a_unit_agrees_with_the_value_beside_it(form):
+    """Issue 28 item 9: the step schedule's default, 1, read "1 epochs"."""
+    box = form.field("step_size")
+    assert box.value() == 1 and box.text() == "1 epoch"
+    box.setValue(3)
+    assert box.text() == "3 epochs"
+    patience = form.field("early_stop")
+    patience.setValue(1)
+    assert patience.text() == "1 epoch"
+    form.set_config(TrainConfig(early_stop=4))
+    assert patience.text() == "4 epochs" and form.config().early_stop == 4
