@@ -194,8 +194,9 @@ class MainWindow(QMainWindow):
                                            tabs=self.tabs, summary_dock=self.summary_dock, parent=self)
         self.training.dataset_shape_changed.connect(self.set_dataset_shape)
         self.training.status_reported.connect(lambda text: self.statusBar().showMessage(text, 8000))
-        for flag in (self.validity_label.set_training_problem, self.canvas.set_output_problem):
-            self.training_panel.blocked_changed.connect(flag)
+        self.training_panel.blocked_changed.connect(self.canvas.set_output_problem)
+        # the status bar also says when the dataset did not load: "Valid" in green beside a disabled Train misled
+        self.training_panel.train_problem_changed.connect(self.validity_label.set_training_problem)
         self.training.run_shown.connect(self.training_dock.raise_)
         self.document.state = self.training.project_state()
         self.document.run_attached.connect(self.training.attach)

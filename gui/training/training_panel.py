@@ -30,6 +30,7 @@ class TrainingPanel(QWidget):
     train_requested = Signal(bool)      # paused: Step from idle runs one batch, then waits paused
     dataset_changed = Signal(object)    # the newly loaded engine.datasets.Dataset
     blocked_changed = Signal(object)    # why Train is off (str), or None: the window flags the output block
+    train_problem_changed = Signal(object)  # the same, or that the dataset did not load: the status bar says it
 
     def __init__(self, session: TrainingSession, loader: DatasetLoader, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -40,6 +41,7 @@ class TrainingPanel(QWidget):
         self._loading_key: tuple | None = None
         self._load_error = ""
         self._blocked: str | None = None
+        self._train_problem: str | None = None
         self._pending_start: bool | None = None  # paused flag of a Train/Step waiting for the dataset
         self._run_config = TrainConfig()
         self._last_batch: BatchEnded | None = None
@@ -297,6 +299,9 @@ class TrainingPanel(QWidget):
         running, paused = self._session.is_running, self._session.is_paused
         control = self._session.can_control
         reason = self._blocked or ("the dataset could not be loaded" if self._load_error else None)
+        if reason != self._train_problem:
+            self._train_problem = reason
+            self.train_problem_changed.emit(reason)
         can_start = not running and reason is None
         self.form.setEnabled(not running)
         self.train_button.setEnabled(can_start)

@@ -58,3 +58,17 @@ def test_copy_as_markdown_says_it_copied(window):
     window.summary.copy_markdown_action.trigger()
     assert QGuiApplication.clipboard().text().startswith("| # | Layer |")
     assert "Copied the summary table as Markdown" in window.statusBar().currentMessage()
+
+
+def test_a_dataset_that_did_not_load_is_not_called_valid(qtbot, mnist_window, tmp_path):
+    """Issue 28 item 9: Train was off and the status bar said "Valid" in green."""
+    window, panel = mnist_window, mnist_window.training_panel
+    with qtbot.waitSignal(window.dataset_loader.failed, timeout=WAIT_MS):
+        panel.select_dataset(str(tmp_path / "missing"))
+    label = window.validity_label
+    assert not window.train_action.isEnabled()
+    assert "Valid" not in label.text() and label.property("valid") is False
+    assert "the dataset could not be loaded" in label.toolTip()
+    with qtbot.waitSignal(panel.dataset_changed, timeout=WAIT_MS):
+        panel.select_dataset("mnist")
+    assert "Valid" in label.text() and label.property("valid") is True and window.train_action.isEnabled()
