@@ -118,9 +118,9 @@ def network_health(arch: Architecture, model: torch.nn.Module, images: torch.Ten
         label = f"layer {index} ({spec.TYPE})"
         weight_mean, weight_std = _stats(getattr(module, "weight", None))
         bias_mean, bias_std = _stats(getattr(module, "bias", None))
+        # Numbers already: a run log's norms are checked where the line is read (engine/run_folder/records.py).
         norm = (gradient_norms or {}).get(label)
-        result.append(LayerHealth(index, spec.TYPE, gradient_norm=float(norm) if isinstance(norm, (int, float))
-                                  and not isinstance(norm, bool) else None, weight_mean=weight_mean,
+        result.append(LayerHealth(index, spec.TYPE, gradient_norm=norm, weight_mean=weight_mean,
                                   weight_std=weight_std, bias_mean=bias_mean, bias_std=bias_std,
                                   **unit_figures(spec.TYPE, y, thresholds)))
     return result

@@ -12,25 +12,31 @@ from __future__ import annotations
 import json
 import logging
 import os
+import stat
 import threading
 from pathlib import Path
 
 from engine.run_folder.layout import COMMANDS, CONTROL, RunFolderError
 from engine.training.control import TrainingControl
+from models import strict_json
 from models.atomic_file import write_atomically
+from models.regular_file import open_regular
 from models.safe_text import clean, excerpt
 
 log = logging.getLogger(__name__)
 INTERVAL = 0.2  # seconds between stats of control.json
+MAX_BYTES = 4096  # a command is about 30 bytes; a larger control.json is not one
 
 
 def _read(path: Path) -> dict | None:
+    """The command record, or None: missing, half-written (written by hand, not atomically: read it next time),
+    too large, or not a regular file (a link, FIFO or device is never opened in a way that could block)."""
     try:
-        record = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
+        with open_regular(path, follow_links=False) as f:
+            data = f.read(MAX_BYTES + 1)
+        record = strict_json.loads(data.decode("utf-8")) if len(data) <= MAX_BYTES else None
+    except (OSError, UnicodeDecodeError, strict_json.StrictJSONError):
         return None
-    except (OSError, UnicodeDecodeError, ValueError):
-        return None  # a file written by hand, not atomically, may be caught half-written: read it next time
     return record if isinstance(record, dict) else None
 
 
@@ -40,10 +46,19 @@ def _seq(record: dict | None) -> int:
 
 
 def write_command(folder: str | os.PathLike, command: str) -> int:
-    """Send `command` to the run training into `folder`; returns the seq written (one more than the last)."""
+    """Send `command` to the run training into `folder`; returns the seq written (one more than the last).
+    RunFolderError if control.json is there but not a regular file: a link would be written through to its
+    target, anywhere (the folder may be a stranger's)."""
     if command not in COMMANDS:
         raise RunFolderError(f"unknown control command {excerpt(command)}; use one of {', '.join(COMMANDS)}")
     path = Path(folder) / CONTROL
+    try:
+        mode = os.lstat(path).st_mode
+    except FileNotFoundError:
+        mode = stat.S_IFREG
+    if not stat.S_ISREG(mode):
+        raise RunFolderError(f"{clean(str(path))}: not a regular file (a link, FIFO or device); commands are "
+                             f"written only to a plain {CONTROL} in the run folder: remove it and try again")
     seq = _seq(_read(path)) + 1
     write_atomically(path, (json.dumps({"command": command, "seq": seq}) + "\n").encode("utf-8"))
     return seq

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,6 +12,9 @@ import torch
 from engine.metrics import MetricsHistory
 from engine.run_folder.layout import EVENTS, FORMAT, VERSION, RunFolderError
 from engine.run_folder.records import SnapshotRecord, batch_event, epoch_event, snapshot_record
+from engine.run_folder.sidecar import snapshot_tensors
+from models import strict_json
+from models.regular_file import open_regular
 from models.safe_text import clean, excerpt
 
 MAX_LINE = 16 << 20  # bytes; a line longer than this without a newline is damage, not a line being written
@@ -23,7 +25,9 @@ class EventTail:
     """Follows events.jsonl: each poll() returns the complete lines added since the last one, as dicts.
 
     A last line without its newline is being written (or was torn by a kill): it is kept back, not parsed.
-    A missing file reads as no events yet. A complete line that is not a JSON object is left out and named in
+    A missing file reads as no events yet; a link, FIFO or device where the log belongs is a RunFolderError
+    (never opened in a way that could block). Lines are read as strict JSON (models/strict_json.py: nesting,
+    huge numbers, NaN and duplicate keys refused). A complete line that is not a JSON object is left out and named in
     `problems` (the newest few; `damaged` counts them all): the good lines read with it are still returned. A
     first line that is not a ConvScope run log's is a RunFolderError. When a new run replaces the log, reading
     starts over: its "started" line comes again.
@@ -43,7 +47,7 @@ class EventTail:
         `max_bytes` bytes (the rest comes with the next polls), so a reader that is far behind (attaching
         to a long run) catches up in bounded steps instead of one long read and parse."""
         try:
-            with open(self.path, "rb") as f:
+            with open_regular(self.path, follow_links=False) as f:
                 st = os.fstat(f.fileno())
                 if st.st_ino != self._inode or st.st_size < self._offset:  # a new run began in the folder
                     self._inode, self._offset, self._pending, self._line = st.st_ino, 0, b"", 0
@@ -74,9 +78,13 @@ class EventTail:
     def _parse(self, raw: bytes) -> dict[str, Any]:
         where = f"{clean(str(self.path))}: line {self._line}"
         try:
-            record = json.loads(raw.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError) as exc:
-            raise RunFolderError(f"{where}: not a JSON line ({excerpt(str(exc))}); the log is damaged") from None
+            record = strict_json.loads(raw.decode("utf-8"))
+        except UnicodeDecodeError as exc:
+            raise RunFolderError(f"{where}: not a JSON line (not UTF-8 text: byte {exc.start}); the log is "
+                                 f"damaged") from None
+        except strict_json.StrictJSONError as exc:
+            detail = str(exc).removeprefix("not valid JSON: ")
+            raise RunFolderError(f"{where}: not a JSON line ({detail}); the log is damaged") from None
         if not isinstance(record, dict) or not isinstance(record.get("kind"), str):
             raise RunFolderError(f'{where}: expected an object with a "kind"; the log is damaged')
         if self._line == 1:
@@ -150,16 +158,10 @@ def read_run_log(folder: str | os.PathLike) -> RunLog:
     return log
 
 
-def snapshot_file(folder: str | os.PathLike, snapshot: SnapshotRecord) -> Path:
-    """The sidecar a snapshot names (records.snapshot_record checked that it is a file name under snapshots/)."""
-    return Path(folder) / snapshot.file
-
-
 def newest_snapshot(folder: str | os.PathLike, log: RunLog | None = None
                     ) -> tuple[SnapshotRecord, dict[str, torch.Tensor]] | None:
-    """(the snapshot, its weights) for the newest snapshot the log names, or None if it names none."""
-    from engine.network.weights import WeightsError, load_state_dict
-
+    """(the snapshot, its weights) for the newest snapshot the log names, or None if it names none; its file is
+    opened as engine/run_folder/sidecar.py allows (a regular file in the folder's own snapshots/, no link)."""
     folder = Path(folder)
     for attempt in range(3):  # a running writer may thin away the file the log named a moment ago
         log = log if log is not None and attempt == 0 else read_run_log(folder)
@@ -168,12 +170,11 @@ def newest_snapshot(folder: str | os.PathLike, log: RunLog | None = None
             if log.problems:
                 raise RunFolderError(f"{clean(str(folder))}: {log.problems[-1]}")
             return None
-        path = snapshot_file(folder, snapshot)
-        if path.is_file() or attempt == 2:
+        if os.path.lexists(folder / snapshot.file) or attempt == 2:  # lexists: never raises, follows nothing
             break
     try:
-        return snapshot, load_state_dict(path)
-    except WeightsError as exc:
+        return snapshot, snapshot_tensors(folder, snapshot.file)
+    except RunFolderError as exc:
         raise RunFolderError(f"{exc} (the newest snapshot the run log names)") from None
 
 
@@ -187,5 +188,8 @@ def recover_unfinished(folder: str | os.PathLike) -> tuple[dict[str, torch.Tenso
         return None, log.history(), f"{clean(str(folder))}: the run has no weights yet (it ended before a snapshot)"
     snapshot, weights = found
     state = "finished" if log.finished else "did not finish (killed, or still running)"
+    # A damaged newer line is why an older snapshot stands in: say so, or the user takes it for the newest.
+    damaged = (f"; {log.damaged} damaged snapshot line(s) left out, the newest: {log.problems[-1]}"
+               if log.damaged else "")
     return weights, log.history(), (f"{clean(str(folder))}: the run {state}; using its last snapshot, "
-                                    f"step {snapshot.step} (epoch {snapshot.epoch})")
+                                    f"step {snapshot.step} (epoch {snapshot.epoch}){damaged}")

@@ -95,18 +95,14 @@ def probabilities_of(output: torch.Tensor | None, index: int) -> np.ndarray:
 def recorded_snapshot(folder: str | os.PathLike, snapshot: SnapshotRecord, probe_index: int = 0) -> SnapshotTaken:
     """The live views' event for a recorded snapshot (from read_run_log): conv filters and probe sample
     `probe_index`'s activations, keyed by module path in the model's order. RunFolderError if it cannot be."""
-    from engine.run_folder.reader import snapshot_file
-    from engine.network.weights import WeightsError, load_state_dict
+    from engine.run_folder.sidecar import snapshot_tensors
 
     recorded = snapshot.recorded
     if recorded is None:
         raise RunFolderError(f"{clean(str(folder))}: the snapshot at step {snapshot.step} is not a recorded one "
                              f"(its network is rebuilt from architecture.json instead)")
-    path = snapshot_file(folder, snapshot)
-    try:
-        tensors = load_state_dict(path)
-    except WeightsError as exc:
-        raise RunFolderError(str(exc)) from None
+    path = Path(folder) / snapshot.file
+    tensors = snapshot_tensors(folder, snapshot.file)
     samples = recorded.get("samples")
     if not isinstance(probe_index, int) or not isinstance(samples, int) or not 0 <= probe_index < samples:
         raise RunFolderError(f"{clean(str(path))}: probe sample {excerpt(probe_index)} asked for; the snapshot "

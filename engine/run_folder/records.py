@@ -9,13 +9,17 @@ from typing import Any
 
 from engine.events import FAILED, BatchEnded, EpochEnded, TrainingFinished
 from engine.run_folder.layout import EVENTS, SNAPSHOTS, RunFolderError
-from models.safe_text import excerpt
+from models.safe_text import clean, excerpt, shorten
 
 BATCH_FIELDS = ("epoch", "step", "batch", "batches_per_epoch", "loss", "accuracy", "samples_per_second",
                 "learning_rate")  # the last is missing (NaN) in logs from before it was recorded
 EPOCH_FIELDS = ("epoch", "step", "train_loss", "train_accuracy", "val_loss", "val_accuracy")
 REASONS = ("completed", "stopped", "diverged", "failed")
-MAX_FILE_NAME = 200  # characters: far above step-123456789.safetensors, far below the file system's 255 bytes
+MAX_FILE_NAME = 200  # bytes (UTF-8): far above step-123456789.safetensors, far below the file system's 255
+SNAPSHOT_SUFFIX = ".safetensors"  # ("." and ".." cannot end so: the suffix also keeps the name inside snapshots/)
+MAX_COUNT = 2 ** 63 - 1  # steps, epochs, indices: what torch and numpy hold as int64
+MAX_LABEL = 200  # characters of a gradient norm's layer label
+MAX_MESSAGE = 300  # characters of a finished line's message shown (it reaches dialogs and the status bar)
 
 
 def number(record: dict[str, Any], key: str) -> float:
@@ -30,7 +34,7 @@ def number(record: dict[str, Any], key: str) -> float:
 
 def _count(record: dict[str, Any], key: str) -> int:
     value = record.get(key)
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_COUNT:
         raise RunFolderError(f"{EVENTS}: a {record['kind']} line's {key} is {excerpt(value)}, not a count")
     return value
 
@@ -44,17 +48,35 @@ def epoch_event(record: dict[str, Any]) -> EpochEnded:
 
 
 def finished_event(record: dict[str, Any]) -> TrainingFinished:
+    """The finished line; its message (shown as it is in the window) cut short and escaped here."""
     reason = record.get("reason")
     message = record.get("message")
     return TrainingFinished(reason if reason in REASONS else FAILED,
-                            message if isinstance(message, str) else "the run ended",
+                            shorten(message, MAX_MESSAGE) if isinstance(message, str) else "the run ended",
                             _count(record, "epochs_completed"), _count(record, "step"))
+
+
+def snapshot_name_problem(name: object) -> str | None:
+    """Why `name` is not a snapshot file a run folder may name ("snapshots/<name>.safetensors": one printable
+    file name under snapshots/, at most MAX_FILE_NAME bytes), or None. Shared by the line check and the opener."""
+    parts = name.split("/") if isinstance(name, str) else []
+    leaf = parts[1] if len(parts) == 2 else ""
+    try:
+        size = len(leaf.encode("utf-8"))
+    except UnicodeEncodeError:  # a lone surrogate: no file system name
+        size = MAX_FILE_NAME + 1
+    if (len(parts) != 2 or parts[0] != SNAPSHOTS or "\\" in leaf or clean(leaf) != leaf
+            or size > MAX_FILE_NAME or not leaf.endswith(SNAPSHOT_SUFFIX)):
+        return (f"names {excerpt(name)}, not a file under {SNAPSHOTS}/ (a printable name of at most "
+                f"{MAX_FILE_NAME} bytes, ending {SNAPSHOT_SUFFIX})")
+    return None
 
 
 @dataclass(frozen=True)
 class SnapshotRecord:
-    """A snapshot line, checked: its step and epoch are counts, `file` a plain file name under snapshots/ (no
-    link is followed here; opening it is the reader's job), the gradient norms numbers (NaN where null)."""
+    """A snapshot line, checked: its step and epoch are counts, `file` a plain, printable file name under
+    snapshots/ (opening it, links refused, is engine/run_folder/sidecar.py's job), the gradient norms numbers
+    (NaN where null)."""
 
     step: int
     epoch: int
@@ -67,10 +89,9 @@ class SnapshotRecord:
 def snapshot_record(record: dict[str, Any]) -> SnapshotRecord:
     """The snapshot line as a SnapshotRecord; RunFolderError naming the field and showing its value, escaped."""
     name = record.get("file")
-    parts = name.split("/") if isinstance(name, str) else []
-    if (len(parts) != 2 or parts[0] != SNAPSHOTS or parts[1] in ("", ".", "..") or "\0" in name
-            or len(parts[1]) > MAX_FILE_NAME):
-        raise RunFolderError(f"{EVENTS}: a snapshot line names {excerpt(name)}, not a file under {SNAPSHOTS}/")
+    problem = snapshot_name_problem(name)
+    if problem:
+        raise RunFolderError(f"{EVENTS}: a snapshot line {problem}")
     recorded = record.get("recorded")
     probe = _count(record, "probe_index") if record.get("probe_index") is not None else 0
     return SnapshotRecord(_count(record, "step"), _count(record, "epoch"), name, probe, _norms(record),
@@ -85,6 +106,9 @@ def _norms(record: dict[str, Any]) -> dict[str, float]:
         raise RunFolderError(f"{EVENTS}: a snapshot line's gradient_norms is {excerpt(norms)}, not an object")
     values = {}
     for label, value in norms.items():
+        if len(label) > MAX_LABEL or clean(label) != label:  # labels reach legends and printed tables
+            raise RunFolderError(f"{EVENTS}: a snapshot line's gradient norm label {excerpt(label)} is not a short "
+                                 f"printable name")
         if value is None:
             values[label] = math.nan
             continue

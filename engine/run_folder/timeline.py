@@ -26,8 +26,9 @@ from typing import Any, Callable
 
 import torch
 
-from engine.run_folder.layout import snapshot_path
+from engine.run_folder.layout import RunFolderError, snapshot_path
 from engine.run_folder.reader import RunLog, read_run_log
+from engine.run_folder.sidecar import snapshot_tensors
 from engine.network.weights import state_dict_to_safetensors
 from models.atomic_file import write_atomically
 
@@ -140,7 +141,7 @@ def timeline(folder: str | os.PathLike, log: RunLog | None = None) -> list[Timel
 
     Replays snapshot / compressed / dropped lines. A line without a usable step or file is skipped (the
     newest-snapshot reader reports damage). A file can still vanish between this and opening it if the run
-    is live; open_timeline_weights reports that as a RunFolderError naming the step.
+    is live; load_timeline_weights reports that as a RunFolderError naming the step.
     """
     log = read_run_log(folder) if log is None else log
     entries: dict[str, TimelineEntry] = {}
@@ -152,9 +153,9 @@ def timeline(folder: str | os.PathLike, log: RunLog | None = None) -> list[Timel
             epoch = event.get("epoch")
             entries.pop(name, None)  # the same step again (a re-taken snapshot) moves to the end
             entries[name] = TimelineEntry(event["step"], epoch if _whole(epoch) else 0, name, FLOAT32)
-        elif kind == "compressed" and name in entries:
+        elif kind == "compressed" and name in entries and event.get("dtype", FLOAT16) in (FLOAT16, FLOAT32):
             old = entries[name]
-            entries[name] = TimelineEntry(old.step, old.epoch, name, str(event.get("dtype", FLOAT16)))
+            entries[name] = TimelineEntry(old.step, old.epoch, name, event.get("dtype", FLOAT16))
         elif kind == "dropped":
             entries.pop(name, None)
     return sorted(entries.values(), key=lambda e: e.step)
@@ -166,17 +167,9 @@ def _whole(value: object) -> bool:
 
 def load_timeline_weights(folder: str | os.PathLike, entry: TimelineEntry) -> dict[str, torch.Tensor]:
     """The weights of one timeline entry, as float32 (a float16 snapshot widened), ready for apply_state_dict."""
-    from engine.run_folder.layout import RunFolderError
-    from engine.network.weights import WeightsError, load_state_dict
-    from models.safe_text import clean
-
-    path = Path(folder) / entry.file
-    if ".." in Path(entry.file).parts or Path(entry.file).is_absolute():
-        raise RunFolderError(f"{clean(str(folder))}: a snapshot line names {clean(entry.file)}, not a file under "
-                             f"snapshots/")
     try:
-        state = load_state_dict(path)
-    except WeightsError as exc:
+        state = snapshot_tensors(folder, entry.file)
+    except RunFolderError as exc:
         raise RunFolderError(f"{exc} (the snapshot at step {entry.step}; it may have just been thinned away, "
                              f"read the timeline again)") from None
     return {k: v.float() if v.dtype == torch.float16 else v for k, v in state.items()}

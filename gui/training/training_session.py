@@ -26,11 +26,10 @@ from engine.events import FAILED, TrainingFinished
 from engine.inspection.inspection_copy import InspectionCopy
 from engine.metrics import MetricsHistory
 from engine.project.project_file import Project, ProjectError, save_project
-from engine.run_folder import EVENTS, EventTail, RunFolderError, RunLog, snapshot_file, write_command
+from engine.run_folder import EVENTS, EventTail, RunFolderError, RunLog, snapshot_tensors, write_command
 from engine.run_folder.records import SnapshotRecord, batch_event, epoch_event, finished_event
-from engine.network.weights import load_state_dict
 from gui.task_runner import TaskRunner
-from gui.training.run_outcome import final_weights, newest_snapshot_or_none, unexpected_end
+from gui.training.run_outcome import final_weights, last_step, newest_snapshot_or_none, unexpected_end
 from gui.training.run_store import INPUT, default_runs_dir, new_run_folder
 from gui.training.training_process import ProcessExit, TrainingProcess
 from models.architecture import Architecture
@@ -230,7 +229,7 @@ class TrainingSession(QObject):
             return
         try:
             write_command(self._folder, command)
-        except OSError as exc:
+        except (OSError, RunFolderError) as exc:  # RunFolderError: control.json is a link, FIFO or device
             log.warning("cannot write the control file in %s: %s", self._folder, exc)
 
     @Slot()
@@ -252,9 +251,9 @@ class TrainingSession(QObject):
         if self._log.damaged > damaged_snapshots:
             log.warning("%s: %s", self._folder, self._log.problems[-1])
         if not was_started and self._log.started is not None:
-            for command in self._pending:
-                write_command(self._folder, command)
-            self._pending = []
+            pending, self._pending = self._pending, []
+            for command in pending:
+                self._send(command)
         for record in records:
             kind = record["kind"]
             try:
@@ -308,7 +307,11 @@ class TrainingSession(QObject):
             self._poll(everything=True)  # every line not read yet, including those written just before the exit
         folder, finished_line = self._folder, self._log.finished
         if finished_line is not None:
-            result = finished_event(finished_line)
+            try:
+                result = finished_event(finished_line)
+            except RunFolderError as exc:  # the run ended all the same: end once, saying why, not every poll
+                result = TrainingFinished(FAILED, f"the run ended, but its last line is damaged: {exc}",
+                                          len(self._log.of_kind("epoch")), last_step(self._log))
             weights = final_weights(folder)
         else:
             found = newest_snapshot_or_none(folder)
@@ -328,9 +331,10 @@ class TrainingSession(QObject):
 
 
 def _inspect(copy: InspectionCopy, folder: Path, snapshot: SnapshotRecord, weights, probe, probe_index: int):
-    """On a TaskRunner thread: the snapshot's weights (read from its file unless given) on the probe."""
+    """On a TaskRunner thread: the snapshot's weights (read from its file unless given: a regular file in the
+    folder's own snapshots/, never a link) on the probe."""
     if weights is None:
-        weights = load_state_dict(snapshot_file(folder, snapshot))
+        weights = snapshot_tensors(folder, snapshot.file)
     event = copy.show(weights, probe, step=snapshot.step, epoch=snapshot.epoch, probe_index=probe_index,
                       gradient_norms=dict(snapshot.gradient_norms))
     return snapshot, weights, event
