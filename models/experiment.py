@@ -10,6 +10,7 @@ from typing import Any
 from models import architecture_file
 from models.architecture import Architecture
 from models.format_header import header_problem
+from models.regular_file import open_regular
 from models.layers import (LAYER_TYPES, AvgPool2dSpec, BatchNorm2dSpec, Conv2dSpec, DropoutSpec, LayerSpec,
                            LinearSpec, MaxPool2dSpec, Pool2dSpec, SoftmaxSpec)
 from models.safe_text import clean, excerpt
@@ -20,6 +21,7 @@ from models.strict_json import loads as strict_loads
 FORMAT = "convscope.experiment"
 VERSION = 1
 MAX_FILE_BYTES = 16 << 20
+MAX_NAME = 200  # characters of an experiment's name or a variant's label: one line of a table or title
 MAX_VARIANTS = 32
 MAX_SEEDS = 16
 EXPERIMENT_DIR = Path(__file__).resolve().parent.parent / "resources" / "experiments"
@@ -154,23 +156,61 @@ def _value_problem(what: str, value: Any) -> bool:
     return True
 
 
-def _base(data: Any, folder: Path | None) -> Architecture:
+def text_problem(value: Any) -> bool:
+    """Whether `value` is not one short printable line (an experiment's name, a variant's label)."""
+    return not isinstance(value, str) or not value.strip() or len(value) > MAX_NAME or clean(value) != value
+
+
+def _base_path(text: str, folder: Path, root: Path) -> Path:
+    """The architecture file a "base" path names, relative to `folder`, which must lie inside `root` (the spec's
+    own folder; resources/ for a built-in) once every link on the way is resolved: a spec from a stranger may
+    not read ../../../etc/shadow or follow a link out."""
+    if "\0" in text:
+        raise ExperimentError(f'field "base": {excerpt(text)} holds a NUL character; give the path of an '
+                              f"architecture file")
+    try:
+        root = Path(os.path.realpath(root))
+        path = Path(os.path.realpath(folder / text))
+    except (OSError, ValueError) as exc:
+        raise ExperimentError(f'field "base": {excerpt(text)}: cannot resolve ({excerpt(str(exc))})') from None
+    if path != root and root not in path.parents:
+        raise ExperimentError(f'field "base": {excerpt(text)} leads outside the spec\'s folder {clean(str(root))}; '
+                              f"put the architecture file in that folder (or a folder under it) and name it "
+                              f"relative to the spec")
+    return folder / text
+
+
+def _read_base(path: Path) -> Architecture:
+    """architecture_file.load's rules, reading only a regular file that is not a link (no FIFO can block)."""
+    shown = clean(str(path))
+    try:
+        with open_regular(path, follow_links=False) as f:
+            data = f.read(architecture_file.MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        raise ExperimentError(f'field "base": {shown}: cannot read: {exc.strerror or exc}') from None
+    if len(data) > architecture_file.MAX_FILE_BYTES:
+        raise ExperimentError(f'field "base": {shown}: larger than {architecture_file.MAX_FILE_BYTES:,} bytes, the '
+                              f"limit for an architecture file")
+    try:
+        return architecture_file.loads(data.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ExperimentError(f'field "base": {shown}: not UTF-8 text (byte {exc.start})') from None
+    except architecture_file.ArchitectureFileError as exc:
+        raise ExperimentError(f'field "base": {shown}: {exc}') from None
+
+
+def _base(data: Any, folder: Path, root: Path) -> Architecture:
     if isinstance(data, str):
-        path = Path(data)
-        if not path.is_absolute() and folder is not None:
-            path = folder / path
-        try:
-            return architecture_file.load(path)
-        except architecture_file.ArchitectureFileError as exc:
-            raise ExperimentError(f'field "base": {exc}') from None
+        return _read_base(_base_path(data, folder, root))
     try:
         return architecture_file.from_dict(data)
     except architecture_file.ArchitectureFileError as exc:
         raise ExperimentError(f'field "base": {exc}') from None
 
 
-def from_dict(data: Any, folder: Path | None = None) -> ExperimentSpec:
-    """The spec of `data`; `folder` resolves a relative "base" path (the spec file's folder)."""
+def from_dict(data: Any, folder: Path | None = None, root: Path | None = None) -> ExperimentSpec:
+    """The spec of `data`; a "base" path is resolved in `folder` (the spec file's; None: the working folder)
+    and must stay inside `root` (None: `folder`)."""
     problem = header_problem(data, FORMAT, VERSION, "experiment")
     if problem:
         raise ExperimentError(problem)
@@ -178,11 +218,12 @@ def from_dict(data: Any, folder: Path | None = None) -> ExperimentSpec:
     if unknown:
         raise ExperimentError(f"unknown field {unknown[0]}; an experiment has {', '.join(FIELDS)}")
     name = data.get("name", "experiment")
-    if not isinstance(name, str) or not name.strip() or len(name) > 200 or clean(name) != name:
+    if text_problem(name):
         raise ExperimentError(f'field "name": expected one line of text, got {excerpt(name)}')
     if "base" not in data:
         raise ExperimentError('field "base" is required: an architecture object or the path of an architecture file')
-    base = _base(data["base"], folder)
+    folder = folder if folder is not None else Path.cwd()
+    base = _base(data["base"], folder, root if root is not None else folder)
     vary = data.get("vary")
     if not isinstance(vary, dict) or set(vary) != {"what", "values"}:
         raise ExperimentError('field "vary": expected {"what": ..., "values": [...]}')
@@ -215,23 +256,22 @@ def from_dict(data: Any, folder: Path | None = None) -> ExperimentSpec:
 def load(path: str | os.PathLike) -> ExperimentSpec:
     """A spec file or a built-in experiment's name; every problem is one ExperimentError naming it."""
     text = os.fspath(path)
-    if text in EXPERIMENT_KEYS and not Path(text).exists():
-        path = EXPERIMENT_DIR / f"{text}.json"
-    path = Path(path)
+    built_in = text in EXPERIMENT_KEYS and not os.path.exists(text)  # os.path: False, never an error, on any name
+    path = EXPERIMENT_DIR / f"{text}.json" if built_in else Path(path)
     try:
-        with open(path, "rb") as f:
+        with open_regular(path) as f:
             raw = f.read(MAX_FILE_BYTES + 1)
         if len(raw) > MAX_FILE_BYTES:
             raise ExperimentError(f"{clean(str(path))}: larger than {MAX_FILE_BYTES:,} bytes")
         data = strict_loads(raw.decode("utf-8"))
     except OSError as exc:
-        hint = f" (built-in experiments: {', '.join(EXPERIMENT_KEYS)})" if not path.exists() else ""
+        hint = f" (built-in experiments: {', '.join(EXPERIMENT_KEYS)})" if not os.path.exists(path) else ""
         raise ExperimentError(f"{clean(str(path))}: cannot read: {exc.strerror or exc}{hint}") from None
     except UnicodeDecodeError as exc:
         raise ExperimentError(f"{clean(str(path))}: cannot read: not UTF-8 text (byte {exc.start})") from None
     except StrictJSONError as exc:
         raise ExperimentError(f"{clean(str(path))}: {exc}") from None
-    try:
-        return from_dict(data, path.parent)
+    try:  # a built-in's base may be a preset: all of resources/ is its to read
+        return from_dict(data, path.parent, EXPERIMENT_DIR.parent if built_in else None)
     except ExperimentError as exc:
         raise ExperimentError(f"{clean(str(path))}: {exc}") from None

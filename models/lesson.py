@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import math
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from models.convolution_steps import CONV, OPERATIONS, WindowOp, resolve_padding
+from models.convolution_steps import AVGPOOL, CONV, OPERATIONS, WindowOp, resolve_padding
 from models.format_header import header_problem
+from models.regular_file import open_regular
 from models.safe_text import clean, excerpt
 from models.strict_json import StrictJSONError
 from models.strict_json import loads as strict_loads
@@ -212,6 +215,21 @@ def _check_fits(lesson: Lesson) -> None:
     if terms > MAX_TERMS:
         raise LessonError(f'field "input": {terms:,} products to write out, more than a lesson shows '
                           f"({MAX_TERMS:,}); use a smaller input or fewer kernels")
+    if not math.isfinite(_largest_sum(lesson)):  # inf or NaN would be printed, and JSON has neither
+        fields = 'fields "input" and "kernels"' if lesson.operation == CONV else 'field "input"'
+        raise LessonError(f"{fields}: numbers this large overflow: the products and sums of a "
+                          f"window can pass {sys.float_info.max:.3g}, the largest number a float holds; use smaller "
+                          f"numbers")
+
+
+def _largest_sum(lesson: Lesson) -> float:
+    """An upper bound of every product and partial sum the lesson's steps compute (inf when it overflows)."""
+    largest = float(np.abs(lesson.input).max(initial=0.0))
+    kh, kw = lesson.kernel
+    if lesson.operation == CONV:
+        weight = float(np.abs(lesson.weights).max(initial=0.0))
+        return largest * weight * (lesson.weights.shape[1] * kh * kw) + float(np.abs(lesson.bias).max(initial=0.0))
+    return largest * kh * kw if lesson.operation == AVGPOOL else largest  # max pooling only compares
 
 
 def to_dict(lesson: Lesson) -> dict[str, Any]:
@@ -246,7 +264,7 @@ def load(path: str | os.PathLike) -> Lesson:
     """Read a lesson file; every problem is one LessonError naming the file and the field."""
     path = Path(path)
     try:
-        with open(path, "rb") as f:
+        with open_regular(path) as f:  # a FIFO or device named as a lesson is refused, not waited on
             data = f.read(MAX_FILE_BYTES + 1)
         if len(data) > MAX_FILE_BYTES:
             raise LessonError(f"{clean(str(path))}: larger than {MAX_FILE_BYTES:,} bytes, the limit for a lesson")

@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 from models.lesson import Lesson, LessonError, load
+from models.safe_text import shorten
 
 LESSON_DIR = Path(__file__).resolve().parent.parent / "resources" / "lessons"
 LESSON_KEYS = ("vertical-edge", "step-edge", "sobel-step-edge", "horizontal-edge", "same-padding", "stride-2",
@@ -21,8 +22,9 @@ def lesson_path(key: str) -> Path:
 def open_lesson(name_or_path: str | os.PathLike) -> Lesson:
     """A built-in lesson by name, or a lesson file by path (a name that is also a file: the file wins)."""
     text = os.fspath(name_or_path)
-    if text in LESSON_KEYS and not Path(text).exists():
+    exists = os.path.exists(text)  # os.path: False, never an error, for a name too long or holding a NUL
+    if text in LESSON_KEYS and not exists:
         return load(lesson_path(text))
-    if not Path(text).exists() and not text.endswith(".json") and os.sep not in text:
-        raise LessonError(f"{text}: no such file, and not a built-in lesson ({', '.join(LESSON_KEYS)})")
+    if not exists and not text.endswith(".json") and os.sep not in text:
+        raise LessonError(f"{shorten(text, 100)}: no such file, and not a built-in lesson ({', '.join(LESSON_KEYS)})")
     return load(text)

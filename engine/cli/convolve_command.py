@@ -69,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
     except LessonError as exc:
         return report_bad_input(exc)
     if args.json:
-        print(json.dumps(as_json(lesson)))
+        print(json.dumps(as_json(lesson), allow_nan=False))  # the lesson loader refused overflowing numbers
     else:
         for line in as_text(lesson):
             print(line)

@@ -219,33 +219,3 @@ def write_results(folder: Path, results: list[RunResult], title: str | None = No
     spec = json.loads((folder / SPEC_JSON).read_text()) if title is None else {"name": title}
     write_atomically(folder / RESULTS_CSV, results_csv(results).encode("utf-8"))
     write_atomically(folder / RESULTS_MD, results_markdown(spec["name"], results).encode("utf-8"))
-
-
-def read_experiment(folder: str | Path) -> tuple[str, list[RunResult]]:
-    """An experiment folder written by `run_experiment`: its name and results, each with its run's metrics.
-    ExperimentError naming the file for a folder that is not one."""
-    folder = Path(folder)
-    try:
-        name = json.loads((folder / SPEC_JSON).read_text(encoding="utf-8"))["name"]
-        with open(folder / RESULTS_CSV, encoding="utf-8", newline="") as f:
-            rows = list(csv.DictReader(f))
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise ExperimentError(f"{folder}: not an experiment folder ({SPEC_JSON} and {RESULTS_CSV} expected): "
-                              f"{getattr(exc, 'strerror', None) or exc}") from None
-
-    def number(text: str, kind=float):
-        return None if text in ("", None) else kind(text)
-
-    results = []
-    for n, row in enumerate(rows):
-        try:
-            run_dir = folder / Path(row["folder"]).name  # a name, never a path out of the folder
-            metrics = run_dir / "metrics.csv"
-            history = MetricsHistory.from_csv(metrics.read_bytes()) if metrics.is_file() else MetricsHistory()
-            results.append(RunResult(row["variant"], int(row["seed"]), run_dir, int(row["params"]),
-                                     int(row["macs"]), number(row["best_val_accuracy"]),
-                                     number(row["final_val_accuracy"]), number(row["best_epoch"], int),
-                                     float(row["seconds"]), float(row.get("samples_per_second") or 0), history))
-        except (KeyError, ValueError, TypeError, OSError) as exc:
-            raise ExperimentError(f"{folder / RESULTS_CSV}: row {n + 1}: {exc}") from None
-    return name, results

@@ -16,8 +16,9 @@ from PySide6.QtWidgets import (QComboBox, QFileDialog, QFormLayout, QHBoxLayout,
                                QWidget)
 
 from engine.config import TrainConfig
-from engine.experiments.runner import (RunResult, cell_text, differing_columns, read_experiment, results_csv,
-                                      results_markdown, run_experiment)
+from engine.experiments.results_reader import read_experiment
+from engine.experiments.runner import (RunResult, cell_text, differing_columns, results_csv, results_markdown,
+                                      run_experiment)
 from gui.experiments.folder_memory import FolderMemory
 from gui.experiments.result_columns import column_title
 from gui.experiments.variant_editor import VariantEditor
