@@ -76,7 +76,10 @@ def _load_pt(path: Path) -> dict[str, torch.Tensor]:
                                f".pt or a .safetensors file") from None
         raise WeightsError(f"{path}: not a readable PyTorch file (its pickle data is damaged or was not "
                            f"written by torch.save)") from None
-    except (RuntimeError, EOFError, zipfile.BadZipFile, OSError, ValueError) as exc:
+    except EOFError:  # torch says nothing more for an empty file
+        raise WeightsError(f"{path}: not a readable PyTorch file (it ends too early: empty, or cut short while "
+                           f"being written or copied)") from None
+    except (RuntimeError, zipfile.BadZipFile, OSError, ValueError) as exc:
         raise WeightsError(f"{path}: not a readable PyTorch file ({_first_line(str(exc))})") from None
     except Exception as exc:  # noqa: BLE001 - damaged pickles raise TypeError, KeyError, struct.error, ...
         raise WeightsError(f"{path}: not a readable PyTorch file ({type(exc).__name__}: "
@@ -96,7 +99,7 @@ def blocked_globals(path: Path) -> list[str]:
     legacy (non-zip) files, whose pickles are then listed opcode by opcode with pickletools (never run).
     """
     try:
-        return list(torch.serialization.get_unsafe_globals_in_checkpoint(str(path)))
+        return [_python3_name(name) for name in torch.serialization.get_unsafe_globals_in_checkpoint(str(path))]
     except ValueError:
         pass
     except Exception:  # noqa: BLE001 - a damaged zip: no names to give
@@ -106,9 +109,19 @@ def blocked_globals(path: Path) -> list[str]:
     return [name for name in _pickle_globals(path) if name not in allowed]
 
 
+def _python3_name(name: str) -> str:
+    """module.name as Python 3 loads it: pickles of protocol 2 and below spell Python 2's names (commands.call is
+    what subprocess.call is written as), which the unpickler maps back, as the standard library's table says."""
+    import _compat_pickle  # the standard library's Python 2 -> 3 names, as pickle uses them
+
+    module, _, attr = name.rpartition(".")
+    if (module, attr) in _compat_pickle.NAME_MAPPING:
+        module, attr = _compat_pickle.NAME_MAPPING[(module, attr)]
+    return f"{_compat_pickle.IMPORT_MAPPING.get(module, module)}.{attr}"
+
+
 def _pickle_globals(path: Path, max_pickles: int = 4) -> list[str]:
     """Every global (module.name) the first pickles of a legacy torch.save file name, in order, once each."""
-    import _compat_pickle  # the standard library's Python 2 -> 3 module names, as pickle uses them
     import pickletools
 
     names: list[str] = []
@@ -119,7 +132,7 @@ def _pickle_globals(path: Path, max_pickles: int = 4) -> list[str]:
                 for opcode, arg, _pos in pickletools.genops(f):
                     if opcode.name == "GLOBAL":  # protocol <= 2 spells Python 2 names: __builtin__ exec
                         module, _, attr = str(arg).partition(" ")
-                        name = f"{_compat_pickle.IMPORT_MAPPING.get(module, module)}.{attr}"
+                        name = _python3_name(f"{module}.{attr}")
                     elif opcode.name == "STACK_GLOBAL" and len(strings) >= 2:
                         name = f"{strings[-2]}.{strings[-1]}"
                     else:
@@ -192,7 +205,7 @@ def apply_state_dict(model: nn.Module, state: dict[str, torch.Tensor], source: s
             parts.append(f"missing {', '.join(missing[:5])}")
         if unexpected:
             parts.append(f"unexpected {', '.join(clean(k[:60]) for k in unexpected[:5])}")
-        raise WeightsError(f"{source} do not fit this architecture: {'; '.join(parts)}")
+        raise WeightsError(f"{source}: the weights do not fit this architecture: {'; '.join(parts)}")
     for name in expected:  # the model's order, so the same bad file always names the same tensor
         tensor = state[name]
         if tuple(tensor.shape) != tuple(expected[name].shape):

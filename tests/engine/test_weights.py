@@ -124,7 +124,7 @@ def test_import_weights_with_other_shapes_names_tensor_and_both_shapes(tmp_path)
 
 def test_import_weights_of_another_architecture_names_missing_and_unexpected(tmp_path):
     save_weights(build_model(load_preset("lenet5")), tmp_path / "lenet.safetensors")
-    with pytest.raises(WeightsError, match=r"lenet\.safetensors do not fit this architecture: missing 8\.weight"):
+    with pytest.raises(WeightsError, match=r"lenet\.safetensors: the weights do not fit this architecture: missing 8\.weight"):
         import_weights(load_preset("keras_mnist"), tmp_path / "lenet.safetensors")
 
 
@@ -146,6 +146,29 @@ def test_unreadable_files_are_refused_with_the_reason(tmp_path, name, content, e
     path.write_bytes(content)
     with pytest.raises(WeightsError, match=expected):
         load_state_dict(path)
+
+
+def test_an_empty_or_cut_pt_says_so_instead_of_an_unknown_problem(tmp_path):
+    (tmp_path / "empty.pt").write_bytes(b"")
+    with pytest.raises(WeightsError, match=r"empty\.pt: not a readable PyTorch file \(it ends too early: empty, or "
+                                           r"cut short"):
+        load_state_dict(tmp_path / "empty.pt")
+
+
+class CallsSubprocess:
+    def __reduce__(self):
+        import subprocess
+        return subprocess.call, (["true"],)
+
+
+@pytest.mark.parametrize("legacy", [False, True])
+def test_a_protocol_2_pickle_names_the_python_3_callable(tmp_path, legacy):
+    """Protocol 2 writes subprocess.call as Python 2's commands.call; the message names what would really run."""
+    path = tmp_path / "w.pt"
+    torch.save({"trap": CallsSubprocess()}, path, pickle_protocol=2, _use_new_zipfile_serialization=not legacy)
+    with pytest.raises(WeightsError, match=r"it would call subprocess\.call when loaded") as info:
+        load_state_dict(path)
+    assert "commands" not in str(info.value)
 
 
 def test_a_pt_holding_something_other_than_tensors_is_refused(tmp_path):
