@@ -145,9 +145,17 @@ class ProcessGroupRanks(SingleProcess):
             if message in (GO, STOP):
                 return message == GO
             if message != PAUSED:
+                if message not in actions:
+                    raise RuntimeError(f"rank 0 sent message {message} where rank {self.rank} expects only "
+                                       f"PAUSED, GO or STOP: the ranks run different code")
                 actions[message]()
 
     def wait_at_boundary(self, control: TrainingControl) -> bool:
+        if not self.leads:
+            # Only rank 0 reads control.json and hears the signals: this rank's own control would say "go"
+            # while rank 0 says PAUSED, and it would start a batch (an all-reduce) against rank 0's heartbeat
+            # broadcasts, hanging both (a run started --paused never resumed).
+            return self.follow({})
         while (go := control.wait_at_boundary(HEARTBEAT)) is None:
             self._broadcast(PAUSED)
         self._broadcast(GO if go else STOP)
