@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import signal
+import contextlib
 import sys
 import time
 
 from engine.cli import EXIT_FAILED, EXIT_OK, report_bad_input
 from engine.cli.setting_flags import add_setting_flags, settings_from_args
-
-EXIT_INTERRUPTED = 130  # as for any program stopped with Ctrl-C
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -36,11 +34,21 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from engine.cli.stop_signals import StopSignals
+
+    # First, before torch loads: a stop signal at any phase ends the run with a complete folder (stop_signals.py).
+    with StopSignals() as signals:
+        return _train(args, signals)
+
+
+def _train(args: argparse.Namespace, signals) -> int:
     from engine.cli.training_progress import TrainingProgress
     from engine.config import ConfigError
     from engine.datasets import DatasetError, load_dataset
 
     from engine.cli.parent_watch import ParentWatch
+    from engine.cli.stop_signals import TRAINING, WRITING
+    from engine.training.control import TrainingControl
     from engine.training.distributed import DistributedError, dump_rank_state, join_ranks
     from engine.scoring.final_scores import final_scores
     from engine.events import COMPLETED, STOPPED
@@ -49,6 +57,8 @@ def run(args: argparse.Namespace) -> int:
     from engine.run_folder.run_output import RunOutputError, prepare_output_dir, run_summary, write_run_output
     from engine.training.trainer import Trainer, TrainingSetupError
 
+    control = TrainingControl()
+    signals.on_stop(control.stop)  # a signal that came while torch loaded stops the run at its first boundary
     try:
         source = read_run_input(args.architecture)
         config = source.config.replace(**settings_from_args(args))
@@ -59,12 +69,13 @@ def run(args: argparse.Namespace) -> int:
         ranks = join_ranks(config.device)  # one process, unless torchrun started this one
         progress = TrainingProgress(config.epochs, sys.stderr)
         trainer = Trainer(source.architecture, dataset, config, [progress] if ranks.leads else [],
-                          initial_weights=source.weights, ranks=ranks)
+                          initial_weights=source.weights, ranks=ranks, control=control)
         out = prepare_output_dir(args.out) if ranks.leads else None  # last: a refused run leaves no folder
     except (RunInputError, ConfigError, RunOutputError, DatasetError, TrainingSetupError, DistributedError) as exc:
         return report_bad_input(exc)
     if not ranks.leads:
-        return _follow_rank_zero(trainer)
+        return _follow_rank_zero(trainer, signals)
+    signals.note = progress.note  # below the progress bar
     if source.notice:
         print(source.notice, file=sys.stderr)
     if source.weights is not None:
@@ -75,17 +86,6 @@ def run(args: argparse.Namespace) -> int:
     print(f"training {source.architecture.name} on {dataset.name} ({len(dataset.train)} train / "
           f"{len(dataset.val)} val images) on {trainer.device}, {trainer.threads} thread(s){shared}", file=sys.stderr)
     _print_practice(config, dataset, trainer.precision)
-
-    interrupted: list[int] = []  # the signals that asked for a stop
-
-    def _on_stop_signal(signum, frame):  # stop cleanly after this batch; a second Ctrl-C aborts
-        interrupted.append(signum)
-        if signum == signal.SIGINT:
-            signal.signal(signal.SIGINT, signal.default_int_handler)
-            progress.note("stopping after this batch (Ctrl-C again to abort)")
-        else:
-            progress.note(f"{signal.Signals(signum).name} received: stopping after this batch")
-        trainer.control.stop()
 
     live = RunFolderWriter(out, trainer.model, source.architecture, config, dataset.normalization,
                            device=str(trainer.device),
@@ -101,17 +101,17 @@ def run(args: argparse.Namespace) -> int:
     trainer.callbacks.append(live)
     trainer.control.on_wait = live.on_wait
     parent = ParentWatch(trainer.control) if args.stop_with_parent else None
-    previous = _install_stop_handlers(_on_stop_signal)
     started = time.perf_counter()
     watcher.start()
+    signals.phase = TRAINING
     try:
         finished = trainer.fit()
     finally:
         watcher.stop()
-        _restore_handlers(previous)
     seconds = time.perf_counter() - started
     # Nobody waits for the numbers when the parent is gone: write the folder and leave.
-    final, failure = final_validation(trainer, dataset, skip=parent is not None and parent.gone)
+    final, failure = final_validation(trainer, dataset, skip=parent is not None and parent.gone, signals=signals)
+    signals.phase = WRITING  # from here a signal lets the folder be finished
     summary = run_summary(finished, final, config=config, device=str(trainer.device), threads=trainer.threads,
                           samples_per_second=trainer.samples_per_second, seconds=seconds, split=split)
     summary.update(final_scores(trainer, dataset))
@@ -134,51 +134,52 @@ def run(args: argparse.Namespace) -> int:
     if failure:  # the folder holds the trained weights; only the final scores are missing
         report_bad_input(failure)
         return EXIT_FAILED
-    if interrupted:  # the shell's convention: 128 + the signal (130 Ctrl-C, 143 SIGTERM, 129 SIGHUP)
-        return EXIT_INTERRUPTED if interrupted[0] == signal.SIGINT else 128 + interrupted[0]
+    if signals.exit_status is not None:  # the shell's convention: 128 + the signal (130 Ctrl-C, 143, 129)
+        return signals.exit_status
     return EXIT_OK if finished.reason in (COMPLETED, STOPPED) else EXIT_FAILED
 
 
-def final_validation(trainer, dataset, skip: bool = False):
+def final_validation(trainer, dataset, skip: bool = False, signals=None):
     """(Evaluation, None) of the kept weights on the validation split, in batches (engine/scoring/evaluation.py);
-    skipped: an empty Evaluation. A failure (out of memory on a large network) costs the scores, never the
-    trained weights: an empty Evaluation and one sentence saying why. Rank 0 alone calls it (torchrun's
-    other ranks have returned), so it is the plain evaluate, not the ranks' shared one."""
+    skipped, or cut short by a stop signal (`signals`, a StopSignals): an empty Evaluation. A failure (out of memory
+    on a large network) costs the scores, never the trained weights: an empty Evaluation and one sentence saying
+    why. Rank 0 alone calls it (torchrun's other ranks have returned), so it is the plain evaluate, not the ranks'
+    shared one."""
     import numpy as np
 
+    from engine.cli.stop_signals import ValidationCut
     from engine.scoring.evaluation import Evaluation, evaluate
 
     empty = Evaluation(float("nan"), float("nan"), 0, np.zeros((dataset.num_classes,) * 2, np.int64))
-    if skip:
-        return empty, None
     try:
-        return evaluate(trainer.model, dataset.val.images, dataset.val.labels, dataset.num_classes), None
+        with signals.cutting() if signals is not None else contextlib.nullcontext():
+            if skip:
+                return empty, None
+            if signals is not None and len(dataset.val):  # a long quiet pause after the last epoch is no hang
+                signals.note(f"final validation of the kept weights on {len(dataset.val):,} images (Ctrl-C skips it)")
+            return evaluate(trainer.model, dataset.val.images, dataset.val.labels, dataset.num_classes), None
+    except ValidationCut:
+        return empty, None
     except Exception as exc:  # noqa: BLE001 - torch raises RuntimeError subclasses (OutOfMemoryError) and others
         return empty, (f"the final validation failed ({type(exc).__name__}: {exc}); the run folder is written "
                        f"without final validation scores")
 
 
-def _follow_rank_zero(trainer) -> int:
+def _follow_rank_zero(trainer, signals) -> int:
     """A torchrun rank other than 0: train its shards as rank 0 decides; rank 0 alone prints and writes.
 
-    Signals are left to rank 0 (torchrun and a terminal's Ctrl-C reach every rank; rank 0 stops them all);
-    a second Ctrl-C here aborts this rank, as in one process."""
+    Stop signals are left to rank 0 (torchrun hands them to every rank; rank 0 stops them all at a boundary,
+    which this rank follows); a second Ctrl-C here aborts this rank, as in one process."""
+    from engine.cli.stop_signals import TRAINING, WRITING
     from engine.training.distributed import dump_rank_state
     from engine.events import COMPLETED, STOPPED
 
-    previous = _install_stop_handlers(_leave_to_rank_zero)
-    try:
-        finished = trainer.fit()
-    finally:
-        _restore_handlers(previous)
+    signals.phase = TRAINING
+    finished = trainer.fit()
+    signals.phase = WRITING
     dump_rank_state(trainer.model, trainer.ranks)
     trainer.ranks.close()
     return EXIT_OK if finished.reason in (COMPLETED, STOPPED) else EXIT_FAILED
-
-
-def _leave_to_rank_zero(signum, frame) -> None:
-    if signum == signal.SIGINT:
-        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def _print_practice(config, dataset, precision) -> None:
@@ -188,23 +189,3 @@ def _print_practice(config, dataset, precision) -> None:
     augment = describe(resolve_operations(config, dataset.name, dataset.input_shape[0]))
     print(f"{config.optimizer}, schedule {config.schedule}, augmentation {augment}, {precision.describe()}",
           file=sys.stderr)
-
-
-# Ctrl-C, `kill` and a closed terminal all stop a run the same way: after the batch, folder written.
-STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
-
-
-def _install_stop_handlers(handler) -> dict:
-    """Set `handler` for every stop signal; the previous handlers by signal (empty off the main thread)."""
-    previous = {}
-    for signum in STOP_SIGNALS:
-        try:
-            previous[signum] = signal.signal(signum, handler)
-        except ValueError:  # signal handlers can only be set from the main thread
-            return previous
-    return previous
-
-
-def _restore_handlers(previous: dict) -> None:
-    for signum, handler in previous.items():
-        signal.signal(signum, handler)
