@@ -39,12 +39,14 @@ class TaskState:
 
 
 class TaskRunner(QObject):
-    """`submit(fn, *args, **kwargs)` runs `fn` on a thread of its own and returns at once.
+    """`submit(fn, *args, **kwargs)` runs `fn` off the GUI thread and returns at once.
 
     A newer submission supersedes the older one: the older job's TaskState is cancelled and whatever it
     returns or raises is dropped, so `finished` / `failed` / `progress` always describe the newest job
     (a job cannot be interrupted, but it can poll `state.is_cancelled` when submitted with
-    `submit_with_state`). `shutdown()` cancels and waits for every job thread (window close).
+    `submit_with_state`). One job thread runs at a time: a submission made while one runs waits, and a
+    newer one replaces it, so twenty quick clicks cost two jobs, not twenty threads competing for the
+    cores. `shutdown()` cancels and waits for the job thread (window close).
     """
 
     finished = Signal(object)  # what the newest job returned
@@ -61,7 +63,8 @@ class TaskRunner(QObject):
         self._job = 0
         self._state: TaskState | None = None  # the newest job's, until it reports
         self._threads: set[threading.Thread] = set()
-        self._lock = threading.Lock()  # guards _threads (a job thread removes itself)
+        self._waiting: tuple | None = None  # (job, state, fn, args, kwargs): starts when the running job ends
+        self._lock = threading.Lock()  # guards _threads and _waiting (a job thread starts the waiting one)
         self._job_returned.connect(self._on_job_returned)
         self._job_raised.connect(self._on_job_raised)
         self._job_progress.connect(self._on_job_progress)
@@ -80,16 +83,22 @@ class TaskRunner(QObject):
         return self._start(fn, args, kwargs, with_state=True)
 
     def cancel(self) -> None:
-        """Drop the pending job's result (its thread still runs to the end)."""
+        """Drop the pending job's result (a running thread still runs to the end; a waiting job never starts)."""
         if self._state is not None:
             self._state.cancel()
             self._state = None
+        with self._lock:
+            self._waiting = None
 
     def wait(self, timeout_s: float | None = SHUTDOWN_WAIT_S) -> bool:
-        """Block until every job thread has ended (results still arrive as queued signals); True if all did."""
+        """Block until the job threads have ended, a waiting job's too (results still arrive as queued signals);
+        True if all did."""
         deadline = None if timeout_s is None else time.monotonic() + timeout_s
-        for thread in self._running():
-            thread.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
+        while running := self._running():
+            for thread in running:
+                thread.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
+            if deadline is not None and time.monotonic() >= deadline:
+                break
         return not self._running()
 
     def shutdown(self, timeout_s: float | None = SHUTDOWN_WAIT_S) -> bool:
@@ -105,12 +114,19 @@ class TaskRunner(QObject):
         state = self._state = TaskState(self, job)
         if with_state:
             kwargs = {**kwargs, "state": state}
+        with self._lock:
+            if self._threads:  # one at a time: this one starts when the running job ends
+                self._waiting = (job, state, fn, args, kwargs)
+                return state
+            self._launch(job, state, fn, args, kwargs)
+        return state
+
+    def _launch(self, job: int, state: TaskState, fn: Callable[..., Any], args: tuple, kwargs: dict) -> None:
+        """Start a job thread (the caller holds the lock)."""
         thread = threading.Thread(target=self._run, args=(job, state, fn, args, kwargs),
                                   name=f"{self._name} {job}", daemon=True)
-        with self._lock:
-            self._threads.add(thread)
+        self._threads.add(thread)
         thread.start()
-        return state
 
     def _run(self, job: int, state: TaskState, fn: Callable[..., Any], args: tuple, kwargs: dict) -> None:
         try:
@@ -122,6 +138,9 @@ class TaskRunner(QObject):
         finally:
             with self._lock:
                 self._threads.discard(threading.current_thread())
+                waiting, self._waiting = self._waiting, None
+                if waiting is not None and not waiting[1].is_cancelled:
+                    self._launch(*waiting)
 
     @staticmethod
     def _emit(signal: Any, *args: Any) -> None:

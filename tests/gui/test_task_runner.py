@@ -45,14 +45,15 @@ def test_an_exception_is_reported_as_failed(qtbot, runner):
 
 
 def test_a_newer_submit_wins_over_an_older_slower_one(qtbot, runner):
-    release = threading.Event()
     results, errors, progress = [], [], []
     runner.finished.connect(results.append)
     runner.failed.connect(errors.append)
     runner.progress.connect(progress.append)
+    started = threading.Event()
 
     def slow(*, state):
-        release.wait(WAIT_MS / 1000)
+        started.set()
+        state._cancelled.wait(WAIT_MS / 1000)  # superseded: it stops early, as a cooperative job does
         state.set_progress(0.5)  # dropped: it was superseded
         return "old"
 
@@ -61,13 +62,38 @@ def test_a_newer_submit_wins_over_an_older_slower_one(qtbot, runner):
         return "new"
 
     old = runner.submit_with_state(slow)
+    assert started.wait(WAIT_MS / 1000)
     with qtbot.waitSignal(runner.finished, timeout=WAIT_MS) as blocker:
         new = runner.submit_with_state(fast)
     assert blocker.args == ["new"] and old.is_cancelled and not new.is_cancelled
-    release.set()
     assert runner.wait(WAIT_MS / 1000)
     QCoreApplication.processEvents()  # deliver whatever the old job queued before it ended
     assert results == ["new"] and errors == [] and progress == [1.0]
+
+
+def test_one_job_thread_at_a_time_and_only_the_newest_waiting_job_runs(qtbot, runner):
+    """Twenty quick probe clicks while a model runs: the running job ends, then the newest runs; the eighteen
+    in between never start (each would have been a thread competing for the cores)."""
+    release, ran, concurrent, live = threading.Event(), [], [], []
+    lock = threading.Lock()
+
+    def job(n):
+        with lock:
+            live.append(n)
+            concurrent.append(len(live))
+        if n == 0:
+            release.wait(WAIT_MS / 1000)
+        ran.append(n)
+        with lock:
+            live.remove(n)
+        return n
+
+    runner.submit(job, 0)
+    states = [runner.submit(job, n) for n in range(1, 20)]
+    assert sum(not state.is_cancelled for state in states) == 1
+    with qtbot.waitSignal(runner.finished, timeout=WAIT_MS) as blocker:
+        release.set()
+    assert blocker.args == [19] and ran == [0, 19] and max(concurrent) == 1
 
 
 def test_shutdown_cancels_the_pending_job_and_waits_for_its_thread(qtbot, runner):
