@@ -21,21 +21,29 @@ from models.shapes import analyze
 
 
 class InspectionCopy:
-    """`show(weights, probe, ...)` loads `weights` (a state dict for `arch`) and returns a SnapshotTaken."""
+    """`show(weights, probe, ...)` loads `weights` (a state dict for `arch`) and returns a SnapshotTaken.
+
+    Making one costs nothing: the model is built by the first `show`, on the job thread that calls it."""
 
     def __init__(self, arch: Architecture) -> None:
         self.arch = arch
-        analysis = analyze(arch)
-        self._model = build_model(arch, analysis).eval()
-        self._layout = probe_layout(self._model, analysis)
+        self._model: torch.nn.Module | None = None
+        self._layout = None
         self._lock = threading.Lock()
+
+    def _built(self) -> torch.nn.Module:
+        if self._model is None:  # under the lock: jobs from several threads build it once
+            analysis = analyze(self.arch)
+            self._model = build_model(self.arch, analysis).eval()
+            self._layout = probe_layout(self._model, analysis)
+        return self._model
 
     def show(self, weights: dict[str, torch.Tensor], probe: torch.Tensor | None, *, step: int, epoch: int,
              probe_index: int, gradient_norms: dict[str, float] | None = None) -> SnapshotTaken:
         """The network with `weights` on one probe sample (C, H, W), or its filters alone when `probe` is None.
         WeightsError if the weights do not fit. `gradient_norms` come from the trainer (the copy has none)."""
         with self._lock, torch.no_grad():
-            apply_state_dict(self._model, weights)
+            apply_state_dict(self._built(), weights)
             if probe is None:
                 filters = {la.label: la.module.weight.detach().numpy().copy() for la in self._layout if la.is_conv}
                 event = SnapshotTaken(step, epoch, filters, {}, {}, probe_index)

@@ -16,7 +16,7 @@ from engine.normalization import Normalization
 from engine.inspection.inspection_copy import InspectionCopy
 from engine.network.weights import apply_state_dict
 from gui.training.dataset_loader import DatasetLoader
-from gui.training.idle_snapshots import initial_snapshot_or_reason, trained_snapshot
+from gui.training.idle_snapshots import initial_on_probe, nothing_to_show, trained_on_probe
 from gui.builder.edit_lock import EditLock
 from gui.training.live_views import LiveViews
 from gui.training.shown_run import ShownRun
@@ -25,6 +25,7 @@ from gui.workspace import TrainedWeights, Workspace
 from gui.dataset_inputs import dataset_title
 from gui.training.training_panel import TrainingPanel
 from gui.training.training_session import TrainingSession
+from gui.task_runner import TaskRunner
 from gui.training.weights_prompts import CANCEL, CONTINUE, ask_continue_training, loaded_text
 from models.architecture import Architecture, InputShape
 from models.network import Network
@@ -52,6 +53,7 @@ class TrainingController(QObject):
     """
 
     dataset_shape_changed = Signal(str, object)  # dataset title, InputShape: the network's input follows it
+    idle_views_shown = Signal()                  # the idle views show what the last refresh asked for
     status_reported = Signal(str)                # a line for the status bar
     run_shown = Signal()                         # a run was requested: the window shows the training dock
 
@@ -87,6 +89,9 @@ class TrainingController(QObject):
         self._idle_timer.setSingleShot(True)
         self._idle_timer.setInterval(IDLE_REFRESH_MS)
         self._idle_timer.timeout.connect(self._refresh_idle_views)
+        self._idle_job = TaskRunner(self, name="ConvScope idle views")  # model builds and forward passes
+        self._idle_job.finished.connect(self._on_idle_snapshot)
+        self._idle_job.failed.connect(self._on_idle_failed)
         self._update_blocked()
 
     # -- state API -------------------------------------------------------------------------------------------
@@ -142,6 +147,7 @@ class TrainingController(QObject):
         """Window close: stop the run and any dataset loading, leaving no thread or process behind."""
         self._session.shutdown()
         self._loader.shutdown()
+        self._idle_job.shutdown()
         if self._summary_was_visible:  # the saved layout keeps the user's choice, not the tab's
             self._summary_dock.show()
             self._summary_was_visible = None
@@ -198,6 +204,7 @@ class TrainingController(QObject):
 
     @Slot()
     def _on_started(self) -> None:
+        self._idle_job.cancel()  # the run's snapshots own the views now
         self.workspace.trained = self._copy = None
         self.workspace.history = MetricsHistory()
         self.workspace.followed_run = getattr(self._session, "run_folder", None)
@@ -305,21 +312,38 @@ class TrainingController(QObject):
     @Slot()
     def _refresh_idle_views(self) -> None:
         """Idle, the Training tab shows the trained model if the network is still the one trained, else the
-        network's initial weights (the very ones the next run starts from: same seed) on the probe sample."""
+        network's initial weights (the very ones the next run starts from: same seed) on the probe sample.
+        The model is built and run on a job thread; the newest request wins."""
         if self._session.is_running:
             return
+        dataset, probe = self._panel.dataset, self.workspace.probe_index
         copied = self._trained_copy()
         if copied is not None:
             trained, copy = copied
-            self._live.set_weights_origin(trained.origin)
-            self._live.show_snapshot(trained_snapshot(copy, trained.state, trained.architecture,
-                                                      self.workspace.history, self._panel.dataset,
-                                                      self.workspace.probe_index))
+            last = self.workspace.history.batches[-1] if self.workspace.history.batches else None
+            step, epoch = (last.step, last.epoch) if last else (0, 0)
+            self._idle_job.submit(trained_on_probe, copy, trained, step, epoch, dataset, probe)
             return
-        shown = initial_snapshot_or_reason(self._network, self._panel.dataset, self.workspace.probe_index,
-                                           self._panel.config().seed)
-        if isinstance(shown, str):  # an older network's maps would be stale: nothing, and why
-            self._live.show_nothing(shown)
-        else:
-            self._live.set_weights_origin(None)
-            self._live.show_snapshot(shown)
+        reason = nothing_to_show(self._network, dataset, probe)
+        if reason is not None:  # an older network's maps would be stale: nothing, and why
+            self._idle_job.cancel()
+            self._live.show_nothing(reason)
+            self.idle_views_shown.emit()
+            return
+        self._idle_job.submit(initial_on_probe, self._network.architecture, self._panel.config().seed, dataset,
+                              probe)
+
+    @Slot(object)
+    def _on_idle_snapshot(self, result: tuple) -> None:
+        if self._session.is_running:  # a run started since: its snapshots own the views
+            return
+        origin, snapshot = result
+        self._live.set_weights_origin(origin)
+        self._live.show_snapshot(snapshot)
+        self.idle_views_shown.emit()
+
+    @Slot(object)
+    def _on_idle_failed(self, exc: object) -> None:
+        """Weights that no longer load (an edit raced the job) or a model too large for memory: say so."""
+        self._live.show_nothing(f"the model could not be run ({exc})")
+        self.idle_views_shown.emit()

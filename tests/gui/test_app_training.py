@@ -217,7 +217,8 @@ def test_probe_picks_reach_the_run_and_the_trained_model_when_idle(qtbot, traine
     with qtbot.waitSignal(window.session.finished, timeout=WAIT_MS):
         window.training_panel.stop_button.click()
     before = live.activations.value_at(CONV[0], 0, 10, 10)
-    window.workspace.probe_index = 3  # idle: the trained model answers at once
+    with qtbot.waitSignal(window.training.idle_views_shown, timeout=WAIT_MS):  # idle: the trained model answers
+        window.workspace.probe_index = 3                                      # (on a job thread)
     dataset = window.training_panel.dataset
     assert live.probabilities.true_label() == int(dataset.val.labels[3])
     model = build_model(LENET)
@@ -246,12 +247,13 @@ def test_idle_the_training_tab_shows_the_initial_weights_the_run_will_start_from
     assert window.summary_dock.isVisible()
 
 
-def test_restore_shows_saved_curves_and_filters(trainer_window):
+def test_restore_shows_saved_curves_and_filters(qtbot, trainer_window):
     window, live = trainer_window, trainer_window.live_views
     torch.manual_seed(3)
     weights = build_model(window.network.architecture).state_dict()
     history = MetricsHistory(batches=[(1, 1, 2.3, 0.1), (2, 1, 2.0, 0.3)], epochs=[(1, 2, 2.2, 0.2, 2.1, 0.25)])
-    window.training.restore(history, weights)
+    with qtbot.waitSignal(window.training.idle_views_shown, timeout=WAIT_MS):  # the model runs on a job thread
+        window.training.restore(history, weights)
     live.flush()
     np.testing.assert_array_equal(live.curves.train_curve()[1], [2.3, 2.0])
     np.testing.assert_allclose(live.filters.image_for(CONV[0]), tile_kernels(weights["0.weight"].numpy()))

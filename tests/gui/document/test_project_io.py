@@ -90,7 +90,7 @@ def saved_project(window, path: Path) -> dict[str, torch.Tensor]:
 
 # -- save and open ---------------------------------------------------------------------------------------------
 
-def test_project_round_trip_into_a_fresh_window(window, fresh_window, tmp_path):
+def test_project_round_trip_into_a_fresh_window(qtbot, window, fresh_window, tmp_path):
     window.network.select(0)
     window.inspector.editor_for("out_channels").spin.setValue(8)  # an edited network, trained afterwards
     path = tmp_path / "digits.convscope"
@@ -114,7 +114,7 @@ def test_project_round_trip_into_a_fresh_window(window, fresh_window, tmp_path):
     steps, losses = views.curves.train_curve()
     assert steps.tolist() == [1, 2, 3] and losses.tolist() == [2.31, 2.05, 1.50]
     assert views.curves.val_curve()[1].tolist() == [2.01, 1.42]
-    assert len(views.filters.layer_names()) == 2
+    qtbot.waitUntil(lambda: len(views.filters.layer_names()) == 2, timeout=60_000)  # run off the GUI thread
     first = views.filters.image_for(views.filters.layer_names()[0])
     expected = weights["0.weight"].numpy()
     assert np.nanmax(first) == pytest.approx(expected.max()) and np.nanmin(first) == pytest.approx(expected.min())
