@@ -305,8 +305,27 @@ class MainWindow(QMainWindow):
         return guide
 
     def _on_training_finished(self, result) -> None:
-        if result.step > 0:  # new weights and curves, which no file holds yet
+        # New weights and curves, which no file holds yet; a run followed in its folder is held there.
+        if result.step > 0 and not self.session.followed_a_folder:
             self.document.mark_modified()
+
+    def _stop_own_run_before_closing(self) -> bool:
+        """Quitting during a run of this window's own: ask first, then stop it, so that its weights (now the
+        document's unsaved change) reach the save question instead of vanishing. False: the user cancelled."""
+        if not self.rooms_built or not self.session.is_running or self.session.is_attached:
+            return True
+        if not self.ask_stop_run_to_quit():
+            return False
+        self.training.stop_training()  # emits `finished` before returning: the weights are the document's now
+        return True
+
+    def ask_stop_run_to_quit(self) -> bool:
+        """Whether to stop the training run and quit (a seam: tests answer it themselves)."""
+        answer = QMessageBox.question(
+            self, "Training is running", "A training run is going on. Stop it and quit?\n\nThe weights it has "
+            "reached so far are kept, and you are asked whether to save them.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Cancel)
+        return answer == QMessageBox.StandardButton.Yes
 
     def _show_inspector(self, index: int | None) -> None:
         """A selected layer is for editing: its Inspector comes forward (it shares a tab with the Training dock)."""
@@ -322,7 +341,7 @@ class MainWindow(QMainWindow):
         size_docks_when_shown(self, self.palette_dock, self.inspector_dock, self.summary_dock)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
-        if not self.document.maybe_save():
+        if not self._stop_own_run_before_closing() or not self.document.maybe_save():
             event.ignore()
             return
         self._closed = True

@@ -153,6 +153,12 @@ class TrainingSession(QObject):
         self._poll()
 
     @property
+    def followed_a_folder(self) -> bool:
+        """The current or last run was followed in a folder written by another process (Attach, or a run
+        folder opened), not started here: its weights and curves are on disk already."""
+        return self._attached
+
+    @property
     def is_attached(self) -> bool:
         """True while following a run this window did not start."""
         return self.is_running and self._attached

@@ -116,12 +116,14 @@ def window(qtbot, settings):
                  "show_error"):
         setattr(win.document, seam, _refuse)
     win.training.ask_continue_training = _refuse
+    win.ask_stop_run_to_quit = _refuse
     win.show()
     qtbot.waitExposed(win)
     try:
         yield win
     finally:
         win.document.ask_unsaved_changes = lambda: DISCARD
+        win.ask_stop_run_to_quit = lambda: True
         win.close()
         win.deleteLater()
 

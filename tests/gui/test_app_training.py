@@ -149,12 +149,19 @@ def process_exists(pid: int) -> bool:
     return True
 
 
-def test_closing_the_window_during_training_ends_the_child_process(qtbot, trainer_window):
-    window = trainer_window
+def test_closing_the_window_during_training_asks_then_ends_the_child_and_offers_to_save(qtbot, trainer_window):
+    """Quitting mid-run once stopped the run and dropped its weights without a word (issue 28 item 8)."""
+    window, asked = trainer_window, []
     start_and_wait_for_a_batch(qtbot, window, epochs=50)
     pid = window.session.child_pid
-    assert pid and process_exists(pid)
-    window.close()
+    assert pid and process_exists(pid) and not window.isWindowModified()
+    window.ask_stop_run_to_quit = lambda: asked.append("stop") or False  # Cancel: nothing happens
+    assert not window.close()
+    assert asked == ["stop"] and window.session.is_running and process_exists(pid)
+    window.ask_stop_run_to_quit = lambda: asked.append("stop") or True
+    window.document.ask_unsaved_changes = lambda: asked.append("save?") or DISCARD
+    assert window.close()
+    assert asked == ["stop", "stop", "save?"]  # the stopped run's weights were the document's unsaved change
     assert not window.session.is_running and not process_exists(pid)  # ended and reaped: no orphan
 
 

@@ -59,6 +59,7 @@ def test_attach_follows_a_command_line_run_and_steers_it(qtbot, window, cli_run)
     kept = window.workspace.trained.state
     assert all(torch.equal(kept[k], final[k]) for k in final)
     assert window.workspace.history.batches[-1].step == read_run_log(out).of_kind("batch")[-1]["step"]
+    assert not window.isWindowModified()  # the run's folder holds what it made: nothing unsaved to ask about
 
 
 def test_leaving_an_attached_run_does_not_stop_it(qtbot, window, cli_run):
