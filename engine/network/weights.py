@@ -6,6 +6,7 @@ import os
 import pickle
 import zipfile
 from pathlib import Path
+from typing import BinaryIO
 
 import torch
 from safetensors import SafetensorError
@@ -15,6 +16,7 @@ from torch import nn
 
 from models.architecture import Architecture
 from models.atomic_file import write_atomically
+from models.regular_file import open_regular
 from models.safe_text import clean, excerpt
 
 WEIGHT_SUFFIXES = (".safetensors", ".pt", ".pth")
@@ -45,12 +47,13 @@ def save_weights(model: nn.Module, path: str | os.PathLike) -> None:
         raise WeightsError(f"{path}: unknown weights format; use .safetensors or .pt")
 
 
-def _check_pt_container(path: Path) -> None:
+def _check_pt_container(path: Path, f: BinaryIO) -> None:
     """torch.save writes its zip members stored, never compressed; a compressed member could be a zip bomb."""
     try:
-        if not zipfile.is_zipfile(path):
+        f.seek(0)
+        if not zipfile.is_zipfile(f):
             return  # the legacy pickle format: torch reads it at its own size
-        with zipfile.ZipFile(path) as zf:
+        with zipfile.ZipFile(f) as zf:  # a file object passed in stays open
             packed = [i.filename for i in zf.infolist() if i.compress_type != zipfile.ZIP_STORED]
     except Exception:  # noqa: BLE001 - a damaged directory: torch.load names the problem below
         return
@@ -59,16 +62,18 @@ def _check_pt_container(path: Path) -> None:
                            f"damaged file or a zip bomb); save the weights again with torch.save")
 
 
-def _load_pt(path: Path) -> dict[str, torch.Tensor]:
-    _check_pt_container(path)
+def _load_pt(path: Path, f: BinaryIO) -> dict[str, torch.Tensor]:
+    """`f`, the already opened `path` (never opened again by name: the file checked is the file read)."""
+    _check_pt_container(path, f)
     # weights_only=True: torch's restricted unpickler refuses any global that is not a tensor building
     # block, so a pickle that would run code is rejected instead of executed.
     try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
+        f.seek(0)
+        state = torch.load(f, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError:
         # torch's message advises loading the file unsafely; it is never passed on. What the file would
         # have called is read from the pickle itself instead.
-        blocked = blocked_globals(path)
+        blocked = blocked_globals(f)
         if blocked:
             shown = ", ".join(clean(name)[:80] for name in blocked[:5]) + (", ..." if len(blocked) > 5 else "")
             raise WeightsError(f"{path}: refused: it would call {shown} when loaded, so it holds code or objects "
@@ -92,21 +97,22 @@ def _load_pt(path: Path) -> dict[str, torch.Tensor]:
     return state
 
 
-def blocked_globals(path: Path) -> list[str]:
+def blocked_globals(f: BinaryIO) -> list[str]:
     """The callables and classes a .pt's pickle names that torch's weights-only loader does not allow.
 
     Zip checkpoints are asked with torch's own get_unsafe_globals_in_checkpoint; that raises ValueError on
     legacy (non-zip) files, whose pickles are then listed opcode by opcode with pickletools (never run).
     """
     try:
-        return [_python3_name(name) for name in torch.serialization.get_unsafe_globals_in_checkpoint(str(path))]
+        f.seek(0)
+        return [_python3_name(name) for name in torch.serialization.get_unsafe_globals_in_checkpoint(f)]
     except ValueError:
         pass
     except Exception:  # noqa: BLE001 - a damaged zip: no names to give
         return []
     from torch import _weights_only_unpickler as unpickler  # the allowlist the loader itself uses
     allowed = set(unpickler._get_allowed_globals())
-    return [name for name in _pickle_globals(path) if name not in allowed]
+    return [name for name in _pickle_globals(f) if name not in allowed]
 
 
 def _python3_name(name: str) -> str:
@@ -120,27 +126,27 @@ def _python3_name(name: str) -> str:
     return f"{_compat_pickle.IMPORT_MAPPING.get(module, module)}.{attr}"
 
 
-def _pickle_globals(path: Path, max_pickles: int = 4) -> list[str]:
+def _pickle_globals(f: BinaryIO, max_pickles: int = 4) -> list[str]:
     """Every global (module.name) the first pickles of a legacy torch.save file name, in order, once each."""
     import pickletools
 
     names: list[str] = []
     try:
-        with open(path, "rb") as f:
-            for _ in range(max_pickles):  # magic number, protocol, system info, then the data
-                strings: list[str] = []
-                for opcode, arg, _pos in pickletools.genops(f):
-                    if opcode.name == "GLOBAL":  # protocol <= 2 spells Python 2 names: __builtin__ exec
-                        module, _, attr = str(arg).partition(" ")
-                        name = _python3_name(f"{module}.{attr}")
-                    elif opcode.name == "STACK_GLOBAL" and len(strings) >= 2:
-                        name = f"{strings[-2]}.{strings[-1]}"
-                    else:
-                        if isinstance(arg, str):
-                            strings.append(arg)
-                        continue
-                    if name not in names:
-                        names.append(name)
+        f.seek(0)
+        for _ in range(max_pickles):  # magic number, protocol, system info, then the data
+            strings: list[str] = []
+            for opcode, arg, _pos in pickletools.genops(f):
+                if opcode.name == "GLOBAL":  # protocol <= 2 spells Python 2 names: __builtin__ exec
+                    module, _, attr = str(arg).partition(" ")
+                    name = _python3_name(f"{module}.{attr}")
+                elif opcode.name == "STACK_GLOBAL" and len(strings) >= 2:
+                    name = f"{strings[-2]}.{strings[-1]}"
+                else:
+                    if isinstance(arg, str):
+                        strings.append(arg)
+                    continue
+                if name not in names:
+                    names.append(name)
     except Exception:  # noqa: BLE001 - damaged or truncated data ends the listing, keeping what was found
         pass
     return names
@@ -176,21 +182,30 @@ def check_plain_tensors(state: dict, source: str) -> None:
 _INTEGER_DTYPES = (torch.int64, torch.int32, torch.int16, torch.int8, torch.uint8)
 
 
-def load_state_dict(path: str | os.PathLike) -> dict[str, torch.Tensor]:
-    """Tensors by name from a .safetensors or state-dict .pt/.pth file; never executes code from the file."""
+def load_state_dict(path: str | os.PathLike, *, follow_links: bool = True) -> dict[str, torch.Tensor]:
+    """Tensors by name from a .safetensors or state-dict .pt/.pth file; never executes code from the file.
+
+    Only a regular file is read (a FIFO would wait for a writer forever); with follow_links=False a symbolic
+    link is refused too, for files that must come from inside a folder a stranger wrote.
+    """
     path = Path(path)
     if path.suffix not in WEIGHT_SUFFIXES:
         raise WeightsError(f"{path}: unknown weights format; use .safetensors or a state-dict .pt")
-    if path.suffix == ".safetensors":
+    try:
+        f = open_regular(path, follow_links=follow_links)
+    except OSError as exc:
+        raise WeightsError(f"{clean(str(path))}: cannot read ({exc.strerror or exc})") from None
+    with f:
+        if path.suffix != ".safetensors":
+            return _load_pt(path, f)
         try:
-            state = dict(load_safetensors_bytes(path.read_bytes()))
+            state = dict(load_safetensors_bytes(f.read()))
         except OSError as exc:
             raise WeightsError(f"{path}: cannot read ({exc.strerror})") from None
         except (SafetensorError, ValueError, RuntimeError, TypeError, OverflowError, KeyError) as exc:
             raise WeightsError(f"{path}: not a valid safetensors file ({_first_line(str(exc))})") from None
-        check_plain_tensors(state, str(path))
-        return state
-    return _load_pt(path)
+    check_plain_tensors(state, str(path))
+    return state
 
 
 def apply_state_dict(model: nn.Module, state: dict[str, torch.Tensor], source: str = "weights") -> None:

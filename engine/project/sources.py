@@ -13,6 +13,7 @@ from engine.project.project_file import (ARCHITECTURE, MEMBER_CAPS, METRICS, SET
 from engine.run_folder.layout import EVENTS, SNAPSHOTS
 from models import architecture_file, strict_json
 from models.architecture import Architecture
+from models.regular_file import open_regular
 from models.safe_text import clean
 
 
@@ -32,9 +33,13 @@ def open_project_or_run(path: str | os.PathLike) -> Project:
 
 
 def _load_run_directory(folder: Path) -> Project:
-    """A run folder: architecture.json (required), weights.safetensors, metrics.csv, settings.json."""
+    """A run folder: architecture.json (required), weights.safetensors, metrics.csv, settings.json.
+
+    A name that is there at all is read (lexists, not is_file): a FIFO or folder in a file's place is refused
+    by the reader, never skipped, so a broken folder is never mistaken for one without that file.
+    """
     arch_path = folder / ARCHITECTURE
-    if not arch_path.is_file():
+    if not os.path.lexists(arch_path):
         raise ProjectError(f"{folder}: not a run folder: {ARCHITECTURE} is missing (expected the folder "
                            f"written by `train --out`)")
     try:
@@ -42,26 +47,17 @@ def _load_run_directory(folder: Path) -> Project:
     except architecture_file.ArchitectureFileError as exc:
         raise ProjectError(str(exc)) from None
     project = Project(arch)
-    if (folder / WEIGHTS).is_file():
-        from engine.network.weights import WeightsError, load_state_dict
-        size, cap = (folder / WEIGHTS).stat().st_size, weights_cap(arch)
-        if size > cap:
-            raise ProjectError(f"{clean(str(folder / WEIGHTS))}: {size:,} bytes, more than the architecture's "
-                               f"tensors can need ({cap:,}); these weights belong to another network")
-        try:
-            project.weights = load_state_dict(folder / WEIGHTS)
-        except WeightsError as exc:
-            raise ProjectError(str(exc)) from None
-        check_weights_fit(arch, project.weights, str(folder / WEIGHTS))
-    elif (folder / EVENTS).is_file():  # killed or still training: the live log and newest snapshot stand in
+    if os.path.lexists(folder / WEIGHTS):
+        project.weights = _final_weights(folder / WEIGHTS, arch)
+    elif os.path.lexists(folder / EVENTS):  # killed or still training: the live log and newest snapshot stand in
         project.weights, project.history, project.notice = _unfinished_run(folder, arch)
-    if (folder / METRICS).is_file():
+    if os.path.lexists(folder / METRICS):
         try:
             data = _read_capped(folder / METRICS, MEMBER_CAPS[METRICS], text=False)
             project.history = MetricsHistory.from_csv(data)
         except MetricsFormatError as exc:
             raise ProjectError(f"{clean(str(folder / METRICS))}: {exc}") from None
-    if (folder / SETTINGS).is_file():
+    if os.path.lexists(folder / SETTINGS):
         settings = folder / SETTINGS
         try:
             data = strict_json.loads(_read_capped(settings, MEMBER_CAPS[SETTINGS]))
@@ -69,6 +65,24 @@ def _load_run_directory(folder: Path) -> Project:
             raise ProjectError(f"{clean(str(settings))}: {exc}") from None
         project.config, project.normalization = read_settings(data, clean(str(settings)))
     return project
+
+
+def _final_weights(path: Path, arch: Architecture):
+    from engine.network.weights import WeightsError, load_state_dict
+    try:
+        size = path.stat().st_size
+    except OSError:
+        size = 0  # a broken link: load_state_dict names the problem
+    cap = weights_cap(arch)
+    if size > cap:
+        raise ProjectError(f"{clean(str(path))}: {size:,} bytes, more than the architecture's tensors can need "
+                           f"({cap:,}); these weights belong to another network")
+    try:
+        weights = load_state_dict(path)
+    except WeightsError as exc:
+        raise ProjectError(str(exc)) from None
+    check_weights_fit(arch, weights, str(path))
+    return weights
 
 
 def _unfinished_run(folder: Path, arch: Architecture):
@@ -85,7 +99,7 @@ def _unfinished_run(folder: Path, arch: Architecture):
 def _read_capped(path: Path, cap: int, text: bool = True) -> Any:
     """A run folder's file (str, or bytes with text=False), refused past `cap` bytes (read at most one more)."""
     try:
-        with open(path, "rb") as f:
+        with open_regular(path) as f:  # a FIFO would wait for a writer forever
             data = f.read(cap + 1)
     except OSError as exc:
         raise ProjectError(f"{clean(str(path))}: cannot read ({exc.strerror or exc})") from None

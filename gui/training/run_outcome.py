@@ -19,7 +19,7 @@ log = logging.getLogger(__name__)
 
 def final_weights(folder: Path) -> dict[str, torch.Tensor] | None:
     try:
-        return load_state_dict(folder / WEIGHTS)
+        return load_state_dict(folder / WEIGHTS, follow_links=False)  # an attached folder may link anywhere
     except WeightsError as exc:
         log.warning("%s; using the newest snapshot", exc)
         found = newest_snapshot_or_none(folder)

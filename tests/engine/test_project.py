@@ -297,9 +297,10 @@ def test_failure_mid_write_leaves_the_old_file_byte_identical_and_no_temp_file(t
         def close(self):
             self.f.close()
 
+    project = sample_project("tiny_vgg")  # built first: reading the preset opens files through os.fdopen too
     monkeypatch.setattr(os, "fdopen", DiskFull)
     with pytest.raises(ProjectError, match="No space left on device.*unchanged"):
-        save_project(sample_project("tiny_vgg"), path)
+        save_project(project, path)
     monkeypatch.undo()
     assert seen_temp, "the failure must happen while the temporary file exists"
     assert path.read_bytes() == before
