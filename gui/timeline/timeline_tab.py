@@ -18,6 +18,7 @@ from engine.run_folder.timeline import TimelineEntry, load_timeline_weights, tim
 from engine.inspection.timeline_histograms import LayerDistribution, distributions, gradient_norm_curves
 from gui.timeline.health_panel import HealthPanel
 from gui.views.filter_grid import FilterGrid
+from models import architecture_file
 from models.architecture import Architecture
 from models.layers import has_filters
 
@@ -137,8 +138,13 @@ class TimelineTab(QWidget):
             self.status.setText(f"Cannot read the run folder: {exc}")
             return
         if self.architecture is None and log.started:
-            from models import architecture_file
-            self.architecture = architecture_file.from_dict(log.started.get("architecture"))
+            try:
+                self.architecture = architecture_file.from_dict(log.started.get("architecture"))
+            except architecture_file.ArchitectureFileError as exc:  # a stranger's folder: the log says nothing usable
+                self._poll.stop()  # the started line never changes: reading again would only repeat this
+                self.status.setText(f"Cannot show {self.folder}: the started line of its events.jsonl holds no "
+                                    f"usable architecture ({exc})")
+                return
         if log.finished is not None:
             self._poll.stop()
         if [e.file for e in entries] == [e.file for e in self.entries] and entries == self.entries:

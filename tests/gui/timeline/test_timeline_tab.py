@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
+import pytest
 import torch
 
 from engine.config import TrainConfig
 from engine.inspection.mosaic import tile_kernels
 from engine.run_folder import RunFolderWriter
+from engine.run_folder.layout import FORMAT, VERSION
 from engine.run_folder.timeline import load_timeline_weights, timeline
 from engine.training.trainer import Trainer
 from gui.timeline.timeline_tab import TimelineTab
@@ -95,3 +99,16 @@ def test_scrubbing_in_the_window_marks_the_step_on_the_training_curves(window, t
         assert window.live_views.curves.marker() is None
     finally:
         window.timeline.shutdown()
+
+
+@pytest.mark.parametrize("architecture", [{}, {"architecture": None}, {"architecture": {"format": "x"}}])
+def test_a_started_line_without_a_usable_architecture_is_reported_in_the_status(qtbot, tmp_path, architecture):
+    """Timeline > Open on a stranger's folder: the architecture from its log is refused in the status line."""
+    started = {"kind": "started", "format": FORMAT, "version": VERSION, **architecture}
+    (tmp_path / "events.jsonl").write_text(json.dumps(started) + "\n")
+    tab = TimelineTab()
+    qtbot.addWidget(tab)
+    tab.set_run(tmp_path, None)  # raised ArchitectureFileError from architecture_file.from_dict before
+    assert tab.status.text().startswith(f"Cannot show {tmp_path}: the started line of its events.jsonl holds no "
+                                        f"usable architecture (")
+    assert tab.architecture is None and tab.entries == []
