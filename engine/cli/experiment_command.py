@@ -21,7 +21,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                                    "activation, kernel_size, batchnorm, dropout, optimizer or learning_rate) with "
                                    "the same data, seeds and settings; writes one run folder per variant and seed, "
                                    "results.csv and results.md. Built-in: " + ", ".join(EXPERIMENT_KEYS) + ".")
-    p.add_argument("spec", metavar="SPEC.json", help="an experiment spec (see README), or a built-in name")
+    p.add_argument("spec", metavar="SPEC.json", help="an experiment spec (see docs/experiments.md), or a built-in name")
     p.add_argument("--out", required=True, metavar="DIR", help="the experiment folder to write")
     p.add_argument("--seed", type=int, action="append", metavar="S",
                    help="a seed to run (repeat for several); replaces the spec's seeds")

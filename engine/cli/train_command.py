@@ -18,12 +18,13 @@ def register(sub: argparse._SubParsersAction) -> None:
                                    "training the live log events.jsonl and snapshots/. Ctrl-C "
                                    "stops after the current batch and still writes the folder. Options left out "
                                    "take the input's saved settings (run folder, project), else the defaults. "
-                                   "Under torchrun each process trains a share of every batch (README: torchrun).")
+                                   "Under torchrun each process trains a share of every batch "
+                                   "(docs/run-folder.md#several-processes-torchrun).")
     p.add_argument("architecture", metavar="ARCH",
                    help="architecture .json, or a run folder / .convscope project (training starts from its "
                         "weights)")
     p.add_argument("--out", required=True, metavar="DIR", help="folder to write the run into (created); "
-                   "it holds a live log and snapshots while training and obeys DIR/control.json (README: Run folder)")
+                   "it holds a live log and snapshots while training and obeys DIR/control.json (docs/run-folder.md)")
     p.add_argument("--paused", action="store_true",
                    help="start paused before the first batch; resume or step through DIR/control.json")
     p.add_argument("--stop-with-parent", action="store_true",

@@ -1,7 +1,8 @@
 """Network health on a probe batch: dead, dormant and saturated units, gradient norms, weight statistics, warnings.
 
-All figures are computed in eval mode on one fixed batch (engine/inspection/probe_batch.py), layer by layer (README:
-Health). A unit is one output value per input: channel x position for conv maps, one feature for vectors.
+All figures are computed in eval mode on one fixed batch (engine/inspection/probe_batch.py), layer by layer
+(docs/command-line.md#health). A unit is one output value per input: channel x position for conv maps, one
+feature for vectors.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ SATURATING = ("sigmoid", "tanh")
 
 @dataclass(frozen=True)
 class Thresholds:
-    """What counts as unhealthy; every figure a fraction or a ratio (README: Health)."""
+    """What counts as unhealthy; every figure a fraction or a ratio (docs/command-line.md#health)."""
 
     tau: float = 0.025              # dormant: a unit's mean |output| below tau x the layer's mean |output|
     sigmoid_low: float = 0.01       # sigmoid outputs below this or above 1 - this are saturated

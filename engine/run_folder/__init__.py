@@ -1,4 +1,4 @@
-"""The live run folder: an append-only event log, weight-snapshot sidecars and a control file (README: Run folder)."""
+"""The live run folder: an append-only event log, weight-snapshot sidecars and a control file (docs/run-folder.md)."""
 
 from engine.run_folder.control_file import ControlFileWatcher, write_command
 from engine.run_folder.layout import (COMMANDS, CONTROL, EVENTS, FORMAT, SNAPSHOTS, VERSION, RunFolderError,

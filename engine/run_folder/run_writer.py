@@ -4,7 +4,7 @@
     with RunWriter(model, "runs/mine", probe=val_images[:8], settings={"dataset": "mnist"}) as run:
         ...  run.log_batch(step, loss, accuracy); run.log_epoch(epoch, train_loss, val_loss, val_accuracy)
 
-The folder has the format `train --out` writes (README: Run folder), so read_run_log, evaluate, export
+The folder has the format `train --out` writes (docs/run-folder.md), so read_run_log, evaluate, export
 and Open read it. A model that is an nn.Sequential of layers ConvScope knows is written as
 architecture.json with its weights renamed to ConvScope's, so the window rebuilds it like its own runs;
 any other model gets recorded snapshots (engine.run_folder.recording) under its own module paths.
@@ -112,7 +112,7 @@ class RunWriter:
             device=str(next((p.device for p in model.parameters()), torch.device("cpu"))),
             threads=torch.get_num_threads()))
         self.snapshot(0, epoch=0)
-        # control.json (README: Control file), heard on a thread of its own and applied in log_batch.
+        # control.json (docs/run-folder.md#control-file), heard on a thread of its own and applied in log_batch.
         self.control = TrainingControl()
         self._watcher = ControlFileWatcher(self.folder, self.control) if control else None
         if self._watcher is not None:

@@ -21,7 +21,7 @@ from engine.run_folder.records import snapshot_name_problem
 from models.regular_file import open_regular
 from models.safe_text import clean, shorten
 
-MAX_SNAPSHOT_BYTES = 4096 << 20  # the README's ceiling for any weights file (a project's weights member)
+MAX_SNAPSHOT_BYTES = 4096 << 20  # the ceiling for any weights file (a project's weights member; docs/reliability.md)
 
 
 def snapshot_tensors(folder: str | os.PathLike, file: str) -> dict[str, torch.Tensor]:

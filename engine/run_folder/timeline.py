@@ -1,6 +1,6 @@
 """The snapshot timeline of a run folder: which snapshots stay on disk, in which precision, within a byte budget.
 
-The rule (README: Run folder, "Snapshot timeline"), deterministic given the steps and file sizes:
+The rule (docs/run-folder.md#snapshot-timeline), deterministic given the steps and file sizes:
 
 - The newest snapshot is float32 (exact: a killed run resumes from it). When the next one arrives, the previous
   newest *retires*: it stays, rewritten in float16, if it is the run's first snapshot or if it lies at least

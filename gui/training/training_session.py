@@ -125,7 +125,7 @@ class TrainingSession(QObject):
             self._end(TrainingFinished(FAILED, f"cannot start training: {exc}", 0, 0))
             return
         argv = [str(folder / INPUT), "--out", str(folder)] + (["--paused"] if paused else [])
-        if config.threads == 0:  # automatic: leave the window a core (bench/gui_responsiveness.py, README)
+        if config.threads == 0:  # automatic: leave the window a core (bench/gui_responsiveness.py, docs/benchmarks.md)
             argv += ["--threads", str(choose_threads(0, alongside_gui=True))]
         self._folder, self._tail, self._log = folder, EventTail(folder / EVENTS), RunLog()
         self._dataset, self._probe, self._shown, self._newest, self._pending = dataset, probe_index, None, None, []
