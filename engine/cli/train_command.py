@@ -15,8 +15,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("train", help="train a network on a dataset and write a run folder",
                        description="Train a network with a text progress bar. Writes DIR/architecture.json, "
                                    "weights.safetensors, metrics.csv, settings.json and summary.json, and while "
-                                   "training the live log events.jsonl and snapshots/. Ctrl-C "
-                                   "stops after the current batch and still writes the folder. Options left out "
+                                   "training the live log events.jsonl and snapshots/. Ctrl-C, SIGTERM or SIGHUP "
+                                   "stop it in any phase (after the current batch; during the final validation, "
+                                   "without its scores) and it still writes the folder. Options left out "
                                    "take the input's saved settings (run folder, project), else the defaults. "
                                    "Under torchrun each process trains a share of every batch "
                                    "(docs/run-folder.md#several-processes-torchrun).")
