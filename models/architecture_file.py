@@ -14,7 +14,7 @@ from models.atomic_file import write_atomically
 from models.fields import field_info
 from models.format_header import header_problem
 from models.layers import LAYER_TYPES, LayerSpec
-from models.regular_file import open_regular
+from models.regular_file import open_regular, read_at_most
 from models.safe_text import clean, excerpt
 from models.strict_json import StrictJSONError
 from models.strict_json import loads as strict_loads
@@ -144,7 +144,7 @@ def load(path: str | os.PathLike) -> Architecture:
     path = Path(path)
     try:
         with open_regular(path) as f:  # a FIFO or device would block the read forever
-            data = f.read(MAX_FILE_BYTES + 1)  # a bounded read: a stranger's file may be any size
+            data = read_at_most(f, MAX_FILE_BYTES + 1)  # a bounded read: a stranger's file may be any size
         if len(data) > MAX_FILE_BYTES:
             raise ArchitectureFileError(f"{clean(str(path))}: larger than {MAX_FILE_BYTES:,} bytes, the limit for "
                                         f"an architecture file")

@@ -10,7 +10,7 @@ from typing import Any
 from models import architecture_file
 from models.architecture import Architecture
 from models.format_header import header_problem
-from models.regular_file import open_regular
+from models.regular_file import open_regular, read_at_most
 from models.layers import (LAYER_TYPES, AvgPool2dSpec, BatchNorm2dSpec, Conv2dSpec, DropoutSpec, LayerSpec,
                            LinearSpec, MaxPool2dSpec, Pool2dSpec, SoftmaxSpec)
 from models.safe_text import clean, excerpt
@@ -185,7 +185,7 @@ def _read_base(path: Path) -> Architecture:
     shown = clean(str(path))
     try:
         with open_regular(path, follow_links=False) as f:
-            data = f.read(architecture_file.MAX_FILE_BYTES + 1)
+            data = read_at_most(f, architecture_file.MAX_FILE_BYTES + 1)
     except OSError as exc:
         raise ExperimentError(f'field "base": {shown}: cannot read: {exc.strerror or exc}') from None
     if len(data) > architecture_file.MAX_FILE_BYTES:
@@ -260,7 +260,7 @@ def load(path: str | os.PathLike) -> ExperimentSpec:
     path = EXPERIMENT_DIR / f"{text}.json" if built_in else Path(path)
     try:
         with open_regular(path) as f:
-            raw = f.read(MAX_FILE_BYTES + 1)
+            raw = read_at_most(f, MAX_FILE_BYTES + 1)
         if len(raw) > MAX_FILE_BYTES:
             raise ExperimentError(f"{clean(str(path))}: larger than {MAX_FILE_BYTES:,} bytes")
         data = strict_loads(raw.decode("utf-8"))

@@ -13,7 +13,7 @@ import numpy as np
 
 from models.convolution_steps import AVGPOOL, CONV, OPERATIONS, WindowOp, resolve_padding
 from models.format_header import header_problem
-from models.regular_file import open_regular
+from models.regular_file import open_regular, read_at_most
 from models.safe_text import clean, excerpt
 from models.strict_json import StrictJSONError
 from models.strict_json import loads as strict_loads
@@ -265,7 +265,7 @@ def load(path: str | os.PathLike) -> Lesson:
     path = Path(path)
     try:
         with open_regular(path) as f:  # a FIFO or device named as a lesson is refused, not waited on
-            data = f.read(MAX_FILE_BYTES + 1)
+            data = read_at_most(f, MAX_FILE_BYTES + 1)
         if len(data) > MAX_FILE_BYTES:
             raise LessonError(f"{clean(str(path))}: larger than {MAX_FILE_BYTES:,} bytes, the limit for a lesson")
         text = data.decode("utf-8")

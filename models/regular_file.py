@@ -54,3 +54,29 @@ def open_regular(path: str | os.PathLike, *, follow_links: bool = True) -> Binar
     except BaseException:
         os.close(fd)
         raise
+
+
+_CHUNK = 1 << 20
+
+
+def read_at_most(f: BinaryIO, limit: int) -> bytes:
+    """Up to `limit` bytes of `f`, from where it stands (callers pass their cap + 1 to tell a file over it).
+
+    Not `f.read(limit)`: that allocates `limit` bytes before reading one, so a 4 GiB cap cost a 4 GiB buffer for
+    every 4 kB snapshot (a MemoryError where RAM and swap are smaller). The file's size is the first read's
+    length; a file that grew since is read on in chunks, never past `limit`."""
+    try:
+        first = min(limit, os.fstat(f.fileno()).st_size + 1)
+    except (OSError, AttributeError, ValueError):  # not a real file (an in-memory stream): chunks from the start
+        first = min(limit, _CHUNK)
+    data = f.read(first)
+    if len(data) < first:
+        return data
+    parts, total = [data], len(data)
+    while total < limit:
+        part = f.read(min(_CHUNK, limit - total))
+        if not part:
+            break
+        parts.append(part)
+        total += len(part)
+    return b"".join(parts)

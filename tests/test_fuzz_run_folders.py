@@ -737,10 +737,9 @@ def test_a_huge_log_is_not_read_whole(tmp_path):
     assert mib < 64, f"read_run_log, a 256 MiB sparse events.jsonl: peak {mib:.1f} MiB"
 
 
-@pytest.mark.xfail(strict=True, reason="issue 27 item 4: sidecar.snapshot_tensors reads with "
-                                       "f.read(MAX_SNAPSHOT_BYTES + 1), a 4 GiB buffer for any snapshot (a "
-                                       "MemoryError where RAM + swap is smaller), and no cap from the architecture")
 def test_a_snapshot_read_takes_memory_in_proportion_to_its_file(tmp_path):
+    """It once read with f.read(MAX_SNAPSHOT_BYTES + 1): a 4 GiB buffer for any snapshot (models.regular_file.
+    read_at_most reads what the file holds). Still open (issue 27 item 4): a cap from the architecture."""
     from engine.run_folder import snapshot_tensors
     (tmp_path / "snapshots").mkdir()
     (tmp_path / "snapshots" / "step-000001.safetensors").write_bytes(

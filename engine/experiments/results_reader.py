@@ -18,7 +18,7 @@ from engine.experiments.runner import CSV_COLUMNS, RESULTS_CSV, SPEC_JSON, RunRe
 from engine.metrics import MetricsFormatError, MetricsHistory
 from models import strict_json
 from models.experiment import MAX_SEEDS, MAX_VARIANTS, ExperimentError, text_problem
-from models.regular_file import open_regular
+from models.regular_file import open_regular, read_at_most
 from models.safe_text import clean, excerpt
 
 MAX_SPEC_BYTES = 16 << 20     # experiment.json holds every variant's architecture
@@ -30,7 +30,7 @@ METRICS = "metrics.csv"
 def _read(path: Path, cap: int) -> bytes:
     try:
         with open_regular(path, follow_links=False) as f:
-            data = f.read(cap + 1)
+            data = read_at_most(f, cap + 1)
     except OSError as exc:
         raise ExperimentError(f"{clean(str(path))}: cannot read ({exc.strerror or exc})") from None
     if len(data) > cap:

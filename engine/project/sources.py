@@ -13,7 +13,7 @@ from engine.project.project_file import (ARCHITECTURE, MEMBER_CAPS, METRICS, SET
 from engine.run_folder.layout import EVENTS, SNAPSHOTS
 from models import architecture_file, strict_json
 from models.architecture import Architecture
-from models.regular_file import open_regular
+from models.regular_file import open_regular, read_at_most
 from models.safe_text import clean
 
 
@@ -100,7 +100,7 @@ def _read_capped(path: Path, cap: int, text: bool = True) -> Any:
     """A run folder's file (str, or bytes with text=False), refused past `cap` bytes (read at most one more)."""
     try:
         with open_regular(path) as f:  # a FIFO would wait for a writer forever
-            data = f.read(cap + 1)
+            data = read_at_most(f, cap + 1)
     except OSError as exc:
         raise ProjectError(f"{clean(str(path))}: cannot read ({exc.strerror or exc})") from None
     if len(data) > cap:

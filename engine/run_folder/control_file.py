@@ -20,7 +20,7 @@ from engine.run_folder.layout import COMMANDS, CONTROL, RunFolderError
 from engine.training.control import TrainingControl
 from models import strict_json
 from models.atomic_file import write_atomically
-from models.regular_file import open_regular
+from models.regular_file import open_regular, read_at_most
 from models.safe_text import clean, excerpt
 
 log = logging.getLogger(__name__)
@@ -33,7 +33,7 @@ def _read(path: Path) -> dict | None:
     too large, or not a regular file (a link, FIFO or device is never opened in a way that could block)."""
     try:
         with open_regular(path, follow_links=False) as f:
-            data = f.read(MAX_BYTES + 1)
+            data = read_at_most(f, MAX_BYTES + 1)
         record = strict_json.loads(data.decode("utf-8")) if len(data) <= MAX_BYTES else None
     except (OSError, UnicodeDecodeError, strict_json.StrictJSONError):
         return None

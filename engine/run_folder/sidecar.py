@@ -18,7 +18,7 @@ from safetensors.torch import load as load_safetensors_bytes
 from engine.network.weights import WeightsError, check_plain_tensors
 from engine.run_folder.layout import SNAPSHOTS, RunFolderError
 from engine.run_folder.records import snapshot_name_problem
-from models.regular_file import open_regular
+from models.regular_file import open_regular, read_at_most
 from models.safe_text import clean, shorten
 
 MAX_SNAPSHOT_BYTES = 4096 << 20  # the ceiling for any weights file (a project's weights member; docs/reliability.md)
@@ -38,7 +38,7 @@ def snapshot_tensors(folder: str | os.PathLike, file: str) -> dict[str, torch.Te
                              f"folder's own {SNAPSHOTS}/ folder")
     try:
         with open_regular(path, follow_links=False) as f:
-            data = f.read(MAX_SNAPSHOT_BYTES + 1)
+            data = read_at_most(f, MAX_SNAPSHOT_BYTES + 1)
     except OSError as exc:
         raise RunFolderError(f"{clean(str(path))}: cannot read ({exc.strerror or exc})") from None
     if len(data) > MAX_SNAPSHOT_BYTES:
