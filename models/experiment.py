@@ -13,7 +13,7 @@ from models.format_header import header_problem
 from models.regular_file import open_regular, read_at_most
 from models.layers import (LAYER_TYPES, AvgPool2dSpec, BatchNorm2dSpec, Conv2dSpec, DropoutSpec, LayerSpec,
                            LinearSpec, MaxPool2dSpec, Pool2dSpec, SoftmaxSpec)
-from models.safe_text import clean, excerpt
+from models.safe_text import clean, excerpt, shorten
 from models.shapes import analyze
 from models.strict_json import StrictJSONError
 from models.strict_json import loads as strict_loads
@@ -182,7 +182,7 @@ def _base_path(text: str, folder: Path, root: Path) -> Path:
 
 def _read_base(path: Path) -> Architecture:
     """architecture_file.load's rules, reading only a regular file that is not a link (no FIFO can block)."""
-    shown = clean(str(path))
+    shown = shorten(str(path))  # a stranger's path may be thousands of characters long
     try:
         with open_regular(path, follow_links=False) as f:
             data = read_at_most(f, architecture_file.MAX_FILE_BYTES + 1)
