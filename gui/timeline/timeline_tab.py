@@ -25,6 +25,24 @@ from models.layers import has_filters
 PLAY_MS = 200   # one snapshot per tick while playing
 POLL_MS = 1000  # how often a live run folder is read again
 EMPTY = "No run folder yet: train (the window writes one), or Open a run folder written by `train --out`."
+NO_FILTERS = "No snapshot shown: the filters of each conv layer appear here once a run folder is open."
+
+
+def tensor_title(name: str, architecture: Architecture | None) -> str:
+    """A state-dict key as the summary numbers layers: "0.weight" is "layer 1 (conv2d) weights"."""
+    module, _, kind = name.partition(".")
+    if not module.isdigit():
+        return name
+    index = int(module) + 1
+    layers = architecture.layers if architecture is not None else ()
+    what = f"layer {index} ({layers[index - 1].TYPE})" if index <= len(layers) else f"layer {index}"
+    return f"{what} {'weights' if kind == 'weight' else 'biases' if kind == 'bias' else kind}"
+
+
+def _tensor_order(name: str) -> tuple[int, int, str]:
+    """Layers in the summary's order, each one's weights before its biases."""
+    module, _, kind = name.partition(".")
+    return (int(module) if module.isdigit() else 1 << 30, 0 if kind == "weight" else 1, name)
 
 
 class TimelineTab(QWidget):
@@ -53,7 +71,7 @@ class TimelineTab(QWidget):
         self.live.setChecked(True)
         self.slider = QSlider(Qt.Orientation.Horizontal)
         self.slider.setEnabled(False)
-        self.jump = QSpinBox()
+        self.jump = QSpinBox()  # follows the slider; typing a step jumps to the kept snapshot nearest it
         self.jump.setPrefix("jump to step ")
         self.jump.setKeyboardTracking(False)
         self.jump.setMaximum(10**9)
@@ -62,7 +80,7 @@ class TimelineTab(QWidget):
         for widget in (self.open_button, self.play_button, self.live, self.slider, self.jump, self.tensor):
             controls.addWidget(widget, 1 if widget is self.slider else 0)
 
-        self.filters = FilterGrid()
+        self.filters = FilterGrid(empty_text=NO_FILTERS)
         self.heatmap = pg.PlotWidget(title="distribution over training (snapshot x value, brighter = more)")
         self.heatmap.setLabel("bottom", "snapshot")
         self.heatmap.setLabel("left", "value")
@@ -108,7 +126,7 @@ class TimelineTab(QWidget):
         self.slider.valueChanged.connect(self.show_index)
         self.play_button.toggled.connect(self._on_play)
         self.jump.valueChanged.connect(self.jump_to_step)
-        self.tensor.currentTextChanged.connect(self._draw_distribution)
+        self.tensor.currentIndexChanged.connect(self._draw_distribution)
         self.open_button.clicked.connect(self._choose_folder)
 
     # -- data in --------------------------------------------------------------------------------------------
@@ -174,14 +192,15 @@ class TimelineTab(QWidget):
         loaded = [(e.step, self._state(e)) for e in self.entries]
         loaded = [(s, st) for s, st in loaded if st is not None]
         self._distributions = distributions([s for s, _ in loaded], [st for _, st in loaded])
-        current = self.tensor.currentText()
+        current = self.tensor.currentData()
         self.tensor.blockSignals(True)
         self.tensor.clear()
-        self.tensor.addItems(list(self._distributions))
+        for name in sorted(self._distributions, key=_tensor_order):
+            self.tensor.addItem(tensor_title(name, self.architecture), name)
         if current in self._distributions:
-            self.tensor.setCurrentText(current)
-        elif "0.weight" in self._distributions:  # the first layer's weights: the filters shown beside
-            self.tensor.setCurrentText("0.weight")
+            self.tensor.setCurrentIndex(self.tensor.findData(current))
+        else:  # the first conv layer's weights: the filters shown beside
+            self.tensor.setCurrentIndex(max(0, self.tensor.findData(self._first_conv_weights())))
         self.tensor.blockSignals(False)
         self.norms.clear()
         self.norms.addItem(self._norm_line)
@@ -189,6 +208,14 @@ class TimelineTab(QWidget):
             positive = values > 0
             self.norms.plot(steps[positive], values[positive], pen=pg.intColor(i), name=label)
         self._draw_distribution()
+
+    def _first_conv_weights(self) -> str | None:
+        layers = self.architecture.layers if self.architecture is not None else ()
+        return next((f"{i}.weight" for i, spec in enumerate(layers) if has_filters(spec.TYPE)), None)
+
+    def shown_tensor(self) -> str | None:
+        """The state-dict key of the tensor whose distribution is shown ("0.weight")."""
+        return self.tensor.currentData()
 
     # -- scrubbing ------------------------------------------------------------------------------------------
     @Slot(int)
@@ -202,6 +229,9 @@ class TimelineTab(QWidget):
             self.slider.setValue(index)
             self.slider.blockSignals(False)
         entry = self.entries[index]
+        self.jump.blockSignals(True)
+        self.jump.setValue(entry.step)
+        self.jump.blockSignals(False)
         self.status.setText(f"step {entry.step:,}, epoch {entry.epoch} ({entry.dtype}), snapshot {index + 1} of "
                             f"{len(self.entries)}")
         state = self._state(entry)
@@ -258,7 +288,7 @@ class TimelineTab(QWidget):
             self.show_index(self._index + 1)
 
     def _draw_distribution(self) -> None:
-        dist = self._distributions.get(self.tensor.currentText())
+        dist = self._distributions.get(self.tensor.currentData())
         if dist is None:
             self._heat.clear()
             return
@@ -269,13 +299,13 @@ class TimelineTab(QWidget):
         self._draw_step_histogram()
 
     def _draw_step_histogram(self) -> None:
-        dist = self._distributions.get(self.tensor.currentText())
+        dist = self._distributions.get(self.tensor.currentData())
         if dist is None or not 0 <= self._index < len(dist.counts):
             self._bars.setOpts(x=[], height=[])
             return
         centres = (dist.edges[:-1] + dist.edges[1:]) / 2
         self._bars.setOpts(x=centres, height=dist.counts[self._index], width=float(dist.edges[1] - dist.edges[0]))
-        self.histogram.setTitle(f"{dist.tensor} at step {dist.steps[self._index]:,}")
+        self.histogram.setTitle(f"{tensor_title(dist.tensor, self.architecture)} at step {dist.steps[self._index]:,}")
 
     @Slot()
     def _choose_folder(self) -> None:

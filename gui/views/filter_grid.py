@@ -20,7 +20,7 @@ class FilterGrid(QWidget):
     `frozen` (hand-set, never trained: conv2d `frozen_init`) get a dashed frame and are named in the title.
     """
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, *, empty_text: str = _EMPTY_TEXT) -> None:
         super().__init__(parent)
         self.redraw_count = 0
         self._dirty: set[str] = set()  # layers whose newest data is not drawn yet
@@ -31,7 +31,7 @@ class FilterGrid(QWidget):
         self._panels: dict[str, MosaicPanel] = {}
         self._scheduler = RedrawScheduler(self._redraw, self)
 
-        scroll, self._list_layout, self._empty = scrolling_panel_list(_EMPTY_TEXT)
+        scroll, self._list_layout, self._empty = scrolling_panel_list(empty_text)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(scroll)

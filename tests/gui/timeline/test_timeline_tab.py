@@ -7,6 +7,7 @@ import json
 import numpy as np
 import pytest
 import torch
+from PySide6.QtWidgets import QLabel
 
 from engine.config import TrainConfig
 from engine.inspection.mosaic import tile_kernels
@@ -43,12 +44,13 @@ def test_scrubbing_to_an_early_step_shows_its_stored_filters_and_distribution(qt
     stored = load_timeline_weights(tmp_path, entries[1])["0.weight"].numpy()
     np.testing.assert_array_equal(tab.shown_filters("layer 1 (conv2d)"), stored)
     np.testing.assert_array_equal(tab.filters._images["layer 1 (conv2d)"], tile_kernels(stored))
-    tab.tensor.setCurrentText("0.weight")
+    tab.tensor.setCurrentIndex(tab.tensor.findData("0.weight"))
     dist = tab._distributions["0.weight"]
     assert dist.counts.shape == (len(entries), 32) and dist.counts[1].sum() == stored.size
     np.testing.assert_array_equal(dist.counts[1], np.histogram(stored.astype(np.float64), bins=dist.edges)[0])
+    assert tab.jump.value() == entries[1].step  # the jump box follows the slider
     tab.jump_to_step(entries[0].step)
-    assert tab.shown_entry() == entries[0]
+    assert tab.shown_entry() == entries[0] and tab.slider.value() == 0 and tab.jump.value() == entries[0].step
 
 
 def test_play_runs_to_the_end_and_a_live_folder_is_followed(qtbot, tmp_path):
@@ -79,7 +81,11 @@ def test_the_plots_read_their_own_values_and_start_on_the_first_layers_weights(q
     qtbot.addWidget(tab)
     tab.set_run(tmp_path, None)
     try:
-        assert tab.tensor.currentText() == "0.weight"
+        # Named as the summary numbers layers, in its order, each layer's weights before its biases.
+        assert tab.shown_tensor() == "0.weight" and tab.tensor.currentText() == "layer 1 (conv2d) weights"
+        keys = [tab.tensor.itemData(i) for i in range(tab.tensor.count())]
+        assert keys == sorted(keys, key=lambda k: (int(k.split(".")[0]), k.endswith(".bias")))
+        assert len(keys) > 2 and keys[-1].endswith(".bias")  # the last layer's bias is last, not the default
         for plot in (tab.heatmap, tab.histogram, tab.norms):
             for side in ("left", "bottom"):
                 axis = plot.getPlotItem().getAxis(side)
@@ -112,3 +118,11 @@ def test_a_started_line_without_a_usable_architecture_is_reported_in_the_status(
     assert tab.status.text().startswith(f"Cannot show {tmp_path}: the started line of its events.jsonl holds no "
                                         f"usable architecture (")
     assert tab.architecture is None and tab.entries == []
+
+
+def test_an_empty_timeline_says_so_instead_of_claiming_the_network_has_no_conv_layers(qtbot):
+    tab = TimelineTab()
+    qtbot.addWidget(tab)
+    labels = [label.text() for label in tab.filters.findChildren(QLabel)]
+    assert any("once a run folder is open" in text for text in labels)
+    assert not any("No convolution layers yet" in text for text in labels)
