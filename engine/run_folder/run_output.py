@@ -19,11 +19,11 @@ from engine.scoring.evaluation import Evaluation
 from engine.events import TrainingFinished
 from engine.metrics import MetricsHistory
 from engine.normalization import Normalization, join_settings
-from engine.run_folder.layout import ARCHITECTURE, METRICS, SETTINGS, WEIGHTS
+from engine.run_folder.layout import ARCHITECTURE, METRICS, SETTINGS, SNAPSHOTS, WEIGHTS
 from engine.network.weights import save_weights
 from models import architecture_file
 from models.architecture import Architecture
-from models.atomic_file import write_atomically
+from models.atomic_file import remove_stale_temporaries_in, write_atomically
 
 SUMMARY = "summary.json"
 
@@ -43,7 +43,15 @@ def prepare_output_dir(path: str | os.PathLike) -> Path:
         raise RunOutputError(f"{folder}: cannot create the output folder ({exc.strerror or exc})") from None
     if not os.access(folder, os.W_OK):
         raise RunOutputError(f"{folder}: the output folder is not writable")
+    remove_stale_run_temporaries(folder)
     return folder
+
+
+def remove_stale_run_temporaries(folder: str | os.PathLike) -> None:
+    """What saves killed in an earlier run left in `folder` and its snapshots/ (a snapshot's step is never saved
+    again, so nothing else would remove its temporary); a live writer's temporaries stay (models.atomic_file)."""
+    for place in (Path(folder), Path(folder) / SNAPSHOTS):
+        remove_stale_temporaries_in(place)
 
 
 def _finite_or_none(value: float) -> float | None:

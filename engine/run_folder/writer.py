@@ -16,6 +16,7 @@ from engine.normalization import Normalization, join_settings
 from engine.events import BatchEnded, EpochEnded, SnapshotTaken, TrainingFinished
 from engine.run_folder.layout import ARCHITECTURE, SETTINGS
 from engine.run_folder.log_file import RunLogFile, full_precision, jsonable, started_record  # noqa: F401 (jsonable)
+from engine.run_folder.run_output import remove_stale_run_temporaries
 from engine.training.trainer import Callback
 from models import architecture_file
 from models.architecture import Architecture
@@ -46,6 +47,7 @@ class RunFolderWriter(Callback):
         return self._file.timeline
 
     def start(self) -> None:
+        remove_stale_run_temporaries(self.folder)  # a killed earlier run's leftovers, before this run's files
         architecture_file.save(self.arch, self.folder / ARCHITECTURE)
         settings = join_settings(self.config.to_dict(), self.normalization)
         write_atomically(self.folder / SETTINGS, (json.dumps(settings, indent=2) + "\n").encode())
