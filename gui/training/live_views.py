@@ -77,6 +77,7 @@ class LiveViews(QWidget):
         self._labels = np.zeros(0, dtype=np.int64)
         self._class_names: list[str] = []
         self._step: tuple[int, int] | None = None  # (step, epoch) of the newest snapshot
+        self._continued_from: int | None = None  # the step the current run's weights start at, when it continues
         self._origin: str | None = None  # where shown weights come from when no run of this window made them
         self._snapshot_probe = 0
         self._nothing: str | None = None  # why no snapshot can be shown now (show_nothing), until the next one
@@ -152,10 +153,12 @@ class LiveViews(QWidget):
         for view in self.views:
             view.set_history(history)
 
-    def begin_run(self) -> None:
-        """A new run: the curves start afresh; the maps stay until its first snapshot (at step 0) replaces
-        them, so a rerun of the same network reuses every panel instead of building them again."""
+    def begin_run(self, continued_from: int | None = None) -> None:
+        """A new run: the curves start afresh; the maps stay until its first snapshot (at step 0, or at
+        `continued_from` for a run that continues from trained weights) replaces them, so a rerun of the same
+        network reuses every panel instead of building them again."""
         self._origin = self._nothing = None
+        self._continued_from = continued_from
         for view in self.views:
             view.begin_run()
 
@@ -163,7 +166,7 @@ class LiveViews(QWidget):
         """Empty every view but the sample browser."""
         for view in self.views:
             view.clear()
-        self._step = self._origin = self._nothing = None
+        self._step = self._origin = self._nothing = self._continued_from = None
         self._update_caption()
 
     def show_nothing(self, reason: str) -> None:
@@ -214,8 +217,12 @@ class LiveViews(QWidget):
         if self._origin:
             parts.append(self._origin)
         elif self._step:
-            parts.append(f"Snapshot at step {self._step[0]:,} (epoch {self._step[1]})" if self._step[0] else
-                         "Before training: the initial weights (step 0)")
+            step = self._step[0]
+            if self._continued_from is not None and step == self._continued_from:
+                parts.append(f"Continuing from the trained weights (step {step:,})")
+            else:
+                parts.append(f"Snapshot at step {step:,} (epoch {self._step[1]})" if step else
+                             "Before training: the initial weights (step 0)")
         if 0 <= shown < len(self._labels):
             parts.append(f"probe: validation sample #{shown} "
                          f"(true class: {self._class_names[self._labels[shown]]})")

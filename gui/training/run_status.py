@@ -51,14 +51,17 @@ class RunStatus(QWidget):
         self.outcome.hide()
 
     # -- a run ---------------------------------------------------------------------------------------------
-    def started(self, outcome_text: str) -> None:
+    def started(self, outcome_text: str, continued_from: tuple[int, int] | None = None) -> None:
         self.bar.setValue(0)
-        self.progress.setText("Starting\u2026")
+        self.progress.setText("Starting\u2026" if continued_from is None else
+                              f"Continuing from step {continued_from[0]:,} (epoch {continued_from[1]})\u2026")
         self.set_outcome("running", outcome_text)
 
     def show_progress(self, event: BatchEnded | None, config: TrainConfig, *, paused: bool,
-                      finished: TrainingFinished | None = None) -> None:
-        """The progress line for the latest batch (during the run), or for the run's end (`finished`)."""
+                      finished: TrainingFinished | None = None,
+                      continued_from: tuple[int, int] | None = None) -> None:
+        """The progress line for the latest batch (during the run), or for the run's end (`finished`).
+        `continued_from`: (step, epoch) of the history the run continues; the line says both numberings."""
         if event is None:
             if finished is not None:
                 self.progress.setText("No batch was trained.")
@@ -75,13 +78,19 @@ class RunStatus(QWidget):
             left = (total - done) * config.batch_size / event.samples_per_second
             rate.append(f"{format_duration(left)} left")
         prefix = "Paused \u00b7 " if paused else ""
-        self.progress.setText(f"{prefix}Epoch {epoch} of {config.epochs} \u00b7 step {step:,} "
-                              f"of {total:,}\n" + " \u00b7 ".join(rate))
+        if continued_from is None:
+            line = f"Epoch {epoch} of {config.epochs} \u00b7 step {step:,} of {total:,}"
+        else:  # the run's own numbers drive the bar and the time left; the overall ones match the curves
+            line = (f"{'Continued' if finished else 'Continuing'}: epoch {epoch} of {config.epochs} of this run "
+                    f"(epoch {epoch + continued_from[1]} overall) \u00b7 step {step:,} of {total:,} "
+                    f"({step + continued_from[0]:,} overall)")
+        self.progress.setText(f"{prefix}{line}\n" + " \u00b7 ".join(rate))
 
-    def finished(self, result: TrainingFinished, last: BatchEnded | None, config: TrainConfig) -> None:
+    def finished(self, result: TrainingFinished, last: BatchEnded | None, config: TrainConfig,
+                 continued_from: tuple[int, int] | None = None) -> None:
         if result.reason == COMPLETED:
             self.bar.setValue(self.bar.maximum())
-        self.show_progress(last, config, paused=False, finished=result)
+        self.show_progress(last, config, paused=False, finished=result, continued_from=continued_from)
         text = result.message[:1].upper() + result.message[1:]
         self.set_outcome(result.reason, f"{_OUTCOME_ICONS.get(result.reason, '')}  {text}")
 

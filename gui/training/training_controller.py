@@ -10,11 +10,12 @@ from PySide6.QtWidgets import QDockWidget, QTabWidget
 from engine.network.builder import build_model
 from engine.network.compatibility import check_compatibility
 from engine.datasets.assembly import renormalized
-from engine.events import BatchEnded, EpochEnded, TrainingFinished
+from engine.events import BatchEnded, EpochEnded, SnapshotTaken, TrainingFinished
 from engine.metrics import MetricsHistory
 from engine.normalization import Normalization
 from engine.inspection.inspection_copy import InspectionCopy
 from engine.network.weights import apply_state_dict
+from gui.training.continued_run import ContinuedRun, copy_history
 from gui.training.dataset_loader import DatasetLoader
 from gui.training.idle_snapshots import initial_on_probe, nothing_to_show, trained_on_probe
 from gui.builder.edit_lock import EditLock
@@ -45,7 +46,9 @@ class TrainingController(QObject):
 
     What it produces goes into the workspace (`live.workspace`): the loaded dataset, the trained weights
     (`trained`: set when a run ends or a project is restored, cleared when one starts), the curves
-    (`history`) and the run folder followed. It follows the workspace's probe sample. Besides:
+    (`history`) and the run folder followed. It follows the workspace's probe sample. A run that continues from
+    trained weights is numbered after their history in the views, the panel and `history` (gui/training/
+    continued_run.py); its run folder keeps its own steps. Besides:
       - `restore(history, weights, normalization=None)`: curves again, and for weights that fit the network its
         filters and the probe's activations (WeightsError if they do not fit);
       - `project_state()`: what the DocumentController saves and opens through;
@@ -70,15 +73,14 @@ class TrainingController(QObject):
         self._copy: tuple[TrainedWeights, InspectionCopy] | None = None  # for workspace.trained, built lazily
         self._run_source = ""  # the dataset the current run trains on
         self._shown = ShownRun(panel, live)
+        self._continued: ContinuedRun | None = None  # the current or last run continues from trained weights
 
         panel.train_requested.connect(self._on_train_requested)
         panel.dataset_changed.connect(self._on_dataset_changed)
         loader.failed.connect(self._on_dataset_failed)  # after the panel's own slot: it records the error
         self.workspace.events.probe_index.connect(self._on_probe_selected)
         session.started.connect(self._on_started)
-        session.snapshot_taken.connect(live.show_snapshot)
-        session.batch_ended.connect(live.add_batch)
-        session.epoch_ended.connect(live.add_epoch)
+        session.snapshot_taken.connect(self._on_snapshot_taken)  # the views get events numbered in the whole history
         session.batch_ended.connect(self._on_batch_ended)
         session.epoch_ended.connect(self._on_epoch_ended)
         session.finished.connect(self._on_finished)
@@ -166,20 +168,21 @@ class TrainingController(QObject):
         if problems:
             self._panel.set_blocked(problems[0])
             return
-        initial = None
+        initial, continued = None, None
         trained = self._current_trained()
         if trained is not None:  # never throw trained weights away without asking
             answer = self.ask_continue_training()
             if answer == CANCEL:
                 return
             if answer == CONTINUE:
-                initial = trained.state
+                initial, continued = trained.state, ContinuedRun.after(self.workspace.history)
                 if trained.normalization is not None and trained.normalization != dataset.normalization:
                     # The weights keep seeing inputs normalised as when they were trained.
                     dataset = renormalized(dataset, trained.normalization)
         probe = self.workspace.probe_in(dataset)
         self._run_arch = arch  # frozen: edits replace the Network's architecture, never mutate this one
         self._run_normalization, self._run_source = dataset.normalization, self._panel.config().dataset
+        self._set_continued(continued)  # before start: its `started` reads it
         self._session.start(arch, dataset, self._panel.config(), probe_index=probe, initial_weights=initial,
                             paused=paused)
         if paused:  # Step from idle: a paused run waits before its first batch; let exactly that one through
@@ -198,32 +201,54 @@ class TrainingController(QObject):
         self._run_arch, self._run_normalization = arch, trained.normalization if trained is not None else None
         self._run_source = self._panel.config().dataset
         probe = self.workspace.probe_in(dataset) if fits else 0
+        self._set_continued(None)  # a folder's run is shown with its own steps
         self._session.attach(folder, arch, dataset if fits else None, probe_index=probe)
         self._tabs.setCurrentWidget(self._live)
         self.run_shown.emit()
+
+    def _set_continued(self, continued: ContinuedRun | None) -> None:
+        self._continued = continued
+        self._panel.set_continued_from(None if continued is None else (continued.step, continued.epoch))
+
+    def _shifted(self, event):
+        return event if self._continued is None else self._continued.shift(event)
 
     @Slot()
     def _on_started(self) -> None:
         self._idle_job.cancel()  # the run's snapshots own the views now
         self.workspace.trained = self._copy = None
-        self.workspace.history = MetricsHistory()
+        continued = self._continued
+        self.workspace.history = MetricsHistory() if continued is None else copy_history(continued.earlier)
         self.workspace.followed_run = getattr(self._session, "run_folder", None)
-        self._live.begin_run()
+        self._live.begin_run(None if continued is None else continued.step)
+        if continued is not None:  # the earlier curves stay; the run's points follow them
+            self._live.set_history(continued.earlier)
         self.lock.set_locked(True)
         self._update_blocked()
 
     @Slot(object)
+    def _on_snapshot_taken(self, event: SnapshotTaken) -> None:
+        self._live.show_snapshot(self._shifted(event))
+
+    @Slot(object)
     def _on_batch_ended(self, event: BatchEnded) -> None:
+        event = self._shifted(event)
+        self._live.add_batch(event)
         self.workspace.history.record_batch(event)
 
     @Slot(object)
     def _on_epoch_ended(self, event: EpochEnded) -> None:
+        event = self._shifted(event)
+        self._live.add_epoch(event)
         self.workspace.history.record_epoch(event)
 
     @Slot(object)
     def _on_finished(self, _result: TrainingFinished) -> None:
         self.lock.set_locked(False)
-        history = self.workspace.history = self._session.history
+        history = self._session.history  # the run folder's own steps ...
+        if self._continued is not None:  # ... after the earlier history's, as the curves showed them
+            history = self._continued.combined(history)
+        self.workspace.history = history
         if self._session.final_state is not None and self._run_arch is not None:
             self.workspace.trained = TrainedWeights(self._session.final_state, self._run_arch,
                                                     self._run_normalization)

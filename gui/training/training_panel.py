@@ -45,6 +45,7 @@ class TrainingPanel(QWidget):
         self._pending_start: bool | None = None  # paused flag of a Train/Step waiting for the dataset
         self._run_config = TrainConfig()
         self._last_batch: BatchEnded | None = None
+        self._continued_from: tuple[int, int] | None = None  # (step, epoch) the next or current run continues from
 
         self.form = TrainingForm()
         self.train_button = self._button("\u25b6  Train", "primaryButton", "Train the network with these settings")
@@ -252,7 +253,7 @@ class TrainingPanel(QWidget):
             self.status.started(f"Following the run in {self._session.run_folder}"
                                 + ("" if self._session.can_control else " (read-only: its controls are off)"))
         else:
-            self.status.started("Training\u2026 (the network is locked until the run ends)")
+            self.status.started("Training\u2026 (the network is locked until the run ends)", self._continued_from)
         self._update_controls()
 
     @Slot(bool)
@@ -268,12 +269,18 @@ class TrainingPanel(QWidget):
     @Slot(object)
     def _on_finished(self, result: TrainingFinished) -> None:
         self._progress_redraw.flush()
-        self.status.finished(result, self._last_batch, self._run_config)
+        self.status.finished(result, self._last_batch, self._run_config, self._continued_from)
         self._update_controls()
 
     # -- display --------------------------------------------------------------------------------------------
     def _show_progress(self) -> None:
-        self.status.show_progress(self._last_batch, self._run_config, paused=self._session.is_paused)
+        self.status.show_progress(self._last_batch, self._run_config, paused=self._session.is_paused,
+                                  continued_from=self._continued_from)
+
+    def set_continued_from(self, position: tuple[int, int] | None) -> None:
+        """The next run continues from trained weights at (step, epoch) of their history (None: it does not);
+        its progress line then counts both this run's epochs and steps and the whole history's."""
+        self._continued_from = position
 
     def show_loaded(self, text: str | None) -> None:
         """Between runs: say what the network holds (e.g. weights from an opened project); None: untrained.
