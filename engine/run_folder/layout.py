@@ -14,6 +14,7 @@ EVENTS = "events.jsonl"
 SNAPSHOTS = "snapshots"
 CONTROL = "control.json"
 COMMANDS = ("pause", "resume", "step", "stop", "snapshot")
+WRITER_LOCK = "writer.lock"  # held by the process writing the folder (folder_lock.py); gone once it ends
 
 
 class RunFolderError(ValueError):

@@ -19,6 +19,7 @@ from engine.scoring.evaluation import Evaluation
 from engine.events import TrainingFinished
 from engine.metrics import MetricsHistory
 from engine.normalization import Normalization, join_settings
+from engine.run_folder import folder_lock
 from engine.run_folder.layout import ARCHITECTURE, METRICS, SETTINGS, SNAPSHOTS, WEIGHTS
 from engine.network.weights import save_weights
 from models import architecture_file
@@ -33,7 +34,9 @@ class RunOutputError(ValueError):
 
 
 def prepare_output_dir(path: str | os.PathLike) -> Path:
-    """Create the folder (and parents) now, so a bad --out fails before training rather than after."""
+    """Create the folder (and parents) now, so a bad --out fails before training rather than after, and take its
+    writer lock for this process (folder_lock.py): a folder another live run writes is refused before anything
+    is written. The lock goes with the process, or with release_output_dir (RunFolderWriter.finish/close)."""
     folder = Path(path)
     if folder.exists() and not folder.is_dir():
         raise RunOutputError(f"{folder}: exists and is not a folder; give a folder for --out")
@@ -43,6 +46,12 @@ def prepare_output_dir(path: str | os.PathLike) -> Path:
         raise RunOutputError(f"{folder}: cannot create the output folder ({exc.strerror or exc})") from None
     if not os.access(folder, os.W_OK):
         raise RunOutputError(f"{folder}: the output folder is not writable")
+    try:
+        folder_lock.acquire(folder)
+    except folder_lock.FolderInUseError as exc:
+        raise RunOutputError(str(exc)) from None
+    except OSError as exc:
+        raise RunOutputError(f"{folder}: cannot take the writer lock ({exc.strerror or exc})") from None
     remove_stale_run_temporaries(folder)
     return folder
 
@@ -52,6 +61,11 @@ def remove_stale_run_temporaries(folder: str | os.PathLike) -> None:
     again, so nothing else would remove its temporary); a live writer's temporaries stay (models.atomic_file)."""
     for place in (Path(folder), Path(folder) / SNAPSHOTS):
         remove_stale_temporaries_in(place)
+
+
+def release_output_dir(path: str | os.PathLike) -> None:
+    """Give up the writer lock prepare_output_dir took (no-op if this process holds none on the folder)."""
+    folder_lock.release(path)
 
 
 def _finite_or_none(value: float) -> float | None:

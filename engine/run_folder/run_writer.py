@@ -34,7 +34,7 @@ from engine.run_folder.log_file import RunLogFile, full_precision, jsonable, sta
 from engine.run_folder.model_conversion import Conversion, NotConvertible, check_conversion, convert_sequential
 from engine.run_folder.recording import PROBE_INPUT, probabilities_of, record
 from engine.run_folder.control_file import ControlFileWatcher
-from engine.run_folder.run_output import SUMMARY, RunOutputError, prepare_output_dir
+from engine.run_folder.run_output import SUMMARY, RunOutputError, prepare_output_dir, release_output_dir
 from engine.training.control import TrainingControl
 from engine.network.weights import state_dict_to_safetensors
 from models import architecture_file
@@ -81,7 +81,7 @@ class RunWriter:
         user_settings = dict(settings or {})
         known = _known_settings(user_settings)
         self.snapshot_on_epoch = snapshot_on_epoch
-        try:
+        try:  # also takes the folder's writer lock: a folder another live run writes is refused here
             self.folder = prepare_output_dir(folder)
         except RunOutputError as exc:
             raise RunWriterError(str(exc)) from None
@@ -247,6 +247,7 @@ class RunWriter:
             self._file.write({"kind": "finished", **dataclasses.asdict(finished), "summary": summary})
         finally:
             self._file.close()
+            release_output_dir(self.folder)  # taken by prepare_output_dir: one writer per folder
 
     def close(self) -> None:
         """finish() as completed, if it was not called."""

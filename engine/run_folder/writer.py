@@ -14,6 +14,7 @@ from torch import nn
 from engine.config import TrainConfig
 from engine.normalization import Normalization, join_settings
 from engine.events import BatchEnded, EpochEnded, SnapshotTaken, TrainingFinished
+from engine.run_folder import folder_lock
 from engine.run_folder.layout import ARCHITECTURE, SETTINGS
 from engine.run_folder.log_file import RunLogFile, full_precision, jsonable, started_record  # noqa: F401 (jsonable)
 from engine.run_folder.run_output import remove_stale_run_temporaries
@@ -31,6 +32,8 @@ class RunFolderWriter(Callback):
     one line, flushed as it comes (the trainer already spaces batch events by its log interval); snapshots and
     their thinning are RunLogFile's (its TimelineStore, within
     config.snapshot_budget_mb). finish() writes the last line, after the caller's final files.
+    start() first takes the folder's writer lock (folder_lock.py; FolderInUseError while another process writes
+    it), unless prepare_output_dir already did; close() gives it up.
     """
 
     def __init__(self, folder: str | os.PathLike, model: nn.Module, arch: Architecture, config: TrainConfig,
@@ -47,6 +50,7 @@ class RunFolderWriter(Callback):
         return self._file.timeline
 
     def start(self) -> None:
+        folder_lock.acquire(self.folder)
         remove_stale_run_temporaries(self.folder)  # a killed earlier run's leftovers, before this run's files
         architecture_file.save(self.arch, self.folder / ARCHITECTURE)
         settings = join_settings(self.config.to_dict(), self.normalization)
@@ -79,7 +83,10 @@ class RunFolderWriter(Callback):
         self.close()
 
     def close(self) -> None:
-        self._file.close()
+        try:
+            self._file.close()
+        finally:
+            folder_lock.release(self.folder)
 
     def _write(self, record: dict[str, Any]) -> None:
         self._file.write(record)
