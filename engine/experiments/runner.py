@@ -23,7 +23,7 @@ from engine.training.device import DeviceError, select_device
 from engine.scoring.evaluation import evaluate
 from engine.training.memory_check import training_memory_problem
 from engine.metrics import MetricsHistory
-from engine.run_folder.run_output import prepare_output_dir, run_summary, write_run_output
+from engine.run_folder.run_output import prepare_output_dir, release_output_dir, run_summary, write_run_output
 from engine.training.trainer import Callback, Trainer
 from models import architecture_file
 from models.atomic_file import write_atomically
@@ -114,53 +114,61 @@ def run_experiment(spec: ExperimentSpec, out: str | Path, overrides: dict | None
     seeds = tuple(seeds) if seeds else spec.seeds
     variants = list(variants) if variants is not None else spec.variants()
     folder = prepare_output_dir(out)
-    write_atomically(folder / SPEC_JSON, (json.dumps(_as_run(spec, config, seeds, variants), indent=2) + "\n")
-                     .encode("utf-8"))
-    datasets: dict[int, object] = {}
-    results: list[RunResult] = []
-    total = len(variants) * len(seeds)
-    for seed in seeds:
-        if seed not in datasets:  # the same split for every variant of a seed
-            datasets[seed] = load_dataset(config.dataset, val_fraction=config.val_fraction, seed=seed)
-    for variant in variants:  # refuse before the first run, not after an hour of training
-        problems = check_compatibility(variant.architecture, datasets[seeds[0]])
-        problems = problems or _memory_problems(variant, config.replace(**variant.training), datasets[seeds[0]])
-        if problems:
-            raise ExperimentError(f'the variant "{variant.label}" cannot train on {config.dataset}: {problems[0]}')
-    n = 0
-    for v_index, variant in enumerate(variants, start=1):
+    # The experiment folder is locked against a second writer while it runs (in the window, for as long as
+    # the experiment, not the window, lasts).
+    try:
+        write_atomically(folder / SPEC_JSON, (json.dumps(_as_run(spec, config, seeds, variants), indent=2) + "\n")
+                         .encode("utf-8"))
+        datasets: dict[int, object] = {}
+        results: list[RunResult] = []
+        total = len(variants) * len(seeds)
         for seed in seeds:
-            n += 1
-            if should_stop is not None and should_stop():
-                return results
-            if on_start:
-                on_start(n, total, variant.label, seed)
-            run_config = config.replace(seed=seed, **variant.training)
-            dataset = datasets[seed]
-            relay = [_EpochRelay(on_epoch, variant.label, seed)] if on_epoch else []
-            trainer = Trainer(variant.architecture, dataset, run_config, relay)
-            if on_trainer:
-                on_trainer(trainer)
-            started = time.perf_counter()
-            finished = trainer.fit()
-            seconds = time.perf_counter() - started
-            final = evaluate(trainer.model, dataset.val.images, dataset.val.labels, dataset.num_classes)
-            run_dir = prepare_output_dir(folder / folder_name(v_index, variant.label, seed))
-            summary = run_summary(finished, final, config=run_config, device=str(trainer.device),
-                                  threads=trainer.threads, samples_per_second=trainer.samples_per_second,
-                                  seconds=seconds)
-            write_run_output(run_dir, arch=variant.architecture, model=trainer.model, config=run_config,
-                             normalization=dataset.normalization, history=trainer.history, summary=summary)
-            analysis = analyze(variant.architecture)
-            best, best_epoch = _best(trainer.history)
-            result = RunResult(variant.label, seed, run_dir, analysis.total_params, analysis.total_macs, best,
-                               summary["final_val_accuracy"], best_epoch, seconds, trainer.samples_per_second,
-                               trainer.history)
-            results.append(result)
-            write_results(folder, results)  # after every run: a stopped experiment keeps what it finished
-            if on_result:
-                on_result(result)
-    return results
+            if seed not in datasets:  # the same split for every variant of a seed
+                datasets[seed] = load_dataset(config.dataset, val_fraction=config.val_fraction, seed=seed)
+        for variant in variants:  # refuse before the first run, not after an hour of training
+            problems = check_compatibility(variant.architecture, datasets[seeds[0]])
+            problems = problems or _memory_problems(variant, config.replace(**variant.training), datasets[seeds[0]])
+            if problems:
+                raise ExperimentError(f'the variant "{variant.label}" cannot train on {config.dataset}: {problems[0]}')
+        n = 0
+        for v_index, variant in enumerate(variants, start=1):
+            for seed in seeds:
+                n += 1
+                if should_stop is not None and should_stop():
+                    return results
+                if on_start:
+                    on_start(n, total, variant.label, seed)
+                run_config = config.replace(seed=seed, **variant.training)
+                dataset = datasets[seed]
+                relay = [_EpochRelay(on_epoch, variant.label, seed)] if on_epoch else []
+                trainer = Trainer(variant.architecture, dataset, run_config, relay)
+                if on_trainer:
+                    on_trainer(trainer)
+                started = time.perf_counter()
+                finished = trainer.fit()
+                seconds = time.perf_counter() - started
+                final = evaluate(trainer.model, dataset.val.images, dataset.val.labels, dataset.num_classes)
+                run_dir = prepare_output_dir(folder / folder_name(v_index, variant.label, seed))
+                summary = run_summary(finished, final, config=run_config, device=str(trainer.device),
+                                      threads=trainer.threads, samples_per_second=trainer.samples_per_second,
+                                      seconds=seconds)
+                try:
+                    write_run_output(run_dir, arch=variant.architecture, model=trainer.model, config=run_config,
+                                     normalization=dataset.normalization, history=trainer.history, summary=summary)
+                finally:
+                    release_output_dir(run_dir)  # the variant's folder is complete: nobody writes it now
+                analysis = analyze(variant.architecture)
+                best, best_epoch = _best(trainer.history)
+                result = RunResult(variant.label, seed, run_dir, analysis.total_params, analysis.total_macs, best,
+                                   summary["final_val_accuracy"], best_epoch, seconds, trainer.samples_per_second,
+                                   trainer.history)
+                results.append(result)
+                write_results(folder, results)  # after every run: a stopped experiment keeps what it finished
+                if on_result:
+                    on_result(result)
+        return results
+    finally:
+        release_output_dir(folder)
 
 
 def _as_run(spec: ExperimentSpec, config: TrainConfig, seeds, variants) -> dict:

@@ -94,3 +94,15 @@ def test_a_variant_too_big_for_the_machine_is_refused_before_the_first_run(tmp_p
     with pytest.raises(ExperimentError, match='"pooling none" cannot train on .*: this network needs about'):
         run_experiment(spec, tmp_path / "out")
     assert [p.name for p in (tmp_path / "out").iterdir()] == ["experiment.json"]  # nothing trained
+
+
+def test_an_experiment_in_this_process_leaves_no_folder_locked(spec_file, tmp_path):
+    """The window runs experiments in its own process: a folder it finished must not stay locked until the
+    window exits (a CLI run into it would be refused), nor any variant's."""
+    from engine.run_folder import folder_lock
+    from models.experiment import load
+
+    out = tmp_path / "exp"
+    results = run_experiment(load(spec_file), out, {"epochs": 1}, seeds=(0,))
+    assert results and not folder_lock.holds(out)
+    assert not any(folder_lock.holds(result.folder) for result in results)
