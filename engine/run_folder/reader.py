@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -12,7 +13,7 @@ import torch
 from engine.metrics import MetricsHistory
 from engine.run_folder.event_tail import MAX_PROBLEMS, EventTail
 from engine.run_folder.layout import EVENTS, RunFolderError
-from engine.run_folder.records import SnapshotRecord, batch_event, epoch_event, snapshot_record
+from engine.run_folder.records import SnapshotRecord, batch_event, compact_line, epoch_event, snapshot_record
 from engine.run_folder.sidecar import snapshot_tensors
 from models.safe_text import clean
 
@@ -25,7 +26,7 @@ class RunLog:
     damaged one is left out of both `snapshots` and `events`, its reason kept in `problems` (the newest few)."""
 
     started: dict[str, Any] | None = None
-    events: list[dict[str, Any]] = field(default_factory=list)
+    events: list[Mapping[str, Any]] = field(default_factory=list)  # batch lines as records.BatchLine
     finished: dict[str, Any] | None = None
     snapshots: list[SnapshotRecord] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
@@ -47,13 +48,13 @@ class RunLog:
                     continue
                 self.events.append(record)
             else:
-                self.events.append(record)
+                self.events.append(compact_line(record))
 
     @property
     def newest_snapshot(self) -> SnapshotRecord | None:
         return self.snapshots[-1] if self.snapshots else None
 
-    def of_kind(self, kind: str) -> list[dict[str, Any]]:
+    def of_kind(self, kind: str) -> list[Mapping[str, Any]]:
         return [e for e in self.events if e["kind"] == kind]
 
     def history(self) -> MetricsHistory:
