@@ -737,7 +737,7 @@ def test_a_huge_log_is_not_read_whole(tmp_path):
 
 def test_a_snapshot_read_takes_memory_in_proportion_to_its_file(tmp_path):
     """It once read with f.read(MAX_SNAPSHOT_BYTES + 1): a 4 GiB buffer for any snapshot (models.regular_file.
-    read_at_most reads what the file holds). Still open (issue 27 item 4): a cap from the architecture."""
+    read_at_most reads what the file holds). The architecture's lower cap: tests/engine/test_snapshot_cap.py."""
     from engine.run_folder import snapshot_tensors
     (tmp_path / "snapshots").mkdir()
     (tmp_path / "snapshots" / "step-000001.safetensors").write_bytes(

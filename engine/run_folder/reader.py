@@ -15,6 +15,9 @@ from engine.run_folder.event_tail import MAX_PROBLEMS, EventTail
 from engine.run_folder.layout import EVENTS, RunFolderError
 from engine.run_folder.records import SnapshotRecord, batch_event, compact_line, epoch_event, snapshot_record
 from engine.run_folder.sidecar import snapshot_tensors
+from models import architecture_file
+from models.architecture import Architecture
+from models.architecture_file import ArchitectureFileError
 from models.safe_text import clean
 
 
@@ -49,6 +52,16 @@ class RunLog:
                 self.events.append(record)
             else:
                 self.events.append(compact_line(record))
+
+    @property
+    def architecture(self) -> Architecture | None:
+        """The run's architecture as its started line gives it; None if it gives none that reads (a recorded
+        run's), so a reader falls back to the generic limits."""
+        data = self.started.get("architecture") if self.started else None
+        try:
+            return architecture_file.from_dict(data) if data is not None else None
+        except ArchitectureFileError:
+            return None
 
     @property
     def newest_snapshot(self) -> SnapshotRecord | None:
@@ -95,7 +108,9 @@ def newest_snapshot(folder: str | os.PathLike, log: RunLog | None = None
         if os.path.lexists(folder / snapshot.file) or attempt == 2:  # lexists: never raises, follows nothing
             break
     try:
-        return snapshot, snapshot_tensors(folder, snapshot.file)
+        # Weights only (not a recorded snapshot's activations): the architecture's limit applies.
+        arch = log.architecture if snapshot.recorded is None else None
+        return snapshot, snapshot_tensors(folder, snapshot.file, arch)
     except RunFolderError as exc:
         raise RunFolderError(f"{exc} (the newest snapshot the run log names)") from None
 
