@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import sys
 import time
+from typing import NoReturn
 
 from engine.cli import EXIT_FAILED, EXIT_OK, report_bad_input
 from engine.cli.setting_flags import add_setting_flags, settings_from_args
@@ -167,7 +169,7 @@ def final_validation(trainer, dataset, skip: bool = False, signals=None):
                        f"without final validation scores")
 
 
-def _follow_rank_zero(trainer, signals) -> int:
+def _follow_rank_zero(trainer, signals) -> NoReturn:
     """A torchrun rank other than 0: train its shards as rank 0 decides; rank 0 alone prints and writes.
 
     Stop signals are left to rank 0 (torchrun hands them to every rank; rank 0 stops them all at a boundary,
@@ -181,7 +183,15 @@ def _follow_rank_zero(trainer, signals) -> int:
     signals.phase = WRITING
     dump_rank_state(trainer.model, trainer.ranks)
     trainer.ranks.close()
-    return EXIT_OK if finished.reason in (COMPLETED, STOPPED) else EXIT_FAILED
+    status = EXIT_OK if finished.reason in (COMPLETED, STOPPED) else EXIT_FAILED
+    # This rank has written nothing and has nothing left to do: leave without the interpreter's finalisation.
+    # A full suite once saw rank 1 abort there (SIGABRT, "terminate called without an active exception") while
+    # rank 0 was still validating: torch's gloo teardown at interpreter exit can destroy C++ worker threads or
+    # release tensors after the interpreter has gone (pytorch/pytorch#179291 describes it; not fixed upstream).
+    # multiprocessing ends its children the same way, for the same kind of reason.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(status)
 
 
 def _print_practice(config, dataset, precision) -> None:
