@@ -36,19 +36,41 @@ def run(args: argparse.Namespace) -> int:
     defaults = TrainConfig()  # what `train` uses when not told otherwise
     memory = estimate_memory(analysis, args.batch_size, defaults.optimizer, defaults.momentum,
                              EVALUATION_BATCH) if analysis.is_valid else None
+    too_big = _memory_warning(analysis, memory, defaults.replace(batch_size=args.batch_size))
     if args.json:
-        print(json.dumps({**summary_table.as_json(analysis), "memory": memory and memory.to_json()}, indent=2))
+        print(json.dumps({**summary_table.as_json(analysis), "memory": memory and memory.to_json(),
+                          "memory_warning": too_big}, indent=2))
     else:
         print(f"{arch.name}  (input {'x'.join(map(str, arch.input.as_tuple()))})\n")
         print(summary_table.as_text(analysis), end="")
         if memory is not None:
             print(f"memory: {memory.describe()}")
+        if too_big:
+            print(f"warning: {too_big}; `train` refuses it before allocating anything")
         if args.formulas:
             print()
             for la in analysis.layers:
                 for line in la.formula:
                     print(f"{la.label}: {line}")
     return 0 if analysis.is_valid else 1
+
+
+# Training that takes less fits any machine ConvScope runs on; only a larger estimate is checked against the device
+# `train` would use (which needs torch: seconds to import, so the common summary stays quick).
+CHECKED_ABOVE = 1 << 30
+
+
+def _memory_warning(analysis, memory, config: TrainConfig) -> str | None:
+    """Why `train` would refuse this network on this machine (the device it picks: a CUDA GPU, else the CPU), or
+    None when it fits or its estimate is small."""
+    if memory is None or memory.total < CHECKED_ABOVE:
+        return None
+    import torch
+
+    from engine.training.memory_check import memory_problem
+
+    device = torch.device("cuda", 0) if torch.cuda.is_available() else torch.device("cpu")
+    return memory_problem(analysis, config, device)
 
 
 def _batch_size(text: str) -> int:

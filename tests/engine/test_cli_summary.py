@@ -66,3 +66,25 @@ def test_summary_json_has_the_memory_estimate():
     assert memory["weights_bytes"] == memory["gradients_bytes"] == 4 * 61706
     assert memory["optimizer_state_bytes"] == 2 * 4 * 61706
     assert memory["total_bytes"] == 4 * 4 * 61706 + max(memory["activations_bytes"], memory["evaluation_bytes"])
+
+
+def test_a_design_too_big_for_the_machine_is_named_by_summary_and_refused_by_train(tmp_path):
+    """Issue 27 item 11: conv 4096 then linear 65536 on 32x32 colour images is 275 billion parameters. summary
+    warns with the figure (train would refuse it), and train refuses it before allocating anything."""
+    arch = {"format": "convscope.architecture", "version": 1, "name": "too big",
+            "input": {"channels": 3, "height": 32, "width": 32},
+            "layers": [{"type": "conv2d", "out_channels": 4096, "kernel_size": 3, "padding": 1}, {"type": "flatten"},
+                       {"type": "linear", "out_features": 65536}, {"type": "linear", "out_features": 10}]}
+    path = tmp_path / "huge.json"
+    path.write_text(json.dumps(arch))
+    table = run("summary", str(path))
+    assert table.returncode == 0, table.stderr  # a valid design: the warning does not make it an error
+    warning = next(line for line in table.stdout.splitlines() if line.startswith("warning: "))
+    assert "this network needs about 4.4 TB to train" in warning and "layer 3 (linear)" in warning
+    assert warning.endswith("`train` refuses it before allocating anything")
+    assert json.loads(run("summary", str(path), "--json").stdout)["memory_warning"] == warning[len("warning: "):] \
+        .removesuffix("; `train` refuses it before allocating anything")
+    assert json.loads(run("summary", "resources/presets/lenet5.json", "--json").stdout)["memory_warning"] is None
+    train = run("train", str(path), "--dataset", "shapes-rgb", "--epochs", "1", "--out", str(tmp_path / "run"))
+    assert train.returncode == 2 and "needs about 5.5 TB to train" in train.stderr
+    assert not (tmp_path / "run").exists()
