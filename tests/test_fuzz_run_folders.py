@@ -216,8 +216,12 @@ class _Residual(nn.Module):
 
 @pytest.fixture(scope="module")
 def bases(tmp_path_factory) -> dict[str, Path]:
-    """A run folder from the real CLI (rebuilt snapshots, a compressed line) and one from RunWriter (recorded)."""
-    root = tmp_path_factory.mktemp("fuzz-bases")
+    return make_bases(tmp_path_factory.mktemp("fuzz-bases"))
+
+
+def make_bases(root: Path) -> dict[str, Path]:
+    """A run folder from the real CLI (rebuilt snapshots, a compressed line) and one from RunWriter (recorded),
+    under `root` (tests/gui/test_fuzz_window.py damages them too)."""
     cli_run = train_tiny_run(root)[2]
     torch.manual_seed(0)
     recorded = root / "recorded"

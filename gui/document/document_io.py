@@ -14,6 +14,7 @@ from gui.document.project_io import ProjectState, apply_project, collect_project
 from gui.document.recent_files import RecentFiles
 from models import architecture_file
 from models.architecture import Architecture
+from models.safe_text import clean
 
 # The engine's project, weights and export modules import torch: they are imported where a file is read or
 # written, so that the window (menus included) is on screen before torch has loaded (gui.engine_loader).
@@ -231,7 +232,10 @@ class DocumentController(QObject):
         try:
             project = open_project_or_run(path)
         except ProjectError as exc:
-            self.show_error("Cannot open", str(exc))
+            message = str(exc)
+            if clean(str(path)) not in message:  # a run log's damaged line is named by its file only
+                message = f"{clean(str(path))}: {message}"
+            self.show_error("Cannot open", message)
             return False
         architecture_only = path.suffix.lower() == ARCHITECTURE_SUFFIX and not path.is_dir()
         note = apply_project(self._editor, self.state, project, architecture_only=architecture_only)
