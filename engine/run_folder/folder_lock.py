@@ -71,6 +71,47 @@ def holds(folder: str | os.PathLike) -> bool:
     return os.path.realpath(folder) in _held
 
 
+def this_process() -> dict:
+    """Who writes a run: the started line's `process` object (pid, host, boot_id), so a follower can tell a
+    live writer from a dead one (writer_alive). The boot id tells a pid from before a reboot from a live one."""
+    return {"pid": os.getpid(), "host": socket.gethostname(), "boot_id": _boot_id()}
+
+
+def writer_alive(pid: int, host: str, boot_id: str | None) -> bool | None:
+    """Whether the process that wrote a run's started line still runs: True or False where this machine can
+    tell (same host, same boot, POSIX), None where it cannot (another host: the log's heartbeat tells then).
+    Read-only: it asks the kernel about the pid (signal 0 sends nothing) and never touches writer.lock, whose
+    test-by-taking would, for an instant, refuse a run starting in the folder."""
+    if host != socket.gethostname() or boot_id != _boot_id() or os.name != "posix" or pid <= 0:
+        return None
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's live process
+        return True
+    except OSError:
+        return None
+    try:  # a killed process its parent has not reaped yet is a zombie: it exists, and writes nothing more
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            return stat.read().rsplit(b")", 1)[-1].split()[0] not in (b"Z", b"X")
+    except (OSError, IndexError):
+        return True  # no /proc (macOS): the pid exists
+
+
+_boot: list[str | None] = []
+
+
+def _boot_id() -> str | None:
+    """This boot's id (Linux), read once; None elsewhere."""
+    if not _boot:
+        try:
+            _boot.append(Path("/proc/sys/kernel/random/boot_id").read_text().strip()[:64] or None)
+        except OSError:
+            _boot.append(None)
+    return _boot[0]
+
+
 def _take(folder: Path) -> tuple[int, Path]:
     path = folder / WRITER_LOCK
     flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)

@@ -13,7 +13,9 @@ import torch
 from engine.metrics import MetricsHistory
 from engine.run_folder.event_tail import MAX_PROBLEMS, EventTail
 from engine.run_folder.layout import EVENTS, RunFolderError
-from engine.run_folder.records import SnapshotRecord, batch_event, compact_line, epoch_event, snapshot_record
+from engine.run_folder.folder_lock import writer_alive
+from engine.run_folder.records import (SnapshotRecord, batch_event, compact_line, epoch_event, snapshot_record,
+                                       writer_process)
 from engine.run_folder.sidecar import snapshot_tensors
 from models import architecture_file
 from models.architecture import Architecture
@@ -124,9 +126,18 @@ def recover_unfinished(folder: str | os.PathLike) -> tuple[dict[str, torch.Tenso
     if found is None:
         return None, log.history(), f"{clean(str(folder))}: the run has no weights yet (it ended before a snapshot)"
     snapshot, weights = found
-    state = "finished" if log.finished else "did not finish (killed, or still running)"
+    state = "finished" if log.finished else _unfinished_state(log.started)
     # A damaged newer line is why an older snapshot stands in: say so, or the user takes it for the newest.
     damaged = (f"; {log.damaged} damaged snapshot line(s) left out, the newest: {log.problems[-1]}"
                if log.damaged else "")
     return weights, log.history(), (f"{clean(str(folder))}: the run {state}; using its last snapshot, "
                                     f"step {snapshot.step} (epoch {snapshot.epoch}){damaged}")
+
+
+def _unfinished_state(started: Mapping[str, Any] | None) -> str:
+    """A run without its finished line: still running or killed, where the started line's writer process says
+    which (same host); otherwise both, as it cannot be told here."""
+    writer = writer_process(started)
+    alive = writer_alive(writer.pid, writer.host, writer.boot_id) if writer is not None else None
+    return {True: "is still running", False: "did not finish (its process was killed)"}.get(
+        alive, "did not finish (killed, or still running)")

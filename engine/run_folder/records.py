@@ -160,3 +160,28 @@ def _norms(record: dict[str, Any]) -> dict[str, float]:
             raise RunFolderError(f"{EVENTS}: a snapshot line's gradient norm of {excerpt(label)} is "
                                  f"{excerpt(value)}, too large for a float") from None
     return values
+
+
+@dataclass(frozen=True)
+class WriterProcess:
+    """The started line's `process`: who writes the run (pid, host, boot_id) and how often it says it is alive
+    while its log is otherwise quiet (`heartbeat`, seconds). Logs from before these fields have none."""
+
+    pid: int
+    host: str
+    boot_id: str | None
+    heartbeat: float | None
+
+
+def writer_process(started: Mapping[str, Any] | None) -> WriterProcess | None:
+    """The writer named by a started line, or None (an older log, or a field that does not read: liveness is
+    then unknown and the run is followed as before)."""
+    process = started.get("process") if started else None
+    if not isinstance(process, Mapping):
+        return None
+    pid, host, boot, beat = (process.get(key) for key in ("pid", "host", "boot_id", "heartbeat"))
+    if isinstance(pid, bool) or not isinstance(pid, int) or not 0 < pid <= MAX_COUNT or not isinstance(host, str):
+        return None
+    beat_ok = not isinstance(beat, bool) and isinstance(beat, (int, float)) and 0 < beat < 86_400
+    return WriterProcess(pid, host[:255], boot[:64] if isinstance(boot, str) else None,
+                         float(beat) if beat_ok else None)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +24,11 @@ from engine.training.trainer import Callback
 from models import architecture_file
 from models.architecture import Architecture
 from models.atomic_file import write_atomically
+
+# While the log is otherwise quiet (paused, a long batch, validation, a torchrun rank waiting) the writer adds
+# {"kind": "alive"} every HEARTBEAT_S seconds, so a follower on another host, which cannot ask about the pid,
+# can tell a quiet live run from a dead one. Seconds apart: a handful of lines an hour even while paused.
+HEARTBEAT_S = 5.0
 
 
 class RunFolderWriter(Callback):
@@ -43,6 +50,11 @@ class RunFolderWriter(Callback):
         self.details = details  # extra fields for the started line, e.g. device, threads
         self._file = RunLogFile(self.folder, budget_mb=config.snapshot_budget_mb, older_dtype=torch.float16)
         self._step = 0  # of the weights now: the last batch line or snapshot (batch lines are sampled)
+        # The heartbeat thread writes too: one lock keeps each line (and a snapshot's file, then its line) whole.
+        self._lock = threading.Lock()
+        self._last_write = time.monotonic()
+        self._closed = threading.Event()
+        self._heartbeat: threading.Thread | None = None
 
     @property
     def timeline(self):
@@ -55,8 +67,25 @@ class RunFolderWriter(Callback):
         architecture_file.save(self.arch, self.folder / ARCHITECTURE)
         settings = join_settings(self.config.to_dict(), self.normalization)
         write_atomically(self.folder / SETTINGS, (json.dumps(settings, indent=2) + "\n").encode())
-        self._file.begin(started_record(architecture=architecture_file.to_dict(self.arch), settings=settings,
-                                        **self.details))
+        # `process` names the writer so a follower can tell it is gone without waiting for a line (records.py
+        # writer_process, folder_lock.writer_alive); `heartbeat` tells one on another host how quiet is too quiet.
+        process = {**folder_lock.this_process(), "heartbeat": HEARTBEAT_S}
+        with self._lock:
+            self._file.begin(started_record(architecture=architecture_file.to_dict(self.arch), settings=settings,
+                                            process=process, **self.details))
+            self._last_write = time.monotonic()
+        self._closed.clear()
+        self._heartbeat = threading.Thread(target=self._beat, name="ConvScope run heartbeat", daemon=True)
+        self._heartbeat.start()
+
+    def _beat(self) -> None:
+        """On its own thread: an "alive" line whenever nothing was written for HEARTBEAT_S."""
+        while not self._closed.wait(max(0.1, self._last_write + HEARTBEAT_S - time.monotonic())):
+            with self._lock:
+                if self._closed.is_set() or time.monotonic() - self._last_write < HEARTBEAT_S:
+                    continue
+                self._file.write({"kind": "alive", "step": self._step})
+                self._last_write = time.monotonic()
 
     def on_batch_end(self, event: BatchEnded) -> None:
         self._step = event.step
@@ -73,9 +102,11 @@ class RunFolderWriter(Callback):
         # A pause asked for just after a batch's log decision skips that batch's line but not its snapshot:
         # the "paused" line must name the snapshot's step (the weights a follower shows), not the last logged one.
         self._step = max(self._step, event.step)
-        self._file.write_snapshot(event.step, event.epoch, full_precision(self.model.state_dict()),
-                                  probe_index=event.probe_index, gradient_norms=event.gradient_norms,
-                                  probabilities=event.probabilities)
+        tensors = full_precision(self.model.state_dict())
+        with self._lock:
+            self._file.write_snapshot(event.step, event.epoch, tensors, probe_index=event.probe_index,
+                                      gradient_norms=event.gradient_norms, probabilities=event.probabilities)
+            self._last_write = time.monotonic()
 
     def finish(self, finished: TrainingFinished, summary: dict[str, Any] | None = None) -> None:
         """The last line (after the final files are written, so a follower that sees it can open them)."""
@@ -83,10 +114,17 @@ class RunFolderWriter(Callback):
         self.close()
 
     def close(self) -> None:
+        self._closed.set()
+        beat, self._heartbeat = self._heartbeat, None
+        if beat is not None and beat is not threading.current_thread():
+            beat.join()  # ended before the interpreter's exit: no thread of ours is left running into it
         try:
-            self._file.close()
+            with self._lock:
+                self._file.close()
         finally:
             folder_lock.release(self.folder)
 
     def _write(self, record: dict[str, Any]) -> None:
-        self._file.write(record)
+        with self._lock:
+            self._file.write(record)
+            self._last_write = time.monotonic()

@@ -57,7 +57,7 @@ class RunStatus(QWidget):
                               f"Continuing from step {continued_from[0]:,} (epoch {continued_from[1]})\u2026")
         self.set_outcome("running", outcome_text)
 
-    def show_progress(self, event: BatchEnded | None, config: TrainConfig, *, paused: bool,
+    def show_progress(self, event: BatchEnded | None, config: TrainConfig, *, paused: bool, waiting: bool = False,
                       finished: TrainingFinished | None = None,
                       continued_from: tuple[int, int] | None = None) -> None:
         """The progress line for the latest batch (during the run), or for the run's end (`finished`).
@@ -65,6 +65,8 @@ class RunStatus(QWidget):
         if event is None:
             if finished is not None:
                 self.progress.setText("No batch was trained.")
+            elif waiting:  # the log says it sits paused before its first batch (--paused, or Step from idle)
+                self.progress.setText("Paused before the first batch")
             return
         total = max(1, config.epochs * event.batches_per_epoch)
         done = (event.epoch - 1) * event.batches_per_epoch + event.batch

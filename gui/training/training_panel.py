@@ -275,7 +275,7 @@ class TrainingPanel(QWidget):
     # -- display --------------------------------------------------------------------------------------------
     def _show_progress(self) -> None:
         self.status.show_progress(self._last_batch, self._run_config, paused=self._session.is_paused,
-                                  continued_from=self._continued_from)
+                                  waiting=self._session.is_waiting, continued_from=self._continued_from)
 
     def set_continued_from(self, position: tuple[int, int] | None) -> None:
         """The next run continues from trained weights at (step, epoch) of their history (None: it does not);

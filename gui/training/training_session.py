@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from itertools import count
 from pathlib import Path
 
@@ -27,18 +28,25 @@ from engine.inspection.inspection_copy import InspectionCopy
 from engine.metrics import MetricsHistory
 from engine.project.project_file import Project, ProjectError, save_project
 from engine.run_folder import EVENTS, EventTail, RunFolderError, RunLog, snapshot_tensors, write_command
-from engine.run_folder.records import SnapshotRecord, batch_event, epoch_event, finished_event
+from engine.run_folder.folder_lock import writer_alive
+from engine.run_folder.records import SnapshotRecord, batch_event, epoch_event, finished_event, writer_process
 from gui.task_runner import TaskRunner
 from gui.training.run_outcome import final_weights, last_step, newest_snapshot_or_none, unexpected_end
 from gui.training.run_store import INPUT, default_runs_dir, new_run_folder
 from gui.training.training_process import ProcessExit, TrainingProcess
 from models.architecture import Architecture
+from models.safe_text import clean
 
 log = logging.getLogger(__name__)
 SHUTDOWN_WAIT_MS = 3000
 POLL_MS = 100          # how often the run log is read while a run goes
 POLL_BYTES = 256 * 1024  # the most of the log one poll reads: attaching to a long run catches up over a few
                          # polls (about 1,000 lines each) instead of stalling the GUI thread on one big read
+LIVENESS_S = 1.0  # how often an attached run's writer is asked after (a syscall on its pid, no file read)
+# A writer on another host cannot be asked: it is taken as gone once its log was silent this many of its
+# heartbeats (the writer adds an "alive" line every heartbeat while otherwise quiet; a slow disk or a busy
+# machine can delay one or two).
+STALE_HEARTBEATS = 6
 
 
 class TrainingSession(QObject):
@@ -76,6 +84,8 @@ class TrainingSession(QObject):
         self._paused = False
         self._waiting = False
         self._attached = False
+        self._checked_at = 0.0   # monotonic time the attached run's writer was last asked after
+        self._heard_at = 0.0     # monotonic time the attached run's log last grew
         self._stopping = False  # shutdown() is stopping the child: an end without "finished" is no crash
         self.final_state: dict[str, torch.Tensor] | None = None
         self.history = MetricsHistory()
@@ -147,6 +157,7 @@ class TrainingSession(QObject):
         self._dataset, self._probe, self._shown, self._newest, self._pending = dataset, probe_index, None, None, []
         self._copy = InspectionCopy(arch)
         self._attached, self._paused, self._waiting = True, False, False
+        self._checked_at = self._heard_at = time.monotonic()
         self.final_state, self.history = None, MetricsHistory()
         self._timer.start()
         self.started.emit()
@@ -260,6 +271,7 @@ class TrainingSession(QObject):
             pending, self._pending = self._pending, []
             for command in pending:
                 self._send(command)
+        paused_before = self._paused
         for record in records:
             kind = record["kind"]
             try:
@@ -271,12 +283,50 @@ class TrainingSession(QObject):
                 log.warning("%s", exc)
             if kind in ("paused", "resumed"):
                 self._waiting = kind == "paused"
+                if self._attached:  # the run's own word: it was paused (maybe before we came) or resumed
+                    self._paused = self._waiting
         newest = self._log.newest_snapshot
         if newest is not None and newest is not newest_before:  # only the newest of a burst is worth drawing
             self._newest = newest
             self._inspect(newest, None)
+        if self._paused != paused_before:
+            self.paused_changed.emit(self._paused)
         if self._attached and self._log.finished is not None:
             self._finish(None)
+        elif self._attached:
+            self._check_writer(bool(records))
+
+    def _check_writer(self, heard: bool) -> None:
+        """An attached run whose writer is gone (killed, its machine down) writes no "finished" line: end it
+        once its process is known to be dead (same host: its pid), or its log stayed silent for too many
+        heartbeats (another host). A log without the writer's `process` (an older ConvScope) is followed
+        as before, until its finished line or the user leaves."""
+        now = time.monotonic()
+        if heard:
+            self._heard_at = now
+        if now - self._checked_at < LIVENESS_S:
+            return
+        self._checked_at = now
+        writer = writer_process(self._log.started)
+        if writer is None:
+            return
+        alive = writer_alive(writer.pid, writer.host, writer.boot_id)
+        if alive is None and writer.heartbeat is not None:
+            alive = now - self._heard_at < STALE_HEARTBEATS * writer.heartbeat
+        if alive is False:
+            self._poll(everything=True)  # the lines written just before it died (maybe its "finished" line)
+            if self.is_running:
+                self._writer_gone(writer)
+
+    def _writer_gone(self, writer) -> None:
+        found = newest_snapshot_or_none(self._folder)
+        keeps = (f"the curves and the last snapshot (step {found[0].step:,}) are kept" if found is not None
+                 else "the curves are kept")
+        who = f"pid {writer.pid} on {clean(writer.host[:100])}"
+        self.final_state, self.history = (found[1] if found else None), self._log.history()
+        self._end(TrainingFinished(FAILED, f"the run in {self._folder} ended without finishing: its process "
+                                           f"({who}) is gone. The network, {keeps}.",
+                                   len(self._log.of_kind("epoch")), last_step(self._log)))
 
     def _inspect(self, snapshot: SnapshotRecord, weights: dict[str, torch.Tensor] | None) -> None:
         val = self._dataset.val if self._dataset is not None else None
