@@ -22,13 +22,16 @@ from models.architecture import Architecture
 from models.architecture_file import ArchitectureFileError
 from models.safe_text import clean
 
+_CURVE_LINES = {"batch": batch_event, "epoch": epoch_event}  # a line's check: the event it must read as
+
 
 @dataclass
 class RunLog:
     """The events read so far: `started` (architecture, settings, ...), then batch/epoch/snapshot lines, `finished`.
 
-    Snapshot lines are checked as they are added (records.snapshot_record): `snapshots` holds them typed, and a
-    damaged one is left out of both `snapshots` and `events`, its reason kept in `problems` (the newest few)."""
+    Snapshot, batch and epoch lines are checked as they are added (records): `snapshots` holds the snapshots typed,
+    and a damaged line is left out of `snapshots` and `events`, its reason kept in `problems` (the newest few), so
+    `history()` and the views downstream never meet a step that is not a count."""
 
     started: dict[str, Any] | None = None
     events: list[Mapping[str, Any]] = field(default_factory=list)  # batch lines as records.BatchLine
@@ -48,12 +51,21 @@ class RunLog:
                 try:
                     self.snapshots.append(snapshot_record(record))
                 except RunFolderError as exc:
-                    self.problems = [*self.problems[-(MAX_PROBLEMS - 1):], str(exc)]
-                    self.damaged += 1
+                    self._damaged(exc)
                     continue
                 self.events.append(record)
             else:
+                if kind in _CURVE_LINES:  # checked here, once: history() and every view downstream trust them
+                    try:
+                        _CURVE_LINES[kind](record)
+                    except RunFolderError as exc:
+                        self._damaged(exc)
+                        continue
                 self.events.append(compact_line(record))
+
+    def _damaged(self, exc: RunFolderError) -> None:
+        self.problems = [*self.problems[-(MAX_PROBLEMS - 1):], str(exc)]
+        self.damaged += 1
 
     @property
     def architecture(self) -> Architecture | None:
@@ -128,7 +140,7 @@ def recover_unfinished(folder: str | os.PathLike) -> tuple[dict[str, torch.Tenso
     snapshot, weights = found
     state = "finished" if log.finished else _unfinished_state(log.started)
     # A damaged newer line is why an older snapshot stands in: say so, or the user takes it for the newest.
-    damaged = (f"; {log.damaged} damaged snapshot line(s) left out, the newest: {log.problems[-1]}"
+    damaged = (f"; {log.damaged} damaged line(s) left out, the newest: {log.problems[-1]}"
                if log.damaged else "")
     return weights, log.history(), (f"{clean(str(folder))}: the run {state}; using its last snapshot, "
                                     f"step {snapshot.step} (epoch {snapshot.epoch}){damaged}")

@@ -33,7 +33,7 @@ def number(record: Mapping[str, Any], key: str) -> float:
     return value
 
 
-def _count(record: dict[str, Any], key: str) -> int:
+def _count(record: Mapping[str, Any], key: str) -> int:
     value = record.get(key)
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_COUNT:
         raise RunFolderError(f"{EVENTS}: a {record['kind']} line's {key} is {excerpt(value)}, not a count")
@@ -78,12 +78,19 @@ def compact_line(record: dict[str, Any]) -> Mapping[str, Any]:
     return BatchLine(record) if record.get("kind") == "batch" and record.keys() == BatchLine.KEYS else record
 
 
+# Where a line sits on the curves: counts, never null (a batch line without them once reached the progress bar as
+# NaN and raised there). Its measurements may be null (NaN: a diverged loss, a rate not yet recorded).
+BATCH_COUNTS = ("epoch", "step", "batch", "batches_per_epoch")
+EPOCH_COUNTS = ("epoch", "step")
+
+
 def batch_event(record: Mapping[str, Any]) -> BatchEnded:
-    return BatchEnded(*(number(record, k) for k in BATCH_FIELDS))
+    """RunFolderError naming the field for a line whose counts are not counts or whose numbers are not numbers."""
+    return BatchEnded(*(_count(record, k) if k in BATCH_COUNTS else number(record, k) for k in BATCH_FIELDS))
 
 
 def epoch_event(record: Mapping[str, Any]) -> EpochEnded:
-    return EpochEnded(*(number(record, k) for k in EPOCH_FIELDS))
+    return EpochEnded(*(_count(record, k) if k in EPOCH_COUNTS else number(record, k) for k in EPOCH_FIELDS))
 
 
 def finished_event(record: dict[str, Any]) -> TrainingFinished:

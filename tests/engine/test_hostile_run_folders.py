@@ -165,7 +165,7 @@ def test_a_snapshot_name_with_terminal_escapes_never_reaches_the_terminal(killed
     assert result.returncode == 0, result.stderr
     assert "\x1b" not in result.stderr and "\x07" not in result.stderr
     # The older snapshot stands in, and the notice says why instead of passing it off as the newest.
-    assert "using its last snapshot, step 0 (epoch 0); 1 damaged snapshot line(s) left out" in result.stderr
+    assert "using its last snapshot, step 0 (epoch 0); 1 damaged line(s) left out" in result.stderr
     assert "\\x1b]0;PWNED\\x07" in result.stderr
 
 

@@ -18,7 +18,9 @@ def line(record: dict) -> bytes:
 
 
 def batch(step: int) -> bytes:
-    return line({"kind": "batch", "step": step})
+    """A batch line as a run writes it (a line without its counts is damaged: RunLog leaves it out)."""
+    return line({"kind": "batch", "epoch": 1, "step": step, "batch": step, "batches_per_epoch": 100, "loss": 2.0,
+                 "accuracy": 0.1, "samples_per_second": 1000.0, "learning_rate": 0.001})
 
 
 def long_line(size: int) -> bytes:

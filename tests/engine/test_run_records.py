@@ -83,3 +83,20 @@ def test_the_reasons_kept_are_bounded_while_the_count_goes_on(tmp_path):
     _write_run(tmp_path, [{**GOOD, "step": f"bad {i}"} for i in range(50)])
     log = read_run_log(tmp_path)
     assert log.damaged == 50 and len(log.problems) == 10 and "bad 49" in log.problems[-1]
+
+
+def test_curve_lines_are_checked_where_the_log_is_read_and_a_damaged_one_is_left_out(tmp_path):
+    """The window's fuzz found a batch line whose step was a file name (history() raised out of attach, every poll
+    and the window's close) and one holding only its kind (its NaN step reached the progress bar and raised).
+    Batch and epoch lines are checked as the log is read, as snapshot lines are: left out, named in problems."""
+    from engine.run_folder.reader import RunLog
+
+    good = {"kind": "batch", "epoch": 1, "step": 1, "batch": 1, "batches_per_epoch": 10, "loss": 2.3,
+            "accuracy": 0.1, "samples_per_second": 900.0, "learning_rate": None}
+    log = RunLog()
+    log.add([{"kind": "started"}, good, {**good, "step": "snapshots/a.safetensors"}, {"kind": "batch"},
+             {"kind": "epoch", "epoch": "1", "step": 1}, {**good, "step": 2}])
+    assert [e["step"] for e in log.of_kind("batch")] == [1, 2] and log.of_kind("epoch") == []
+    assert log.damaged == 3 and "a epoch line's epoch is '1', not a count" in log.problems[-1]
+    history = log.history()  # never raises: what reached the events was checked
+    assert [row.step for row in history.batches] == [1, 2]
