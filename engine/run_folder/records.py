@@ -79,14 +79,22 @@ def compact_line(record: dict[str, Any]) -> Mapping[str, Any]:
 
 
 # Where a line sits on the curves: counts, never null (a batch line without them once reached the progress bar as
-# NaN and raised there). Its measurements may be null (NaN: a diverged loss, a rate not yet recorded).
-BATCH_COUNTS = ("epoch", "step", "batch", "batches_per_epoch")
+# NaN and raised there). batches_per_epoch may be null (a plain loop run through RunWriter may not know it), else
+# a count; the measurements may be null (NaN: a diverged loss, a rate not yet recorded).
+BATCH_COUNTS = ("epoch", "step", "batch")
+OPTIONAL_COUNTS = ("batches_per_epoch",)
 EPOCH_COUNTS = ("epoch", "step")
+
+
+def _field(record: Mapping[str, Any], key: str) -> float:
+    if key in BATCH_COUNTS or (key in OPTIONAL_COUNTS and record.get(key) is not None):
+        return _count(record, key)
+    return number(record, key)
 
 
 def batch_event(record: Mapping[str, Any]) -> BatchEnded:
     """RunFolderError naming the field for a line whose counts are not counts or whose numbers are not numbers."""
-    return BatchEnded(*(_count(record, k) if k in BATCH_COUNTS else number(record, k) for k in BATCH_FIELDS))
+    return BatchEnded(*(_field(record, k) for k in BATCH_FIELDS))
 
 
 def epoch_event(record: Mapping[str, Any]) -> EpochEnded:
