@@ -26,6 +26,7 @@ from models.architecture import Architecture
 from models.atomic_file import remove_stale_temporaries, write_atomically
 from models.format_header import header_problem
 from models.safe_text import clean, excerpt, shorten
+from models.weights_size import WEIGHTS_CEILING, weights_cap
 
 FORMAT = "convscope.project"
 VERSION = 2       # 2: the manifest lists every member with its size and SHA-256 ("members")
@@ -38,13 +39,12 @@ _EXTRA_KEY = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 # Zip-bomb guards: a member is decompressed at most up to its limit, whatever its header claims (bytes).
-# The weights' limit comes from the architecture (8 bytes for each number its tensors can hold, plus the header).
+# The weights' limit comes from the architecture (models/weights_size.py, shared with run-folder snapshots).
 _MiB = 1 << 20
 MEMBER_CAPS = {MANIFEST: _MiB, ARCHITECTURE: 16 * _MiB, SETTINGS: _MiB, METRICS: 64 * _MiB,
-               WEIGHTS: 4096 * _MiB}
+               WEIGHTS: WEIGHTS_CEILING}
 EXTRA_CAP = _MiB                # each extras/*.json member
 EXTRAS_TOTAL_CAP = 4 * _MiB     # all extras together
-WEIGHTS_HEADER_CAP = _MiB       # safetensors' JSON header and alignment, beyond the tensors' own bytes
 MAX_MEMBERS = 64
 
 _DAMAGED = "the file is damaged; restore a backup or re-save the project from ConvScope"
@@ -284,19 +284,6 @@ def _check_members(infos: dict[str, zipfile.ZipInfo], listed: dict[str, tuple[in
             raise ProjectError(f"missing member {name} (listed in {MANIFEST}); {_DAMAGED}")
 
 
-def weights_cap(arch: Architecture) -> int:
-    """The most bytes a weights.safetensors for `arch` can need: 8 per number (float64 at most) plus the header.
-
-    Parameters come from the shape arithmetic; buffers (batch norm's running statistics and counter) are at most
-    as many again plus one per layer. An architecture with errors has no weights, so only a header fits.
-    """
-    from models.shapes import analyze
-
-    analysis = analyze(arch)
-    if not analysis.is_valid:
-        return WEIGHTS_HEADER_CAP
-    numbers = 2 * analysis.total_params + len(arch.layers)
-    return min(MEMBER_CAPS[WEIGHTS], 8 * numbers + WEIGHTS_HEADER_CAP)
 
 
 class _Members:

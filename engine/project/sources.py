@@ -9,12 +9,13 @@ from typing import Any
 
 from engine.metrics import MetricsFormatError, MetricsHistory
 from engine.project.project_file import (ARCHITECTURE, MEMBER_CAPS, METRICS, SETTINGS, SUFFIX, WEIGHTS, Project, ProjectError,
-                            check_weights_fit, load_project, read_settings, weights_cap)
+                            check_weights_fit, load_project, read_settings)
 from engine.run_folder.layout import EVENTS, SNAPSHOTS
 from models import architecture_file, strict_json
 from models.architecture import Architecture
 from models.regular_file import open_regular, read_at_most
 from models.safe_text import clean
+from models.weights_size import weights_cap
 
 
 def open_project_or_run(path: str | os.PathLike) -> Project:
