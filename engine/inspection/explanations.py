@@ -18,6 +18,7 @@ keys and the Evaluation tab its titles, each method saying what it needs (a laye
 
 from __future__ import annotations
 
+import hashlib
 import os
 from dataclasses import dataclass
 from typing import Callable
@@ -53,7 +54,10 @@ class CamHead:
 
 def cam_head(arch: Architecture) -> CamHead | None:
     """The network's global-average-pooling head, if it ends in one: GAP, then optionally one linear layer
-    (flatten or dropout in between are fine, a trailing softmax too); else None."""
+    (flatten or dropout in between are fine, a trailing softmax too); else None.
+
+    A flatten after the pooling changes nothing (its output is already the vector of channel means), so GAP ->
+    flatten -> softmax, the fully convolutional design of the course's Keras example, is a head too."""
     layers = list(arch.layers)
     while layers and isinstance(layers[-1], SoftmaxSpec):
         layers.pop()
@@ -61,8 +65,8 @@ def cam_head(arch: Architecture) -> CamHead | None:
     if layers and isinstance(layers[-1], LinearSpec):
         linear = len(layers) - 1
         layers.pop()
-        while layers and isinstance(layers[-1], (FlattenSpec, DropoutSpec)):
-            layers.pop()
+    while layers and isinstance(layers[-1], (FlattenSpec, DropoutSpec)):
+        layers.pop()
     if len(layers) < 2 or not isinstance(layers[-1], GlobalAvgPool2dSpec):
         return None
     return CamHead(features=len(layers) - 2, linear=linear)
@@ -153,11 +157,23 @@ def _saliency(a: Attribution) -> np.ndarray:
 
 
 def _smoothgrad(a: Attribution) -> np.ndarray:
+    """Captum draws its noise from the global generator: it is seeded from the request inside a forked RNG state,
+    so the same image and class give the same map every time and the caller's random stream is left as it was."""
     captum = _captum()
     spread = float(SMOOTHGRAD_NOISE * (a.x.max() - a.x.min()).detach().clamp_min(1e-6))
-    attribution = captum.NoiseTunnel(captum.Saliency(a.model.logits)).attribute(
-        a.x, nt_type="smoothgrad", nt_samples=SMOOTHGRAD_SAMPLES, stdevs=spread, target=a.target, abs=True)
+    cuda = [a.x.device.index or 0] if a.x.device.type == "cuda" else []
+    with torch.random.fork_rng(devices=cuda):
+        torch.manual_seed(smoothgrad_seed(a.x, a.target))
+        attribution = captum.NoiseTunnel(captum.Saliency(a.model.logits)).attribute(
+            a.x, nt_type="smoothgrad", nt_samples=SMOOTHGRAD_SAMPLES, stdevs=spread, target=a.target, abs=True)
     return _as_map(attribution.amax(dim=1))
+
+
+def smoothgrad_seed(x: torch.Tensor, target: int) -> int:
+    """A seed that is a function of the request (the image's bytes and the class): the same request, the same noise."""
+    digest = hashlib.blake2b(x.detach().cpu().numpy().tobytes(), digest_size=8, person=b"smoothgrad")
+    digest.update(int(target).to_bytes(8, "little", signed=True))
+    return int.from_bytes(digest.digest(), "little") >> 1  # manual_seed takes up to 2**63 - 1 here
 
 
 def _integrated_gradients(a: Attribution) -> np.ndarray:
@@ -238,8 +254,8 @@ def _as_map(attribution: torch.Tensor) -> np.ndarray:
     return attribution.detach()[0].cpu().numpy().astype(np.float32).copy()
 
 
-NO_CAM_HEAD = ("CAM needs a global-average-pooling head (conv maps -> global average pooling -> at most one linear "
-               "layer); use Grad-CAM for this network")
+NO_CAM_HEAD = ("CAM needs a global-average-pooling head (conv maps -> global average pooling -> a flatten or at most "
+               "one linear layer); use Grad-CAM for this network")
 
 # Every method, in the order the CLI and the window offer them. A new method is one entry here (and its function).
 METHODS: dict[str, ExplanationMethod] = _registry(

@@ -190,3 +190,40 @@ def test_what_each_method_needs_decides_where_it_is_offered():
     assert "cam" in offered[gap.name]
     assert "global-average-pooling head" in METHODS["cam"].unavailable(lenet)
     assert [k for k, m in METHODS.items() if m.needs_layer] == ["gradcam"]
+
+
+def test_cam_accepts_a_pooling_head_followed_by_flatten_and_softmax():
+    """Issue 29 item 5: conv(classes) -> GAP -> flatten -> softmax (the course's Keras fully convolutional design) is
+    a CAM head: the flatten changes nothing, so the map is the target channel of the maps the pooling averages."""
+    torch.manual_seed(3)
+    layers = gap_arch(linear=False).layers + (FlattenSpec(), SoftmaxSpec())
+    arch = Architecture("gap-flatten", InputShape(1, 12, 12), layers)
+    assert cam_head(arch) == cam_head(gap_arch(linear=False)) and METHODS["cam"].unavailable(arch) is None
+    model, image = build_model(arch).eval(), torch.randn(1, 12, 12)
+    with torch.no_grad():
+        x = image[None]
+        for m in list(model)[:5]:  # conv, relu, pool, conv, relu: what the pooling averages
+            x = m(x)
+        # The hand computation agrees with the network: the mean of channel t is logit t.
+        np.testing.assert_allclose(x.mean(dim=(2, 3))[0].numpy(), model.logits(image[None])[0].numpy(), atol=1e-6)
+    for target in range(3):
+        expected = F.interpolate(x[:, target:target + 1], size=(12, 12), mode="bilinear", align_corners=False)[0, 0]
+        np.testing.assert_array_equal(explain(model, image, target, "cam", normalization=NORM, arch=arch),
+                                      expected.numpy())
+    # GAP -> flatten -> linear stays a head, reading the linear layer's weights.
+    assert cam_head(Architecture("x", InputShape(1, 12, 12), layers[:-1] + (LinearSpec(out_features=2),))).linear == 7
+
+
+def test_smoothgrad_gives_the_same_map_for_the_same_request_and_leaves_the_global_rng_alone():
+    """Issue 29 item 5: two identical calls differed by up to 15% of the map's maximum (unseeded noise)."""
+    torch.manual_seed(4)
+    arch = gap_arch()
+    model, image = build_model(arch).eval(), torch.randn(1, 12, 12)
+    state = torch.get_rng_state()
+    first = explain(model, image, 1, "smoothgrad", normalization=NORM)
+    assert torch.equal(torch.get_rng_state(), state), "SmoothGrad moved the caller's random stream"
+    torch.manual_seed(99)  # whatever the global generator holds, the map is the request's
+    np.testing.assert_array_equal(explain(model, image, 1, "smoothgrad", normalization=NORM), first)
+    # The noise is real: another class, or another image, draws other noise (not the same map up to scale).
+    other = explain(model, image + 0.01, 1, "smoothgrad", normalization=NORM)
+    assert not np.array_equal(other, first) and first.max() > 0
