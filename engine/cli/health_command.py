@@ -47,6 +47,7 @@ def run(args: argparse.Namespace) -> int:
     from engine.run_folder import RunFolderError, read_run_log
     from engine.run_folder.timeline import timeline
     from engine.project.run_input import RunInputError, read_run_input
+    from engine.inspection.health import percent
     from engine.inspection.snapshot_health import probe_images, snapshot_health
     from engine.network.weights import WeightsError
 
@@ -73,11 +74,13 @@ def run(args: argparse.Namespace) -> int:
     print(f"{'layer':<22}{'dead':>8}{'dormant':>9}{'saturated':>11}{'grad norm':>12}{'w mean':>10}{'w std':>9}")
 
     def cell(value, width, fmt):
-        return f"{'-' if value is None else format(value, fmt):>{width}}"
+        # Fractions as percent(): 0.9994 reads 99.94%, never 100.0% (issue 28).
+        text = "-" if value is None else percent(value) if fmt == "%" else format(value, fmt)
+        return f"{text:>{width}}"
 
     for la in health.layers:
-        print(f"{la.label:<22}{cell(la.dead_fraction, 8, '.1%')}{cell(la.dormant_fraction, 9, '.1%')}"
-              f"{cell(la.saturated_fraction, 11, '.1%')}{cell(la.gradient_norm, 12, '.3g')}"
+        print(f"{la.label:<22}{cell(la.dead_fraction, 8, '%')}{cell(la.dormant_fraction, 9, '%')}"
+              f"{cell(la.saturated_fraction, 11, '%')}{cell(la.gradient_norm, 12, '.3g')}"
               f"{cell(la.weight_mean, 10, '.3g')}{cell(la.weight_std, 9, '.3g')}")
     print("\n".join(["", *("warning: " + w.message for w in health.warnings)]) if health.warnings
           else "\nno warnings")

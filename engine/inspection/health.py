@@ -30,8 +30,8 @@ class Thresholds:
     dead_warn: float = 0.3          # warn when at least this share of a ReLU layer's units is dead
     dormant_warn: float = 0.5       # ... of another activation's units is dormant
     saturated_warn: float = 0.5     # ... of a sigmoid / tanh layer's outputs is saturated
-    vanishing_ratio: float = 1e-3   # a layer's gradient norm below this x the median of the others: vanishing
-    exploding_ratio: float = 1e3    # above this x the median of the others: exploding
+    vanishing_ratio: float = 1e-3   # a layer's gradient norm below this x the median of the others' non-zero
+    exploding_ratio: float = 1e3    # norms: vanishing; above this x that median: exploding
 
 
 @dataclass(frozen=True)
@@ -47,6 +47,10 @@ class LayerHealth:
     weight_std: float | None = None
     bias_mean: float | None = None
     bias_std: float | None = None
+    # {"weight": (count, size)} for each of the layer's parameters and buffers holding inf or NaN: a blown-up
+    # snapshot. Its statistics are then None (a mean of inf says nothing), and so are the unit figures of it and
+    # of every later layer (their inputs are not numbers).
+    non_finite: dict[str, tuple[int, int]] | None = None
 
     @property
     def label(self) -> str:
@@ -58,9 +62,27 @@ class LayerHealth:
 
 @dataclass(frozen=True)
 class HealthWarning:
-    layer: int
-    kind: str      # "dead" | "dormant" | "saturated" | "vanishing" | "exploding"
-    message: str   # for people: what and what to try
+    layer: int     # 1-based, as the summary table numbers layers
+    kind: str      # "non_finite" | "dead" | "dormant" | "saturated" | "no_gradient" | "vanishing" | "exploding"
+    label: str     # "layer 3 (relu)"
+    finding: str   # for people: what is wrong, e.g. "40% of units dead (0 for every probe input)"
+    advice: str    # what to try, e.g. "try a lower learning rate, leaky ReLU, ..."
+
+    @property
+    def message(self) -> str:
+        return f"{self.label}: {self.finding}; {self.advice}"
+
+
+def percent(fraction: float) -> str:
+    """`fraction` as a percentage that never says 100% or 0% unless it is exactly that (0.9994 is 99.94%, not
+    100%): as many decimals as it takes, at most 4, then '>99.9999%' / '<0.0001%'."""
+    if fraction in (0.0, 1.0) or not math.isfinite(fraction):
+        return f"{fraction:.0%}"
+    for decimals in range(5):
+        rounded = round(fraction * 100, decimals)
+        if 0 < rounded < 100:
+            return f"{fraction:.{decimals}%}"
+    return ">99.9999%" if fraction > 0.5 else "<0.0001%"
 
 
 def layer_outputs(model: torch.nn.Module, images: torch.Tensor, batch: int = 256) -> list[torch.Tensor]:
@@ -103,10 +125,21 @@ def unit_figures(kind: str, y: torch.Tensor, t: Thresholds) -> dict[str, float |
 
 
 def _stats(tensor: torch.Tensor | None) -> tuple[float | None, float | None]:
-    if tensor is None or tensor.numel() == 0:
+    if tensor is None or tensor.numel() == 0 or not bool(torch.isfinite(tensor).all()):
         return None, None
     values = tensor.detach().double()
     return float(values.mean()), float(values.std(unbiased=False))
+
+
+def non_finite_tensors(module: torch.nn.Module) -> dict[str, tuple[int, int]]:
+    """{name: (inf/NaN values, values)} of the module's own floating parameters and buffers that hold any."""
+    found = {}
+    for name, tensor in [*module.named_parameters(recurse=False), *module.named_buffers(recurse=False)]:
+        if tensor is not None and tensor.is_floating_point():
+            bad = int((~torch.isfinite(tensor.detach())).sum())
+            if bad:
+                found[name] = (bad, tensor.numel())
+    return found
 
 
 def network_health(arch: Architecture, model: torch.nn.Module, images: torch.Tensor,
@@ -115,52 +148,69 @@ def network_health(arch: Architecture, model: torch.nn.Module, images: torch.Ten
     """Per layer, the figures above; `gradient_norms` by layer label ('layer 1 (conv2d)'), e.g. a snapshot line's."""
     outputs = layer_outputs(model, images)
     result = []
+    broken = False  # a layer with inf/NaN weights was met: later layers' inputs are not numbers
     for index, (spec, module, y) in enumerate(zip(arch.layers, model, outputs), start=1):
         label = f"layer {index} ({spec.TYPE})"
         weight_mean, weight_std = _stats(getattr(module, "weight", None))
         bias_mean, bias_std = _stats(getattr(module, "bias", None))
         # Numbers already: a run log's norms are checked where the line is read (engine/run_folder/records.py).
         norm = (gradient_norms or {}).get(label)
+        non_finite = non_finite_tensors(module)
+        broken = broken or bool(non_finite)
+        units = {} if broken else unit_figures(spec.TYPE, y, thresholds)
         result.append(LayerHealth(index, spec.TYPE, gradient_norm=norm, weight_mean=weight_mean,
                                   weight_std=weight_std, bias_mean=bias_mean, bias_std=bias_std,
-                                  **unit_figures(spec.TYPE, y, thresholds)))
+                                  non_finite=non_finite or None, **units))
     return result
 
 
 def warnings_for(layers: list[LayerHealth], thresholds: Thresholds = Thresholds()) -> list[HealthWarning]:
     """What is wrong, layer by layer, each with what to try."""
     t, found = thresholds, []
+
+    def warn(la: LayerHealth, kind: str, finding: str, advice: str) -> None:
+        found.append(HealthWarning(la.index, kind, la.label, finding, advice))
+
     for la in layers:
+        if la.non_finite:
+            tensors = ", ".join(f"{name} {bad:,} of {size:,}" for name, (bad, size) in la.non_finite.items())
+            warn(la, "non_finite", f"the snapshot holds inf or NaN values ({tensors}): the weights blew up, and "
+                 f"the figures of this and later layers mean nothing", "lower the learning rate or clip gradients, "
+                 "and train again from an earlier snapshot")
         if la.dead_fraction is not None and la.dead_fraction >= t.dead_warn:
-            found.append(HealthWarning(la.index, "dead", f"{la.label}: {la.dead_fraction:.0%} of units dead (0 for every "
-                                  f"probe input); try a lower learning rate, leaky ReLU, batch norm before it, or "
-                                  f"another initialisation"))
+            warn(la, "dead", f"{percent(la.dead_fraction)} of units dead (0 for every probe input)",
+                 "try a lower learning rate, leaky ReLU, batch norm before it, or another initialisation")
         elif la.type != "relu" and la.dormant_fraction is not None and la.dormant_fraction >= t.dormant_warn:
-            found.append(HealthWarning(la.index, "dormant", f"{la.label}: {la.dormant_fraction:.0%} of units dormant "
-                                  f"(mean |output| below {t.tau} x the layer's); try a lower learning rate, batch "
-                                  f"norm, or another initialisation"))
+            warn(la, "dormant", f"{percent(la.dormant_fraction)} of units dormant (mean |output| below {t.tau} x "
+                 f"the layer's)", "try a lower learning rate, batch norm, or another initialisation")
         if la.saturated_fraction is not None and la.saturated_fraction >= t.saturated_warn:
-            found.append(HealthWarning(la.index, "saturated", f"{la.label}: {la.saturated_fraction:.0%} of outputs "
-                                  f"saturated; try smaller initial weights, batch norm before it, a lower learning "
-                                  f"rate, or ReLU"))
+            warn(la, "saturated", f"{percent(la.saturated_fraction)} of outputs saturated",
+                 "try smaller initial weights, batch norm before it, a lower learning rate, or ReLU")
     norms = [(la, la.gradient_norm) for la in layers if la.gradient_norm is not None]
     for la, norm in norms:
-        others = [n for other, n in norms if other is not la and math.isfinite(n)]
         if not math.isfinite(norm):
-            found.append(HealthWarning(la.index, "exploding", f"{la.label}: gradient norm is not finite; lower the "
-                                  f"learning rate, add batch norm, or clip gradients"))
+            warn(la, "exploding", "gradient norm is not finite", "lower the learning rate, add batch norm, or clip "
+                 "gradients")
             continue
+        if norm == 0:
+            # Exactly 0: nothing reaches its parameters (its units, or every path after it, are dead). Compared
+            # with the others it would hide in their median when most layers are like it.
+            warn(la, "no_gradient", "gradient is exactly 0: its parameters no longer learn", "look for dead "
+                 "layers after it; try a lower learning rate, leaky ReLU, or batch norm")
+            continue
+        # The other layers' non-zero norms: zeros are warned about above, and a median of zeros compares with
+        # nothing (4 layers of 5 at 0 made the median 0 and hid the vanishing fifth).
+        others = [n for other, n in norms if other is not la and math.isfinite(n) and n > 0]
         if not others:
             continue
         median = float(np.median(others))
-        if median > 0 and norm < t.vanishing_ratio * median:
-            found.append(HealthWarning(la.index, "vanishing", f"{la.label}: gradient norm {norm:.3g} is under "
-                                  f"{t.vanishing_ratio:g} x the other layers' median ({median:.3g}); try ReLU instead "
-                                  f"of sigmoid/tanh, batch norm, or another initialisation"))
-        elif median > 0 and norm > t.exploding_ratio * median:
-            found.append(HealthWarning(la.index, "exploding", f"{la.label}: gradient norm {norm:.3g} is over "
-                                  f"{t.exploding_ratio:g} x the other layers' median ({median:.3g}); lower the "
-                                  f"learning rate, add batch norm, or clip gradients"))
+        if norm < t.vanishing_ratio * median:
+            warn(la, "vanishing", f"gradient norm {norm:.3g} is under {t.vanishing_ratio:g} x the other layers' "
+                 f"median ({median:.3g})", "try ReLU instead of sigmoid/tanh, batch norm, or another "
+                 "initialisation")
+        elif norm > t.exploding_ratio * median:
+            warn(la, "exploding", f"gradient norm {norm:.3g} is over {t.exploding_ratio:g} x the other layers' "
+                 f"median ({median:.3g})", "lower the learning rate, add batch norm, or clip gradients")
     return found
 
 
