@@ -88,6 +88,28 @@ class Conv2dSpec(LayerSpec):
 
 
 @dataclass(frozen=True)
+class LocallyConnected2dSpec(LayerSpec):
+    """conv2d's windows without its weight sharing: every output position has a filter bank of its own."""
+
+    TYPE: ClassVar[str] = "locally_connected2d"
+    GROUP: ClassVar[str] = "Convolution"
+    SUMMARY: ClassVar[str] = ("Like conv2d, but each output position has weights of its own (nothing is shared), so "
+                              "its parameters grow with the output's height x width.")
+    DISPLAY_NAME: ClassVar[str] = "LocallyConnected2d"
+    out_channels: int = spec_field(1, FieldInfo(INT, "Maps", "Output channels; each position of each has its own "
+                                                "weights and bias.", 1, 4096, required=True))
+    kernel_size: Size = spec_field(3, _KERNEL)
+    stride: Size = spec_field(1, _STRIDE)
+    padding: Padding = spec_field(0, FieldInfo(PADDING, "Padding", "Zeros added on each side (p): a number, "
+                                               "'valid' (none) or 'same' (output = ceil(n / s)).", 0, 64))
+
+    def short_text(self) -> str:
+        padding = self.padding
+        pad = f", p {padding}" if isinstance(padding, str) else f", p{axis_text(padding)}"
+        return f"{self.out_channels} @ {size_text(self.kernel_size)}, s{axis_text(self.stride)}{pad}, unshared"
+
+
+@dataclass(frozen=True)
 class Pool2dSpec(LayerSpec):
     """Shared fields of windowed pooling; not a layer type itself (max and average are siblings)."""
 
@@ -224,7 +246,7 @@ class SoftmaxSpec(LayerSpec):
 
 
 LAYER_TYPES: dict[str, type[LayerSpec]] = {cls.TYPE: cls for cls in (
-    Conv2dSpec, MaxPool2dSpec, AvgPool2dSpec, GlobalAvgPool2dSpec, FlattenSpec, LinearSpec,
+    Conv2dSpec, LocallyConnected2dSpec, MaxPool2dSpec, AvgPool2dSpec, GlobalAvgPool2dSpec, FlattenSpec, LinearSpec,
     DropoutSpec, BatchNorm2dSpec, ReluSpec, LeakyReluSpec, EluSpec, SigmoidSpec, TanhSpec, SoftmaxSpec)}
 
 # Palette order.

@@ -8,8 +8,8 @@ from typing import Callable
 
 from models.architecture import Architecture
 from models.layers import (AvgPool2dSpec, BatchNorm2dSpec, Conv2dSpec, DropoutSpec, EluSpec, FlattenSpec,
-                           GlobalAvgPool2dSpec, LayerSpec, LeakyReluSpec, LinearSpec, MaxPool2dSpec, Pool2dSpec,
-                           ReluSpec, SigmoidSpec, SoftmaxSpec, TanhSpec, pair, registered)
+                           GlobalAvgPool2dSpec, LayerSpec, LeakyReluSpec, LinearSpec, LocallyConnected2dSpec,
+                           MaxPool2dSpec, Pool2dSpec, ReluSpec, SigmoidSpec, SoftmaxSpec, TanhSpec, pair, registered)
 from models.kernel_library import init_problem
 from models.validation import check_spec
 
@@ -119,7 +119,7 @@ def _window_axis(n: int, f: int, s: int, pad: tuple[int, int], same: bool) -> tu
     return out, text, unused
 
 
-def _windowed(spec: Conv2dSpec | Pool2dSpec, c: int, h: int, w: int, hint: str) -> tuple[Shape, _Result]:
+def _windowed(spec: Conv2dSpec | LocallyConnected2dSpec | Pool2dSpec, c: int, h: int, w: int, hint: str) -> tuple[Shape, _Result]:
     (fh, fw), stride = pair(spec.kernel_size), spec.stride if spec.stride is not None else spec.kernel_size
     (sh, sw) = pair(stride)
     padding = spec.padding
@@ -166,6 +166,16 @@ def _conv(spec: Conv2dSpec, c: int, h: int, w: int) -> _Result:
     frozen = len(spec.frozen_filters()) * (c_group * fh * fw + (1 if spec.bias else 0))
     return _Result((k, oh, ow), weights, biases, k * oh * ow * c_group * fh * fw, r.formula + (params,),
                    warnings, r.padding, frozen)
+
+
+def _locally_connected(spec: LocallyConnected2dSpec, c: int, h: int, w: int) -> _Result:
+    (oh, ow), r = _windowed(spec, c, h, w, "use a smaller kernel_size, add padding, or remove a pooling layer "
+                                         "before it")
+    k, (fh, fw) = spec.out_channels, pair(spec.kernel_size)
+    positions = k * oh * ow  # one filter of c*fh*fw weights and one bias per output value: nothing shared
+    weights = positions * c * fh * fw
+    params = f"params: {k}*{oh}*{ow}*({c}*{fh}*{fw} + 1) = {weights + positions}"
+    return _Result((k, oh, ow), weights, positions, weights, r.formula + (params,), r.warnings, r.padding)
 
 
 def _pool(spec: Pool2dSpec, c: int, h: int, w: int) -> _Result:
@@ -221,6 +231,7 @@ def _unchanged(spec: LayerSpec, shape: Shape) -> _Result:
 # One rule per spec class, looked up by exact class: a type missing here is refused, never passed through.
 SHAPE_RULES: dict[type[LayerSpec], Callable[[LayerSpec, Shape], _Result]] = {
     Conv2dSpec: _on_image(_conv),
+    LocallyConnected2dSpec: _on_image(_locally_connected),
     MaxPool2dSpec: _on_image(_pool),
     AvgPool2dSpec: _on_image(_pool),
     GlobalAvgPool2dSpec: _on_image(_global_avgpool),

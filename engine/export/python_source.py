@@ -13,7 +13,7 @@ from torch import nn
 
 from engine.export.target import ExportError, check_destination, eval_model, state_of
 from engine.network.layer_recipes import HELPERS
-from engine.network.modules import PaddedConv2d
+from engine.network.modules import LocallyConnected2d, PaddedConv2d
 from engine.normalization import Normalization
 from engine.project.project_file import app_version
 from engine.network.weights import state_dict_to_safetensors
@@ -99,7 +99,7 @@ def generate_source(arch: Architecture, name: str | None = None,
         "from pathlib import Path",
         "",
         "import torch",
-        *(["import torch.nn.functional as F"] if PaddedConv2d in used else []),
+        *(["import torch.nn.functional as F"] if used & {PaddedConv2d, LocallyConnected2d} else []),
         "from torch import nn",
         "",
         f"INPUT_SHAPE = {input_shape}",

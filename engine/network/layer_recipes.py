@@ -7,15 +7,16 @@ from typing import Callable
 
 from torch import nn
 
-from engine.network.modules import GlobalAvgPool2d, PaddedConv2d
+from engine.network.modules import GlobalAvgPool2d, LocallyConnected2d, PaddedConv2d
 from models.layers import (AvgPool2dSpec, BatchNorm2dSpec, Conv2dSpec, DropoutSpec, EluSpec, FlattenSpec,
-                           GlobalAvgPool2dSpec, LayerSpec, LeakyReluSpec, LinearSpec, MaxPool2dSpec, Pool2dSpec,
-                           ReluSpec, SigmoidSpec, SoftmaxSpec, TanhSpec, pair, registered)
+                           GlobalAvgPool2dSpec, LayerSpec, LeakyReluSpec, LinearSpec, LocallyConnected2dSpec,
+                           MaxPool2dSpec, Pool2dSpec, ReluSpec, SigmoidSpec, SoftmaxSpec, TanhSpec, pair, registered)
 from models.shapes import LayerAnalysis
 
 # The names a recipe may call, as the generated source spells them (it does `from torch import nn`
 # and inlines these helper classes).
-HELPERS: dict[str, type[nn.Module]] = {"PaddedConv2d": PaddedConv2d, "GlobalAvgPool2d": GlobalAvgPool2d}
+HELPERS: dict[str, type[nn.Module]] = {"PaddedConv2d": PaddedConv2d, "GlobalAvgPool2d": GlobalAvgPool2d,
+                                       "LocallyConnected2d": LocallyConnected2d}
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,12 @@ def _conv(spec: Conv2dSpec, la: LayerAnalysis) -> Recipe:
     return Recipe("PaddedConv2d", (c_in, spec.out_channels), {**common, "pad": la.padding, **tail})
 
 
+def _locally_connected(spec: LocallyConnected2dSpec, la: LayerAnalysis) -> Recipe:
+    return Recipe("LocallyConnected2d", (la.input_shape[0], spec.out_channels),
+                  {"kernel_size": pair(spec.kernel_size), "stride": pair(spec.stride), "pad": la.padding,
+                   "out_size": tuple(la.output_shape[1:])})
+
+
 def _pool(factory: str) -> Callable[[Pool2dSpec, LayerAnalysis], Recipe]:
     def recipe(spec: Pool2dSpec, la: LayerAnalysis) -> Recipe:
         stride = pair(spec.stride if spec.stride is not None else spec.kernel_size)
@@ -66,6 +73,7 @@ def _plain(factory: str) -> Callable[[LayerSpec, LayerAnalysis], Recipe]:
 # One recipe per spec class, looked up by exact class: a type missing here is refused with its name.
 RECIPES: dict[type[LayerSpec], Callable[[LayerSpec, LayerAnalysis], Recipe]] = {
     Conv2dSpec: _conv,
+    LocallyConnected2dSpec: _locally_connected,
     MaxPool2dSpec: _pool("nn.MaxPool2d"),
     # AvgPool2d counts padding zeros by default, as Keras does not; torch's default is kept (file format rule).
     AvgPool2dSpec: _pool("nn.AvgPool2d"),

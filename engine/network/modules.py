@@ -1,4 +1,5 @@
-"""The few torch modules a spec needs that torch.nn lacks: Keras-style "same" convolution, global pooling."""
+"""The few torch modules a spec needs that torch.nn lacks: Keras-style "same" convolution, global pooling,
+locally connected layers."""
 
 from __future__ import annotations
 
@@ -34,3 +35,43 @@ class GlobalAvgPool2d(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return x.mean(dim=(2, 3))
+
+
+class LocallyConnected2d(nn.Module):
+    """A window per output position with weights of its own: conv2d's arithmetic without weight sharing.
+
+    weight: (out_channels, out_h, out_w, in_channels, kh, kw), one conv-style filter per output value;
+    bias: (out_channels, out_h, out_w). The output size is fixed when the layer is built (the weights
+    are per position), so an input of another size is refused. Padding is (top, bottom, left, right).
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: tuple[int, int], stride: tuple[int, int],
+                 pad: tuple[int, int, int, int], out_size: tuple[int, int]) -> None:
+        super().__init__()
+        self.in_channels, self.out_channels = in_channels, out_channels
+        self.kernel_size, self.stride, self.out_size = kernel_size, stride, out_size
+        top, bottom, left, right = pad
+        self.pad = (left, right, top, bottom)  # F.pad order: last dimension first
+        kh, kw = kernel_size
+        self.weight = nn.Parameter(torch.empty(out_channels, out_size[0], out_size[1], in_channels, kh, kw))
+        self.bias = nn.Parameter(torch.empty(out_channels, out_size[0], out_size[1]))
+        # nn.Conv2d's default start (uniform within 1/sqrt(fan in)), for every position's filter alike.
+        bound = (in_channels * kh * kw) ** -0.5
+        nn.init.uniform_(self.weight, -bound, bound)
+        nn.init.uniform_(self.bias, -bound, bound)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        # unfold lists each window as (channel, row, column) values, the order of a filter's weights.
+        patches = F.unfold(F.pad(x, self.pad), self.kernel_size, stride=self.stride)  # (N, C*kh*kw, out_h*out_w)
+        out_h, out_w = self.out_size
+        # Not while ONNX traces: the check would become a constant there (and warn); the shape is fixed anyway.
+        if not torch.jit.is_tracing() and patches.shape[2] != out_h * out_w:
+            raise ValueError(f"LocallyConnected2d has weights for {out_h}x{out_w} output positions; this input "
+                             f"gives {patches.shape[2]} (its height and width differ from the network's input)")
+        patches = patches.reshape(patches.shape[0], patches.shape[1], out_h, out_w)
+        weight = self.weight.reshape(self.out_channels, out_h, out_w, patches.shape[1])
+        return torch.einsum("nkhw,ohwk->nohw", patches, weight) + self.bias
+
+    def extra_repr(self) -> str:
+        return (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}, "
+                f"pad(l,r,t,b)={self.pad}, out_size={self.out_size}")

@@ -16,11 +16,11 @@ import torch
 from torch import nn
 
 from engine.network.builder import BuildError, ConvNet, build_model
-from engine.network.modules import GlobalAvgPool2d
+from engine.network.modules import GlobalAvgPool2d, LocallyConnected2d
 from models.architecture import Architecture, InputShape
 from models.layers import (AvgPool2dSpec, BatchNorm2dSpec, Conv2dSpec, DropoutSpec, EluSpec, FlattenSpec,
-                           GlobalAvgPool2dSpec, LayerSpec, LeakyReluSpec, LinearSpec, MaxPool2dSpec, ReluSpec,
-                           SigmoidSpec, SoftmaxSpec, TanhSpec)
+                           GlobalAvgPool2dSpec, LayerSpec, LeakyReluSpec, LinearSpec, LocallyConnected2dSpec,
+                           MaxPool2dSpec, ReluSpec, SigmoidSpec, SoftmaxSpec, TanhSpec)
 from models.shapes import analyze
 
 TOLERANCE = 1e-4  # relative: the same arithmetic in the same order, so only float noise may differ
@@ -84,6 +84,14 @@ def _conv(path: str, m: nn.Conv2d) -> LayerSpec:
                       padding=padding, bias=m.bias is not None, groups=m.groups)
 
 
+def _locally_connected(m: LocallyConnected2d) -> LayerSpec:
+    left, right, top, bottom = m.pad
+    # Uneven zeros are what "same" pads; convert_sequential's analysis and check_conversion confirm the sizes.
+    padding = (top if top == left else (top, left)) if (top, left) == (bottom, right) else "same"
+    return LocallyConnected2dSpec(out_channels=m.out_channels, kernel_size=_size(m.kernel_size),
+                                  stride=_size(m.stride), padding=padding)
+
+
 def _pool(path: str, m: nn.Module, spec_class: type[LayerSpec]) -> LayerSpec:
     if getattr(m, "ceil_mode", False):
         raise _no(path, m, "ceil_mode=True")
@@ -134,6 +142,7 @@ Converter = Callable[[str, nn.Module, "nn.Module | None"], LayerSpec]
 # tests/engine/test_layer_registries.py builds every layer type and converts it back through this table.
 MODULE_SPECS: dict[type[nn.Module], Converter] = {
     nn.Conv2d: lambda path, m, _: _conv(path, m),
+    LocallyConnected2d: lambda path, m, _: _locally_connected(m),
     nn.MaxPool2d: lambda path, m, _: _pool(path, m, MaxPool2dSpec),
     nn.AvgPool2d: lambda path, m, _: _pool(path, m, AvgPool2dSpec),
     nn.Linear: lambda path, m, _: LinearSpec(out_features=m.out_features, bias=m.bias is not None),
