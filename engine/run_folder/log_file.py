@@ -48,14 +48,14 @@ class RunLogFile:
     name, then renamed), then its line: a line never refers to a file that is not complete.
 
     Which snapshots stay on disk, and in which precision, is the TimelineStore's rule (engine/run_folder/
-    timeline.py): dense early, widening later, within `budget_mb`; the newest float32, older ones float16;
+    timeline.py): dense early, widening later, within `budget_mb`; the newest float32, older ones bfloat16;
     "compressed" and "dropped" lines keep the log naming only files that exist.
     """
 
     def __init__(self, folder: str | Path, budget_mb: float = DEFAULT_BUDGET_MB,
                  older_dtype: torch.dtype | None = None) -> None:
         # older_dtype None keeps older snapshots float32 (RunWriter: recorded activations read back exactly);
-        # RunFolderWriter passes torch.float16.
+        # RunFolderWriter passes torch.bfloat16 (float32's range: a blown-up run's weights stay finite).
         self.folder, self.budget_mb, self.older_dtype = Path(folder), budget_mb, older_dtype
         self._log = None
         self.timeline = TimelineStore(self.folder, budget_mb, self.write, older_dtype)

@@ -3,7 +3,8 @@
 The rule (docs/run-folder.md#snapshot-timeline), deterministic given the steps and file sizes:
 
 - The newest snapshot is float32 (exact: a killed run resumes from it). When the next one arrives, the previous
-  newest *retires*: it stays, rewritten in float16, if it is the run's first snapshot or if it lies at least
+  newest *retires*: it stays, rewritten in bfloat16 (half the bytes, float32's range: float16 overflowed to inf
+  past 65,504, so a blown-up run's older snapshots read as inf/NaN), if it is the run's first snapshot or if it lies at least
   `gap(s)` steps after the last older snapshot kept, s; else it is deleted. gap(s) = max(1, ratio x (s + 1)):
   snapshots stay dense early and widen later, in proportion to the step (about 1 / ratio of them per doubling
   of the step count).
@@ -12,8 +13,8 @@ The rule (docs/run-folder.md#snapshot-timeline), deterministic given the steps a
   always kept, each next one kept if it lies gap(last kept) after it). Past MAX_RATIO only the newest stays.
   The newest is never dropped, even when it alone is over the budget.
 
-The event log stays true: a retired snapshot gets a "compressed" line (its file, "dtype": "float16") after its
-file was rewritten, and a dropped one a "dropped" line *before* its file is deleted, so at every moment the
+The event log stays true: a retired snapshot gets a "compressed" line (its file, and "dtype": the type it was
+rewritten in, "bfloat16"; older logs say "float16") after its file was rewritten, and a dropped one a "dropped" line *before* its file is deleted, so at every moment the
 log's snapshot lines minus its dropped lines are files that exist. timeline() replays that.
 """
 
@@ -37,7 +38,11 @@ MAX_RATIO = 2.0 ** 40   # beyond this no gap fits: only the newest snapshot stay
 MAX_SNAPSHOTS = 1000    # older snapshots at most, whatever the budget (a slider has a few hundred pixels anyway)
 MB = 1_000_000
 DEFAULT_BUDGET_MB = 300  # TrainConfig.snapshot_budget_mb's default, for writers without a TrainConfig
-FLOAT32, FLOAT16 = "float32", "float16"
+FLOAT32, FLOAT16, BFLOAT16 = "float32", "float16", "bfloat16"
+# What a "compressed" line may name: bfloat16 now, float16 in logs written before it, float32 for a store told to
+# keep older snapshots exact. Readers widen the half types to float32 (load_timeline_weights).
+STORED_DTYPES = (FLOAT32, FLOAT16, BFLOAT16)
+_HALF = (torch.float16, torch.bfloat16)
 
 
 @dataclass(frozen=True)
@@ -76,8 +81,10 @@ class TimelineStore:
     """Keeps a run folder's snapshots/ to the rule above; `log` writes one event-log line (a dict)."""
 
     def __init__(self, folder: str | os.PathLike, budget_mb: float, log: Callable[[dict[str, Any]], None],
-                 older_dtype: torch.dtype | None = torch.float16) -> None:
+                 older_dtype: torch.dtype | None = torch.bfloat16) -> None:
         self.folder, self.budget, self.log = Path(folder), int(budget_mb * MB), log
+        if older_dtype not in (None, torch.float32, *_HALF):
+            raise ValueError(f"older snapshots are kept in one of {STORED_DTYPES}, not {older_dtype}")
         self.older_dtype = older_dtype  # None: older snapshots stay float32 (RunWriter's recorded activations)
         self.ratio = START_RATIO
         self.older: list[tuple[TimelineEntry, int]] = []   # (entry, bytes), oldest first
@@ -115,8 +122,9 @@ class TimelineStore:
             return
         data = state_dict_to_safetensors(_precision(state, self.older_dtype))
         write_atomically(self.folder / entry.file, data)
-        compressed = TimelineEntry(entry.step, entry.epoch, entry.file, FLOAT16)
-        self.log({"kind": "compressed", "step": entry.step, "file": entry.file, "dtype": FLOAT16})
+        dtype = str(self.older_dtype).removeprefix("torch.")  # the type actually written, as the log says it
+        compressed = TimelineEntry(entry.step, entry.epoch, entry.file, dtype)
+        self.log({"kind": "compressed", "step": entry.step, "file": entry.file, "dtype": dtype})
         self.older.append((compressed, len(data)))
 
     def _over(self) -> bool:
@@ -153,7 +161,7 @@ def timeline(folder: str | os.PathLike, log: RunLog | None = None) -> list[Timel
             epoch = event.get("epoch")
             entries.pop(name, None)  # the same step again (a re-taken snapshot) moves to the end
             entries[name] = TimelineEntry(event["step"], epoch if _whole(epoch) else 0, name, FLOAT32)
-        elif kind == "compressed" and name in entries and event.get("dtype", FLOAT16) in (FLOAT16, FLOAT32):
+        elif kind == "compressed" and name in entries and event.get("dtype", FLOAT16) in STORED_DTYPES:
             old = entries[name]
             entries[name] = TimelineEntry(old.step, old.epoch, name, event.get("dtype", FLOAT16))
         elif kind == "dropped":
@@ -166,10 +174,11 @@ def _whole(value: object) -> bool:
 
 
 def load_timeline_weights(folder: str | os.PathLike, entry: TimelineEntry) -> dict[str, torch.Tensor]:
-    """The weights of one timeline entry, as float32 (a float16 snapshot widened), ready for apply_state_dict."""
+    """The weights of one timeline entry, as float32 (a bfloat16 or float16 snapshot widened, whatever its entry
+    says: the file's own types decide), ready for apply_state_dict."""
     try:
         state = snapshot_tensors(folder, entry.file)
     except RunFolderError as exc:
         raise RunFolderError(f"{exc} (the snapshot at step {entry.step}; it may have just been thinned away, "
                              f"read the timeline again)") from None
-    return {k: v.float() if v.dtype == torch.float16 else v for k, v in state.items()}
+    return {k: v.float() if v.dtype in _HALF else v for k, v in state.items()}

@@ -48,7 +48,7 @@ class RunFolderWriter(Callback):
         self.folder, self.model, self.arch, self.config = Path(folder), model, arch, config
         self.normalization = normalization  # the inputs' statistics: settings.json carries them from the start
         self.details = details  # extra fields for the started line, e.g. device, threads
-        self._file = RunLogFile(self.folder, budget_mb=config.snapshot_budget_mb, older_dtype=torch.float16)
+        self._file = RunLogFile(self.folder, budget_mb=config.snapshot_budget_mb, older_dtype=torch.bfloat16)
         self._step = 0  # of the weights now: the last batch line or snapshot (batch lines are sampled)
         # The heartbeat thread writes too: one lock keeps each line (and a snapshot's file, then its line) whole.
         self._lock = threading.Lock()

@@ -227,7 +227,7 @@ def test_control_json_pauses_steps_and_stops_a_run_and_a_stale_command_is_not_ob
     assert json.loads((tmp_path / "control.json").read_text()) == {"command": "stop", "seq": 4}
 
 
-def test_snapshots_go_to_the_timeline_store_older_ones_in_float16_the_newest_in_float32(tmp_path):
+def test_snapshots_go_to_the_timeline_store_older_ones_in_bfloat16_the_newest_in_float32(tmp_path):
     # The timeline store (tests/engine/test_timeline.py) replaced "the newest two and the last of each epoch":
     # early steps are all kept while the budget allows.
     trainer = Trainer(tiny_arch(), tiny_dataset(), TrainConfig(epochs=1, device="cpu", threads=1))
@@ -239,7 +239,7 @@ def test_snapshots_go_to_the_timeline_store_older_ones_in_float16_the_newest_in_
     assert sorted(p.name for p in (tmp_path / "snapshots").iterdir()) == [
         f"step-00000{i}.safetensors" for i in range(7)]
     assert {load_state_dict(tmp_path / f"snapshots/step-00000{i}.safetensors")["0.weight"].dtype
-            for i in range(6)} == {torch.float16}
+            for i in range(6)} == {torch.bfloat16}
     snapshot, weights = newest_snapshot(tmp_path)
     assert snapshot.step == 6 and set(weights) == set(trainer.model.state_dict())
     assert all(torch.equal(weights[k], v) for k, v in trainer.model.state_dict().items())

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import torch
 
 from engine.config import TrainConfig
 from engine.run_folder import RunFolderWriter, newest_snapshot, read_run_log
 from engine.run_folder.reader import RunLog
-from engine.run_folder.timeline import (FLOAT16, FLOAT32, START_RATIO, TimelineStore, load_timeline_weights,
+from engine.run_folder.timeline import (BFLOAT16, FLOAT32, START_RATIO, TimelineStore, load_timeline_weights,
                                         thin_steps, timeline)
 from engine.training.trainer import Trainer
 from engine.network.weights import load_state_dict
@@ -45,7 +46,7 @@ class Recorder:
         on_disk = sorted(p.name for p in (self.folder / "snapshots").iterdir())
         assert sorted(Path(e.file).name for e in listed) == on_disk
         assert [e.step for e in listed] == sorted(e.step for e in listed)
-        assert [e.dtype for e in listed] == [FLOAT16] * (len(listed) - 1) + [FLOAT32]
+        assert [e.dtype for e in listed] == [BFLOAT16] * (len(listed) - 1) + [FLOAT32]
         assert sum((self.folder / e.file).stat().st_size for e in listed) == self.store.bytes_on_disk
 
 
@@ -68,7 +69,7 @@ def test_with_room_the_walk_keeps_every_step_early_and_widens_later(tmp_path):
 
 
 def test_a_tight_budget_is_kept_after_every_snapshot_and_the_newest_stays_exact(tmp_path):
-    budget_mb = 0.05  # room for the newest (about 4 kB) and about 20 float16 snapshots (about 2 kB each)
+    budget_mb = 0.05  # room for the newest (about 4 kB) and about 20 bfloat16 snapshots (about 2 kB each)
     rec = Recorder(tmp_path, budget_mb)
     for step in range(0, 1200, 3):
         rec.add(step)
@@ -79,7 +80,7 @@ def test_a_tight_budget_is_kept_after_every_snapshot_and_the_newest_stays_exact(
     assert torch.equal(newest["w"], state_at(1197)["w"]) and newest["w"].dtype == torch.float32
     for entry in listed[:-1]:
         stored = load_state_dict(tmp_path / entry.file)
-        assert stored["w"].dtype == torch.float16 and torch.equal(stored["w"], state_at(entry.step)["w"].half())
+        assert stored["w"].dtype == torch.bfloat16 and torch.equal(stored["w"], state_at(entry.step)["w"].bfloat16())
         assert int(stored["count"]) == entry.step  # integer buffers (e.g. batch-norm counts) keep their type
         widened = load_timeline_weights(tmp_path, entry)
         assert widened["w"].dtype == torch.float32
@@ -129,3 +130,36 @@ def test_the_budget_is_a_train_option_and_a_setting_with_a_range(tmp_path, capsy
     assert not (tmp_path / "run").exists()
     assert TrainConfig.from_dict({"snapshot_budget_mb": 50}).snapshot_budget_mb == 50
     assert TrainConfig().snapshot_budget_mb == 300
+
+
+def test_a_retired_snapshot_of_a_blown_up_weight_stays_finite_and_the_log_names_its_type(tmp_path):
+    # float16 tops out at 65,504: a weight of 1e6 after a blow-up came back as inf, and health printed nan.
+    (tmp_path / "snapshots").mkdir()
+    lines = [{"kind": "started"}]
+    store = TimelineStore(tmp_path, 100, lines.append)
+    huge = {"w": torch.tensor([1e6, -3e30, 0.5]), "b": torch.tensor([1.0], dtype=torch.float64)}
+    store.add(0, 0, huge, {})
+    store.add(1, 0, state_at(1), {})
+    assert [line for line in lines if line["kind"] == "compressed"] == [
+        {"kind": "compressed", "step": 0, "file": "snapshots/step-000000.safetensors", "dtype": "bfloat16"}]
+    log = RunLog()
+    log.add(lines)
+    retired = timeline(tmp_path, log)[0]
+    assert (retired.step, retired.dtype) == (0, BFLOAT16)
+    widened = load_timeline_weights(tmp_path, retired)
+    assert {t.dtype for t in widened.values()} == {torch.float32} and bool(torch.isfinite(widened["w"]).all())
+    assert torch.allclose(widened["w"], huge["w"], rtol=1 / 128)  # bfloat16 keeps 8 bits of mantissa
+
+
+def test_older_logs_with_float16_lines_still_read_and_a_type_that_cannot_hold_weights_is_refused(tmp_path):
+    (tmp_path / "snapshots").mkdir()
+    lines = [{"kind": "started"}]
+    store = TimelineStore(tmp_path, 100, lines.append, older_dtype=torch.float16)
+    store.add(0, 0, state_at(0), {})
+    store.add(1, 0, state_at(1), {})
+    log = RunLog()
+    log.add(lines)
+    assert [e.dtype for e in timeline(tmp_path, log)] == ["float16", FLOAT32]
+    assert load_timeline_weights(tmp_path, timeline(tmp_path, log)[0])["w"].dtype == torch.float32
+    with pytest.raises(ValueError, match="older snapshots are kept in one of"):
+        TimelineStore(tmp_path, 100, lines.append, older_dtype=torch.int8)
