@@ -66,6 +66,14 @@ def symmetric_limit(a: np.ndarray) -> float:
     return max(float(np.abs(finite).max()), _LIMIT_FLOOR)
 
 
+def filter_limits(weights: np.ndarray) -> np.ndarray:
+    """Each filter's own symmetric limit, shape (out_c,): max |w| over its input channels and taps (finite
+    values only), at least 1e-12 (a dead all-zero filter still scales)."""
+    values = np.asarray(weights, dtype=np.float64).reshape(len(weights), -1)
+    magnitudes = np.where(np.isfinite(values), np.abs(values), 0.0)
+    return np.maximum(magnitudes.max(axis=1, initial=0.0), _LIMIT_FLOOR)
+
+
 def maps_layout(shape: tuple[int, ...], pad: int = 1) -> MosaicLayout:
     """Layout that :func:`tile_maps` uses for activations of ``shape`` (C, H, W)."""
     _check_pad(pad)
@@ -104,7 +112,7 @@ def kernels_layout(shape: tuple[int, ...], *, rgb: bool = False, pad: int = 1) -
     return MosaicLayout(out_c, in_c, kh, kw, pad, out_c * in_c)
 
 
-def tile_kernels(weights: np.ndarray, *, rgb: bool = False, pad: int = 1) -> np.ndarray:
+def tile_kernels(weights: np.ndarray, *, rgb: bool = False, pad: int = 1, per_filter: bool = False) -> np.ndarray:
     """Conv weights (out_c, in_c, kh, kw) -> one float32 mosaic, NaN between tiles.
 
     Default: out_c rows x in_c columns of single-channel kernels, raw values (colour them
@@ -113,12 +121,19 @@ def tile_kernels(weights: np.ndarray, *, rgb: bool = False, pad: int = 1) -> np.
     colour tile per filter in a near-square grid, shape (H, W, 3), each value mapped to
     0.5 + w / (2 * limit) with the layer's symmetric limit, so 0 is mid grey and the range
     fills [0, 1]. ``rgb`` with in_c != 3 falls back to the grey layout.
+
+    ``per_filter``: every filter divided by its own limit (:func:`filter_limits`), so each fills the colour
+    scale (grey values in [-1, 1]); one large hand-set filter (a frozen Sobel, +-2) no longer washes the
+    learned ones of its layer out to white.
     """
     weights = np.asarray(weights)
     layout = kernels_layout(weights.shape, rgb=rgb, pad=pad)
     out_c, in_c, kh, kw = weights.shape
+    if per_filter:
+        weights = (weights / filter_limits(weights)[:, None, None, None]).astype(np.float32)
     if rgb and in_c == 3:
-        scaled = 0.5 + weights.astype(np.float32) / (2.0 * symmetric_limit(weights))
+        limit = 1.0 if per_filter else symmetric_limit(weights)
+        scaled = 0.5 + weights.astype(np.float32) / (2.0 * limit)
         return _tile(np.moveaxis(scaled, 1, -1), layout)  # (out_c, kh, kw, 3)
     return _tile(weights.reshape(out_c * in_c, kh, kw), layout)
 

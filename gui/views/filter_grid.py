@@ -1,10 +1,11 @@
-"""FilterGrid: every conv layer's kernels as one mosaic image with a zero-centred colour scale."""
+"""FilterGrid: every conv layer's kernels as one mosaic image, zero-centred colours per filter or per layer."""
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtWidgets import QVBoxLayout, QWidget
+from PySide6.QtCore import Slot
+from PySide6.QtWidgets import QCheckBox, QVBoxLayout, QWidget
 
-from engine.inspection.mosaic import kernels_layout, symmetric_limit, tile_kernels
+from engine.inspection.mosaic import filter_limits, kernels_layout, symmetric_limit, tile_kernels
 from gui.views.mosaic_panel import MosaicPanel, scrolling_panel_list
 from gui.views.redraw import RedrawScheduler
 
@@ -16,24 +17,33 @@ class FilterGrid(QWidget):
 
     ``show_layer(name, weights, rgb)`` stores the newest weights of one layer; a coalesced
     redraw (<= ~30 Hz) tiles them (out_c rows x in_c columns, or one RGB tile per filter)
-    and colours them blue-white-red over (-lim, +lim), lim = max |w| of the layer. Filters listed as
-    `frozen` (hand-set, never trained: conv2d `frozen_init`) get a dashed frame and are named in the title.
+    and colours them blue-white-red. The colour scale is one per filter by default (each filter over
+    (-max |w|, +max |w|) of its own: a frozen Sobel filter, +-2, would wash the learned ones of its layer out
+    to white) or, with `scale_box` unticked, one for the layer (lim = max |w| of the layer); the colour bar's
+    label says which. Filters listed as `frozen` (hand-set, never trained: conv2d `frozen_init`) get a dashed
+    frame and are named in the title.
     """
 
     def __init__(self, parent: QWidget | None = None, *, empty_text: str = _EMPTY_TEXT) -> None:
         super().__init__(parent)
         self.redraw_count = 0
         self._dirty: set[str] = set()  # layers whose newest data is not drawn yet
-        self._images: dict[str, np.ndarray] = {}
-        self._levels: dict[str, tuple[float, float]] = {}
+        self._weights: dict[str, tuple[np.ndarray, bool]] = {}  # newest (weights, rgb); tiled when drawn
         self._titles: dict[str, str] = {}
         self._outlines: dict[str, list[tuple[int, int, int, int]]] = {}
         self._panels: dict[str, MosaicPanel] = {}
         self._scheduler = RedrawScheduler(self._redraw, self)
 
+        self.scale_box = QCheckBox("One colour scale per filter")
+        self.scale_box.setToolTip("Ticked: each filter's colours span its own largest |weight|, so small learned "
+                                  "filters stay visible beside large (e.g. frozen) ones. Unticked: one scale for "
+                                  "the whole layer, so filters compare by size.")
+        self.scale_box.setChecked(True)
+        self.scale_box.toggled.connect(self._on_scale_toggled)
         scroll, self._list_layout, self._empty = scrolling_panel_list(empty_text)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.scale_box)
         layout.addWidget(scroll)
 
     # -- data in ------------------------------------------------------------------------
@@ -47,16 +57,10 @@ class FilterGrid(QWidget):
             raise ValueError(
                 f"FilterGrid.show_layer({name!r}): expected conv weights shaped "
                 f"(out_channels, in_channels, kh, kw), got shape {weights.shape}")
-        mosaic = tile_kernels(weights, rgb=rgb)
-        if mosaic.ndim == 3:
-            levels = (0.0, 1.0)  # already scaled by the layer's symmetric limit
-        else:
-            limit = symmetric_limit(weights)
-            levels = (-limit, limit)
         out_c, in_c, kh, kw = weights.shape
-        self._images[name] = mosaic
-        self._levels[name] = levels
-        if mosaic.ndim == 3:
+        rgb = rgb and in_c == 3  # tile_kernels' grey fallback
+        self._weights[name] = (weights, rgb)
+        if rgb:
             how = "  (RGB, grey = 0)"
         elif in_c > 1:
             how = "  (row = filter, column = input channel)"
@@ -70,12 +74,18 @@ class FilterGrid(QWidget):
         self._dirty.add(name)
         self._scheduler.request()
 
+    def set_scale_per_filter(self, on: bool) -> None:
+        """One colour scale per filter (True) or one for each layer (False); redraws every layer."""
+        self.scale_box.setChecked(on)
+
+    def scale_per_filter(self) -> bool:
+        return self.scale_box.isChecked()
+
     def clear(self) -> None:
         """Remove every layer."""
         self._scheduler.cancel()
         self._dirty.clear()
-        self._images.clear()
-        self._levels.clear()
+        self._weights.clear()
         self._titles.clear()
         self._outlines.clear()
         for panel in self._panels.values():
@@ -90,15 +100,30 @@ class FilterGrid(QWidget):
 
     # -- accessors (tests, screenshots) -------------------------------------------------
     def layer_names(self) -> list[str]:
-        return list(self._images)
+        return list(self._weights)
 
     def image_for(self, name: str) -> np.ndarray:
-        """The mosaic last set for ``name`` (NaN = gap between kernels)."""
-        return self._images[name]
+        """The layer's mosaic on one scale for the layer (raw weights, or RGB scaled by the layer's limit;
+        NaN = gap between kernels), whichever scale is drawn."""
+        weights, rgb = self._weights[name]
+        return tile_kernels(weights, rgb=rgb)
 
     def levels_for(self, name: str) -> tuple[float, float]:
-        """Colour levels of ``name``: (-lim, +lim), or (0, 1) for an RGB mosaic."""
-        return self._levels[name]
+        """Colour levels of ``name`` as drawn: (-1, 1) per filter (each divided by its max |w|), (-lim, +lim)
+        for the layer, or (0, 1) for an RGB mosaic."""
+        weights, rgb = self._weights[name]
+        if rgb:
+            return 0.0, 1.0
+        if self.scale_per_filter():
+            return -1.0, 1.0
+        limit = symmetric_limit(weights)
+        return -limit, limit
+
+    def bar_label_for(self, name: str) -> str:
+        """What the colour bar says its values are."""
+        if self.scale_per_filter():
+            return "w / its filter's max |w|"
+        return "weight (layer scale)"
 
     def title_for(self, name: str) -> str:
         return self._titles[name]
@@ -108,20 +133,36 @@ class FilterGrid(QWidget):
         return self._panels[name]
 
     # -- drawing ------------------------------------------------------------------------
+    @Slot(bool)
+    def _on_scale_toggled(self, _on: bool) -> None:
+        self._dirty.update(self._weights)
+        self._scheduler.request()
+
     def _redraw(self) -> None:
         self.redraw_count += 1
-        for name in [n for n in self._images if n in self._dirty]:
+        per_filter = self.scale_per_filter()
+        for name in [n for n in self._weights if n in self._dirty]:
             panel = self._panels.get(name)
             if panel is None:
                 panel = MosaicPanel(bar_label="weight")
                 # keep the trailing stretch last so panels stay packed at the top
                 self._list_layout.insertWidget(self._list_layout.count() - 1, panel)
                 self._panels[name] = panel
-            panel.set_title(self._titles[name])
-            panel.set_image(self._images[name], self._levels[name])
+            weights, rgb = self._weights[name]
+            panel.set_title(self._titles[name] + (_limits_text(weights) if per_filter and not rgb else ""))
+            panel.set_image(tile_kernels(weights, rgb=rgb, per_filter=per_filter), self.levels_for(name))
+            panel.set_bar_label(self.bar_label_for(name))
             panel.set_outlines(self._outlines[name])
         self._dirty.clear()
         self._empty.setVisible(not self._panels)
+
+
+def _limits_text(weights: np.ndarray) -> str:
+    """The range of the filters' own scales, so per-filter colours still say how large the weights are."""
+    limits = filter_limits(weights)
+    if len(limits) == 1:
+        return f"; max |w| {limits[0]:.3g}"
+    return f"; each filter on its own scale, max |w| {limits.min():.3g} to {limits.max():.3g}"
 
 
 def filter_blocks(shape: tuple[int, ...], rgb: bool, filters: tuple[int, ...]) -> list[tuple[int, int, int, int]]:

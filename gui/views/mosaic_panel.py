@@ -8,6 +8,7 @@ from PySide6.QtCore import QEvent, QObject, QPoint, QPointF, Qt, Signal
 from PySide6.QtGui import QPainterPath
 from PySide6.QtWidgets import QGraphicsPathItem, QGraphicsRectItem, QLabel, QScrollArea, QSizePolicy, QVBoxLayout, QWidget
 
+from gui.views import colour_bar_ticks
 from gui.views.palette import HIGHLIGHT_COLOR, MOSAIC_BACKGROUND, OUTLINE_COLOR, diverging_colormap
 from gui.views.pg_setup import pg
 
@@ -83,6 +84,7 @@ class MosaicPanel(QWidget):
         self._bar = pg.ColorBarItem(values=(-1.0, 1.0), colorMap=diverging_colormap(),
                                     interactive=False, width=12, label=bar_label or None)
         self._bar.axis.setTextPen(pg.mkPen("#e0e0e0"))
+        colour_bar_ticks.install(self._bar.axis)
         self._graphics.addItem(self._bar, row=0, col=1)
         self._shape: tuple[int, ...] | None = None
         layout = QVBoxLayout(self)
@@ -127,6 +129,13 @@ class MosaicPanel(QWidget):
 
     def title(self) -> str:
         return self._title.text()
+
+    def set_bar_label(self, text: str) -> None:
+        """Say what the colour bar's values are (e.g. which scale), beside the bar."""
+        self._bar.getAxis("left").setLabel(text or None)
+
+    def bar_label(self) -> str:
+        return self._bar.getAxis("left").labelText
 
     def set_title(self, text: str) -> None:
         self._title.setText(text)

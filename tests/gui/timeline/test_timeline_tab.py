@@ -43,7 +43,7 @@ def test_scrubbing_to_an_early_step_shows_its_stored_filters_and_distribution(qt
     assert blocker.args == [entries[1].step] and "step" in tab.status.text()
     stored = load_timeline_weights(tmp_path, entries[1])["0.weight"].numpy()
     np.testing.assert_array_equal(tab.shown_filters("layer 1 (conv2d)"), stored)
-    np.testing.assert_array_equal(tab.filters._images["layer 1 (conv2d)"], tile_kernels(stored))
+    np.testing.assert_array_equal(tab.filters.image_for("layer 1 (conv2d)"), tile_kernels(stored))
     tab.tensor.setCurrentIndex(tab.tensor.findData("0.weight"))
     dist = tab._distributions["0.weight"]
     assert dist.counts.shape == (len(entries), 32) and dist.counts[1].sum() == stored.size

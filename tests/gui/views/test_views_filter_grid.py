@@ -24,6 +24,7 @@ def _drawn(grid: FilterGrid, name: str):
 def test_layer_is_tiled_and_coloured_symmetrically_around_zero(qtbot, grid, rng) -> None:
     weights = rng.normal(size=(16, 6, 5, 5))
     weights[3, 2, 1, 4] = -7.5  # the largest magnitude is negative: levels still symmetric
+    grid.set_scale_per_filter(False)
     grid.show_layer("conv2d #2", weights)
     qtbot.waitUntil(lambda: grid.redraw_count >= 1)
 
@@ -39,6 +40,7 @@ def test_layer_is_tiled_and_coloured_symmetrically_around_zero(qtbot, grid, rng)
 
 
 def test_layers_keep_their_order_and_update_in_place(qtbot, grid, rng) -> None:
+    grid.set_scale_per_filter(False)
     grid.show_layer("conv2d #1", rng.normal(size=(6, 1, 5, 5)))
     grid.show_layer("conv2d #2", rng.normal(size=(16, 6, 3, 3)))
     grid.flush()
@@ -56,6 +58,7 @@ def test_layers_keep_their_order_and_update_in_place(qtbot, grid, rng) -> None:
 
 def test_rgb_layer_is_drawn_as_colour_tiles_without_a_colour_bar(qtbot, grid, rng) -> None:
     weights = rng.normal(size=(8, 3, 3, 3))
+    grid.set_scale_per_filter(False)
     grid.show_layer("conv2d #1", weights, rgb=True)
     qtbot.waitUntil(lambda: grid.redraw_count >= 1)
 
@@ -73,7 +76,7 @@ def test_a_burst_of_updates_is_drawn_once_with_the_newest_weights(qtbot, grid, r
     qtbot.waitUntil(lambda: grid.redraw_count >= 1)
 
     assert grid.redraw_count <= 2
-    np.testing.assert_array_equal(_drawn(grid, "conv2d #1")[0], tile_kernels(burst[999 % 10]))
+    np.testing.assert_array_equal(_drawn(grid, "conv2d #1")[0], tile_kernels(burst[999 % 10], per_filter=True))
 
 
 def test_clear_removes_every_layer(qtbot, grid, rng) -> None:
@@ -140,3 +143,66 @@ def test_frozen_filters_are_framed_and_named(qtbot, grid, rng) -> None:
     qtbot.waitUntil(lambda: grid.redraw_count >= 2)
     assert grid.panel_for("layer 1 (conv2d)").outlines() == []
     assert "frozen" not in grid.title_for("layer 1 (conv2d)")
+
+
+def _sobel_beside_learned(rng) -> np.ndarray:
+    """A layer as conv2d frozen_init makes it: filter 0 a Sobel kernel (+-2), the rest small learned weights."""
+    weights = rng.normal(scale=0.02, size=(4, 1, 3, 3))
+    weights[0, 0] = [[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]]
+    return weights
+
+
+def test_by_default_each_filter_fills_its_own_colour_scale(qtbot, grid, rng) -> None:
+    from engine.inspection.mosaic import kernels_layout
+
+    weights = _sobel_beside_learned(rng)
+    grid.show_layer("layer 1 (conv2d)", weights, frozen=(0,))
+    qtbot.waitUntil(lambda: grid.redraw_count >= 1)
+
+    assert grid.scale_per_filter() and grid.scale_box.isChecked()
+    panel = grid.panel_for("layer 1 (conv2d)")
+    image, levels = _drawn(grid, "layer 1 (conv2d)")
+    assert levels == (-1.0, 1.0) and tuple(panel.color_bar.levels()) == (-1.0, 1.0)
+    layout = kernels_layout(weights.shape)
+    for f in range(4):  # every learned filter spans the scale, as the Sobel one does: none washed out
+        y, x = layout.origin(f)
+        tile = image[y:y + 3, x:x + 3]
+        np.testing.assert_allclose(tile, weights[f, 0] / np.abs(weights[f]).max(), rtol=1e-6)
+        assert np.abs(tile).max() == pytest.approx(1.0)
+    assert "filter" in panel.bar_label()
+    assert "each filter on its own scale" in panel.title()
+    np.testing.assert_array_equal(grid.image_for("layer 1 (conv2d)"), tile_kernels(weights))  # raw stays readable
+
+
+def test_one_scale_for_the_layer_when_asked_and_the_bar_says_so(qtbot, grid, rng) -> None:
+    weights = _sobel_beside_learned(rng)
+    grid.show_layer("layer 1 (conv2d)", weights)
+    grid.flush()
+    before = grid.redraw_count
+    grid.scale_box.click()  # the person unticks "one colour scale per filter"
+    qtbot.waitUntil(lambda: grid.redraw_count > before)
+
+    assert not grid.scale_per_filter()
+    panel = grid.panel_for("layer 1 (conv2d)")
+    image, levels = _drawn(grid, "layer 1 (conv2d)")
+    assert levels == (-2.0, 2.0)
+    np.testing.assert_array_equal(image, tile_kernels(weights))
+    assert panel.bar_label() == "weight (layer scale)"
+    assert "own scale" not in panel.title()
+    # the learned filters sit within 3% of zero on the layer's scale: the reason per filter is the default
+    assert np.nanmax(np.abs(image[:, 4:])) / 2.0 < 0.05
+
+
+def test_rgb_filters_each_span_the_colour_range_per_filter(qtbot, grid, rng) -> None:
+    weights = rng.normal(size=(4, 3, 3, 3))
+    weights[1] *= 100.0
+    grid.show_layer("conv2d #1", weights, rgb=True)
+    grid.flush()
+    image, levels = _drawn(grid, "conv2d #1")
+    assert levels == (0.0, 1.0)
+    expected = 0.5 + weights / (2 * np.abs(weights).reshape(4, -1).max(axis=1))[:, None, None, None]
+    from engine.inspection.mosaic import kernels_layout
+    layout = kernels_layout(weights.shape, rgb=True)
+    for f in range(4):
+        y, x = layout.origin(f)
+        np.testing.assert_allclose(image[y:y + 3, x:x + 3], np.moveaxis(expected[f], 0, -1), rtol=1e-5)
