@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QLabel, QVBox
 from engine.inspection.layer_cases import LayerCase
 from gui.explainer.network_cases import CaseUnavailable, NetworkCases
 from gui.views.number_grid import NumberGrid
+from gui.views.number_scale_bar import NumberScaleBar
 from models import convolution_steps as cs
 from models.kernel_library import KERNEL_NAMES, InitError
 from models.kernel_similarity import classical_weights, ranking
@@ -27,7 +28,8 @@ class KernelCompare(QWidget):
     input for the probe sample, beside the learned filter most similar to it (|cosine| of the weights), its
     map (bias included) and the next best filters. Frozen filters say so. Public for tests: `layer_box`,
     `kernel_box`, `classical_map`, `learned_map`, `classical_kernel`, `learned_kernel`, `verdict_label`,
-    `ranking_label`, `best` (filter, cosine) or None."""
+    `ranking_label`, `classical_bar`, `learned_bar` (each map's colour scale), `padding_note` (why a padded map
+    has a bright frame), `best` (filter, cosine) or None."""
 
     def __init__(self, cases: NetworkCases, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -44,6 +46,10 @@ class KernelCompare(QWidget):
         self.ranking_label.setWordWrap(True)
         self.classical_kernel, self.learned_kernel = NumberGrid(34), NumberGrid(34)
         self.classical_map, self.learned_map = NumberGrid(8), NumberGrid(8)
+        self.classical_bar, self.learned_bar = NumberScaleBar(), NumberScaleBar()
+        self.padding_note = QLabel()
+        self.padding_note.setWordWrap(True)
+        self.padding_note.setObjectName("paddingNote")
         self._titles = [QLabel() for _ in range(4)]
         pickers = QHBoxLayout()
         for label, widget in (("Conv layer", self.layer_box), ("Classical kernel", self.kernel_box)):
@@ -51,12 +57,15 @@ class KernelCompare(QWidget):
             pickers.addWidget(widget)
         pickers.addStretch(1)
         grid = QGridLayout()
-        for col, (title, kernel, amap) in enumerate(((self._titles[0], self.classical_kernel, self.classical_map),
-                                                     (self._titles[1], self.learned_kernel, self.learned_map))):
-            grid.addWidget(title, 0, 2 * col, 1, 2)
-            grid.addWidget(kernel, 1, 2 * col, Qt.AlignmentFlag.AlignTop)
-            grid.addWidget(amap, 1, 2 * col + 1, Qt.AlignmentFlag.AlignTop)
-        grid.setColumnStretch(4, 1)
+        sides = ((self._titles[0], self.classical_kernel, self.classical_map, self.classical_bar),
+                 (self._titles[1], self.learned_kernel, self.learned_map, self.learned_bar))
+        for col, (title, kernel, amap, bar) in enumerate(sides):
+            grid.addWidget(title, 0, 3 * col, 1, 3)
+            grid.addWidget(kernel, 1, 3 * col, Qt.AlignmentFlag.AlignTop)
+            grid.addWidget(amap, 1, 3 * col + 1, Qt.AlignmentFlag.AlignTop)
+            grid.addWidget(bar, 1, 3 * col + 2, Qt.AlignmentFlag.AlignTop)
+        grid.addWidget(self.padding_note, 2, 0, 1, 6)
+        grid.setColumnStretch(6, 1)
         layout = QVBoxLayout(self)
         layout.addLayout(pickers)
         layout.addWidget(self.verdict_label)
@@ -103,6 +112,9 @@ class KernelCompare(QWidget):
         self.ranking_label.setText("")
         for widget in (self.classical_kernel, self.learned_kernel, self.classical_map, self.learned_map):
             widget.set_values(np.zeros((0, 0)))
+        for bar in (self.classical_bar, self.learned_bar):
+            bar.hide()
+        self.padding_note.hide()
         for title in self._titles:
             title.setText("")
 
@@ -137,9 +149,13 @@ class KernelCompare(QWidget):
         classical_map = cs.output(classical_op, case.input[read.start:read.stop])[0]
         learned_map = case.output[best]
         cell = _map_cell(max(learned_map.shape))
-        for grid, values in ((self.classical_map, classical_map), (self.learned_map, learned_map)):
+        for grid, bar, values in ((self.classical_map, self.classical_bar, classical_map),
+                                  (self.learned_map, self.learned_bar, learned_map)):
             grid.set_cell_size(cell)
             grid.set_values(values)
+            bar.set_scale(grid.scale)
+            bar.show()
+        self._note_padding(op.padding, case.input[read.start:read.stop])
         self.classical_kernel.set_values(classical[0].mean(axis=0))
         self.learned_kernel.set_values(op.weights[best].mean(axis=0))
         channels = f" (mean over its {per_filter} input channels)" if per_filter > 1 else ""
@@ -152,3 +168,16 @@ class KernelCompare(QWidget):
             f"{self._cases.weights_text()}, {self._cases.probe_text()}.")
         self.ranking_label.setText("Next: " + ", ".join(
             f"filter {m}{' (frozen)' if m in frozen else ''} {c:+.3f}" for m, c in ranks[1:SHOWN_RANKS]))
+
+    def _note_padding(self, padding: tuple[int, int, int, int], x: np.ndarray) -> None:
+        """A padded map's bright (or dark) frame is the padding, not the image: the network sees a normalised
+        input, where the image's black is a negative number and the padding's zero is a mid grey."""
+        if not any(padding):
+            self.padding_note.hide()
+            return
+        black = float(np.nanmin(x)) if x.size else 0.0
+        self.padding_note.setText(
+            f"The frame along the maps' edges comes from the zero padding ({max(padding)} cell(s)) of the "
+            f"normalised input: after normalisation zero is not black (black is {black:.3g} here), so windows "
+            "over the border see an edge the image does not have.")
+        self.padding_note.show()

@@ -26,6 +26,14 @@ def cell_text(value: float) -> str:
     return f"{value:.3g}"
 
 
+def diverging_fill(value: float, scale: float) -> QColor:
+    """The cells' colour map: white at zero, blue below, red above, full at +-scale (clipped beyond)."""
+    t = max(-1.0, min(1.0, value / scale))
+    if t >= 0:
+        return QColor(255, int(255 - 120 * t), int(255 - 120 * t))
+    return QColor(int(255 + 120 * t), int(255 + 120 * t), 255)
+
+
 class NumberGrid(QWidget):
     """`set_values(values, padding=None, shown=None)` with a 2-D array; `padding` (bool) marks grey padding
     cells, `shown` (bool) hides the others' numbers (an output filling in). `set_window(r, c, h, w)` frames a
@@ -72,6 +80,11 @@ class NumberGrid(QWidget):
         return self._values
 
     @property
+    def scale(self) -> float:
+        """The colour scale's half-range: max |value| (1 for an empty or all-zero grid)."""
+        return self._scale
+
+    @property
     def window(self) -> tuple[int, int, int, int] | None:
         return self._window
 
@@ -104,10 +117,7 @@ class NumberGrid(QWidget):
             self.cell_clicked.emit(*cell)
 
     def _fill(self, value: float) -> QColor:
-        t = max(-1.0, min(1.0, value / self._scale))  # diverging: blue below zero, red above
-        if t >= 0:
-            return QColor(255, int(255 - 120 * t), int(255 - 120 * t))
-        return QColor(int(255 + 120 * t), int(255 + 120 * t), 255)
+        return diverging_fill(value, self._scale)
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
         rows, cols = self._values.shape

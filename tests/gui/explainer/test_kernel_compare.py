@@ -63,3 +63,18 @@ def test_the_training_tabs_filter_view_frames_the_frozen_filter(qtbot, window, c
     window.editor.set_architecture(Architecture(arch.name, arch.input, (arch.layers[0].replace(frozen_init=False),)
                                                 + arch.layers[1:]), "unfreeze")
     qtbot.waitUntil(lambda: "frozen" not in grid.title_for("layer 1 (conv2d)"), timeout=WAIT_MS)
+
+
+def test_each_map_has_a_colour_bar_and_a_padded_layer_explains_its_frame(qtbot, window, compare):
+    compare.select("layer 1 (conv2d)", "sobel_y")  # LeNet's first conv: padding 2
+    for amap, bar in ((compare.classical_map, compare.classical_bar), (compare.learned_map, compare.learned_bar)):
+        limit = float(np.abs(amap.values).max())
+        assert bar.isVisible() and bar.levels() == pytest.approx((-limit, limit))
+        assert bar.labels()[1] == "0" and float(bar.labels()[0]) == pytest.approx(limit, rel=0.01)
+    assert compare.padding_note.isVisible()
+    note = compare.padding_note.text()
+    assert "zero padding" in note and "normalised" in note and "zero is not black" in note
+    sample = window.training_panel.dataset.val.images[window.workspace.probe_index]
+    assert f"black is {float(sample.min()):.3g}" in note  # the normalised image's black, read from the sample
+    compare.select("layer 4 (conv2d)", "sobel_y")  # no padding: no frame to explain
+    assert not compare.padding_note.isVisible() and compare.learned_bar.isVisible()
