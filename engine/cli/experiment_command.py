@@ -1,8 +1,15 @@
-"""`experiment SPEC.json|NAME --out DIR`: train every variant of an experiment, then results.csv and results.md."""
+"""`experiment SPEC.json|NAME --out DIR`: train every variant of an experiment, then results.csv and results.md.
+
+Each variant trains in a child `main.py train` (engine/experiments/runner.py), the window's path too. Ctrl-C,
+SIGTERM or SIGHUP stop the experiment: the running variant stops after its batch (through its control file; a
+terminal's Ctrl-C reaches the child directly as well) and still writes its folder, and no later variant starts.
+"""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import signal
 import sys
 from pathlib import Path
 
@@ -32,9 +39,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from engine.config import ConfigError
     from engine.datasets import DatasetError
-    from engine.experiments.runner import run_experiment
+    from engine.experiments.runner import ExperimentControl, run_experiment
     from engine.run_folder.run_output import RunOutputError
-    from engine.training.trainer import TrainingSetupError
     from models.experiment import ExperimentError, load
 
     overrides = settings_from_args(args, skip=OWN_FLAGS)
@@ -47,11 +53,40 @@ def run(args: argparse.Namespace) -> int:
         print(f"    best validation accuracy {best} (epoch {result.best_epoch}), {result.params:,} parameters, "
               f"{result.seconds:.1f} s -> {result.folder}", file=sys.stderr)
 
+    control = ExperimentControl()
+    received: list[int] = []
     try:
-        spec = load(args.spec)
-        results = run_experiment(spec, args.out, overrides, seeds=tuple(args.seed) if args.seed else None,
-                                 on_start=started, on_result=done)
-    except (ExperimentError, ConfigError, DatasetError, RunOutputError, TrainingSetupError) as exc:
+        with _stop_signals(control, received):
+            spec = load(args.spec)
+            results = run_experiment(spec, args.out, overrides, seeds=tuple(args.seed) if args.seed else None,
+                                     control=control, echo=True, on_start=started, on_result=done)
+    except (ExperimentError, ConfigError, DatasetError, RunOutputError) as exc:
         return report_bad_input(exc)
-    print((Path(args.out) / "results.md").read_text(), end="")
+    if results:
+        print((Path(args.out) / "results.md").read_text(), end="")
+    if received:  # the shell's convention: 128 + the signal
+        return 128 + received[0]
     return 0 if results else 1
+
+
+@contextlib.contextmanager
+def _stop_signals(control, received: list[int]):
+    """While the experiment runs, a stop signal stops it (the previous handlers come back after)."""
+    def handle(signum, _frame) -> None:
+        received.append(signum)
+        print(f"{signal.Signals(signum).name} received: the experiment stops after this variant's current batch",
+              file=sys.stderr, flush=True)
+        control.stop()
+
+    previous = {}
+    for name in ("SIGINT", "SIGTERM", "SIGHUP"):
+        if hasattr(signal, name):
+            try:
+                previous[getattr(signal, name)] = signal.signal(getattr(signal, name), handle)
+            except ValueError:  # not the main thread (a test calling main() on a thread): no handlers
+                break
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)

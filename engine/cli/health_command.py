@@ -39,6 +39,22 @@ def _pick(entries, step: int | None, folder: str):
                         f"{', '.join(map(str, sorted(near)))} ({len(steps)} kept, {steps[0]} to {steps[-1]})")
 
 
+def _refuse_experiment_folder(folder) -> None:
+    """An experiment folder holds one run folder per variant: name them rather than fail on a missing file. A
+    variant folder from before variants trained as `train` children has no run log: say so, and what to do."""
+    from engine.project.run_input import RunInputError
+    from engine.run_folder import EVENTS
+
+    if (folder / "experiment.json").is_file():
+        runs = sorted(p.name for p in folder.iterdir() if p.is_dir() and (p / "architecture.json").is_file())
+        named = f" ({', '.join(runs[:3])}{', ...' if len(runs) > 3 else ''})" if runs else ""
+        raise RunInputError(f"{folder}: an experiment folder; health reads one run, give one of its variant "
+                            f"folders{named}")
+    if (folder.parent / "experiment.json").is_file() and not (folder / EVENTS).exists():
+        raise RunInputError(f"{folder}: a variant folder without a run log (written before experiments trained "
+                            f"each variant as a full run); run the experiment again to get one health can read")
+
+
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
@@ -55,6 +71,7 @@ def run(args: argparse.Namespace) -> int:
         if not Path(args.source).is_dir():
             raise RunInputError(f"{args.source}: health reads a run folder's snapshots; give a folder written by "
                                 f"`train --out DIR`")
+        _refuse_experiment_folder(Path(args.source))
         source = read_run_input(args.source)
         entry = _pick(timeline(args.source, read_run_log(args.source)), args.step, args.source)
         probe = probe_images(source, args.dataset)

@@ -1,4 +1,5 @@
-"""Reading an experiment folder back (Experiments > Open): experiment.json, results.csv and each run's metrics.
+"""Reading an experiment folder back (Experiments > Open): experiment.json, results.csv and each run's metrics;
+and one variant's row read from the run folder its `train` child wrote (summary.json, metrics.csv).
 
 The folder may be a stranger's, so every file is read as hostile: only regular files that are not links, each
 within a size limit, JSON strictly, CSV with its errors caught, every cell checked before it is used; a row's
@@ -14,7 +15,7 @@ import math
 import os
 from pathlib import Path
 
-from engine.experiments.runner import CSV_COLUMNS, RESULTS_CSV, SPEC_JSON, RunResult
+from engine.experiments.results_table import CSV_COLUMNS, RESULTS_CSV, SPEC_JSON, RunResult, best_epoch
 from engine.metrics import MetricsFormatError, MetricsHistory
 from models import strict_json
 from models.experiment import MAX_SEEDS, MAX_VARIANTS, ExperimentError, text_problem
@@ -24,7 +25,8 @@ from models.safe_text import clean, excerpt
 MAX_SPEC_BYTES = 16 << 20     # experiment.json holds every variant's architecture
 MAX_RESULTS_BYTES = 1 << 20   # results.csv: at most MAX_VARIANTS x MAX_SEEDS short rows
 MAX_METRICS_BYTES = 64 << 20  # a run's metrics.csv, as in a project
-METRICS = "metrics.csv"
+MAX_SUMMARY_BYTES = 1 << 20  # summary.json: a few dozen numbers and the settings
+METRICS, SUMMARY = "metrics.csv", "summary.json"
 
 
 def _read(path: Path, cap: int) -> bytes:
@@ -136,3 +138,30 @@ def read_experiment(folder: str | os.PathLike) -> tuple[str, list[RunResult]]:
         except ExperimentError as exc:
             raise ExperimentError(f"{clean(str(folder / RESULTS_CSV))}: row {n}: {exc}") from None
     return name, results
+
+
+def variant_result(run_dir: str | os.PathLike, variant: str, seed: int, params: int, macs: int) -> RunResult | None:
+    """The row of one variant's run folder as `train --out` wrote it (summary.json, metrics.csv); None while the
+    folder has no summary.json (its training process ended before writing it). ExperimentError naming the file
+    for a damaged one."""
+    run_dir = Path(run_dir)
+    path = run_dir / SUMMARY
+    if not os.path.lexists(path):
+        return None
+    try:
+        summary = strict_json.loads(_text(path, MAX_SUMMARY_BYTES))
+    except strict_json.StrictJSONError as exc:
+        raise ExperimentError(f"{clean(str(path))}: {exc}") from None
+    if not isinstance(summary, dict):
+        raise ExperimentError(f"{clean(str(path))}: expected a JSON object")
+    as_text = {k: ("" if summary.get(k) is None else str(summary.get(k)))
+               for k in ("final_val_accuracy", "seconds", "samples_per_second")}
+    try:
+        final = _number(as_text, "final_val_accuracy", optional=True)
+        seconds = _number(as_text, "seconds")
+        speed = _number(as_text, "samples_per_second", optional=True) or 0.0
+    except ExperimentError as exc:
+        raise ExperimentError(f"{clean(str(path))}: {str(exc).replace('column ', 'field ', 1)}") from None
+    history = _history(run_dir)
+    best, epoch = best_epoch(history)
+    return RunResult(variant, seed, run_dir, params, macs, best, final, epoch, seconds, speed, history)

@@ -1,60 +1,39 @@
-"""Run an experiment: every variant and seed trained one after another on the same data and settings.
+"""Run an experiment: every variant and seed trained one after another, each by a child `main.py train`.
 
-The folder it writes: one run folder per variant and seed (`NN-<variant>-seed<S>/`, as `train --out`
-writes: architecture.json, weights, metrics.csv, settings.json, summary.json), `experiment.json` (the
-spec as run, with the variants' architectures), `results.csv` and `results.md`.
+The folder it writes: one full run folder per variant and seed (`NN-<variant>-seed<S>/`, written by the child as
+`train --out` writes any run: events.jsonl, snapshots/, architecture.json, weights, metrics.csv, settings.json,
+summary.json, plus the job it was given, input.convscope), so the Timeline, `health` and File > Attach read each
+one; `experiment.json` (the spec as run, with the variants' architectures), `results.csv` and `results.md`, built
+from the variants' folders and rewritten after every variant. The window and the CLI both run experiments here;
+nothing trains in the caller's process, so its torch thread count stays its own.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import re
-import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from engine.network.compatibility import check_compatibility
 from engine.config import ConfigError, TrainConfig
 from engine.datasets import load_dataset
+from engine.events import BatchEnded, EpochEnded
+from engine.experiments.results_reader import variant_result
+from engine.experiments.results_table import (COLUMNS, CSV_COLUMNS, RESULTS_CSV, RESULTS_MD, SPEC_JSON,  # noqa: F401
+                                              RunResult, cell_text, differing_columns, results_csv,
+                                              results_markdown, write_results)
+from engine.experiments.variant_child import ExperimentControl, follow
+from engine.network.compatibility import check_compatibility
+from engine.project.project_file import Project, ProjectError, save_project
+from engine.run_folder.run_output import prepare_output_dir, release_output_dir
 from engine.training.device import DeviceError, select_device
-from engine.scoring.evaluation import evaluate
 from engine.training.memory_check import training_memory_problem
-from engine.metrics import MetricsHistory
-from engine.run_folder.run_output import prepare_output_dir, release_output_dir, run_summary, write_run_output
-from engine.training.trainer import Callback, Trainer
 from models import architecture_file
 from models.atomic_file import write_atomically
 from models.experiment import ExperimentError, ExperimentSpec, Variant
 from models.shapes import analyze
 
-COLUMNS = ("variant", "seed", "params", "macs", "best_val_accuracy", "final_val_accuracy", "best_epoch", "seconds",
-           "samples_per_second")
-CSV_COLUMNS = COLUMNS + ("folder",)  # the run folder's name, inside the experiment folder
-RESULTS_CSV, RESULTS_MD, SPEC_JSON = "results.csv", "results.md", "experiment.json"
-
-
-@dataclass(frozen=True)
-class RunResult:
-    variant: str
-    seed: int
-    folder: Path
-    params: int
-    macs: int
-    best_val_accuracy: float | None
-    final_val_accuracy: float | None
-    best_epoch: int | None
-    seconds: float
-    samples_per_second: float
-    history: MetricsHistory
-
-    def row(self) -> dict:
-        return {"variant": self.variant, "seed": self.seed, "params": self.params, "macs": self.macs,
-                "best_val_accuracy": self.best_val_accuracy, "final_val_accuracy": self.final_val_accuracy,
-                "best_epoch": self.best_epoch, "seconds": round(self.seconds, 3),
-                "samples_per_second": round(self.samples_per_second, 1)}
+JOB = "input.convscope"  # the variant's job inside its run folder (network and settings), as the window's Train
 
 
 def base_config(spec: ExperimentSpec, overrides: dict) -> TrainConfig:
@@ -74,94 +53,62 @@ def _memory_problems(variant: Variant, config: TrainConfig, dataset) -> list[str
     try:
         device = select_device(config.device)
     except DeviceError:
-        return []  # the Trainer says so itself, in its own words
+        return []  # the child says so itself, in its own words
     problem = training_memory_problem(analyze(variant.architecture), config, device, dataset)
     return [problem] if problem else []
 
 
-def _best(history: MetricsHistory) -> tuple[float | None, int | None]:
-    epochs = [e for e in history.epochs if e.val_accuracy == e.val_accuracy]  # NaN-free
-    if not epochs:
-        return None, None
-    best = max(epochs, key=lambda e: (e.val_accuracy, -e.epoch))  # the first epoch reaching the best
-    return best.val_accuracy, best.epoch
-
-
-class _EpochRelay(Callback):
-    """A trainer callback that hands each epoch to `on_epoch(label, seed, event)`."""
-
-    def __init__(self, on_epoch, label: str, seed: int) -> None:
-        self._on_epoch, self._label, self._seed = on_epoch, label, seed
-
-    def on_epoch_end(self, event) -> None:
-        self._on_epoch(self._label, self._seed, event)
+def check_variants(config: TrainConfig, variants: list[Variant], seed: int) -> None:
+    """Refuse before the first run, not after an hour of training: ExperimentError naming the first variant that
+    cannot train on the dataset (shapes, classes, memory)."""
+    dataset = load_dataset(config.dataset, val_fraction=config.val_fraction, seed=seed)
+    for variant in variants:
+        problems = check_compatibility(variant.architecture, dataset)
+        problems = problems or _memory_problems(variant, config.replace(**variant.training), dataset)
+        if problems:
+            raise ExperimentError(f'the variant "{variant.label}" cannot train on {config.dataset}: {problems[0]}')
 
 
 def run_experiment(spec: ExperimentSpec, out: str | Path, overrides: dict | None = None, *,
                    seeds: tuple[int, ...] | None = None, variants: list[Variant] | None = None,
-                   on_result: Callable[[RunResult], None] | None = None,
+                   control: ExperimentControl | None = None, echo: bool = False,
                    on_start: Callable[[int, int, str, int], None] | None = None,
-                   on_epoch: Callable[[str, int, object], None] | None = None,
-                   on_trainer: Callable[[Trainer], None] | None = None,
-                   should_stop: Callable[[], bool] | None = None) -> list[RunResult]:
-    """Train every variant with every seed (`seeds` replaces the spec's; `variants`, e.g. edited in the
-    window, replace the spec's own); results in the order run.
+                   on_batch: Callable[[str, int, BatchEnded], None] | None = None,
+                   on_epoch: Callable[[str, int, EpochEnded], None] | None = None,
+                   on_result: Callable[[RunResult], None] | None = None) -> list[RunResult]:
+    """Train every variant with every seed (`seeds` replaces the spec's; `variants`, e.g. edited in the window,
+    replace the spec's own), one child process after another; results in the order run.
 
-    Hooks (called on the thread that runs this): `on_start(n, total, label, seed)` before a run,
-    `on_trainer(trainer)` with its Trainer (whose `control.stop()` ends that run), `on_epoch(label, seed,
-    EpochEnded)`, `on_result(RunResult)`; `should_stop()` is asked before each run."""
+    `control` stops the experiment (the running variant stops after its batch and keeps its row; no later one
+    starts). `echo`: the children's output goes to standard error. Hooks, called on the thread that runs this:
+    `on_start(n, total, label, seed)` before a variant's child starts, `on_batch(label, seed, BatchEnded)` with
+    its progress (at most ten a second), `on_epoch(label, seed, EpochEnded)`, `on_result(RunResult)` read from
+    its folder. ExperimentError when a variant cannot train or its child ends without writing its folder."""
     config = base_config(spec, overrides or {})
     seeds = tuple(seeds) if seeds else spec.seeds
     variants = list(variants) if variants is not None else spec.variants()
+    control = control or ExperimentControl()
     folder = prepare_output_dir(out)
-    # The experiment folder is locked against a second writer while it runs (in the window, for as long as
-    # the experiment, not the window, lasts).
+    # The experiment folder is locked against a second writer for as long as the experiment lasts.
     try:
         write_atomically(folder / SPEC_JSON, (json.dumps(_as_run(spec, config, seeds, variants), indent=2) + "\n")
                          .encode("utf-8"))
-        datasets: dict[int, object] = {}
+        check_variants(config, variants, seeds[0])
         results: list[RunResult] = []
-        total = len(variants) * len(seeds)
-        for seed in seeds:
-            if seed not in datasets:  # the same split for every variant of a seed
-                datasets[seed] = load_dataset(config.dataset, val_fraction=config.val_fraction, seed=seed)
-        for variant in variants:  # refuse before the first run, not after an hour of training
-            problems = check_compatibility(variant.architecture, datasets[seeds[0]])
-            problems = problems or _memory_problems(variant, config.replace(**variant.training), datasets[seeds[0]])
-            if problems:
-                raise ExperimentError(f'the variant "{variant.label}" cannot train on {config.dataset}: {problems[0]}')
-        n = 0
+        total, n = len(variants) * len(seeds), 0
         for v_index, variant in enumerate(variants, start=1):
+            analysis = analyze(variant.architecture)
             for seed in seeds:
                 n += 1
-                if should_stop is not None and should_stop():
+                if control.stopped:
                     return results
                 if on_start:
                     on_start(n, total, variant.label, seed)
-                run_config = config.replace(seed=seed, **variant.training)
-                dataset = datasets[seed]
-                relay = [_EpochRelay(on_epoch, variant.label, seed)] if on_epoch else []
-                trainer = Trainer(variant.architecture, dataset, run_config, relay)
-                if on_trainer:
-                    on_trainer(trainer)
-                started = time.perf_counter()
-                finished = trainer.fit()
-                seconds = time.perf_counter() - started
-                final = evaluate(trainer.model, dataset.val.images, dataset.val.labels, dataset.num_classes)
-                run_dir = prepare_output_dir(folder / folder_name(v_index, variant.label, seed))
-                summary = run_summary(finished, final, config=run_config, device=str(trainer.device),
-                                      threads=trainer.threads, samples_per_second=trainer.samples_per_second,
-                                      seconds=seconds)
-                try:
-                    write_run_output(run_dir, arch=variant.architecture, model=trainer.model, config=run_config,
-                                     normalization=dataset.normalization, history=trainer.history, summary=summary)
-                finally:
-                    release_output_dir(run_dir)  # the variant's folder is complete: nobody writes it now
-                analysis = analyze(variant.architecture)
-                best, best_epoch = _best(trainer.history)
-                result = RunResult(variant.label, seed, run_dir, analysis.total_params, analysis.total_macs, best,
-                                   summary["final_val_accuracy"], best_epoch, seconds, trainer.samples_per_second,
-                                   trainer.history)
+                run_dir = folder / folder_name(v_index, variant.label, seed)
+                result = _train_variant(variant, config.replace(seed=seed, **variant.training), seed, run_dir,
+                                        control, echo, analysis, on_batch, on_epoch)
+                if result is None:  # stopped before the child wrote its folder
+                    return results
                 results.append(result)
                 write_results(folder, results)  # after every run: a stopped experiment keeps what it finished
                 if on_result:
@@ -171,59 +118,29 @@ def run_experiment(spec: ExperimentSpec, out: str | Path, overrides: dict | None
         release_output_dir(folder)
 
 
+def _train_variant(variant: Variant, config: TrainConfig, seed: int, run_dir: Path, control: ExperimentControl,
+                   echo: bool, analysis, on_batch, on_epoch) -> RunResult | None:
+    label = variant.label
+    try:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        save_project(Project(variant.architecture, config), run_dir / JOB)
+    except (OSError, ProjectError) as exc:
+        raise ExperimentError(f"{run_dir}: cannot write the variant's job ({getattr(exc, 'strerror', None) or exc})"
+                              ) from None
+    ended = follow(run_dir / JOB, run_dir, control, echo=echo,
+                   on_batch=(lambda event: on_batch(label, seed, event)) if on_batch else None,
+                   on_epoch=(lambda event: on_epoch(label, seed, event)) if on_epoch else None)
+    result = variant_result(run_dir, label, seed, analysis.total_params, analysis.total_macs)
+    if result is None and not control.stopped:
+        why = ended.last_error()
+        raise ExperimentError(f'the variant "{label}" (seed {seed}) did not finish: its training process ended '
+                              f"with {ended.describe()}{': ' + why if why else ''}")
+    return result
+
+
 def _as_run(spec: ExperimentSpec, config: TrainConfig, seeds, variants) -> dict:
     return {"format": "convscope.experiment", "version": 1, "name": spec.name,
             "base": architecture_file.to_dict(spec.base), "vary": {"what": spec.what, "values": list(spec.values)},
             "seeds": list(seeds), "training": config.to_dict(),
             "variants": [{"label": v.label, "training": v.training,
                           "architecture": architecture_file.to_dict(v.architecture)} for v in variants]}
-
-
-def results_csv(results: list[RunResult]) -> str:
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, lineterminator="\n")
-    writer.writeheader()
-    for r in results:
-        row = {k: ("" if v is None else v) for k, v in r.row().items()}
-        writer.writerow({**row, "folder": r.folder.name})
-    return buffer.getvalue()
-
-
-def cell_text(name: str, value) -> str:
-    if value is None:
-        return "-"
-    if name.endswith("accuracy"):
-        return f"{value:.2%}"
-    if name in ("params", "macs"):
-        return f"{value:,}"
-    if name == "seconds":
-        return f"{value:.1f}"
-    if name == "samples_per_second":
-        return f"{value:,.0f}"
-    return str(value)
-
-
-def differing_columns(results: list[RunResult]) -> list[str]:
-    """The table's columns: variant, then only those whose values differ between the rows (all, for one row);
-    timings always differ, so the results columns stay; parameters and multiply-adds only where they change."""
-    rows = [r.row() for r in results]
-    keep = ["variant"]
-    for name in COLUMNS[1:]:
-        if len(rows) < 2 or len({repr(row[name]) for row in rows}) > 1:
-            keep.append(name)
-    return keep
-
-
-def results_markdown(title: str, results: list[RunResult]) -> str:
-    columns = differing_columns(results)
-    lines = [f"# {title}", "", "| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
-    for r in results:
-        row = r.row()
-        lines.append("| " + " | ".join(cell_text(c, row[c]) for c in columns) + " |")
-    return "\n".join(lines) + "\n"
-
-
-def write_results(folder: Path, results: list[RunResult], title: str | None = None) -> None:
-    spec = json.loads((folder / SPEC_JSON).read_text()) if title is None else {"name": title}
-    write_atomically(folder / RESULTS_CSV, results_csv(results).encode("utf-8"))
-    write_atomically(folder / RESULTS_MD, results_markdown(spec["name"], results).encode("utf-8"))

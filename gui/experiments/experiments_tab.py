@@ -1,9 +1,13 @@
-"""The Experiments tab: pick what to vary in the current network, run the variants, compare curves and numbers."""
+"""The Experiments tab: pick what to vary in the current network, run the variants, compare curves and numbers.
+
+Each variant trains in a child `main.py train` (engine/experiments/runner.py, the CLI's path as well) and leaves a
+full run folder; the experiment's loop, which starts the children one after another and follows their folders,
+runs on a TaskRunner thread, so nothing of it blocks the GUI thread and nothing trains in the window's process.
+"""
 
 from __future__ import annotations
 
 import json
-import threading
 from dataclasses import replace
 from pathlib import Path
 from typing import Callable
@@ -17,9 +21,11 @@ from PySide6.QtWidgets import (QComboBox, QFileDialog, QFormLayout, QHBoxLayout,
 
 from engine.config import TrainConfig
 from engine.experiments.results_reader import read_experiment
-from engine.experiments.runner import (RunResult, cell_text, differing_columns, results_csv, results_markdown,
-                                      run_experiment)
+from engine.experiments.runner import (ExperimentControl, RunResult, cell_text, differing_columns, results_csv,
+                                      results_markdown, run_experiment)
+from engine.training.device import choose_threads
 from gui.experiments.folder_memory import FolderMemory
+from gui.experiments.run_list import RunList
 from gui.experiments.result_columns import column_title
 from gui.experiments.variant_editor import VariantEditor
 from gui.task_runner import TaskRunner
@@ -52,7 +58,8 @@ def parse_values(text: str) -> list:
 class _Relay(QObject):
     """Signals the experiment's thread emits; Qt queues them to the tab's slots on the GUI thread."""
 
-    run_started = Signal(str)
+    run_started = Signal(int, int, str, int)     # n, total, variant, seed
+    batch_ended = Signal(str, int, object)       # variant, seed, BatchEnded (the newest, at most ten a second)
     epoch_ended = Signal(str, int, int, float)   # variant, seed, epoch, validation accuracy
     run_finished = Signal(object)                # RunResult
 
@@ -60,8 +67,8 @@ class _Relay(QObject):
 class ExperimentsTab(QWidget):
     """Vary one thing of `network` (pooling, activation, kernel size, batch norm, dropout, optimizer, learning
     rate), see the variants with their parameters, run them with the Training panel's settings (`config()`) and
-    the seeds given, one after another off the GUI thread, and watch the overlaid validation curves and the
-    results table (only the columns that differ). Open reads an experiment folder back; Copy gives CSV or
+    the seeds given, one child process after another, and watch each run's progress, the overlaid validation
+    curves and the results table (only the columns that differ), read from the runs' folders. Open reads an experiment folder back; Copy gives CSV or
     Markdown. Seams for tests: `ask_output_folder()`, `ask_experiment_folder()`."""
 
     def __init__(self, network: Network, config: Callable[[], TrainConfig], parent: QWidget | None = None) -> None:
@@ -69,8 +76,7 @@ class ExperimentsTab(QWidget):
         self._network, self._config = network, config
         self._runner = TaskRunner(self, name="ConvScope experiment")
         self._relay = _Relay(self)
-        self._stop = threading.Event()
-        self._trainer = None  # the running variant's Trainer (set on the experiment's thread)
+        self._control: ExperimentControl | None = None  # the running experiment's
         self._live: dict[tuple[str, int], list[float]] = {}
         self.folders = FolderMemory()  # where the folder choosers open
         self.results: list[RunResult] = []
@@ -86,6 +92,7 @@ class ExperimentsTab(QWidget):
         self.epochs_box.setValue(2)
         self.preview = QListWidget()
         self.preview.setMaximumHeight(120)
+        self.runs = RunList()
         self.run_button, self.stop_button = QPushButton("Run experiment"), QPushButton("Stop")
         self.open_button = QPushButton("Open experiment\u2026")
         self.copy_csv_button, self.copy_md_button = QPushButton("Copy as CSV"), QPushButton("Copy as Markdown")
@@ -108,6 +115,8 @@ class ExperimentsTab(QWidget):
         left_layout.addLayout(form)
         left_layout.addWidget(QLabel("Variants (double-click one to edit its architecture)"))
         left_layout.addWidget(self.preview)
+        left_layout.addWidget(QLabel("Runs"))
+        left_layout.addWidget(self.runs)
         left_layout.addStretch(1)
         split = QSplitter()
         split.addWidget(left)
@@ -130,6 +139,7 @@ class ExperimentsTab(QWidget):
         self.copy_md_button.clicked.connect(
             lambda: QGuiApplication.clipboard().setText(results_markdown(self.title, self.results)))
         self._relay.run_started.connect(self._on_run_started)
+        self._relay.batch_ended.connect(self._on_batch_ended)
         self._relay.epoch_ended.connect(self._on_epoch_ended)
         self._relay.run_finished.connect(self._on_run_finished)
         self._runner.finished.connect(self._on_finished)
@@ -223,24 +233,21 @@ class ExperimentsTab(QWidget):
         self.folders.remember(folder)
         variants = self.variants()
         config = self._config().replace(epochs=self.epochs_box.value())
-        overrides = {k: v for k, v in config.to_dict().items()}
-        self._stop.clear()
+        if config.threads == 0:  # automatic: as the window's Train, each child leaves the window a core
+            config = config.replace(threads=choose_threads(0, alongside_gui=True))
+        overrides = config.to_dict()
+        control = self._control = ExperimentControl()
         self.results, self._live, self.title = [], {}, spec.name
+        self.runs.plan([(v.label, seed) for v in variants for seed in spec.seeds], config.epochs)
         self._show_results()
-        relay, stop = self._relay, self._stop
+        relay = self._relay
 
-        def job(state):
-            def on_trainer(trainer):
-                self._trainer = trainer
-                if stop.is_set():
-                    trainer.control.stop()
-            return run_experiment(spec, folder, overrides, variants=variants,
-                                  on_start=lambda n, total, label, seed: relay.run_started.emit(
-                                      f"[{n}/{total}] {label}, seed {seed}"),
+        def job(state):  # on the TaskRunner's thread: the hooks only emit the relay's signals
+            return run_experiment(spec, folder, overrides, variants=variants, control=control,
+                                  on_start=relay.run_started.emit, on_batch=relay.batch_ended.emit,
                                   on_epoch=lambda label, seed, e: relay.epoch_ended.emit(label, seed, e.epoch,
                                                                                         e.val_accuracy),
-                                  on_result=relay.run_finished.emit, on_trainer=on_trainer,
-                                  should_stop=lambda: stop.is_set() or state.is_cancelled)
+                                  on_result=relay.run_finished.emit)
 
         self._runner.submit_with_state(job)
         self.run_button.setEnabled(False)
@@ -250,22 +257,31 @@ class ExperimentsTab(QWidget):
 
     @Slot()
     def stop(self) -> None:
-        self._stop.set()
-        if self._trainer is not None:
-            self._trainer.control.stop()
+        """The running variant's child stops after its batch (and keeps its row); no later variant starts."""
+        if self._control is not None:
+            self._control.stop()
+            self.stop_button.setEnabled(False)
+            self.status_label.setText("Stopping after the running variant's current batch\u2026")
 
     def shutdown(self) -> None:
-        """Window close: stop the experiment after its current batch and wait for its thread."""
-        self.stop()
+        """Window close: end the running child fast (no final validation) and wait for the experiment's thread."""
+        if self._control is not None:
+            self._control.abort()
         self._runner.shutdown()
 
     @property
     def is_running(self) -> bool:
         return self._runner.is_busy
 
-    @Slot(str)
-    def _on_run_started(self, text: str) -> None:
-        self.status_label.setText(f"Running {text}\u2026")
+    @Slot(int, int, str, int)
+    def _on_run_started(self, n: int, total: int, label: str, seed: int) -> None:
+        self.runs.started(label, seed)
+        if self._control is not None and not self._control.stopped:
+            self.status_label.setText(f"Running [{n}/{total}] {label}, seed {seed}\u2026")
+
+    @Slot(str, int, object)
+    def _on_batch_ended(self, label: str, seed: int, event: object) -> None:
+        self.runs.progress(label, seed, event)
 
     @Slot(str, int, int, float)
     def _on_epoch_ended(self, label: str, seed: int, _epoch: int, accuracy: float) -> None:
@@ -275,14 +291,16 @@ class ExperimentsTab(QWidget):
     @Slot(object)
     def _on_run_finished(self, result: RunResult) -> None:
         self.results.append(result)
+        self.runs.finished(result)
         self._show_results()
 
     @Slot(object)
     def _on_finished(self, results) -> None:
         self.run_button.setEnabled(True)
         self.stop_button.setEnabled(False)
-        self._trainer = None
-        stopped = " (stopped)" if self._stop.is_set() else ""
+        stopped = " (stopped)" if self._control is not None and self._control.stopped else ""
+        self._control = None
+        self.runs.ended()
         self.status_label.setText(f"Done{stopped}: {counted(len(results), 'run')}; results.csv and results.md "
                                   "written.")
 
@@ -290,6 +308,8 @@ class ExperimentsTab(QWidget):
     def _on_failed(self, error: object) -> None:
         self.run_button.setEnabled(True)
         self.stop_button.setEnabled(False)
+        self._control = None
+        self.runs.ended()
         self.status_label.setText(f"The experiment failed: {error}")
 
     # -- results ---------------------------------------------------------------------------------------------
