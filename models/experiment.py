@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,8 +12,8 @@ from models import architecture_file
 from models.architecture import Architecture
 from models.format_header import header_problem
 from models.regular_file import open_regular, read_at_most
-from models.layers import (LAYER_TYPES, AvgPool2dSpec, BatchNorm2dSpec, Conv2dSpec, DropoutSpec, LayerSpec,
-                           LinearSpec, MaxPool2dSpec, Pool2dSpec, SoftmaxSpec)
+from models.layers import (LAYER_TYPES, AvgPool2dSpec, BatchNorm2dSpec, Conv2dSpec, DropoutSpec, FlattenSpec,
+                           LayerSpec, LinearSpec, LocallyConnected2dSpec, MaxPool2dSpec, Pool2dSpec, SoftmaxSpec)
 from models.safe_text import clean, excerpt, shorten
 from models.shapes import analyze
 from models.strict_json import StrictJSONError
@@ -25,11 +26,12 @@ MAX_NAME = 200  # characters of an experiment's name or a variant's label: one l
 MAX_VARIANTS = 32
 MAX_SEEDS = 16
 EXPERIMENT_DIR = Path(__file__).resolve().parent.parent / "resources" / "experiments"
-EXPERIMENT_KEYS = ("pooling-comparison",)
+EXPERIMENT_KEYS = ("pooling-comparison", "sharing")
 FIELDS = ("format", "version", "name", "base", "vary", "seeds", "training")
 
 POOLING = ("none", "max", "avg", "strided_conv")
 ACTIVATIONS = ("relu", "leaky_relu", "elu", "sigmoid", "tanh")
+CONNECTIVITY = ("fully_connected", "locally_connected", "convolution")
 VARY: dict[str, str] = {  # what -> what its values are
     "pooling": "none, max, avg or strided_conv",
     "activation": "relu, leaky_relu, elu, sigmoid or tanh",
@@ -38,6 +40,7 @@ VARY: dict[str, str] = {  # what -> what its values are
     "dropout": "true (before every linear layer after the first) or false (none)",
     "optimizer": "adam or sgd",
     "learning_rate": "positive numbers",
+    "connectivity": "fully_connected, locally_connected or convolution (every conv2d or locally_connected2d layer)",
 }
 TRAINING_OVERRIDES = {"optimizer": "optimizer", "learning_rate": "learning_rate"}
 
@@ -117,6 +120,45 @@ def _dropout(base: Architecture, on: bool) -> list[LayerSpec]:
     return out
 
 
+_WINDOWED = (Conv2dSpec, LocallyConnected2dSpec)
+
+
+def _connectivity(base: Architecture, value: str) -> list[LayerSpec]:
+    """Every windowed layer (conv2d, locally_connected2d) made the same window without sharing, with it, or a
+    linear layer of the same output size (a flatten before the first, later flattens gone: they would do nothing).
+    A spatial layer after a fully connected one makes the variant invalid, which the spec check names."""
+    analysis = analyze(base)
+    out: list[LayerSpec] = []
+    flat = False
+    for spec, la in zip(base.layers, analysis.layers):
+        if isinstance(spec, FlattenSpec) and flat:
+            continue
+        if not isinstance(spec, _WINDOWED):
+            out.append(spec)
+            continue
+        window = {"out_channels": spec.out_channels, "kernel_size": spec.kernel_size, "stride": spec.stride,
+                  "padding": spec.padding}  # conv2d's groups, bias choice and hand-set filters are its own
+        if value == "convolution":
+            out.append(spec if isinstance(spec, Conv2dSpec) else Conv2dSpec(**window))
+        elif value == "locally_connected":
+            out.append(LocallyConnected2dSpec(**window))
+        else:
+            size = math.prod(la.output_shape) if la.output_shape else 1
+            out += ([] if flat else [FlattenSpec()]) + [LinearSpec(size)]
+            flat = True
+    return out
+
+
+def _connectivity_label(value: str, layers: list[LayerSpec], base: Architecture) -> str:
+    """'locally connected: first layer 14,976 params': the count the comparison is about, in the results table."""
+    changed = next((n for n, s in enumerate(layers) if isinstance(s, _WINDOWED + (LinearSpec,))), None)
+    analysis = analyze(Architecture(base.name, base.input, tuple(layers)))
+    text = value.replace("_", " ")
+    if changed is None or analysis.layers[changed].output_shape is None:
+        return text
+    return f"{text}: first layer {analysis.layers[changed].params:,} params"
+
+
 def variant(base: Architecture, what: str, value: Any) -> Variant:
     """The base network with `what` set to `value` (a setting for optimizer / learning_rate)."""
     label = _label(what, value)
@@ -134,6 +176,9 @@ def variant(base: Architecture, what: str, value: Any) -> Variant:
         layers = _batchnorm(base, value)
     elif what == "dropout":
         layers = _dropout(base, value)
+    elif what == "connectivity":
+        layers = _connectivity(base, value)
+        label = _connectivity_label(value, layers, base)
     else:
         raise ExperimentError(f'field "vary"."what": unknown {excerpt(what)}; one of {", ".join(VARY)}')
     return Variant(label, _with_layers(base, layers, label))
@@ -153,6 +198,8 @@ def _value_problem(what: str, value: Any) -> bool:
         return value not in ("adam", "sgd")
     if what == "learning_rate":
         return isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 10
+    if what == "connectivity":
+        return value not in CONNECTIVITY
     return True
 
 
