@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, QTimer, Signal, Slot
-from PySide6.QtGui import QShowEvent
+from PySide6.QtCore import QEvent, Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QKeyEvent, QShowEvent
 from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QLabel, QPushButton, QSpinBox, QTabWidget,
                                QVBoxLayout, QWidget)
 
+from gui.explainer.grid_zoom import zoom_key
 from gui.explainer.kernel_compare import KernelCompare
 from gui.explainer.network_cases import CaseUnavailable, NetworkCases
 from gui.explainer.step_view import Case, StepView, lesson_case
@@ -27,7 +28,9 @@ class ExplainerTab(QWidget):
     and the output map filling in. Public for tests: `source_box`, `layer_box`, `map_box`, `channel_box`,
     `next_button`, `previous_button`, `play_button`, `input_grids`, `kernel_grids`, `output_grid`,
     `arithmetic` (the text), `formula_label`, `step_label`, `notes_label`, `position` (i, j) and `case`.
-    A second page, `compare` (KernelCompare), puts a classical kernel beside the most similar learned filter."""
+    A second page, `compare` (KernelCompare), puts a classical kernel beside the most similar learned filter.
+    While the stepper shows, Ctrl+= / Ctrl+- / Ctrl+0 zoom its grids (`view.zoom_by`), wherever the focus is
+    in the tab: they win over the window's same keys (the builder's zoom, off screen here)."""
 
     step_changed = Signal(int, int, int)  # map, i, j
 
@@ -110,6 +113,24 @@ class ExplainerTab(QWidget):
         self.previous_button.clicked.connect(self.previous_step)
         self.play_button.toggled.connect(self._on_play_toggled)
         self.view.cell_clicked.connect(self.jump_to)
+
+    # -- zoom keys -------------------------------------------------------------------------------------------
+    def event(self, event: QEvent) -> bool:
+        # A ShortcutOverride accepted here (Qt offers it to the focus widget, then its parents) turns the
+        # window's shortcut for the same key into a key press for this tab.
+        if (event.type() == QEvent.Type.ShortcutOverride and zoom_key(event) is not None
+                and self.pages.currentIndex() == 0):
+            event.accept()
+            return True
+        return super().event(event)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
+        key = zoom_key(event)
+        if key is not None and self.pages.currentIndex() == 0:
+            self.view.zoom_by(key)
+            event.accept()
+            return
+        super().keyPressEvent(event)
 
     # -- sources ---------------------------------------------------------------------------------------------
     def _lesson(self, key: str) -> Lesson:

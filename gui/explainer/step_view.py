@@ -10,12 +10,14 @@ from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import (QGridLayout, QGroupBox, QHBoxLayout, QLabel, QPlainTextEdit, QScrollArea,
                                QVBoxLayout, QWidget)
 
-from gui.views.number_grid import NumberGrid
+from gui.explainer.grid_zoom import zoomed
+from gui.views.number_grid import ZOOM_RANGE, NumberGrid
 from models import convolution_steps as cs
 from models.lesson import Lesson
 from models.step_text import step_lines
 
 RGB = ("R", "G", "B")
+DEFAULT_CELL = 40  # px at zoom 1
 
 
 @dataclass(frozen=True)
@@ -53,9 +55,12 @@ def _scroll(widget: QWidget, resizable: bool = False) -> QScrollArea:
 class StepView(QWidget):
     """`show_case(case, channels)` lays out one input grid per shown channel (with its padding) and the kernel
     grids; `show_step(case, m, index)` draws step `index` (raster order) of map m and returns it; `clear()`.
-    Clicking an output cell emits `cell_clicked(i, j)`. Only visible cells are drawn (NumberGrid)."""
+    Clicking an output cell emits `cell_clicked(i, j)`. Only visible cells are drawn (NumberGrid).
+    `zoom_by(IN | OUT | RESET)` (grid_zoom) scales every grid together; Ctrl+wheel over a grid does the same.
+    Default cells are 40 px (12 px numbers; a 28x28 input scrolls)."""
 
     cell_clicked = Signal(int, int)
+    zoom_changed = Signal(float)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -65,6 +70,7 @@ class StepView(QWidget):
         self._shown: list[int] = []
         self._scroll_target: tuple[int, int, int, int] | None = None
         self._kernel: tuple[int, int] = (1, 1)
+        self._zoom = 1.0
         self._input_box, self._input_row, self._input_scroll = self._grid_box(
             "Input (grey: padding zeros; orange: the window)")
         self._kernel_box, self._kernel_row, _ = self._grid_box("Kernel and products")
@@ -85,6 +91,7 @@ class StepView(QWidget):
         layout.addLayout(grids, 1)
         layout.addWidget(self.arithmetic)
         self.output_grid.cell_clicked.connect(self.cell_clicked)
+        self.output_grid.zoom_requested.connect(self.zoom_by)
 
     @staticmethod
     def _grid_box(title: str) -> tuple[QGroupBox, QGridLayout, QScrollArea]:
@@ -96,8 +103,24 @@ class StepView(QWidget):
         QVBoxLayout(box).addWidget(scroll)
         return box, row, scroll
 
-    @staticmethod
-    def _set_grids(row: QGridLayout, grids: list[NumberGrid], count: int, titles: list[str] = (),
+    @property
+    def zoom(self) -> float:
+        return self._zoom
+
+    def grids(self) -> list[NumberGrid]:
+        return [*self.input_grids, *self.kernel_grids, self.output_grid]
+
+    @Slot(int)
+    def zoom_by(self, key: int) -> None:
+        """Zoom every grid in (+1), out (-1) or back to the default size (0)."""
+        self._zoom = max(ZOOM_RANGE[0], min(ZOOM_RANGE[1], zoomed(self._zoom, key)))
+        for grid in self.grids():
+            grid.set_zoom(self._zoom)
+        self.zoom_changed.emit(self._zoom)
+        if self._scroll_target is not None:
+            QTimer.singleShot(0, self._scroll_to_step)
+
+    def _set_grids(self, row: QGridLayout, grids: list[NumberGrid], count: int, titles: list[str] = (),
                    columns: int = 2) -> list[QLabel]:
         """Make `row` hold `count` titled grids (reusing those it has), `columns` to a line; returns the titles."""
         while row.count():
@@ -106,7 +129,10 @@ class StepView(QWidget):
                 item.widget().setParent(None)
         del grids[count:]
         while len(grids) < count:
-            grids.append(NumberGrid())
+            grid = NumberGrid()
+            grid.set_zoom(self._zoom)
+            grid.zoom_requested.connect(self.zoom_by)
+            grids.append(grid)
         labels = []
         for n, grid in enumerate(grids):
             line, col = divmod(n, max(1, columns))
@@ -136,14 +162,14 @@ class StepView(QWidget):
         self._kernel_box.setTitle("Kernel and products" if conv else "Window")
         padded_x = cs.padded(op, case.input)
         mask = cs.padding_mask(op, *case.input.shape[1:])
-        # a worked example reads best large; several channels, or a real layer's input, take smaller cells
-        small = len(shown) > 1 or max(mask.shape) > 12
+        # 40 px cells write 12 px numbers: a real layer's input (28x28 and more) scrolls rather than shrink them
+        # to unreadable; Ctrl+wheel or Ctrl+- zooms out for the picture
         for grid, k in zip(self.input_grids, shown):
-            grid.set_cell_size(28 if small else 40)
+            grid.set_cell_size(DEFAULT_CELL)
             grid.set_values(padded_x[k], padding=mask)
         for grid in self.kernel_grids:
-            grid.set_cell_size(30 if small and conv else 40)
-        self.output_grid.set_cell_size(30 if max(case.output.shape[1:]) > 12 else 40)
+            grid.set_cell_size(DEFAULT_CELL)
+        self.output_grid.set_cell_size(DEFAULT_CELL)
 
     def show_step(self, case: Case, m: int, index: int) -> cs.Step:
         oh, ow = case.output.shape[1:]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QPoint, QRect, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QMouseEvent, QPainter, QPaintEvent, QPen
+from PySide6.QtGui import QColor, QFont, QMouseEvent, QPainter, QPaintEvent, QPen, QWheelEvent
 from PySide6.QtWidgets import QWidget
 
 PADDING_FILL = QColor(225, 225, 225)
@@ -12,6 +12,10 @@ BLANK_FILL = QColor(250, 250, 250)
 WINDOW_PEN = QColor(255, 140, 0)
 MARK_PEN = QColor(200, 0, 0)
 MIN_TEXT_CELL = 22  # px: smaller cells show colour only
+# The numbers' height in px is this share of the cell, within FONT_PX: 40 px cells write 12 px numbers, readable
+# on any screen (points scaled with the cell gave 7 px at 28 px cells).
+FONT_SHARE, FONT_PX = 0.3, (8, 24)
+ZOOM_RANGE = (0.4, 4.0)
 
 
 def cell_text(value: float) -> str:
@@ -37,12 +41,18 @@ def diverging_fill(value: float, scale: float) -> QColor:
 class NumberGrid(QWidget):
     """`set_values(values, padding=None, shown=None)` with a 2-D array; `padding` (bool) marks grey padding
     cells, `shown` (bool) hides the others' numbers (an output filling in). `set_window(r, c, h, w)` frames a
-    window, `set_marks(cells)` rings cells (the current output cell, a max-pool winner). Click: `cell_clicked`."""
+    window, `set_marks(cells)` rings cells (the current output cell, a max-pool winner). Click: `cell_clicked`.
+    `set_zoom(factor)` scales the cell size set; Ctrl+wheel over the grid asks its owner to zoom
+    (`zoom_requested(+1 | -1)`), so that grids shown together zoom together; a plain wheel is left to the
+    scroll area."""
 
     cell_clicked = Signal(int, int)
+    zoom_requested = Signal(int)  # +1 in, -1 out
 
     def __init__(self, cell: int = 40, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self._base_cell = cell
+        self._zoom = 1.0
         self._cell = cell
         self._values = np.zeros((0, 0))
         self._padding: np.ndarray | None = None
@@ -71,7 +81,28 @@ class NumberGrid(QWidget):
         self.update()
 
     def set_cell_size(self, cell: int) -> None:
-        self._cell = cell
+        """The cell size in px at zoom 1."""
+        self._base_cell = cell
+        self._resize_cells()
+
+    def set_zoom(self, factor: float) -> None:
+        self._zoom = max(ZOOM_RANGE[0], min(ZOOM_RANGE[1], factor))
+        self._resize_cells()
+
+    @property
+    def zoom(self) -> float:
+        return self._zoom
+
+    @property
+    def cell_size(self) -> int:
+        return self._cell
+
+    def font_pixel_size(self) -> int:
+        """The numbers' height in px at the current cell size."""
+        return max(FONT_PX[0], min(FONT_PX[1], round(self._cell * FONT_SHARE)))
+
+    def _resize_cells(self) -> None:
+        self._cell = max(4, round(self._base_cell * self._zoom))
         self.setFixedSize(self.sizeHint())
         self.update()
 
@@ -116,6 +147,14 @@ class NumberGrid(QWidget):
         if cell is not None and event.button() == Qt.MouseButton.LeftButton:
             self.cell_clicked.emit(*cell)
 
+    def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802
+        steps = event.angleDelta().y()
+        if event.modifiers() & Qt.KeyboardModifier.ControlModifier and steps:
+            self.zoom_requested.emit(1 if steps > 0 else -1)
+            event.accept()
+        else:
+            event.ignore()  # the scroll area around the grid scrolls
+
     def _fill(self, value: float) -> QColor:
         return diverging_fill(value, self._scale)
 
@@ -129,7 +168,7 @@ class NumberGrid(QWidget):
         c0, c1 = max(0, area.left() // c), min(cols, area.right() // c + 1)
         painter = QPainter(self)
         font = QFont(self.font())
-        font.setPointSizeF(max(6.0, min(9.0, c / 4.6)))
+        font.setPixelSize(self.font_pixel_size())
         painter.setFont(font)
         grid_pen = QPen(QColor(190, 190, 190))
         count = 0
