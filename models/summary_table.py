@@ -5,31 +5,45 @@ from __future__ import annotations
 import csv
 import io
 
+from models.receptive_field import LayerField
 from models.shapes import Analysis
 
 HEADERS = ("#", "Layer", "Output shape", "Activations", "Weights", "Biases", "Params", "Mult-adds")
+# The last column when the receptive fields are given (models/receptive_field.py); left out otherwise, so a table
+# made from an Analysis alone keeps its eight columns.
+FIELD_HEADER = "Receptive field"
+_NUMERIC = {0, 3, 4, 5, 6, 7}
+
+
+def headers(fields: tuple[LayerField, ...] | None = None) -> tuple[str, ...]:
+    return HEADERS + ((FIELD_HEADER,) if fields is not None else ())
 
 
 def _shape(shape: tuple[int, ...] | None) -> str:
     return "x".join(map(str, shape)) if shape else "?"
 
 
-def rows(analysis: Analysis) -> list[tuple[str, ...]]:
+def rows(analysis: Analysis, fields: tuple[LayerField, ...] | None = None) -> list[tuple[str, ...]]:
     """One row per layer (input first), then totals; numbers formatted with thousands separators.
 
     A layer whose output is unknown (the error itself and every layer after it) shows "?" rather than 0,
-    and so do the totals of such a network: a partial sum would read as the network's size."""
-    out = [("0", "input", _shape(analysis.input_shape), f"{_prod(analysis.input_shape):,}", "", "", "", "")]
+    and so do the totals of such a network: a partial sum would read as the network's size. With `fields`
+    (receptive_fields of the same architecture), each row ends with the layer's receptive field."""
+    field_of = {f.index: f.text() for f in fields} if fields is not None else None
+    extra = (lambda text: (text,)) if field_of is not None else (lambda text: ())
+    out = [("0", "input", _shape(analysis.input_shape), f"{_prod(analysis.input_shape):,}", "", "", "", "",
+            *extra("1x1"))]
     for la in analysis.layers:
         counts = (la.activation_size, la.weights, la.biases, la.params, la.macs)
         out.append((str(la.index), la.type + (" (!)" if la.error else ""), _shape(la.output_shape),
-                    *(f"{n:,}" if la.output_shape is not None else "?" for n in counts)))
+                    *(f"{n:,}" if la.output_shape is not None else "?" for n in counts),
+                    *extra(field_of.get(la.index, "?") if field_of is not None else "")))
     if all(la.output_shape is not None for la in analysis.layers):
         totals = (sum(la.weights for la in analysis.layers), sum(la.biases for la in analysis.layers),
                   analysis.total_params, analysis.total_macs)
-        out.append(("", "total", "", "", *(f"{n:,}" for n in totals)))
+        out.append(("", "total", "", "", *(f"{n:,}" for n in totals), *extra("")))
     else:
-        out.append(("", "total", "", "", "?", "?", "?", "?"))
+        out.append(("", "total", "", "", "?", "?", "?", "?", *extra("")))
     return out
 
 
@@ -40,17 +54,17 @@ def _prod(shape: tuple[int, ...]) -> int:
     return n
 
 
-def as_text(analysis: Analysis) -> str:
-    table = [HEADERS] + rows(analysis)
-    widths = [max(len(r[i]) for r in table) for i in range(len(HEADERS))]
-    numeric = {0, 3, 4, 5, 6, 7}
+def as_text(analysis: Analysis, fields: tuple[LayerField, ...] | None = None) -> str:
+    names = headers(fields)
+    table = [names] + rows(analysis, fields)
+    widths = [max(len(r[i]) for r in table) for i in range(len(names))]
 
     def line(r: tuple[str, ...]) -> str:
-        return "  ".join(c.rjust(w) if i in numeric else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths)))
+        return "  ".join(c.rjust(w) if i in _NUMERIC else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths)))
 
-    rule = "-" * len(line(HEADERS))
-    body = [line(r) for r in table[1:-1]]
-    out = [line(HEADERS), rule, *body, rule, line(table[-1])]
+    rule = "-" * len(line(names).rstrip())
+    body = [line(r).rstrip() for r in table[1:-1]]
+    out = [line(names).rstrip(), rule, *body, rule, line(table[-1]).rstrip()]
     for la in analysis.layers:
         if la.error:
             out.append(f"error: {la.label}: {la.error}")
@@ -58,30 +72,35 @@ def as_text(analysis: Analysis) -> str:
     return "\n".join(out) + "\n"
 
 
-def as_markdown(analysis: Analysis) -> str:
-    table = [HEADERS] + rows(analysis)
+def as_markdown(analysis: Analysis, fields: tuple[LayerField, ...] | None = None) -> str:
+    names = headers(fields)
+    table = [names] + rows(analysis, fields)
     lines = ["| " + " | ".join(r) + " |" for r in table]
-    lines.insert(1, "|" + "|".join("---:" if i in (0, 3, 4, 5, 6, 7) else "---" for i in range(len(HEADERS))) + "|")
+    lines.insert(1, "|" + "|".join("---:" if i in _NUMERIC else "---" for i in range(len(names))) + "|")
     return "\n".join(lines) + "\n"
 
 
-def as_csv(analysis: Analysis) -> str:
+def as_csv(analysis: Analysis, fields: tuple[LayerField, ...] | None = None) -> str:
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(HEADERS)
-    for r in rows(analysis):
+    writer.writerow(headers(fields))
+    for r in rows(analysis, fields):
         writer.writerow([c.replace(",", "") for c in r])
     return buf.getvalue()
 
 
-def as_json(analysis: Analysis) -> dict:
+def as_json(analysis: Analysis, fields: tuple[LayerField, ...] | None = None) -> dict:
+    """With `fields`, each layer also has receptive_field, jump and start ([h, w] or null; see
+    models/receptive_field.py)."""
+    field_of = {f.index: f.as_json() for f in fields} if fields is not None else {}
     return {
         "input_shape": list(analysis.input_shape),
         "layers": [{"index": la.index, "type": la.type,
                     "output_shape": list(la.output_shape) if la.output_shape else None,
                     "activation_size": la.activation_size, "weights": la.weights, "biases": la.biases,
                     "params": la.params, "macs": la.macs, "formula": list(la.formula),
-                    "warnings": list(la.warnings), "error": la.error} for la in analysis.layers],
+                    "warnings": list(la.warnings), "error": la.error, **field_of.get(la.index, {})}
+                   for la in analysis.layers],
         "total_params": analysis.total_params,
         "total_macs": analysis.total_macs,
         "valid": analysis.is_valid,

@@ -1,4 +1,4 @@
-"""`summary ARCH.json`: the textbook table of a network's shapes, parameters and multiply-adds."""
+"""`summary ARCH.json`: the textbook table of a network's shapes, parameters, multiply-adds and receptive fields."""
 
 from __future__ import annotations
 
@@ -10,18 +10,20 @@ from engine.config import EVALUATION_BATCH, TrainConfig
 
 from models import architecture_file, summary_table
 from models.memory_estimate import estimate_memory
+from models.receptive_field import receptive_fields
 from models.shapes import analyze
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("summary", help="print the layer table (shapes, parameters, multiply-adds) of an "
-                                       "architecture file",
+    p = sub.add_parser("summary", help="print the layer table (shapes, parameters, multiply-adds, receptive "
+                                       "fields) of an architecture file",
                        description="Print the textbook table of an architecture: output shape, activation size, "
-                                   "parameters and multiply-adds per layer, totals, the memory training takes "
-                                   "(with Adam, float32), then warnings and errors.")
+                                   "parameters, multiply-adds and receptive field per layer, totals, the memory "
+                                   "training takes (with Adam, float32), then warnings and errors.")
     p.add_argument("architecture", metavar="ARCH.json", help="an architecture file (docs/architecture-files.md)")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    p.add_argument("--formulas", action="store_true", help="also print each layer's arithmetic")
+    p.add_argument("--formulas", action="store_true", help="also print each layer's arithmetic (shape, parameters "
+                                                           "and receptive field)")
     p.add_argument("--batch-size", type=_batch_size, default=TrainConfig.batch_size, metavar="N",
                    help=f"the batch the memory estimate is for (default {TrainConfig.batch_size}, as train's)")
     p.set_defaults(func=run)
@@ -33,24 +35,25 @@ def run(args: argparse.Namespace) -> int:
     except architecture_file.ArchitectureFileError as exc:
         return report_bad_input(exc)
     analysis = analyze(arch)
+    fields = receptive_fields(arch, analysis)
     defaults = TrainConfig()  # what `train` uses when not told otherwise
     memory = estimate_memory(analysis, args.batch_size, defaults.optimizer, defaults.momentum,
                              EVALUATION_BATCH) if analysis.is_valid else None
     too_big = _memory_warning(analysis, memory, defaults.replace(batch_size=args.batch_size))
     if args.json:
-        print(json.dumps({**summary_table.as_json(analysis), "memory": memory and memory.to_json(),
+        print(json.dumps({**summary_table.as_json(analysis, fields), "memory": memory and memory.to_json(),
                           "memory_warning": too_big}, indent=2))
     else:
         print(f"{arch.name}  (input {'x'.join(map(str, arch.input.as_tuple()))})\n")
-        print(summary_table.as_text(analysis), end="")
+        print(summary_table.as_text(analysis, fields), end="")
         if memory is not None:
             print(f"memory: {memory.describe()}")
         if too_big:
             print(f"warning: {too_big}; `train` refuses it before allocating anything")
         if args.formulas:
             print()
-            for la in analysis.layers:
-                for line in la.formula:
+            for la, field in zip(analysis.layers, fields):
+                for line in la.formula + field.formula:
                     print(f"{la.label}: {line}")
     return 0 if analysis.is_valid else 1
 

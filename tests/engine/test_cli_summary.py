@@ -17,7 +17,7 @@ def test_summary_prints_the_lenet5_table_with_totals():
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     conv1 = next(line for line in lines if line.split()[:2] == ["1", "conv2d"])
-    assert conv1.split()[2:] == ["6x28x28", "4,704", "150", "6", "156", "117,600"]
+    assert conv1.split()[2:] == ["6x28x28", "4,704", "150", "6", "156", "117,600", "5x5"]
     total = next(line for line in lines if line.split()[:1] == ["total"])
     assert "61,706" in total
 
@@ -88,3 +88,37 @@ def test_a_design_too_big_for_the_machine_is_named_by_summary_and_refused_by_tra
     train = run("train", str(path), "--dataset", "shapes-rgb", "--epochs", "1", "--out", str(tmp_path / "run"))
     assert train.returncode == 2 and "needs about 5.5 TB to train" in train.stderr
     assert not (tmp_path / "run").exists()
+
+
+def test_summary_shows_each_layers_receptive_field_and_json_has_field_jump_and_start():
+    """Issue 29 item 1. LeNet-5 by hand: conv 5x5 p2 -> 5 (centred on pixel 0); pool 2 -> 5 + 1 = 6, jump 2, start
+    0.5; conv 5x5 -> 6 + 4*2 = 14, start 0.5 + 2*2 = 4.5; pool 2 -> 14 + 2 = 16, jump 4, start 5.5."""
+    lines = run("summary", "resources/presets/lenet5.json").stdout.splitlines()
+    assert lines[2].split()[-2:] == ["Receptive", "field"]
+    table = {line.split()[0]: line.split()[-1] for line in lines if line.split()[:1] and line.split()[0].isdigit()}
+    assert [table[str(i)] for i in range(0, 8)] == ["1x1", "5x5", "5x5", "6x6", "14x14", "14x14", "16x16", "16x16"]
+    assert next(line for line in lines if line.split()[:2] == ["8", "linear"]).endswith("28x28 (all)")
+    data = json.loads(run("summary", "resources/presets/lenet5.json", "--json").stdout)
+    fields = [(la["receptive_field"], la["jump"], la["start"]) for la in data["layers"]]
+    assert fields[:7] == [([5, 5], [1, 1], [0, 0]), ([5, 5], [1, 1], [0, 0]), ([6, 6], [2, 2], [0.5, 0.5]),
+                          ([14, 14], [2, 2], [4.5, 4.5]), ([14, 14], [2, 2], [4.5, 4.5]),
+                          ([16, 16], [4, 4], [5.5, 5.5]), ([16, 16], None, None)]
+    assert fields[7:] == [([28, 28], None, None)] * 5
+    formulas = run("summary", "resources/presets/lenet5.json", "--formulas").stdout
+    assert "layer 4 (conv2d): receptive field: 6 + (5 - 1)*2 = 14" in formulas
+    assert "layer 4 (conv2d): start: 0.5 + ((5 - 1)/2 - 0)*2 = 4.5" in formulas
+
+
+def test_summary_json_fields_are_null_from_a_layer_error_on(tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"format": "convscope.architecture", "version": 1, "input": {"channels": 1, "height": 8,
+                                                                                          "width": 8},
+                               "layers": [{"type": "conv2d", "out_channels": 2, "kernel_size": 3},
+                                          {"type": "conv2d", "out_channels": 2, "kernel_size": 9}]}))
+    result = run("summary", str(bad), "--json")
+    assert result.returncode == 1
+    layers = json.loads(result.stdout)["layers"]
+    assert layers[0]["receptive_field"] == [3, 3]
+    assert (layers[1]["receptive_field"], layers[1]["jump"], layers[1]["start"]) == (None, None, None)
+    table = run("summary", str(bad)).stdout
+    assert next(line for line in table.splitlines() if line.split()[:1] == ["2"]).split()[-1] == "?"
