@@ -13,6 +13,7 @@ from gui.builder.form_widgets import section_heading
 from gui.builder.layer_style import display_name, shape_text
 from gui.builder.network_editor import NetworkEditor
 from models.layers import ACTIVATIONS, LAYER_TYPES, LayerSpec
+from models.receptive_field import FORMULA, LayerField, receptive_fields
 from models.validation import SpecValueError, coerce
 
 
@@ -25,6 +26,10 @@ def _label(object_name: str, wrap: bool = True, rich: bool = True) -> QLabel:
     label.setTextFormat(Qt.TextFormat.RichText if rich else Qt.TextFormat.PlainText)
     label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
     return label
+
+
+def _pair(h: int, w: int) -> str:
+    return str(h) if h == w else f"{h}x{w}"
 
 
 def _frozen(frozen: int) -> str:
@@ -66,9 +71,12 @@ class Inspector(QScrollArea):
         self.warning_label = _label("warningLabel")
         self.error_label = _label("errorLabel")
         self._numbers_heading = self._heading("Arithmetic")
+        self._field_heading = self._heading("Receptive field")
+        self.field_label = _label("formulaLabel")  # the selected layer's receptive field, formula with its numbers
         for widget in (self.title_label, self.summary_label, self._form_host, self.problem_label,
                        self._heading("Shape"), self.shape_label, self._numbers_heading, self.formula_label,
-                       self.params_label, self.warning_label, self.error_label):
+                       self.params_label, self._field_heading, self.field_label, self.warning_label,
+                       self.error_label):
             self._layout.addWidget(widget)
         self._layout.addStretch(1)
         self.setWidget(body)
@@ -162,6 +170,7 @@ class Inspector(QScrollArea):
         self._numbers_heading.setText("NETWORK")
         self.formula_label.clear()
         self.formula_label.hide()
+        self._show_field(None)
         self.params_label.setText(f"Layers: <b>{len(self._network)}</b><br>"
                                   f"Total parameters: <b>{analysis.total_params:,}</b>"
                                   f"{_frozen(analysis.total_frozen)}<br>"
@@ -185,7 +194,27 @@ class Inspector(QScrollArea):
                                       f"<b>params {la.params:,}</b>{_frozen(la.frozen)}<br>Mult-adds {la.macs:,}")
         else:
             self.params_label.clear()
+        self._show_field(receptive_fields(self._network.architecture, self._network.analysis)[index])
         self._set_messages(la.warnings, la.error)
+
+    def _show_field(self, field: LayerField | None) -> None:
+        """What one unit of the layer sees of the input, then the recurrence with this layer's numbers."""
+        shown = field is not None and field.receptive_field is not None
+        self._field_heading.setVisible(shown)
+        self.field_label.setVisible(shown)
+        if field is None or field.receptive_field is None:
+            self.field_label.clear()
+            return
+        h, w = field.receptive_field
+        lines = [html.escape(line) for line in field.formula]
+        if field.jump is not None and field.start is not None:
+            (jh, jw), (sh, sw) = field.jump, field.start
+            lead = (f"One unit sees <b>{h}x{w}</b> input pixels; neighbours are {_pair(jh, jw)} pixel(s) apart; "
+                    f"the first is centred on pixel ({sh:g}, {sw:g}).")
+            lines.insert(0, html.escape(FORMULA))
+        else:
+            lead = f"One unit sees <b>{html.escape(field.text())}</b> input pixels."
+        self.field_label.setText("<br>".join([lead, *lines]))
 
     def _set_messages(self, warnings: tuple[str, ...], error: str | None) -> None:
         self.warning_label.setText("<br>".join(f"\u26a0 {html.escape(w)}" for w in warnings))

@@ -159,3 +159,19 @@ def test_delete_key_in_a_spin_box_edits_the_text_not_the_network(window, qtbot):
     qtbot.waitUntil(spin.hasFocus)
     qtbot.keyClick(spin, Qt.Key.Key_Delete)
     assert window.network.layers == LENET
+
+
+def test_shows_the_receptive_field_formula_with_the_numbers_of_the_selected_layer(window):
+    """Issue 29 item 1: LeNet-5's second conv (layer 4) sees 6 + (5 - 1)*2 = 14 pixels, centred at 0.5 + 2*2 = 4.5."""
+    inspector = select(window, 3)
+    text = inspector.field_label.text()
+    assert inspector.field_label.isVisibleTo(inspector) and "<b>14x14</b>" in text
+    assert "r = r_prev + (k - 1)*d*j_prev" in text
+    assert "receptive field: 6 + (5 - 1)*2 = 14" in text and "start: 0.5 + ((5 - 1)/2 - 0)*2 = 4.5" in text
+    assert "neighbours are 2 pixel(s) apart" in text and "(4.5, 4.5)" in text
+    window.network.replace(3, LENET[3].replace(kernel_size=3))  # the numbers follow an edit
+    assert "receptive field: 6 + (3 - 1)*2 = 10" in inspector.field_label.text()
+    dense = select(window, 7).field_label.text()
+    assert "<b>28x28 (all)</b>" in dense and "every unit sees the whole 28x28 input" in dense and "j_prev" not in dense
+    select(window, None)
+    assert not inspector.field_label.isVisibleTo(inspector)
