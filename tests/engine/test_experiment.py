@@ -97,8 +97,8 @@ def test_a_variant_too_big_for_the_machine_is_refused_before_the_first_run(tmp_p
 
 
 def test_an_experiment_in_this_process_leaves_no_folder_locked(spec_file, tmp_path):
-    """The window runs experiments in its own process: a folder it finished must not stay locked until the
-    window exits (a CLI run into it would be refused), nor any variant's."""
+    """The window runs experiments' loops in its own process (the variants in children): a folder it finished must
+    not stay locked until the window exits (a CLI run into it would be refused), nor any variant's."""
     from engine.run_folder import folder_lock
     from models.experiment import load
 

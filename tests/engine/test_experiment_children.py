@@ -121,3 +121,33 @@ def test_health_names_the_variant_folders_of_an_experiment_folder_and_an_old_var
         in err and err.count("\n") == 1
     assert main(["health", str(old)]) == 2
     assert "a variant folder without a run log" in capsys.readouterr().err
+
+
+def test_sigterm_to_the_cli_stops_its_running_variant_and_starts_no_later_one(tmp_path):
+    import signal
+    import time
+
+    spec = tiny_spec(tmp_path, 1000, 1)
+    path = tmp_path / "spec.json"
+    data = {"format": "convscope.experiment", "version": 1, "name": spec.name,
+            "base": architecture_file.to_dict(spec.base), "vary": {"what": "pooling", "values": ["none", "max"]},
+            "seeds": [3], "training": spec.training}
+    path.write_text(json.dumps(data))
+    out = tmp_path / "exp"
+    first = out / "01-pooling-none-seed3"
+    proc = subprocess.Popen([sys.executable, str(ROOT / "main.py"), "experiment", str(path), "--out", str(out)],
+                            env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        while not ((first / "events.jsonl").is_file() and read_run_log(first).of_kind("batch")):
+            assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGTERM)  # to the experiment alone: it stops its child through the control file
+        stdout, stderr = proc.communicate(timeout=120)
+    finally:
+        proc.kill()
+    assert proc.returncode == 128 + signal.SIGTERM, stderr
+    assert "SIGTERM received: the experiment stops after this variant's current batch" in stderr
+    assert read_run_log(first).finished["reason"] == "stopped"
+    assert not (out / "02-pooling-max-seed3").exists()
+    assert "| pooling none |" in stdout and "pooling max" not in stdout
