@@ -195,6 +195,9 @@ class MainWindow(QMainWindow):
         self.training.dataset_shape_changed.connect(self.set_dataset_shape)
         self.training.status_reported.connect(lambda text: self.statusBar().showMessage(text, 8000))
         self.training_panel.blocked_changed.connect(self.canvas.set_output_problem)
+        # Health of the followed run: its snapshots (the folder's own steps) in, badges on the canvas out.
+        self.session.snapshot_taken.connect(self.live_views.health.show_snapshot)
+        self.live_views.health.health_changed.connect(self.canvas.show_health)
         # the status bar also says when the dataset did not load: "Valid" in green beside a disabled Train misled
         self.training_panel.train_problem_changed.connect(self.validity_label.set_training_problem)
         self.training.run_shown.connect(self.training_dock.raise_)
@@ -349,6 +352,7 @@ class MainWindow(QMainWindow):
             self._engine_loader.wait()  # no interpreter exit in the middle of torch's import
         if self.rooms_built:
             self.training.shutdown()  # stops a run and any dataset loading; no thread outlives the window
+            self.live_views.health.shutdown()
             self.evaluation.shutdown()
             self.experiments.shutdown()
             self.maximisation.shutdown()

@@ -15,12 +15,13 @@ import torch
 from engine.network.builder import build_model
 from engine.inspection.health import HealthWarning, LayerHealth, network_health, warnings_for
 from engine.inspection.probe_batch import PROBE_SIZE
-from engine.run_folder import read_run_log
+from engine.run_folder import read_run_log, snapshot_path
 from engine.run_folder.timeline import TimelineEntry, load_timeline_weights
 from engine.project.project_file import Project
 from engine.project.run_input import RunInputError
 from engine.scoring.split import images_to_score
 from engine.network.weights import apply_state_dict
+from models.architecture import Architecture
 from models.shapes import analyze
 
 
@@ -59,9 +60,27 @@ def snapshot_health(folder: str | os.PathLike, source: Project, entry: TimelineE
     """Per-layer figures and warnings of the network with the weights of snapshot `entry`."""
     log = read_run_log(folder)
     snapshot = next((s for s in reversed(log.snapshots) if s.step == entry.step), None)
-    with torch.random.fork_rng(devices=[]):  # the initial weights are replaced at once: leave the global RNG be
-        model = build_model(source.architecture, analyze(source.architecture))
-    apply_state_dict(model, load_timeline_weights(folder, entry), source=f"the snapshot at step {entry.step}")
     norms = dict(snapshot.gradient_norms) if snapshot is not None else {}
-    layers = network_health(source.architecture, model, images, norms)
+    layers = _layers(source.architecture, folder, entry, images, norms)
     return SnapshotHealth(entry.step, entry.epoch, len(images), layers, warnings_for(layers))
+
+
+def _layers(arch: Architecture, folder: str | os.PathLike, entry: TimelineEntry, images: torch.Tensor,
+            norms: dict[str, float]) -> list[LayerHealth]:
+    if entry.step == 0:
+        norms = {}  # before the first training step: the line's norms are 0 for want of gradients, not dead layers
+    with torch.random.fork_rng(devices=[]):  # the initial weights are replaced at once: leave the global RNG be
+        model = build_model(arch, analyze(arch))
+    apply_state_dict(model, load_timeline_weights(folder, entry), source=f"the snapshot at step {entry.step}")
+    return network_health(arch, model, images, norms)
+
+
+def followed_snapshot_warnings(folder: str | os.PathLike, arch: Architecture, step: int, images: torch.Tensor,
+                               gradient_norms: dict[str, float]) -> list[HealthWarning]:
+    """The warnings (each with its 1-based layer number and what to try) of the followed run's snapshot at `step`,
+    whose line's `gradient_norms` the follower already holds: what the window badges and lists while a run goes.
+    Reads that one sidecar, never the log (which grows with the run). RunFolderError when the file was thinned
+    away meanwhile (the next snapshot will do), WeightsError when it does not fit `arch`."""
+    file = snapshot_path(folder, step).relative_to(folder).as_posix()
+    entry = TimelineEntry(step, 0, file, "")  # the dtype is read from the file: load_timeline_weights widens it
+    return warnings_for(_layers(arch, folder, entry, images, gradient_norms))

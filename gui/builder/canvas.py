@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QPoint, QPointF, QRect, QRectF, Qt, Signal
+import html
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+
+from PySide6.QtCore import QEvent, QPoint, QPointF, QRect, QRectF, Qt, Signal, Slot
 from PySide6.QtGui import (QColor, QContextMenuEvent, QDrag, QDragEnterEvent, QDragMoveEvent, QDropEvent,
                            QHelpEvent, QKeyEvent, QMouseEvent, QPainter, QPaintEvent, QPixmap, QResizeEvent,
                            QWheelEvent)
@@ -14,6 +18,7 @@ from gui.builder.canvas_layout import INPUT, MARGIN, MIN_WIDTH, OUTPUT, ChainLay
 from gui.builder.layer_block import BlockView, paint_block, paint_connector, paint_insertion_marker
 from gui.builder.mime import layer_key, move_mime_data, moved_index
 from gui.builder.network_editor import NetworkEditor
+from models.architecture import Architecture
 
 SCROLL_STEP = 20  # pixels per wheel line, as QScrollArea scrolls the other panels (Qt's default here is 1)
 
@@ -36,6 +41,10 @@ class Canvas(QAbstractScrollArea):
         self._network = editor.network
         self._caption = "custom input"
         self._output_problem: str | None = None
+        # The followed run's health notes by layer number (1-based, as the summary table), and the network they
+        # describe: shown only while the network is that one (an edit hides them, its undo brings them back).
+        self._health: dict[int, tuple[str, ...]] = {}
+        self._health_architecture: Architecture | None = None
         self._layout: ChainLayout
         self._placed: list[Placed] = []
         self._drop_gap: int | None = None
@@ -67,6 +76,23 @@ class Canvas(QAbstractScrollArea):
         network itself is valid: then the output is what disagrees with the dataset (e.g. its class count)."""
         self._output_problem = reason
         self._relayout()
+
+    @Slot(object, object)
+    def show_health(self, notes: Mapping[int, Sequence[str]], architecture: Architecture | None) -> None:
+        """Badge the layers in `notes` ({layer number, 1-based: (warning and what to try, ...)}, plain data from
+        gui/training/health_line.py) while the network is `architecture`; empty `notes` take the badges off."""
+        self._health = {int(layer): tuple(texts) for layer, texts in notes.items() if texts}
+        self._health_architecture = architecture
+        self._relayout()
+
+    def health_notes(self, block: int) -> tuple[str, ...]:
+        """The health notes a layer index (0-based) shows now: () when it has none or the network was edited since."""
+        return self._shown_health().get(block + 1, ())
+
+    def _shown_health(self) -> dict[int, tuple[str, ...]]:
+        if self._health_architecture is None or self._network.architecture != self._health_architecture:
+            return {}
+        return self._health
 
     @property
     def input_selected(self) -> bool:
@@ -137,7 +163,12 @@ class Canvas(QAbstractScrollArea):
         if block == OUTPUT:
             return output_tooltip(analysis, self._output_problem)
         if 0 <= block < len(self._network):
-            return layer_tooltip(self._network.layers[block], analysis.layers[block])
+            text = layer_tooltip(self._network.layers[block], analysis.layers[block])
+            notes = self.health_notes(block)
+            if notes:
+                text += "<br><b style='color:#e11d48'>Health of the run</b><br>" + "<br>".join(
+                    f"<span style='color:#be123c'>\u26a0 {html.escape(note)}</span>" for note in notes)
+            return text
         return ""
 
     def _to_content(self, pos: QPoint | QPointF) -> QPointF:
@@ -158,7 +189,9 @@ class Canvas(QAbstractScrollArea):
     def _relayout(self) -> None:
         room = self.viewport().width() / self._zoom  # the viewport's width in content coordinates
         self._layout = lay_out(self._network, self._caption, self._output_problem, room, self.font())
-        self._placed = self._layout.placed
+        health = self._shown_health()
+        self._placed = [replace(p, view=replace(p.view, health=health[p.block + 1])) if p.block + 1 in health else p
+                        for p in self._layout.placed]
         for bar, content, room in ((self.verticalScrollBar(), self._layout.height, self.viewport().height()),
                                    (self.horizontalScrollBar(), self._layout.width, self.viewport().width())):
             bar.setPageStep(room)

@@ -16,6 +16,7 @@ RADIUS = 8.0
 PAD_X = 16.0
 ERROR_COLOR = QColor("#dc2626")
 WARNING_COLOR = QColor("#f59e0b")
+HEALTH_COLOR = QColor("#e11d48")  # the run's health (dead units, blown-up weights), apart from the amber shape warnings
 ACCENT = QColor("#2563eb")
 TEXT = QColor("#0f172a")
 MUTED = QColor("#64748b")
@@ -36,6 +37,7 @@ class BlockView:
     error: str | None = None
     warnings: tuple[str, ...] = ()
     unknown: bool = False  # after an error: shape cannot be inferred
+    health: tuple[str, ...] = ()  # the followed run's health warnings of this layer, each with what to try
 
 
 def layer_view(spec: LayerSpec, la: LayerAnalysis) -> BlockView:
@@ -165,12 +167,31 @@ def paint_block(p: QPainter, rect: QRectF, view: BlockView, base: QFont, selecte
         p.drawText(error_rect, Qt.AlignmentFlag.AlignLeft | Qt.TextFlag.TextWordWrap, view.error)
     if view.warnings:
         _paint_warning_badge(p, warning_badge_rect(rect), small_font)
+    if view.health:
+        _paint_health_badge(p, health_badge_rect(rect, bool(view.warnings)), small_font)
     p.restore()
 
 
 def warning_badge_rect(rect: QRectF) -> QRectF:
     """The amber '!' marker straddling the block's top-right corner."""
     return QRectF(rect.right() - 11, rect.top() - 9, 20, 20)
+
+
+def health_badge_rect(rect: QRectF, beside_warning: bool) -> QRectF:
+    """The rose 'health' pill on the block's top edge, left of the amber '!' when the block has one too."""
+    right = rect.right() - (36 if beside_warning else 12)
+    return QRectF(right - 52, rect.top() - 9, 52, 18)
+
+
+def _paint_health_badge(p: QPainter, badge: QRectF, font: QFont) -> None:
+    p.setPen(QPen(QColor("#ffffff"), 2))
+    p.setBrush(HEALTH_COLOR)
+    p.drawRoundedRect(badge, badge.height() / 2, badge.height() / 2)
+    bold = QFont(font)
+    bold.setBold(True)
+    p.setFont(bold)
+    p.setPen(QColor("#ffffff"))
+    p.drawText(badge, Qt.AlignmentFlag.AlignCenter, "\u26a0 health")
 
 
 def _paint_warning_badge(p: QPainter, badge: QRectF, font: QFont) -> None:

@@ -8,6 +8,7 @@ from PySide6.QtWidgets import QLabel, QSplitter, QVBoxLayout, QWidget
 
 from engine.events import BatchEnded, EpochEnded, SnapshotTaken
 from engine.metrics import MetricsHistory
+from gui.training.health_line import HealthLine
 from gui.training.live_view import LiveView
 from gui.training.live_view_kinds import (NEW_PANELS_PER_FRAME, ActivationsLiveView, CurvesLiveView,  # noqa: F401
                                          FiltersLiveView, PredictionLiveView, SamplesLiveView)
@@ -84,6 +85,7 @@ class LiveViews(QWidget):
 
         self.caption = QLabel(_IDLE_CAPTION)
         self.caption.setObjectName("liveCaption")
+        self.health = HealthLine(self.workspace)  # the followed run's health warnings (hidden when there are none)
         rows = QSplitter(Qt.Orientation.Vertical)
         row_splitters = {}
         for row, height in ROW_SIZES.items():
@@ -106,6 +108,7 @@ class LiveViews(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
         layout.addWidget(self.caption)
+        layout.addWidget(self.health)
         layout.addWidget(rows, 1)
         self.samples.sample_selected.connect(self._on_sample_selected)
         self.workspace.events.probe_index.connect(self._on_probe_changed)
@@ -147,6 +150,7 @@ class LiveViews(QWidget):
             filters.frozen = frozen_filters_by_label(network.architecture)
         update()
         network.changed.connect(update)
+        self.health.follow_network(network)
 
     def set_history(self, history: MetricsHistory) -> None:
         """Replace the curves with a saved run's (training per batch, validation per epoch)."""

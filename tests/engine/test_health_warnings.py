@@ -74,3 +74,28 @@ def test_health_of_a_snapshot_holding_inf_says_so_instead_of_nan(tmp_path, capsy
     out = capsys.readouterr().out
     assert "warning: layer 1 (conv2d): the snapshot holds inf or NaN values (weight 1 of 36)" in out
     assert "nan" not in out.lower().replace("inf or nan", "") and "no warnings" not in out
+
+
+def test_the_windows_adapter_reads_one_snapshot_and_agrees_with_health(tmp_path, capsys):
+    from engine.inspection.snapshot_health import followed_snapshot_warnings
+    from engine.network.weights import load_state_dict
+    from engine.run_folder import read_run_log
+    from tests.engine.training_data import tiny_arch
+
+    trainer, dataset = train_run(tmp_path, 0.01)
+    log = read_run_log(tmp_path)
+    entries = timeline(tmp_path)
+    older, newest = entries[0], entries[-1]
+    assert older.dtype == "bfloat16"  # a retired snapshot reads too
+    images = dataset.val.images[:512]
+    norms = {s.step: dict(s.gradient_norms) for s in log.snapshots}
+    assert followed_snapshot_warnings(tmp_path, tiny_arch(), older.step, images, norms[older.step]) == []
+    state = load_state_dict(tmp_path / newest.file)
+    state["0.bias"] = torch.full_like(state["0.bias"], -1000.0)  # every conv output negative: the ReLU all dead
+    save_file(state, str(tmp_path / newest.file))
+    found = followed_snapshot_warnings(tmp_path, tiny_arch(), newest.step, images, norms[newest.step])
+    assert [(w.layer, w.kind, w.label) for w in found] == [(2, "dead", "layer 2 (relu)")]
+    assert found[0].finding.startswith("100% of units dead") and found[0].advice.startswith("try a lower")
+    capsys.readouterr()
+    assert main(["health", str(tmp_path)]) == 0  # the CLI, reading the log and the timeline, says the same
+    assert f"warning: {found[0].message}" in capsys.readouterr().out
