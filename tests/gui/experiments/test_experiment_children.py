@@ -88,6 +88,19 @@ def test_two_variants_train_in_children_into_full_run_folders(qtbot, tab, tmp_pa
         assert tab.table.item(row, column).text() == f"{seconds:.1f}"  # timings always differ: always shown
 
 
+def test_file_attach_follows_a_variant_folder_to_its_end(qtbot, window, tab, tmp_path):
+    tab.epochs_box.setValue(2)
+    tab.values_edit.setText("max")
+    tab.values_edit.editingFinished.emit()
+    with qtbot.waitSignal(tab._runner.finished, timeout=WAIT_MS):
+        assert tab.start()
+    folder = tmp_path / "exp" / "01-pooling-max-seed0"
+    with qtbot.waitSignal(window.session.finished, timeout=WAIT_MS) as ended:
+        assert window.document.attach(folder)
+    assert ended.args[0].reason == "completed" and ended.args[0].epochs_completed == 2
+    assert [e.epoch for e in window.workspace.history.epochs] == [1, 2]
+
+
 def test_stop_ends_the_running_child_and_no_further_variant_starts(qtbot, tab, tmp_path):
     tab.epochs_box.setValue(1000)
     assert tab.start()
