@@ -11,7 +11,7 @@ import sys
 
 # Subcommand modules under engine/cli/, in --help order.
 COMMANDS = ("summary", "train", "evaluate", "explain", "visualize", "export", "download", "convolve", "experiment",
-            "health", "worker")
+            "health", "fully_convolutional", "worker")
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 
