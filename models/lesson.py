@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import os
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +27,7 @@ MAX_KERNELS = 16
 MAX_TERMS = 2_000_000  # products written out over all steps: keeps `convolve --json` to tens of megabytes
 MAX_TEXT = 4000
 FIELDS = ("format", "version", "title", "notes", "operation", "input", "kernels", "kernel_size", "stride",
-          "padding")
+          "padding", "printed")
 
 
 class LessonError(ValueError):
@@ -48,6 +48,7 @@ class Lesson:
     stride: tuple[int, int]
     padding: int | tuple[int, int] | str  # as written: resolved per input by `op`
     flat_input: bool = True               # the file gave H x W (one channel), not C x H x W
+    printed: np.ndarray | None = None     # (M, H', W'): the output as the course printed it, errors and all
 
     @property
     def op(self) -> WindowOp:
@@ -195,7 +196,24 @@ def from_dict(data: Any) -> Lesson:
     padding = _padding(data.get("padding", 0))
     lesson = Lesson(title, notes, operation, x, weights, bias, kernel, stride, padding, flat)
     _check_fits(lesson)
+    if "printed" in data:
+        lesson = replace(lesson, printed=_printed(data["printed"], lesson.output_shape))
     return lesson
+
+
+def _printed(value: Any, shape: tuple[int, int, int]) -> np.ndarray:
+    """The course's printed output: one H' x W' grid per output map (a lone H' x W' grid for one map), shaped
+    as the lesson's output, so every printed cell has a computed one to be compared with."""
+    maps, oh, ow = shape
+    where = 'field "printed"'
+    grid = _grid(value, where, "one grid per output map")
+    if grid.shape != shape:
+        given = "x".join(str(n) for n in grid.shape)
+        raise LessonError(f"{where}: {given} printed values, but the lesson's output is {maps} map(s) of {oh}x{ow}; "
+                          f"give one {oh}x{ow} grid per output map, as the course printed it")
+    if not np.isfinite(grid).all():
+        raise LessonError(f"{where}: numbers this large overflow; give the values as printed")
+    return grid
 
 
 def _check_fits(lesson: Lesson) -> None:
@@ -249,6 +267,8 @@ def to_dict(lesson: Lesson) -> dict[str, Any]:
         out["kernel_size"] = list(lesson.kernel)
     out["stride"] = list(lesson.stride)
     out["padding"] = list(lesson.padding) if isinstance(lesson.padding, tuple) else lesson.padding
+    if lesson.printed is not None:
+        out["printed"] = grid(lesson.printed)
     return out
 
 

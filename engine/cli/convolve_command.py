@@ -10,6 +10,7 @@ from engine.cli import report_bad_input
 from models import convolution_steps as steps
 from models.lesson import Lesson, LessonError
 from models.lesson_library import LESSON_KEYS, open_lesson
+from models.printed_output import PrintedDifference, printed_differences
 from models.step_text import grid_text, step_lines
 
 
@@ -19,7 +20,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                                    "window's products, bias and sum (docs/lessons.md). Built-in lessons: "
                                    + ", ".join(LESSON_KEYS) + ".")
     p.add_argument("lesson", metavar="LESSON.json", help="a lesson file, or the name of a built-in lesson")
-    p.add_argument("--json", action="store_true", help="print JSON: output, output_shape, steps")
+    p.add_argument("--json", action="store_true",
+                   help="print JSON: output, output_shape, steps, printed_differs (the course's misprints)")
     p.set_defaults(func=run)
 
 
@@ -29,6 +31,7 @@ def as_json(lesson: Lesson) -> dict:
     return {"title": lesson.title, "operation": lesson.operation,
             "output": [[[steps.number(v) for v in row] for row in m] for m in out],
             "output_shape": list(out.shape),
+            "printed_differs": [d.as_json() for d in printed_differences(lesson, out)],
             "formula": steps.formula(op, *x.shape[1:]), "warnings": steps.warnings(op, *x.shape[1:]),
             "steps": [{"map": s.map, "position": list(s.position), "terms": s.terms(),
                        "bias": steps.number(s.bias), "value": steps.number(s.value)}
@@ -51,16 +54,32 @@ def as_text(lesson: Lesson):
            f"(top, bottom, left, right) {top} {bottom} {left} {right} -> output {maps}x{oh}x{ow}")
     yield from steps.formula(op, h, w)
     yield from (f"warning: {text}" for text in steps.warnings(op, h, w))
-    for m, grid in enumerate(steps.output(op, x)):
+    out = steps.output(op, x)
+    differs = printed_differences(lesson, out)
+    for m, grid in enumerate(out):
         yield ""
         yield f"map {m}:"
         yield from grid_text(grid).splitlines()
+        yield from _printed_text(lesson, m, [d for d in differs if d.map == m])
     yield ""
     yield "steps:"
     for s in steps.all_steps(op, x):
         lines = step_lines(s)
         yield f"map {s.map} ({s.position[0]}, {s.position[1]}): {lines[0]}"
         yield from (f"    {line}" for line in lines[1:])
+
+
+def _printed_text(lesson: Lesson, m: int, differs: list[PrintedDifference]):
+    """Map m as the course printed it, its differing cells marked with *, then each difference in words."""
+    if not differs:
+        return
+    marked = {d.position for d in differs}
+    cells = [[steps.number_text(v) + ("*" if (i, j) in marked else " ") for j, v in enumerate(row)]
+             for i, row in enumerate(lesson.printed[m])]
+    width = max(len(c) for row in cells for c in row)
+    yield f"map {m} as printed by the course (* differs from the computation):"
+    yield from (" ".join(c.rjust(width) for c in row).rstrip() for row in cells)
+    yield from (f"  ({d.position[0]}, {d.position[1]}): {d.text()}" for d in differs)
 
 
 def run(args: argparse.Namespace) -> int:

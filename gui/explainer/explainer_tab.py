@@ -250,7 +250,8 @@ class ExplainerTab(QWidget):
         c, h, w = case.input.shape
         op = case.op
         self.notes_label.setText(case.about + (f"\n{case.notes}" if case.notes else "")
-                                 + "".join(f"\nWarning: {text}" for text in cs.warnings(op, h, w)))
+                                 + "".join(f"\nWarning: {text}" for text in cs.warnings(op, h, w))
+                                 + _errata_text(case))
         top, bottom, left, right = op.padding
         pads = f"p = {top}" if len({top, bottom, left, right}) == 1 else f"p = {top},{bottom},{left},{right}"
         self.formula_label.setText(f"n = {h}x{w}, f = {op.kernel[0]}x{op.kernel[1]}, s = {op.stride[0]}x"
@@ -355,3 +356,11 @@ class ExplainerTab(QWidget):
         self.previous_button.setEnabled(self._index > 0)
         self.next_button.setEnabled(self._index + 1 < self.step_count)
         self.step_changed.emit(m, i, j)
+
+
+def _errata_text(case: Case) -> str:
+    """A line naming the cells the course printed otherwise (outlined in the output map), or ''."""
+    if not case.printed_differs:
+        return ""
+    cells = "; ".join(f"map {d.map} ({d.position[0]}, {d.position[1]}): {d.text()}" for d in case.printed_differs)
+    return f"\nErrata (dashed red in the output map): {cells}."

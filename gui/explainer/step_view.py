@@ -14,6 +14,7 @@ from gui.explainer.grid_zoom import zoomed
 from gui.views.number_grid import ZOOM_RANGE, NumberGrid
 from models import convolution_steps as cs
 from models.lesson import Lesson
+from models.printed_output import PrintedDifference, printed_differences
 from models.step_text import step_lines
 
 RGB = ("R", "G", "B")
@@ -23,7 +24,8 @@ DEFAULT_CELL = 40  # px at zoom 1
 @dataclass(frozen=True)
 class Case:
     """What the Explainer steps through: an op on an input, the output it gives, and a line saying where it is
-    from. `rgb`: the three input channels are R, G and B (a lesson's colour image)."""
+    from. `rgb`: the three input channels are R, G and B (a lesson's colour image). `printed_differs`: the output
+    cells a lesson's course printed otherwise (errata)."""
 
     op: cs.WindowOp
     input: np.ndarray   # (C, H, W)
@@ -31,6 +33,7 @@ class Case:
     about: str
     notes: str = ""
     rgb: bool = False
+    printed_differs: tuple[PrintedDifference, ...] = ()
 
     def channel_name(self, k: int) -> str:
         return f"channel {k}" + (f" ({RGB[k]})" if self.rgb else "")
@@ -40,8 +43,9 @@ class Case:
 
 
 def lesson_case(lesson: Lesson) -> Case:
-    return Case(lesson.op, lesson.input, cs.output(lesson.op, lesson.input), f"Lesson: {lesson.title}",
-                lesson.notes, rgb=lesson.input.shape[0] == 3)
+    output = cs.output(lesson.op, lesson.input)
+    return Case(lesson.op, lesson.input, output, f"Lesson: {lesson.title}", lesson.notes,
+                rgb=lesson.input.shape[0] == 3, printed_differs=tuple(printed_differences(lesson, output)))
 
 
 def _scroll(widget: QWidget, resizable: bool = False) -> QScrollArea:
@@ -148,6 +152,7 @@ class StepView(QWidget):
         self._set_grids(self._input_row, self.input_grids, 0)
         self._kernel_titles = self._set_grids(self._kernel_row, self.kernel_grids, 0)
         self.output_grid.set_values(np.zeros((0, 0)))
+        self.output_grid.set_flags({})
 
     def show_case(self, case: Case, shown: list[int]) -> None:
         """Grids for the input channels `shown` (absolute indices) and, for conv, their weights and products."""
@@ -196,6 +201,7 @@ class StepView(QWidget):
                 self.input_grids[0].set_marks([(step.origin[0] + step.winner[1], step.origin[1] + step.winner[2])])
         self.output_grid.set_values(case.output[m], shown=(np.arange(oh * ow) <= index).reshape(oh, ow))
         self.output_grid.set_marks([(i, j)])
+        self.output_grid.set_flags({d.position: d.text() for d in case.printed_differs if d.map == m})
         self._scroll_target = (i, j, step.origin[0] + kh // 2, step.origin[1] + kw // 2)
         QTimer.singleShot(0, self._scroll_to_step)
         names = [case.channel_name(k) for k in step.channels]

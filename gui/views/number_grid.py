@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QPoint, QRect, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QMouseEvent, QPainter, QPaintEvent, QPen, QWheelEvent
-from PySide6.QtWidgets import QWidget
+from PySide6.QtCore import QEvent, QPoint, QRect, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QHelpEvent, QMouseEvent, QPainter, QPaintEvent, QPen, QWheelEvent
+from PySide6.QtWidgets import QToolTip, QWidget
 
 PADDING_FILL = QColor(225, 225, 225)
 BLANK_FILL = QColor(250, 250, 250)
 WINDOW_PEN = QColor(255, 140, 0)
 MARK_PEN = QColor(200, 0, 0)
+FLAG_PEN = QColor(220, 20, 60)  # a flagged cell's dashed outline (e.g. a misprint in the course)
 MIN_TEXT_CELL = 22  # px: smaller cells show colour only
 # The numbers' height in px is this share of the cell, within FONT_PX: 40 px cells write 12 px numbers, readable
 # on any screen (points scaled with the cell gave 7 px at 28 px cells).
@@ -41,7 +42,8 @@ def diverging_fill(value: float, scale: float) -> QColor:
 class NumberGrid(QWidget):
     """`set_values(values, padding=None, shown=None)` with a 2-D array; `padding` (bool) marks grey padding
     cells, `shown` (bool) hides the others' numbers (an output filling in). `set_window(r, c, h, w)` frames a
-    window, `set_marks(cells)` rings cells (the current output cell, a max-pool winner). Click: `cell_clicked`.
+    window, `set_marks(cells)` rings cells (the current output cell, a max-pool winner), `set_flags({cell: text})`
+    outlines cells in dashed red with a tooltip (what the course printed there). Click: `cell_clicked`.
     `set_zoom(factor)` scales the cell size set; Ctrl+wheel over the grid asks its owner to zoom
     (`zoom_requested(+1 | -1)`), so that grids shown together zoom together; a plain wheel is left to the
     scroll area."""
@@ -59,6 +61,7 @@ class NumberGrid(QWidget):
         self._shown: np.ndarray | None = None
         self._window: tuple[int, int, int, int] | None = None
         self._marks: list[tuple[int, int]] = []
+        self._flags: dict[tuple[int, int], str] = {}
         self._scale = 1.0
         self.painted_cells = 0  # cells drawn by the last paint: what a test reads to see only visible ones drawn
 
@@ -79,6 +82,31 @@ class NumberGrid(QWidget):
     def set_marks(self, cells: list[tuple[int, int]]) -> None:
         self._marks = list(cells)
         self.update()
+
+    def set_flags(self, flags: dict[tuple[int, int], str]) -> None:
+        """Outline these cells (dashed red) and give each its tooltip text; {} removes them."""
+        self._flags = dict(flags)
+        self.update()
+
+    @property
+    def flags(self) -> dict[tuple[int, int], str]:
+        return dict(self._flags)
+
+    def tooltip_at(self, pos: QPoint) -> str:
+        """The tooltip shown at widget point `pos` ('' for none)."""
+        cell = self.cell_at(pos)
+        return self._flags.get(cell, "") if cell is not None else ""
+
+    def event(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.ToolTip and isinstance(event, QHelpEvent):
+            text = self.tooltip_at(event.pos())
+            if text:
+                QToolTip.showText(event.globalPos(), text, self, self.cell_rect(*self.cell_at(event.pos())))
+            else:
+                QToolTip.hideText()
+                event.ignore()
+            return True
+        return super().event(event)
 
     def set_cell_size(self, cell: int) -> None:
         """The cell size in px at zoom 1."""
@@ -187,6 +215,9 @@ class NumberGrid(QWidget):
                     painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, cell_text(self._values[r, k]))
                 count += 1
         self.painted_cells = count
+        for r, k in self._flags:
+            painter.setPen(QPen(FLAG_PEN, 2, Qt.PenStyle.DashLine))
+            painter.drawRect(self.cell_rect(r, k))
         for r, k in self._marks:
             painter.setPen(QPen(MARK_PEN, 3))
             painter.drawRect(self.cell_rect(r, k).adjusted(2, 2, -2, -2))

@@ -53,3 +53,44 @@ def test_bad_lesson_is_one_line_naming_the_field(tmp_path):
     result = run(str(bad))
     assert result.returncode == 2 and result.stdout == ""
     assert result.stderr.count("\n") == 1 and 'field "kernels"[0].weights[0][1]: expected a number' in result.stderr
+
+
+def _errata_lesson(tmp_path):
+    """The vertical-edge lesson with one cell printed wrong: (2, 3) is -7, the 'course' printed -1."""
+    data = json.loads((ROOT / "resources/lessons/vertical-edge.json").read_text())
+    data["printed"] = [[-5, -4, 0, 8], [-10, -2, 2, 3], [0, -2, -4, -1], [-3, -2, -3, -16]]
+    path = tmp_path / "errata.json"
+    path.write_text(json.dumps(data))
+    return path
+
+
+def test_json_reports_exactly_the_misprinted_cell(tmp_path):
+    data = json.loads(run(str(_errata_lesson(tmp_path)), "--json").stdout)
+    assert data["printed_differs"] == [{"map": 0, "position": [2, 3], "printed": -1, "computed": -7}]
+    assert data["output"][0][2][3] == -7
+    assert json.loads(run("vertical-edge", "--json").stdout)["printed_differs"] == []  # nothing printed
+
+
+def test_text_prints_both_maps_and_marks_the_differing_cell(tmp_path):
+    lines = run(str(_errata_lesson(tmp_path))).stdout.splitlines()
+    at = lines.index("map 0 as printed by the course (* differs from the computation):")
+    assert lines[at - 2].split() == ["0", "-2", "-4", "-7"]  # the computed map comes first
+    assert lines[at + 3].split() == ["0", "-2", "-4", "-1*"]
+    assert [line for line in lines[at + 1:at + 5] if "*" in line] == [lines[at + 3]]
+    assert lines[at + 5] == "  (2, 3): the course printed -1, the computation gives -7"
+
+
+def test_the_built_in_stride_2_lesson_reports_the_decks_two_misprints():
+    data = json.loads(run("stride-2", "--json").stdout)
+    assert data["printed_differs"] == [{"map": 0, "position": [0, 2], "printed": 83, "computed": 88},
+                                       {"map": 0, "position": [1, 2], "printed": 127, "computed": 117}]
+
+
+def test_a_printed_output_of_the_wrong_shape_names_the_file(tmp_path):
+    path = tmp_path / "bad.json"
+    data = json.loads((ROOT / "resources/lessons/vertical-edge.json").read_text())
+    data["printed"] = [[1, 2], [3, 4]]
+    path.write_text(json.dumps(data))
+    result = run(str(path))
+    assert result.returncode == 2 and result.stdout == ""
+    assert "bad.json: field \"printed\": 1x2x2 printed values, but the lesson's output is 1 map(s) of 4x4" in result.stderr
