@@ -120,10 +120,10 @@ class FilterGrid(QWidget):
         return -limit, limit
 
     def bar_label_for(self, name: str) -> str:
-        """What the colour bar says its values are."""
+        """What the colour bar says its values are; short, as it runs along a bar that may be 90 px tall."""
         if self.scale_per_filter():
-            return "w / its filter's max |w|"
-        return "weight (layer scale)"
+            return "w / filter max"
+        return "w (layer scale)"
 
     def title_for(self, name: str) -> str:
         return self._titles[name]

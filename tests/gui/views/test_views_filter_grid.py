@@ -169,7 +169,7 @@ def test_by_default_each_filter_fills_its_own_colour_scale(qtbot, grid, rng) -> 
         tile = image[y:y + 3, x:x + 3]
         np.testing.assert_allclose(tile, weights[f, 0] / np.abs(weights[f]).max(), rtol=1e-6)
         assert np.abs(tile).max() == pytest.approx(1.0)
-    assert "filter" in panel.bar_label()
+    assert panel.bar_label() == "w / filter max"
     assert "each filter on its own scale" in panel.title()
     np.testing.assert_array_equal(grid.image_for("layer 1 (conv2d)"), tile_kernels(weights))  # raw stays readable
 
@@ -187,7 +187,7 @@ def test_one_scale_for_the_layer_when_asked_and_the_bar_says_so(qtbot, grid, rng
     image, levels = _drawn(grid, "layer 1 (conv2d)")
     assert levels == (-2.0, 2.0)
     np.testing.assert_array_equal(image, tile_kernels(weights))
-    assert panel.bar_label() == "weight (layer scale)"
+    assert panel.bar_label() == "w (layer scale)"
     assert "own scale" not in panel.title()
     # the learned filters sit within 3% of zero on the layer's scale: the reason per filter is the default
     assert np.nanmax(np.abs(image[:, 4:])) / 2.0 < 0.05
