@@ -10,6 +10,7 @@ from engine.events import BatchEnded, EpochEnded, SnapshotTaken
 from engine.metrics import MetricsHistory
 from gui.training.health_line import HealthLine
 from gui.training.live_view import LiveView
+from gui.training.receptive_field_link import ReceptiveFieldLink
 from gui.training.live_view_kinds import (NEW_PANELS_PER_FRAME, ActivationsLiveView, CurvesLiveView,  # noqa: F401
                                          FiltersLiveView, PredictionLiveView, SamplesLiveView)
 from gui.views.activation_view import ActivationView
@@ -112,6 +113,7 @@ class LiveViews(QWidget):
         layout.addWidget(rows, 1)
         self.samples.sample_selected.connect(self._on_sample_selected)
         self.workspace.events.probe_index.connect(self._on_probe_changed)
+        self.field_link = ReceptiveFieldLink(self.activations, self)  # the probe beside its maps, and unit fields
 
     # -- data in --------------------------------------------------------------------------------------------
     def set_dataset(self, dataset) -> None:
@@ -120,6 +122,7 @@ class LiveViews(QWidget):
         self._labels = dataset.val.labels.numpy().astype(np.int64)
         for view in self.views:
             view.set_dataset(dataset)
+        self.field_link.set_dataset(dataset)
         if len(self._labels):
             probe = self.workspace.probe_index
             self.samples.select(probe if probe < len(self._labels) else 0)
@@ -129,6 +132,8 @@ class LiveViews(QWidget):
     def show_snapshot(self, event: SnapshotTaken) -> None:
         for view in self.views:
             view.show_snapshot(event)
+        if event.activations:  # the maps' own sample (without maps, the view has cleared it)
+            self.field_link.show_probe(event.probe_index)
         self._step, self._snapshot_probe = (event.step, event.epoch), event.probe_index
         self._nothing = None
         self._update_caption()
@@ -148,6 +153,7 @@ class LiveViews(QWidget):
         def update(_architecture: object = None) -> None:
             filters = next(view for view in self.views if isinstance(view, FiltersLiveView))
             filters.frozen = frozen_filters_by_label(network.architecture)
+            self.field_link.set_architecture(network.architecture, network.analysis)
         update()
         network.changed.connect(update)
         self.health.follow_network(network)

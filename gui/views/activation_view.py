@@ -1,4 +1,5 @@
-"""ActivationView: one probe sample's feature maps, a mosaic per layer; click to enlarge."""
+"""ActivationView: one probe sample's feature maps, a mosaic per layer; click to enlarge; the probe sample itself
+with the receptive field of the unit under the mouse."""
 from __future__ import annotations
 
 import numpy as np
@@ -11,6 +12,7 @@ from gui.views.redraw import RedrawScheduler
 
 _EMPTY_TEXT = "No activations yet: they appear here while the network trains."
 _HOVER_HINT = "Hover a map to read values; click one to enlarge it."
+_INPUT_TITLE = "Probe sample: the frame is what the unit under the mouse sees"
 
 
 class ActivationView(QWidget):
@@ -20,9 +22,15 @@ class ActivationView(QWidget):
     Clicking a map (or ``select_map``) enlarges it in the detail pane and emits
     ``map_selected(layer, channel)``; for a vector layer the channel is the unit and the
     detail is the whole (1, N) vector. Hovering shows "layer, channel, (row, col) = value".
+
+    ``show_input(image)`` shows the probe sample itself; hovering or clicking a unit (row, col) of a
+    map emits ``unit_hovered(layer, row, col)``, and ``show_receptive_field((top, left, height,
+    width))`` frames that many input pixels on the sample (clipped to it; None hides the frame).
+    The view knows no architecture: whoever listens computes the field.
     """
 
     map_selected = Signal(str, int)
+    unit_hovered = Signal(str, int, int)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -32,6 +40,9 @@ class ActivationView(QWidget):
         self._panels: dict[str, MosaicPanel] = {}
         self._selected: tuple[str, int] | None = None
         self._hovered: tuple[str, int, int, int] | None = None  # (layer, channel, row, col) the readout names
+        self._unit: tuple[str, int, int] | None = None  # the map unit last announced by unit_hovered
+        self._input: np.ndarray | None = None
+        self._field: tuple[float, float, float, float] | None = None  # (top, left, height, width), unclipped
         self._scheduler = RedrawScheduler(self._redraw, self)
 
         scroll, self._list_layout, self._empty = scrolling_panel_list(_EMPTY_TEXT)
@@ -43,9 +54,13 @@ class ActivationView(QWidget):
         self._hover = QLabel(_HOVER_HINT)
         self._hover.setWordWrap(True)
         self._hover.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self._input_panel = MosaicPanel(_INPUT_TITLE)
+        self._input_panel.set_plot_height(160)
+        self._input_panel.hide()  # until there is a sample to show
         side = QWidget()
         side_layout = QVBoxLayout(side)
         side_layout.setContentsMargins(6, 6, 6, 6)
+        side_layout.addWidget(self._input_panel)
         side_layout.addWidget(self._detail)
         side_layout.addWidget(self._hover)
         side_layout.addStretch(1)
@@ -92,8 +107,40 @@ class ActivationView(QWidget):
         self.map_selected.emit(name, int(channel))
         self._scheduler.request()
 
+    def show_input(self, image: np.ndarray | None) -> None:
+        """The probe sample the maps are of: (H, W) grey or (H, W, 3) RGB, uint8 0..255; None hides it.
+        Raises ValueError for other shapes or types. The frame stays where it was, clipped to the new image."""
+        if image is None:
+            self._input = None
+            self._input_panel.hide()
+            return
+        array = np.asarray(image)
+        if array.ndim == 3 and array.shape[2] == 1:
+            array = array[..., 0]
+        if array.dtype != np.uint8 or not (array.ndim == 2 or (array.ndim == 3 and array.shape[2] == 3)) \
+                or array.size == 0:
+            raise ValueError(f"ActivationView: the input must be uint8 (H, W) or (H, W, 3), got {array.dtype} "
+                             f"{array.shape}")
+        self._input = array
+        rgb = array if array.ndim == 3 else np.repeat(array[..., np.newaxis], 3, axis=2)  # grey as grey
+        self._input_panel.set_image(rgb, (0.0, 255.0))
+        self._input_panel.show()
+        self._draw_field()
+
+    def show_receptive_field(self, rect: tuple[float, float, float, float] | None) -> None:
+        """Frame input pixels (top, left, height, width) on the sample, e.g. a unit's theoretical receptive field:
+        the frame is clipped to the image (a field reaching past the border shows its part inside); None hides it."""
+        self._field = None if rect is None else tuple(float(v) for v in rect)  # type: ignore[assignment]
+        self._draw_field()
+
+    def receptive_field_rect(self) -> tuple[float, float, float, float] | None:
+        """The frame drawn on the sample (top, left, height, width), clipped; None when none is drawn."""
+        return self._clipped_field()
+
     def clear(self) -> None:
         self._scheduler.cancel()
+        self._unit = self._field = None
+        self.show_input(None)
         self._maps, self._layouts, self._selected = {}, {}, None
         for panel in self._panels.values():
             self._list_layout.removeWidget(panel)
@@ -133,15 +180,26 @@ class ActivationView(QWidget):
     def detail_panel(self) -> MosaicPanel:
         return self._detail
 
+    def input_panel(self) -> MosaicPanel:
+        return self._input_panel
+
+    def map_shape(self, name: str) -> tuple[int, ...] | None:
+        """The shape of layer ``name``'s activations shown now ((C, H, W) or (N,)), or None."""
+        array = self._maps.get(name)
+        return None if array is None else tuple(array.shape)
+
     # -- events -------------------------------------------------------------------------
     def _on_pixel_clicked(self, name: str, y: int, x: int) -> None:
         cell = self._cell(name, y, x)
         if cell is not None:
             self.select_map(name, cell[0])
+            self._announce_unit(name, cell[1], cell[2], again=True)
 
     def _on_pixel_hovered(self, name: str, y: int, x: int) -> None:
         cell = self._cell(name, y, x)
         self._show_hovered(None if cell is None else (name, *cell))
+        if cell is not None:
+            self._announce_unit(name, cell[1], cell[2])
 
     def _on_detail_pixel_hovered(self, y: int, x: int) -> None:
         if self._selected is None:
@@ -154,9 +212,19 @@ class ActivationView(QWidget):
         _, height, width = self._maps[name].shape
         if 0 <= y < height and 0 <= x < width:
             self._show_hovered((name, channel, y, x))
+            self._announce_unit(name, y, x)
+
+    def _announce_unit(self, name: str, row: int, col: int, again: bool = False) -> None:
+        """unit_hovered for a map's unit (vectors have no place on the input), once per unit the mouse reaches:
+        hover events come with every move. A click announces it again."""
+        if self._layouts.get(name) is None or (not again and self._unit == (name, row, col)):
+            return
+        self._unit = (name, row, col)
+        self.unit_hovered.emit(name, row, col)
 
     def _on_hover_left(self) -> None:
         self._show_hovered(None)
+        self._unit = None  # the frame stays (the mouse may go to the sample to look), and comes back on return
 
     def _show_hovered(self, cell: tuple[str, int, int, int] | None) -> None:
         """Read out `cell` of the maps shown now (None, or a cell they no longer have: the hint)."""
@@ -170,6 +238,18 @@ class ActivationView(QWidget):
         self._hover.setText(_HOVER_HINT if cell is None else self._describe(*cell))
 
     # -- helpers ------------------------------------------------------------------------
+    def _clipped_field(self) -> tuple[float, float, float, float] | None:
+        if self._field is None or self._input is None:
+            return None
+        top, left, height, width = self._field
+        rows, cols = self._input.shape[:2]
+        y0, x0 = max(top, 0.0), max(left, 0.0)
+        y1, x1 = min(top + height, float(rows)), min(left + width, float(cols))
+        return (y0, x0, y1 - y0, x1 - x0) if y1 > y0 and x1 > x0 else None
+
+    def _draw_field(self) -> None:
+        self._input_panel.set_highlight(self._clipped_field())  # type: ignore[arg-type]
+
     def _has_channel(self, name: str, channel: int) -> bool:
         return name in self._maps and 0 <= channel < self._maps[name].shape[0]
 
