@@ -47,12 +47,14 @@ def _gradient_norm(module: nn.Module) -> torch.Tensor:
 
 @torch.no_grad()
 def capture_snapshot(model: ConvNet, layout: list[ProbedLayer], probe: torch.Tensor, *, step: int, epoch: int,
-                     probe_index: int) -> SnapshotTaken:
+                     probe_index: int, layer_tensors: bool = True) -> SnapshotTaken:
     """The network as it is now. `probe` is one sample (C, H, W) on the model's device.
 
     Activations are taken in eval mode (dropout off, batch-norm running statistics), as for
     validation; the model's mode is restored. Gradient norms are those of the last backward pass
     (0.0 before the first one), keyed like the other dicts so every snapshot has the same keys.
+    Without `layer_tensors` the event's activations and filters are empty: only the probabilities and
+    gradient norms are copied off the device (what a run folder's writer records besides the state dict).
     """
     was_training = model.training
     model.eval()
@@ -63,19 +65,21 @@ def capture_snapshot(model: ConvNet, layout: list[ProbedLayer], probe: torch.Ten
             if isinstance(layer.module, nn.Softmax) and layer is layout[-1]:
                 logits = x
             x = layer.module(x)
-            outputs.append(x[0])
+            if layer_tensors:
+                outputs.append(x[0])
         logits = x if logits is None else logits
     finally:
         model.train(was_training)
     probabilities = F.softmax(logits[0].float(), dim=0) if logits.dim() == 2 else torch.zeros(0)
-    weights = [layer.module.weight for layer in layout if layer.is_conv]
+    shown = layout if layer_tensors else []
+    weights = [layer.module.weight for layer in shown if layer.is_conv]
     norms = [_gradient_norm(layer.module) for layer in layout if layer.has_params]
     parts = outputs + weights + ([torch.stack(norms)] if norms else []) + [probabilities]
     flat = torch.cat([t.detach().reshape(-1).float().to(probe.device) for t in parts]).cpu().numpy()
     pieces = _split(flat, [tuple(t.shape) for t in parts])
-    activations = {layer.label: pieces[i] for i, layer in enumerate(layout)}
-    pieces = pieces[len(layout):]
-    conv_labels = [layer.label for layer in layout if layer.is_conv]
+    activations = {layer.label: pieces[i] for i, layer in enumerate(shown)}
+    pieces = pieces[len(shown):]
+    conv_labels = [layer.label for layer in shown if layer.is_conv]
     conv_weights = dict(zip(conv_labels, pieces[:len(conv_labels)]))
     pieces = pieces[len(conv_labels):]
     norm_labels = [layer.label for layer in layout if layer.has_params]

@@ -43,6 +43,8 @@ class RunFolderWriter(Callback):
     it), unless prepare_output_dir already did; close() gives it up.
     """
 
+    reads_layer_tensors = False  # it saves the model's state dict; the probe's activations are the window's to compute
+
     def __init__(self, folder: str | os.PathLike, model: nn.Module, arch: Architecture, config: TrainConfig,
                  normalization: Normalization | None = None, **details: Any) -> None:
         self.folder, self.model, self.arch, self.config = Path(folder), model, arch, config

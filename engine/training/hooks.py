@@ -12,7 +12,14 @@ class TrainingSetupError(ValueError):
 
 
 class Callback:
-    """Hooks called on the training thread, in order; override the ones you need. Keep them quick."""
+    """Hooks called on the training thread, in order; override the ones you need. Keep them quick.
+
+    A callback whose on_snapshot reads only the gradient norms and probabilities (the run folder's writer
+    saves the model's own state dict) sets `reads_layer_tensors = False`: when no callback reads them, a
+    snapshot skips copying every layer's activations and filters off the device.
+    """
+
+    reads_layer_tensors = True
 
     def on_batch_end(self, event: BatchEnded) -> None: ...
 

@@ -310,9 +310,15 @@ class Trainer:
             return
         probe = self.control.probe_index
         event = capture_snapshot(self.model, run.layout, run.probe_images[probe], step=self.global_step,
-                                 epoch=epoch, probe_index=probe)
+                                 epoch=epoch, probe_index=probe, layer_tensors=self._layer_tensors_read)
         run.last_snapshot_step, run.last_snapshot_time = self.global_step, time.perf_counter()
         self._emit("on_snapshot", event)
+
+    @property
+    def _layer_tensors_read(self) -> bool:
+        """Whether any callback reads a snapshot's activations and filters (the window's child has none that does)."""
+        return any(cb.reads_layer_tensors for cb in self.callbacks
+                   if type(cb).on_snapshot is not Callback.on_snapshot)
 
     def _emit(self, hook: str, event) -> None:
         for cb in self.callbacks:

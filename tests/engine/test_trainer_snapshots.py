@@ -88,3 +88,47 @@ def test_snapshots_are_throttled_by_wall_clock():
     Trainer(tiny_arch(), tiny_dataset(), TrainConfig(epochs=3, batch_size=16, snapshot_interval=3600.0,
                                                      device="cpu", threads=1), [rec]).fit()
     assert [e.step for e in rec.events] == [0, 18]  # the start and the end only
+
+
+class _Spy(Callback):
+    """Sees what the trainer hands its snapshot hooks, as a callback that reads no layer tensors."""
+
+    reads_layer_tensors = False
+
+    def __init__(self) -> None:
+        self.events = []
+
+    def on_snapshot(self, event):
+        self.events.append(event)
+
+
+def test_a_run_whose_callbacks_read_no_layer_tensors_copies_none_off_the_device(tmp_path):
+    # The run folder's writer saves the state dict: activations and filters copied for it were thrown away.
+    from engine.run_folder.writer import RunFolderWriter
+
+    config = TrainConfig(epochs=1, batch_size=32, device="cpu", threads=1)
+    trainer = Trainer(tiny_arch(), tiny_dataset(), config)
+    writer, spy = RunFolderWriter(tmp_path, trainer.model, tiny_arch(), config), _Spy()
+    writer.start()
+    trainer.callbacks += [writer, spy]
+    writer.finish(trainer.fit())
+    assert spy.events and all(e.activations == {} and e.weights == {} for e in spy.events)
+    last = spy.events[-1]
+    assert last.gradient_norms and all(v > 0 for v in last.gradient_norms.values())
+    assert last.probabilities.sum() == pytest.approx(1.0, abs=1e-5)  # still recorded in the log
+
+    reader = Snapshots()  # one callback that reads them is enough for every snapshot to carry them
+    trainer = Trainer(tiny_arch(), tiny_dataset(), config, [_Spy(), reader])
+    trainer.fit()
+    assert all(e.activations and e.weights for e in reader.events)
+
+
+def test_probabilities_without_layer_tensors_equal_those_with_them():
+    arch = tiny_arch(softmax=True)
+    model, analysis = build_model(arch), analyze(arch)
+    probe = tiny_dataset().val.images[3]
+    layout = probe_layout(model, analysis)
+    full = capture_snapshot(model, layout, probe, step=0, epoch=0, probe_index=3)
+    light = capture_snapshot(model, layout, probe, step=0, epoch=0, probe_index=3, layer_tensors=False)
+    np.testing.assert_array_equal(light.probabilities, full.probabilities)
+    assert light.gradient_norms == full.gradient_norms and (light.activations, light.weights) == ({}, {})
