@@ -127,9 +127,13 @@ def _train_variant(variant: Variant, config: TrainConfig, seed: int, run_dir: Pa
     except (OSError, ProjectError) as exc:
         raise ExperimentError(f"{run_dir}: cannot write the variant's job ({getattr(exc, 'strerror', None) or exc})"
                               ) from None
-    ended = follow(run_dir / JOB, run_dir, control, echo=echo,
-                   on_batch=(lambda event: on_batch(label, seed, event)) if on_batch else None,
-                   on_epoch=(lambda event: on_epoch(label, seed, event)) if on_epoch else None)
+    try:
+        ended = follow(run_dir / JOB, run_dir, control, echo=echo,
+                       on_batch=(lambda event: on_batch(label, seed, event)) if on_batch else None,
+                       on_epoch=(lambda event: on_epoch(label, seed, event)) if on_epoch else None)
+    except OSError as exc:  # the interpreter could not be started (gone, out of processes)
+        raise ExperimentError(f'the variant "{label}" (seed {seed}): cannot start its training process '
+                              f"({exc.strerror or exc})") from None
     result = variant_result(run_dir, label, seed, analysis.total_params, analysis.total_macs)
     if result is None and not control.stopped:
         why = ended.last_error()

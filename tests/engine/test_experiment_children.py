@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -151,3 +152,18 @@ def test_sigterm_to_the_cli_stops_its_running_variant_and_starts_no_later_one(tm
     assert read_run_log(first).finished["reason"] == "stopped"
     assert not (out / "02-pooling-max-seed3").exists()
     assert "| pooling none |" in stdout and "pooling max" not in stdout
+
+
+@pytest.mark.parametrize("text, message", [
+    ("{", "summary.json: not valid JSON"),
+    ('{"final_val_accuracy": 0.5, "seconds": "soon", "samples_per_second": 10}', "field seconds: 'soon' is not"),
+    ("[1, 2]", "summary.json: expected a JSON object"),
+])
+def test_a_damaged_variant_summary_is_one_error_naming_the_file(tmp_path, text, message):
+    from engine.experiments.results_reader import variant_result
+    from models.experiment import ExperimentError
+
+    assert variant_result(tmp_path, "v", 0, 1, 1) is None  # no summary yet: the child wrote no folder
+    (tmp_path / "summary.json").write_text(text)
+    with pytest.raises(ExperimentError, match=re.escape(message)):
+        variant_result(tmp_path, "v", 0, 1, 1)
