@@ -180,14 +180,113 @@ def startup_seconds(platform: str, repeats: int = 3) -> tuple[float, float]:
     return statistics.median(shown), statistics.median(rooms)
 
 
+def write_synthetic_log(folder: Path, hours: float, cadence_s: float, snapshot_s: float) -> int:
+    """A finished run's log of `hours` at one batch line per `cadence_s` and a LeNet-5 snapshot per
+    `snapshot_s`, written by the engine's own RunLogFile (the lines and sidecars RunWriter writes, thinned by
+    its TimelineStore). Returns the number of lines."""
+    import dataclasses
+
+    import torch
+
+    from engine.events import BatchEnded, EpochEnded
+    from engine.network.builder import build_model
+    from engine.run_folder.log_file import RunLogFile, started_record
+    from models import architecture_file
+    from models.presets import load_preset
+
+    arch = load_preset("lenet5")
+    state = {k: v.detach().clone() for k, v in build_model(arch).state_dict().items()}
+    log = RunLogFile(folder)
+    log.begin(started_record(architecture=architecture_file.to_dict(arch), settings={}))
+    steps, per_snapshot, per_epoch = int(hours * 3600 / cadence_s), max(1, round(snapshot_s / cadence_s)), 750
+    generator = torch.Generator().manual_seed(0)
+    lines = 1
+    for step in range(1, steps + 1):
+        epoch, batch = (step - 1) // per_epoch + 1, (step - 1) % per_epoch + 1
+        log.write({"kind": "batch", **dataclasses.asdict(BatchEnded(epoch, step, batch, per_epoch, 1 / step ** 0.3,
+                                                                    0.9, 15_000.0, 1e-3))})
+        lines += 1
+        if step % per_snapshot == 0:
+            for tensor in state.values():
+                tensor.add_(torch.randn(tensor.shape, generator=generator) * 1e-3)
+            norms = {f"layer {i} (conv2d)": 0.1 / step ** 0.5 for i in (1, 4)}
+            log.write_snapshot(step, epoch, state, probe_index=0, gradient_norms=norms)
+            lines += 1
+        if batch == per_epoch:
+            log.write({"kind": "epoch", **dataclasses.asdict(EpochEnded(epoch, step, 0.3, 0.9, 0.3, 0.9))})
+            lines += 1
+    log.write({"kind": "finished", "reason": "completed", "message": "synthetic", "epochs_completed":
+               (steps - 1) // per_epoch + 1, "step": steps, "summary": None})
+    log.close()
+    return lines
+
+
+def replay_case(window, meter: StallMeter, hours: float, replay_s: float) -> list[str]:
+    """A synthetic run of `hours` (50 ms batch lines, a snapshot every 10 s) replayed into a folder the window
+    attaches to, `replay_s` seconds from first line to last, with the Timeline tab on screen: the stalls of the
+    GUI thread in the first and the last tenth of the replay (a stall growing with the log would show there)."""
+    import shutil
+    import threading
+
+    from PySide6.QtCore import QEventLoop
+
+    from engine.run_folder import EVENTS, SNAPSHOTS
+
+    source, target = Path(tempfile.mkdtemp()), Path(tempfile.mkdtemp())
+    written = time.perf_counter()
+    count = write_synthetic_log(source, hours, 0.05, 10.0)
+    written = time.perf_counter() - written
+    shutil.copytree(source / SNAPSHOTS, target / SNAPSHOTS)
+    data = (source / EVENTS).read_bytes().splitlines(keepends=True)
+    (target / EVENTS).write_bytes(data[0])  # the started line: the window attaches to a run that has begun
+    window.tabs.setCurrentWidget(window.timeline)
+    session, loop = window.session, QEventLoop()
+    session.finished.connect(lambda _result: loop.quit())
+    window.session.attach(target, window.network.architecture)
+
+    def replay() -> None:
+        start, rest = time.perf_counter(), data[1:]
+        with open(target / EVENTS, "ab") as log:
+            for i, line in enumerate(rest):
+                log.write(line)
+                if i % 200 == 0:
+                    log.flush()
+                    time.sleep(max(0.0, start + replay_s * i / len(rest) - time.perf_counter()))
+
+    meter.start()
+    thread = threading.Thread(target=replay, name="bench replay")
+    thread.start()
+    loop.exec()
+    meter.stop()
+    thread.join()
+    every = meter.lateness or [0.0]  # 5 ms ticks come evenly: a tenth of them is a tenth of the time
+    first, last = every[:max(1, len(every) // 10)], every[-max(1, len(every) // 10):]
+    entries = len(window.timeline.entries)
+    shutil.rmtree(source, ignore_errors=True)
+    shutil.rmtree(target, ignore_errors=True)
+    return [f"replay: {hours:g} h synthetic run ({count:,} lines, {sum(map(len, data)) / 1e6:.1f} MB, "
+            f"written in {written:.0f} s) replayed in {replay_s:g} s to the window's follower and Timeline "
+            f"(on screen; {entries} snapshots on its slider at the end)",
+            f"{'replay stall, p99 / max (all)':44}{1000 * percentile(every, 0.99):>8.1f} / {1000 * max(every):.1f} ms",
+            f"{'replay stall, p99 / max (first tenth)':44}{1000 * percentile(first, 0.99):>8.1f} / "
+            f"{1000 * max(first):.1f} ms",
+            f"{'replay stall, p99 / max (last tenth)':44}{1000 * percentile(last, 0.99):>8.1f} / "
+            f"{1000 * max(last):.1f} ms", ""]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--platform", default="offscreen", help="Qt platform plugin (offscreen, or xcb under Xvfb)")
     parser.add_argument("--epochs", type=int, default=2, help="epochs per run (default 2)")
     parser.add_argument("--repeats", type=int, default=2, help="A/B pairs per thread count (default 2)")
     parser.add_argument("--no-save", action="store_true", help="print only")
+    parser.add_argument("--replay", type=float, metavar="HOURS",
+                        help="only the replay case: a synthetic run of HOURS (1 for an hour) followed by the window")
+    parser.add_argument("--replay-seconds", type=float, default=120.0, help="how long the replay takes (default 120)")
     args = parser.parse_args()
     os.environ["QT_QPA_PLATFORM"] = args.platform
+    if args.replay:
+        return replay_main(args)
     startup, rooms = startup_seconds(args.platform)
 
     import torch
@@ -295,6 +394,35 @@ def main() -> int:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text("\n".join(lines + table) + "\n", encoding="utf-8")
         print(f"saved to {out.relative_to(ROOT)}")
+    return 0
+
+
+def replay_main(args: argparse.Namespace) -> int:
+    """The replay case on its own (the training runs above take many minutes)."""
+    from PySide6.QtCore import QSettings
+    from PySide6.QtWidgets import QApplication
+
+    from gui.app import configure_application
+    from gui.document.document_io import DISCARD
+    from gui.main_window import MainWindow
+
+    app = QApplication(sys.argv[:1])
+    collector = configure_application(app)  # noqa: F841 - kept: garbage collection on the GUI thread
+    scratch = Path(tempfile.mkdtemp())
+    window = MainWindow(settings=QSettings(str(scratch / "settings.ini"), QSettings.Format.IniFormat))
+    window.load_preset("lenet5")
+    window.document.ask_unsaved_changes = lambda: DISCARD
+    window.resize(1600, 1000)
+    window.show()
+    lines = [f"ConvScope GUI responsiveness, replay case, {datetime.datetime.now():%Y-%m-%d %H:%M}, load average "
+             f"before: {' '.join(f'{v:.2f}' for v in os.getloadavg())}",
+             *replay_case(window, StallMeter(), args.replay, args.replay_seconds)]
+    window.close()
+    print("\n".join(lines), flush=True)
+    if not args.no_save:
+        out = ROOT / "bench" / "results" / "gui_responsiveness_replay.txt"
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return 0
 
 

@@ -229,10 +229,11 @@ class MainWindow(QMainWindow):
         """The "Timeline" tab: scrub the run folder of the window's training run (once the session keeps one)."""
         from gui import rooms
 
-        self.timeline = rooms.TimelineTab()
+        self.timeline = rooms.TimelineTab(self.workspace)
         self.tabs.add_room(self.timeline, "Timeline")
-        self.session.started.connect(lambda: self.timeline.set_run(getattr(self.session, "run_folder", None),
-                                                                   self.network.architecture))
+        self.session.started.connect(lambda: self.timeline.follow(self.session.run_folder, self.network.architecture))
+        self.session.records_read.connect(self.timeline.add_records)  # the session's one follower feeds it
+        self.document.opened.connect(self.timeline.show_opened)
         self.session.finished.connect(lambda _finished: self.timeline.refresh())
         self.timeline.scrubbed_to.connect(  # the scrubbed step on the curves; none at the live end
             lambda step: self.live_views.curves.set_marker(step if step >= 0 else None))

@@ -47,6 +47,7 @@ class DocumentController(QObject):
     modified_changed = Signal(bool)
     status_reported = Signal(str)      # a one-line outcome for the status bar
     run_attached = Signal(object)      # Path of a run folder opened to be followed as it is written
+    opened = Signal(object)            # Path of a project, architecture file or run folder just opened
 
     def __init__(self, editor: NetworkEditor, settings: QSettings, parent_widget: QWidget,
                  state: ProjectState | None = None) -> None:
@@ -247,6 +248,7 @@ class DocumentController(QObject):
             note += f"; {project.notice}"
         if project.weights is not None and project.normalization is None and not architecture_only:
             note += f"; {OLD_STATISTICS_NOTE}"
+        self.opened.emit(path)
         self.status_reported.emit(f"Opened {path}{note}")
         return True
 

@@ -13,17 +13,19 @@ from PySide6.QtWidgets import QHeaderView, QLabel, QTableWidget, QTableWidgetIte
 
 from engine.run_folder.timeline import TimelineEntry
 from engine.project.run_input import read_run_input
-from engine.inspection.snapshot_health import ProbeImages, SnapshotHealth, probe_images, snapshot_health
+from engine.inspection.snapshot_health import SnapshotHealth, probe_images, snapshot_health
 from gui.task_runner import TaskRunner
 
 SETTLE_MS = 150  # while the slider is dragged, only the step it rests on is computed
 COLUMNS = ("layer", "dead", "dormant", "saturated", "grad norm")
 
 
-def _health_job(folder: Path, entry: TimelineEntry, probe: ProbeImages | None):
-    source = read_run_input(folder)
+def _health_job(folder: Path, entry: TimelineEntry, read: tuple | None):
+    """`read`: (source, probe) from an earlier step of the same folder, else None: reading a live run's source
+    reads its whole log (its newest snapshot), so it is done once per folder, not once per step shown."""
+    source, probe = read if read is not None else (read_run_input(folder), None)
     probe = probe if probe is not None else probe_images(source)
-    return folder, probe, snapshot_health(folder, source, entry, probe.images)
+    return folder, (source, probe), snapshot_health(folder, source, entry, probe.images)
 
 
 def _cell(value: float | None, fmt: str) -> str:
@@ -39,7 +41,7 @@ class HealthPanel(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.shown: SnapshotHealth | None = None
-        self._probes: dict[Path, ProbeImages] = {}
+        self._probes: dict[Path, tuple] = {}  # folder: (its run input, its probe batch), read once
         self._wanted: tuple[Path, TimelineEntry] | None = None
         self._runner = TaskRunner(self, name="ConvScope health")
         self._settle = QTimer(self)
@@ -95,9 +97,9 @@ class HealthPanel(QWidget):
         self._runner.submit(_health_job, folder, entry, self._probes.get(folder))
 
     @Slot(object)
-    def _on_finished(self, result: tuple[Path, ProbeImages, SnapshotHealth]) -> None:
-        folder, probe, health = result
-        self._probes = {folder: probe}  # one run at a time: an older folder's batch is let go
+    def _on_finished(self, result: tuple[Path, tuple, SnapshotHealth]) -> None:
+        folder, read, health = result
+        self._probes = {folder: read}  # one run at a time: an older folder's batch is let go
         self.shown = health
         self.title.setText(f"Health at step {health.step:,} (epoch {health.epoch}), {health.samples:,} probe images")
         self.warnings.setText("\n".join(f"\u26a0 {w.message}" for w in health.warnings) if health.warnings

@@ -1,5 +1,12 @@
 """TimelineTab: scrub a run folder's snapshot timeline: filters and health at a step, weight distributions,
-gradient norms."""
+gradient norms.
+
+The tab never reads a whole log on the GUI thread. While the window trains or follows a run, the session's one
+follower (TrainingSession.records_read) hands it each poll's new lines, and a TimelineIndex takes them at a
+cost of the new lines only. A folder opened here (its Open button, File > Open) is read to its end on a
+TaskRunner thread, then followed with the same EventTail, a bounded chunk per poll. Snapshot files are read and
+binned on another TaskRunner. A hidden tab only appends lines to its index; it catches up when shown.
+"""
 
 from __future__ import annotations
 
@@ -7,25 +14,36 @@ import os
 from pathlib import Path
 
 import numpy as np
-import pyqtgraph as pg
 import torch
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QHBoxLayout, QLabel, QPushButton, QSlider,
                                QSpinBox, QSplitter, QVBoxLayout, QWidget)
 
-from engine.run_folder import RunFolderError, read_run_log
-from engine.run_folder.timeline import TimelineEntry, load_timeline_weights, timeline
-from engine.inspection.timeline_histograms import LayerDistribution, distributions, gradient_norm_curves
+from engine.run_folder import RunFolderError
+from engine.run_folder.timeline import TimelineEntry
+from engine.run_folder.timeline_index import TimelineIndex
+from engine.inspection.timeline_histograms import LayerDistribution
+from gui.task_runner import TaskRunner
 from gui.timeline.health_panel import HealthPanel
+from gui.timeline.timeline_loader import LoadedSnapshots, OpenedFolder, load_snapshots, read_folder
+from gui.timeline.timeline_plots import TimelinePlots
 from gui.views.filter_grid import FilterGrid
 from models import architecture_file
 from models.architecture import Architecture
 from models.layers import has_filters
 
-PLAY_MS = 200   # one snapshot per tick while playing
-POLL_MS = 1000  # how often a live run folder is read again
+PLAY_MS = 200     # one snapshot per tick while playing
+POLL_MS = 1000    # how often a folder opened here (not the window's run) is read further
+POLL_BYTES = 256 * 1024  # the most of that log one poll reads (as TrainingSession: bounded catch-up steps)
+UPDATE_MS = 250   # new lines arriving in bursts are drawn at most this often
 EMPTY = "No run folder yet: train (the window writes one), or Open a run folder written by `train --out`."
 NO_FILTERS = "No snapshot shown: the filters of each conv layer appear here once a run folder is open."
+PROJECT = ("This project holds trained weights, not a snapshot timeline (a project file keeps the final weights "
+           "only): the filters below are those weights. Open the run folder it was trained in to scrub its "
+           "snapshots.")
+NO_PROJECT_PLOTS = ("A project keeps no snapshots, so there is nothing to plot over training: open its run folder "
+                    "to see the distributions and gradient norms.")
 
 
 def tensor_title(name: str, architecture: Architecture | None) -> str:
@@ -48,19 +66,27 @@ def _tensor_order(name: str) -> tuple[int, int, str]:
 class TimelineTab(QWidget):
     """Moving the slider shows that snapshot everywhere in the tab; `step_changed(step)` tells the rest, and
     `scrubbed_to(step)` too, but -1 at the newest snapshot (the live end, where no marker is wanted: a marker
-    trailing a running run's curves by a snapshot would only confuse)."""
+    trailing a running run's curves by a snapshot would only confuse). `updated` says the views have caught up
+    with the lines read so far. `workspace` (optional) gives a reopened project's trained weights to show."""
 
     step_changed = Signal(int)
     scrubbed_to = Signal(int)
+    updated = Signal()
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, workspace=None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self._workspace = workspace
         self.folder: Path | None = None
         self.architecture: Architecture | None = None
+        self.index = TimelineIndex()
         self.entries: list[TimelineEntry] = []
         self._states: dict[str, dict[str, torch.Tensor]] = {}   # by file: each snapshot read once
         self._distributions: dict[str, LayerDistribution] = {}
         self._index = -1
+        self._tail = None         # the EventTail of a folder opened here; None while the session feeds lines
+        self._drawn = -1          # the index version the views show (or were last asked to)
+        self._refused = False     # the started line names no usable network: nothing of this folder is drawn
+        self.redraw_count = 0     # updates started (tests: a hidden tab starts none)
 
         self.status = QLabel(EMPTY)
         self.status.setWordWrap(True)  # a long status wraps rather than widening the room
@@ -76,33 +102,12 @@ class TimelineTab(QWidget):
         self.jump.setKeyboardTracking(False)
         self.jump.setMaximum(10**9)
         self.tensor = QComboBox()
-        controls = QHBoxLayout()
+        self.controls = QHBoxLayout()
         for widget in (self.open_button, self.play_button, self.live, self.slider, self.jump, self.tensor):
-            controls.addWidget(widget, 1 if widget is self.slider else 0)
+            self.controls.addWidget(widget, 1 if widget is self.slider else 0)
 
         self.filters = FilterGrid(empty_text=NO_FILTERS)
-        self.heatmap = pg.PlotWidget(title="distribution over training (snapshot x value, brighter = more)")
-        self.heatmap.setLabel("bottom", "snapshot")
-        self.heatmap.setLabel("left", "value")
-        self._heat = pg.ImageItem()
-        self._heat.setColorMap(pg.colormap.get("viridis"))
-        self.heatmap.addItem(self._heat)
-        self._heat_line = pg.InfiniteLine(angle=90, pen=pg.mkPen("#ff5050", width=2))
-        self.heatmap.addItem(self._heat_line)
-        self.histogram = pg.PlotWidget(title="at this step")
-        self._bars = pg.BarGraphItem(x=[], height=[], width=1.0, brush="#4a90d9")
-        self.histogram.addItem(self._bars)
-        self.norms = pg.PlotWidget(title="gradient norm per layer")
-        self.norms.addLegend(offset=(-10, 10))
-        self.norms.setLogMode(y=True)
-        self._norm_line = pg.InfiniteLine(angle=90, pen=pg.mkPen("#ff5050", width=2))
-        self.norms.addItem(self._norm_line)
-
-        plots = QSplitter(Qt.Orientation.Vertical)
-        for widget in (self.heatmap, self.histogram, self.norms):
-            for side in ("left", "bottom"):  # weights of 0.05 read as 0.05, not "value (x0.001)" with ticks 50
-                widget.getPlotItem().getAxis(side).enableAutoSIPrefix(False)
-            plots.addWidget(widget)
+        self.plots = TimelinePlots()
         self.health = HealthPanel()
         left = QSplitter(Qt.Orientation.Vertical)
         left.addWidget(self.filters)
@@ -110,19 +115,29 @@ class TimelineTab(QWidget):
         left.setSizes([500, 300])
         body = QSplitter(Qt.Orientation.Horizontal)
         body.addWidget(left)
-        body.addWidget(plots)
+        body.addWidget(self.plots)
         body.setSizes([400, 600])
         layout = QVBoxLayout(self)
-        layout.addLayout(controls)
+        layout.addLayout(self.controls)
         layout.addWidget(self.status)
         layout.addWidget(body, 1)
 
+        self._reader = TaskRunner(self, name="ConvScope timeline read")
+        self._reader.finished.connect(self._on_read)
+        self._reader.failed.connect(self._on_failed)
+        self._loader = TaskRunner(self, name="ConvScope timeline snapshots")
+        self._loader.finished.connect(self._on_loaded)
+        self._loader.failed.connect(self._on_failed)
         self._play = QTimer(self)
         self._play.setInterval(PLAY_MS)
         self._play.timeout.connect(self._advance)
         self._poll = QTimer(self)
         self._poll.setInterval(POLL_MS)
-        self._poll.timeout.connect(self.refresh)
+        self._poll.timeout.connect(self._poll_tail)
+        self._update_timer = QTimer(self)
+        self._update_timer.setSingleShot(True)
+        self._update_timer.setInterval(UPDATE_MS)
+        self._update_timer.timeout.connect(self._update)
         self.slider.valueChanged.connect(self.show_index)
         self.play_button.toggled.connect(self._on_play)
         self.jump.valueChanged.connect(self.jump_to_step)
@@ -130,68 +145,136 @@ class TimelineTab(QWidget):
         self.open_button.clicked.connect(self._choose_folder)
 
     # -- data in --------------------------------------------------------------------------------------------
+    def follow(self, folder: str | os.PathLike | None, architecture: Architecture | None) -> None:
+        """The window's run in `folder`: its lines will come through add_records (the session's follower)."""
+        self._reset(folder, architecture)
+        if self.folder is not None:
+            self.status.setText(f"Following the run in {self.folder}: its snapshots appear as it writes them.")
+
     def set_run(self, folder: str | os.PathLike | None, architecture: Architecture | None) -> None:
-        """Scrub `folder` (a run folder; None clears), whose network is `architecture`; follows it while live."""
-        self.folder = Path(folder) if folder else None
-        self.architecture = architecture
-        self.entries, self._states, self._index = [], {}, -1
-        self.tensor.clear()
-        self.health.clear()
+        """Scrub `folder` (a run folder; None clears), whose network is `architecture` (None: the one its log
+        names). Its log is read on a TaskRunner thread, then followed here while it grows."""
+        self._reset(folder, architecture)
         if self.folder is None:
-            self._poll.stop()
-            self.status.setText(EMPTY)
+            self._show_trained()
             return
-        self.refresh()
-        self._poll.start()
+        self.status.setText(f"Reading {self.folder}…")
+        self._reader.submit(read_folder, self.folder)
+
+    def show_opened(self, path: str | os.PathLike) -> None:
+        """File > Open took `path`: a run folder is scrubbed; a project shows what it holds (its trained weights)."""
+        path = Path(path)
+        self.set_run(path if path.is_dir() else None, None)
+
+    @Slot(object)
+    def add_records(self, records: list) -> None:
+        """New lines of the followed run's log (dicts, as EventTail reads them)."""
+        if self.folder is not None and records and self.index.add(records):
+            self._changed()
 
     @Slot()
     def refresh(self) -> None:
-        """Read the folder's timeline again; new snapshots extend the slider (and the live end follows them)."""
-        if self.folder is None:
+        """Read a folder opened here further now, and bring the views up to date if the tab is shown."""
+        if self._tail is not None:
+            self._poll_tail()
+        if self.isVisible():
+            self._update()
+
+    def _reset(self, folder, architecture: Architecture | None) -> None:
+        self._poll.stop()
+        self._update_timer.stop()
+        self._reader.cancel()
+        self._loader.cancel()
+        self.play_button.setChecked(False)
+        self.folder = Path(folder) if folder else None
+        self.architecture = architecture
+        self.index, self._tail, self._drawn, self._refused = TimelineIndex(), None, -1, False
+        self.entries, self._states, self._distributions, self._index = [], {}, {}, -1
+        self.tensor.clear()
+        self.health.clear()
+        self.filters.clear()
+        self.plots.clear()
+        self.plots.forget_norms()
+        self.slider.setEnabled(False)
+        self.status.setText(EMPTY)
+
+    def _show_trained(self) -> None:
+        """No run on the timeline: a reopened project's weights, if any, are what it can show."""
+        trained = self._workspace.trained if self._workspace is not None else None
+        if trained is None:
             return
-        try:
-            log = read_run_log(self.folder)
-            entries = timeline(self.folder, log)
-        except RunFolderError as exc:
-            self.status.setText(f"Cannot read the run folder: {exc}")
-            return
-        if self.architecture is None and log.started:
+        self.status.setText(PROJECT)
+        self.plots.clear(NO_PROJECT_PLOTS)
+        for i, spec in enumerate(trained.architecture.layers, start=1):
+            weight = trained.state.get(f"{i - 1}.weight")
+            if has_filters(spec.TYPE) and weight is not None:
+                self.filters.show_layer(f"layer {i} ({spec.TYPE})", weight.detach().float().numpy(),
+                                        rgb=weight.shape[1] == 3)
+
+    def _changed(self) -> None:
+        if self.architecture is None and self.index.started is not None and not self._refused:
             try:
-                self.architecture = architecture_file.from_dict(log.started.get("architecture"))
-            except architecture_file.ArchitectureFileError as exc:  # a stranger's folder: the log says nothing usable
+                self.architecture = self.index.architecture
+            except architecture_file.ArchitectureFileError as exc:  # a stranger's folder: nothing usable
+                self._refused = True
                 self._poll.stop()  # the started line never changes: reading again would only repeat this
                 self.status.setText(f"Cannot show {self.folder}: the started line of its events.jsonl holds no "
                                     f"usable architecture ({exc})")
-                return
-        if log.finished is not None:
+        if self._refused:
+            return
+        if self.index.finished is not None:
             self._poll.stop()
-        if [e.file for e in entries] == [e.file for e in self.entries] and entries == self.entries:
+        if self.isVisible() and not self._update_timer.isActive():
+            self._update_timer.start()
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt's override
+        super().showEvent(event)
+        if self.folder is not None and self.index.version != self._drawn and not self._refused:
+            self._update_timer.start()  # hidden, it only kept the lines: catch up now
+
+    @Slot()
+    def _update(self) -> None:
+        """Redraw what the new lines changed: the norms here, the snapshots' weights and bins on the loader."""
+        if self.folder is None or self._refused or self.index.version == self._drawn:
+            return
+        self._drawn = self.index.version
+        self.redraw_count += 1
+        self.plots.show_norms(self.index.norms)
+        entries = self.index.entries()
+        if entries:
+            self._loader.submit(load_snapshots, self.folder, entries, dict(self._states))
+        else:
+            self.updated.emit()
+
+    @Slot(object)
+    def _on_read(self, opened: OpenedFolder) -> None:
+        if opened.folder != self.folder:
+            return
+        self._tail, self.index = opened.tail, opened.index
+        if self.index.started is None:
+            self.status.setText(f"{self.folder}: no run log yet; its snapshots appear here as it is written.")
+        self._poll.start()  # stopped again by a finished line (or a refused started line) in _changed
+        self._changed()
+
+    @Slot()
+    def _poll_tail(self) -> None:
+        try:
+            records = self._tail.poll(POLL_BYTES)
+        except RunFolderError as exc:
+            self.status.setText(f"Cannot read the run folder: {exc}")
+            return
+        self.add_records(records)
+
+    @Slot(object)
+    def _on_failed(self, exc: object) -> None:
+        self.status.setText(f"Cannot read the run folder: {exc}")
+
+    @Slot(object)
+    def _on_loaded(self, loaded: LoadedSnapshots) -> None:
+        if loaded.folder != self.folder:
             return
         at_end = self._index < 0 or self._index >= len(self.entries) - 1
-        self.entries = entries
-        live = {e.file for e in entries}
-        self._states = {k: v for k, v in self._states.items() if k in live}
-        self._recompute(log)
-        self.slider.blockSignals(True)
-        self.slider.setRange(0, max(0, len(entries) - 1))
-        self.slider.setEnabled(bool(entries))
-        self.slider.blockSignals(False)
-        if entries:
-            self.show_index(len(entries) - 1 if (at_end and self.live.isChecked()) else
-                            min(max(self._index, 0), len(entries) - 1))
-
-    def _state(self, entry: TimelineEntry) -> dict[str, torch.Tensor] | None:
-        if entry.file not in self._states:
-            try:
-                self._states[entry.file] = load_timeline_weights(self.folder, entry)
-            except RunFolderError:
-                return None  # thinned away since the listing; the next refresh drops it
-        return self._states[entry.file]
-
-    def _recompute(self, log) -> None:
-        loaded = [(e.step, self._state(e)) for e in self.entries]
-        loaded = [(s, st) for s, st in loaded if st is not None]
-        self._distributions = distributions([s for s, _ in loaded], [st for _, st in loaded])
+        self.entries, self._states, self._distributions = loaded.entries, loaded.states, loaded.distributions
         current = self.tensor.currentData()
         self.tensor.blockSignals(True)
         self.tensor.clear()
@@ -202,12 +285,15 @@ class TimelineTab(QWidget):
         else:  # the first conv layer's weights: the filters shown beside
             self.tensor.setCurrentIndex(max(0, self.tensor.findData(self._first_conv_weights())))
         self.tensor.blockSignals(False)
-        self.norms.clear()
-        self.norms.addItem(self._norm_line)
-        for i, (label, (steps, values)) in enumerate(gradient_norm_curves(log).items()):
-            positive = values > 0
-            self.norms.plot(steps[positive], values[positive], pen=pg.intColor(i), name=label)
         self._draw_distribution()
+        self.slider.blockSignals(True)
+        self.slider.setRange(0, max(0, len(self.entries) - 1))
+        self.slider.setEnabled(bool(self.entries))
+        self.slider.blockSignals(False)
+        if self.entries:
+            self.show_index(len(self.entries) - 1 if (at_end and self.live.isChecked()) else
+                            min(max(self._index, 0), len(self.entries) - 1))
+        self.updated.emit()
 
     def _first_conv_weights(self) -> str | None:
         layers = self.architecture.layers if self.architecture is not None else ()
@@ -234,15 +320,13 @@ class TimelineTab(QWidget):
         self.jump.blockSignals(False)
         self.status.setText(f"step {entry.step:,}, epoch {entry.epoch} ({entry.dtype}), snapshot {index + 1} of "
                             f"{len(self.entries)}")
-        state = self._state(entry)
+        state = self._states.get(entry.file)
         if state is not None and self.architecture is not None:
             for i, spec in enumerate(self.architecture.layers, start=1):
                 weight = state.get(f"{i - 1}.weight")
                 if has_filters(spec.TYPE) and weight is not None:
                     self.filters.show_layer(f"layer {i} ({spec.TYPE})", weight.numpy(), rgb=weight.shape[1] == 3)
-        self._heat_line.setValue(index + 0.5)
-        self._norm_line.setValue(entry.step)
-        self._draw_step_histogram()
+        self.plots.show_step(index, entry.step)
         self.health.show_entry(self.folder, entry)
         self.step_changed.emit(entry.step)
         self.scrubbed_to.emit(entry.step if index < len(self.entries) - 1 else -1)
@@ -254,9 +338,12 @@ class TimelineTab(QWidget):
             self.show_index(int(np.argmin([abs(e.step - step) for e in self.entries])))
 
     def shutdown(self) -> None:
-        """Stop following the folder and the health computation (the window closes)."""
+        """Stop following the folder and every computation of the tab (the window closes)."""
         self._poll.stop()
         self._play.stop()
+        self._update_timer.stop()
+        self._reader.shutdown()
+        self._loader.shutdown()
         self.health.shutdown()
 
     def shown_entry(self) -> TimelineEntry | None:
@@ -268,7 +355,7 @@ class TimelineTab(QWidget):
         if entry is None or self.architecture is None:
             return None
         index = int(label.split()[1]) - 1
-        return self._state(entry)[f"{index}.weight"].numpy()
+        return self._states[entry.file][f"{index}.weight"].numpy()
 
     @Slot(bool)
     def _on_play(self, playing: bool) -> None:
@@ -287,25 +374,14 @@ class TimelineTab(QWidget):
         else:
             self.show_index(self._index + 1)
 
+    @Slot()
     def _draw_distribution(self) -> None:
-        dist = self._distributions.get(self.tensor.currentData())
-        if dist is None:
-            self._heat.clear()
-            return
-        image = np.log1p(dist.counts.astype(np.float64))  # (snapshot, bin); log: the tails stay visible
-        row_major = pg.getConfigOption("imageAxisOrder") == "row-major"  # gui/views/pg_setup.py sets it
-        self._heat.setImage(image.T if row_major else image, autoLevels=True)
-        self._heat.setRect(0, dist.edges[0], len(dist.steps), dist.edges[-1] - dist.edges[0])
-        self._draw_step_histogram()
-
-    def _draw_step_histogram(self) -> None:
-        dist = self._distributions.get(self.tensor.currentData())
-        if dist is None or not 0 <= self._index < len(dist.counts):
-            self._bars.setOpts(x=[], height=[])
-            return
-        centres = (dist.edges[:-1] + dist.edges[1:]) / 2
-        self._bars.setOpts(x=centres, height=dist.counts[self._index], width=float(dist.edges[1] - dist.edges[0]))
-        self.histogram.setTitle(f"{tensor_title(dist.tensor, self.architecture)} at step {dist.steps[self._index]:,}")
+        name = self.tensor.currentData()
+        self.plots.show_distribution(self._distributions.get(name),
+                                     tensor_title(name, self.architecture) if name else "")
+        entry = self.shown_entry()
+        if entry is not None:
+            self.plots.show_step(self._index, entry.step)
 
     @Slot()
     def _choose_folder(self) -> None:

@@ -58,6 +58,7 @@ class TrainingSession(QObject):
     snapshot_taken = Signal(object)    # SnapshotTaken, computed on the inspection copy
     finished = Signal(object)          # TrainingFinished; `final_state` and `history` are then set
     paused_changed = Signal(bool)
+    records_read = Signal(object)      # list of each poll's new log lines (dicts): the one follower feeds every tab
 
     def __init__(self, parent: QObject | None = None, *, runs_dir: str | os.PathLike | None = None) -> None:
         super().__init__(parent)
@@ -262,6 +263,8 @@ class TrainingSession(QObject):
         was_started = self._log.started is not None
         newest_before = self._log.newest_snapshot
         self._log.add(records)
+        if records:  # the Timeline keeps its own index from these, so nothing re-reads the log
+            self.records_read.emit(records)
         # A damaged line is left out and named; the good lines read with it count, and the run goes on being followed.
         if self._tail.damaged > damaged_lines:
             log.warning("%s", self._tail.problems[-1])

@@ -6,7 +6,7 @@ import torch
 import torch.nn.functional as F
 
 from engine.run_folder.timeline import load_timeline_weights
-from gui.timeline.timeline_tab import TimelineTab
+from tests.gui.timeline.timeline_host import shown_tab
 from tests.engine.test_health import train_run
 
 WAIT_MS = 60_000
@@ -14,8 +14,7 @@ WAIT_MS = 60_000
 
 def test_the_shown_steps_dead_units_match_a_direct_torch_computation(qtbot, tmp_path):
     trainer, dataset = train_run(tmp_path, 2.0)  # lr 2 kills about a quarter of the ReLU units
-    tab = TimelineTab()
-    qtbot.addWidget(tab)
+    tab = shown_tab(qtbot)  # a hidden Timeline only keeps the log's lines; shown, it draws and computes
     try:
         with qtbot.waitSignal(tab.health.computed, timeout=WAIT_MS) as computed:
             tab.set_run(tmp_path, None)  # shows the newest snapshot, the trained weights
@@ -45,8 +44,7 @@ def test_the_shown_steps_dead_units_match_a_direct_torch_computation(qtbot, tmp_
 def test_a_run_whose_dataset_is_gone_says_so_instead_of_failing(qtbot, tmp_path):
     train_run(tmp_path, 0.01)
     (tmp_path / "tiny.npz").unlink()  # the probe batch comes from the run's dataset
-    tab = TimelineTab()
-    qtbot.addWidget(tab)
+    tab = shown_tab(qtbot)  # a hidden Timeline only keeps the log's lines; shown, it draws and computes
     try:
         tab.set_run(tmp_path, None)
         qtbot.waitUntil(lambda: "Cannot compute the health here" in tab.health.warnings.text(), timeout=WAIT_MS)
