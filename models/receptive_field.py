@@ -21,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from models.architecture import Architecture
+from models.architecture import Architecture, InputShape
 from models.layers import (AvgPool2dSpec, BatchNorm2dSpec, Conv2dSpec, DropoutSpec, EluSpec, FlattenSpec,
                            GlobalAvgPool2dSpec, LayerSpec, LeakyReluSpec, LinearSpec, LocallyConnected2dSpec,
                            MaxPool2dSpec, ReluSpec, SigmoidSpec, SoftmaxSpec, TanhSpec, pair, registered)
@@ -195,3 +195,21 @@ def receptive_fields(arch: Architecture, analysis: Analysis | None = None) -> tu
         step, formula = rule(spec, la, step, input_size)
         out.append(LayerField(la.index, step.field, step.jump, step.start, step.whole, formula, input_size, step.reach))
     return tuple(out)
+
+
+def field_between(arch: Architecture, analysis: Analysis, lower: int, upper: int) -> LayerField | None:
+    """The field of one unit of layer `upper` on the maps of layer `lower` (1-based, lower <= upper), in units of
+    those maps (a layer on itself: 1x1); None when either layer's units have no grid or a shape is unknown.
+
+    The layers in between see lower's output as their input, so their arithmetic (the padding of "same" included)
+    is the same as in the whole network."""
+    if not 1 <= lower <= upper <= len(arch.layers):
+        raise ValueError(f"layers {lower} and {upper}: need 1 <= lower <= upper <= {len(arch.layers)}")
+    shape = analysis.layers[lower - 1].output_shape
+    if shape is None or len(shape) != 3:
+        return None
+    maps = Architecture(arch.name, InputShape(*shape), arch.layers[lower:upper])
+    if lower == upper:
+        return LayerField(upper, (1, 1), (1, 1), (0, 0), input_size=shape[1:])
+    field = receptive_fields(maps)[-1]
+    return field if field.on_grid else None

@@ -25,8 +25,9 @@ class ActivationView(QWidget):
 
     ``show_input(image)`` shows the probe sample itself; hovering or clicking a unit (row, col) of a
     map emits ``unit_hovered(layer, row, col)``, and ``show_receptive_field((top, left, height,
-    width))`` frames that many input pixels on the sample (clipped to it; None hides the frame).
-    The view knows no architecture: whoever listens computes the field.
+    width))`` frames that many input pixels on the sample (clipped to it; None hides the frame);
+    ``show_detail_field(rect)`` frames units of the enlarged map the same way (a new selection drops
+    it). The view knows no architecture: whoever listens computes the fields.
     """
 
     map_selected = Signal(str, int)
@@ -43,6 +44,7 @@ class ActivationView(QWidget):
         self._unit: tuple[str, int, int] | None = None  # the map unit last announced by unit_hovered
         self._input: np.ndarray | None = None
         self._field: tuple[float, float, float, float] | None = None  # (top, left, height, width), unclipped
+        self._detail_field: tuple[float, float, float, float] | None = None  # the same, on the enlarged map
         self._scheduler = RedrawScheduler(self._redraw, self)
 
         scroll, self._list_layout, self._empty = scrolling_panel_list(_EMPTY_TEXT)
@@ -95,7 +97,7 @@ class ActivationView(QWidget):
             layouts[name] = maps_layout(array.shape) if array.ndim == 3 else None
         self._maps, self._layouts = checked, layouts
         if self._selected is not None and not self._has_channel(*self._selected):
-            self._selected = None
+            self._selected = self._detail_field = None
         self._scheduler.request()
 
     def select_map(self, name: str, channel: int) -> None:
@@ -104,6 +106,7 @@ class ActivationView(QWidget):
             raise ValueError(f"ActivationView: no channel {channel} in layer {name!r} "
                              f"(layers: {', '.join(self._maps) or 'none'})")
         self._selected = (name, int(channel))
+        self._detail_field = None  # it framed units of the map shown before; a listener may frame this one
         self.map_selected.emit(name, int(channel))
         self._scheduler.request()
 
@@ -133,13 +136,28 @@ class ActivationView(QWidget):
         self._field = None if rect is None else tuple(float(v) for v in rect)  # type: ignore[assignment]
         self._draw_field()
 
+    def show_detail_field(self, rect: tuple[float, float, float, float] | None) -> None:
+        """Frame units (top, left, height, width) of the enlarged map, clipped to it (e.g. the field of a later
+        layer's unit on this map); None hides the frame. Selecting another map drops it."""
+        self._detail_field = None if rect is None else tuple(float(v) for v in rect)  # type: ignore[assignment]
+        shown = self.detail()
+        if shown is not None and self._layouts[shown[0]] is not None:
+            self._detail.set_highlight(self._clipped(self._detail_field, shown[2].shape))  # type: ignore[arg-type]
+
+    def detail_field_rect(self) -> tuple[float, float, float, float] | None:
+        """The frame drawn on the enlarged map (top, left, height, width), clipped; None when none is drawn."""
+        shown = self.detail()
+        if shown is None or self._layouts[shown[0]] is None:
+            return None
+        return self._clipped(self._detail_field, shown[2].shape)
+
     def receptive_field_rect(self) -> tuple[float, float, float, float] | None:
         """The frame drawn on the sample (top, left, height, width), clipped; None when none is drawn."""
         return self._clipped_field()
 
     def clear(self) -> None:
         self._scheduler.cancel()
-        self._unit = self._field = None
+        self._unit = self._field = self._detail_field = None
         self.show_input(None)
         self._maps, self._layouts, self._selected = {}, {}, None
         for panel in self._panels.values():
@@ -239,10 +257,16 @@ class ActivationView(QWidget):
 
     # -- helpers ------------------------------------------------------------------------
     def _clipped_field(self) -> tuple[float, float, float, float] | None:
-        if self._field is None or self._input is None:
+        return None if self._input is None else self._clipped(self._field, self._input.shape)
+
+    @staticmethod
+    def _clipped(rect: tuple[float, float, float, float] | None,
+                 shape: tuple[int, ...]) -> tuple[float, float, float, float] | None:
+        """`rect` clipped to an image of `shape` (rows, cols, ...); None when nothing of it is inside."""
+        if rect is None:
             return None
-        top, left, height, width = self._field
-        rows, cols = self._input.shape[:2]
+        top, left, height, width = rect
+        rows, cols = shape[:2]
         y0, x0 = max(top, 0.0), max(left, 0.0)
         y1, x1 = min(top + height, float(rows)), min(left + width, float(cols))
         return (y0, x0, y1 - y0, x1 - x0) if y1 > y0 and x1 > x0 else None
@@ -343,5 +367,6 @@ class ActivationView(QWidget):
         self._detail.set_title(f"{name} — unit {channel} of {image.shape[1]}" if vector
                                else f"{name} — channel {channel}")
         self._detail.set_aspect_locked(not vector)
-        self._detail.set_highlight((0, channel, 1, 1) if vector else None)
+        self._detail.set_highlight((0, channel, 1, 1) if vector
+                                   else self._clipped(self._detail_field, image.shape))  # type: ignore[arg-type]
         self._detail.set_image(image.astype(np.float32), (-limit, limit))

@@ -11,7 +11,7 @@ from models.architecture import Architecture, InputShape
 from models.layers import (LAYER_TYPES, AvgPool2dSpec, Conv2dSpec, DropoutSpec, FlattenSpec, GlobalAvgPool2dSpec,
                            LayerSpec, LinearSpec, MaxPool2dSpec, ReluSpec, UnsupportedLayerError)
 from models.presets import load_preset
-from models.receptive_field import RULES, receptive_fields
+from models.receptive_field import RULES, field_between, receptive_fields
 from models.shapes import SHAPE_RULES, analyze
 from models.summary_table import HEADERS, as_csv, as_markdown
 
@@ -118,3 +118,19 @@ def test_the_summary_table_ends_with_the_field_only_when_given_it():
     assert [line.split(",")[-1] for line in with_fields[1:4]] == ["1x1", "3x3", "7x7"]
     assert as_csv(analysis).splitlines()[0].split(",") == list(HEADERS)  # the builder's table and exports as before
     assert as_markdown(analysis, receptive_fields(arch)).splitlines()[4].endswith("| 7x7 |")
+
+
+def test_a_units_field_on_an_earlier_layers_maps():
+    """LeNet-5's second conv (layer 4) on the first pooling's 14x14 maps: its own 5x5 window (valid: the first
+    centred on 2); on the first conv's 28x28 maps: 2 + (5 - 1)*2 = 10, jump 2, first centre 0.5 + 2*2 = 4.5."""
+    lenet = load_preset("lenet5")
+    analysis = analyze(lenet)
+    on_pool = field_between(lenet, analysis, 3, 4)
+    assert (on_pool.receptive_field, on_pool.jump, on_pool.start) == ((5, 5), (1, 1), (2, 2))
+    on_conv = field_between(lenet, analysis, 1, 4)
+    assert (on_conv.receptive_field, on_conv.jump, on_conv.start) == ((10, 10), (2, 2), (4.5, 4.5))
+    assert on_conv.unit_box(2, 3) == (4.0, 6.0, 10.0, 10.0)
+    assert field_between(lenet, analysis, 4, 4).unit_box(2, 3) == (2.0, 3.0, 1.0, 1.0)
+    assert field_between(lenet, analysis, 1, 8) is None and field_between(lenet, analysis, 7, 8) is None
+    with pytest.raises(ValueError, match="lower <= upper"):
+        field_between(lenet, analysis, 4, 3)

@@ -88,3 +88,27 @@ def test_clearing_the_views_drops_the_sample(live):
     views, _ = live
     views.clear()
     assert not views.activations.input_panel().isVisibleTo(views.activations)
+
+
+def test_the_enlarged_map_of_an_earlier_layer_frames_the_units_field_on_it(live):
+    """LeNet-5's layer 4 unit (2, 3) on layer 1's 28x28 maps: 10x10 from (4, 6) (field 2 + 4*2, jump 2, first centre
+    0.5 + 2*2 = 4.5); on layer 3's 14x14 maps its own 5x5 window from (2, 3); on its own layer, itself."""
+    views, _ = live
+    view = views.activations
+    assert view.detail()[:2] == ("layer 1 (conv2d)", 0)  # enlarged from the start
+    view.unit_hovered.emit("layer 4 (conv2d)", 2, 3)
+    assert view.detail_field_rect() == (4, 6, 10, 10)
+    view.select_map("layer 3 (maxpool2d)", 5)
+    assert view.detail_field_rect() == (2, 3, 5, 5)
+    view.select_map("layer 4 (conv2d)", 0)
+    assert view.detail_field_rect() == (2, 3, 1, 1)
+    view.select_map("layer 6 (maxpool2d)", 0)  # a later layer: the unit is not made of its units
+    assert view.detail_field_rect() is None
+    view.flush()
+    assert view.detail_panel().highlight() is None
+    view.select_map("layer 1 (conv2d)", 0)
+    # On layer 1's maps, layer 6 is pool (2, jump 2, centre 0.5), conv (2 + 4*2 = 10, centre 4.5), pool (10 + 2 = 12,
+    # centre 5.5): unit (1, 4) is centred on (9.5, 21.5), rows 4..15 and columns 16..27.
+    view.unit_hovered.emit("layer 6 (maxpool2d)", 1, 4)
+    view.flush()
+    assert view.detail_field_rect() == (4, 16, 12, 12) and view.detail_panel().highlight() == (4, 16, 12, 12)

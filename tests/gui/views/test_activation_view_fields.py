@@ -76,3 +76,18 @@ def test_hovering_or_clicking_a_map_unit_announces_it_once(qtbot, view, maps, pa
     assert seen[2:] == [("conv", 2, 5)] * 2 and view.detail()[:2] == ("conv", 3)
     view.flush()
     hover_until(view.detail_panel(), 1, 0, lambda: seen[-1] == ("conv", 1, 0))  # the enlarged map's units too
+
+
+def test_a_frame_on_the_enlarged_map_is_clipped_to_it_and_dropped_with_the_selection(view, maps) -> None:
+    view.show_activations(maps)
+    view.select_map("conv", 2)
+    view.flush()
+    view.show_detail_field((-1, 4, 3, 5))  # rows -1..1, columns 4..8 of a 6x6 map
+    assert view.detail_panel().highlight() == (0, 4, 2, 2) == view.detail_field_rect()
+    view.select_map("conv", 1)  # another map: the frame was about the one before
+    view.flush()
+    assert view.detail_panel().highlight() is None and view.detail_field_rect() is None
+    view.select_map("dense", 3)  # a vector's detail keeps outlining its unit, never a frame
+    view.show_detail_field((0, 0, 1, 2))
+    view.flush()
+    assert view.detail_panel().highlight() == (0, 3, 1, 1) and view.detail_field_rect() is None
