@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QLabel, QSplitter, QVBoxLayout, QWidget
 from engine.inspection.mosaic import MosaicLayout, maps_layout, symmetric_limit, tile_maps
 from gui.views.mosaic_panel import MosaicPanel, scrolling_panel_list
 from gui.views.redraw import RedrawScheduler
+from gui.views.sample_frame import Rect, SamplePanel, clipped
 
 _EMPTY_TEXT = "No activations yet: they appear here while the network trains."
 _HOVER_HINT = "Hover a map to read values; click one to enlarge it."
@@ -42,9 +43,7 @@ class ActivationView(QWidget):
         self._selected: tuple[str, int] | None = None
         self._hovered: tuple[str, int, int, int] | None = None  # (layer, channel, row, col) the readout names
         self._unit: tuple[str, int, int] | None = None  # the map unit last announced by unit_hovered
-        self._input: np.ndarray | None = None
-        self._field: tuple[float, float, float, float] | None = None  # (top, left, height, width), unclipped
-        self._detail_field: tuple[float, float, float, float] | None = None  # the same, on the enlarged map
+        self._detail_field: Rect | None = None  # (top, left, height, width) on the enlarged map, unclipped
         self._scheduler = RedrawScheduler(self._redraw, self)
 
         scroll, self._list_layout, self._empty = scrolling_panel_list(_EMPTY_TEXT)
@@ -56,9 +55,8 @@ class ActivationView(QWidget):
         self._hover = QLabel(_HOVER_HINT)
         self._hover.setWordWrap(True)
         self._hover.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self._input_panel = MosaicPanel(_INPUT_TITLE)
+        self._input_panel = SamplePanel(_INPUT_TITLE)
         self._input_panel.set_plot_height(160)
-        self._input_panel.hide()  # until there is a sample to show
         side = QWidget()
         side_layout = QVBoxLayout(side)
         side_layout.setContentsMargins(6, 6, 6, 6)
@@ -113,51 +111,39 @@ class ActivationView(QWidget):
     def show_input(self, image: np.ndarray | None) -> None:
         """The probe sample the maps are of: (H, W) grey or (H, W, 3) RGB, uint8 0..255; None hides it.
         Raises ValueError for other shapes or types. The frame stays where it was, clipped to the new image."""
-        if image is None:
-            self._input = None
-            self._input_panel.hide()
-            return
-        array = np.asarray(image)
-        if array.ndim == 3 and array.shape[2] == 1:
-            array = array[..., 0]
-        if array.dtype != np.uint8 or not (array.ndim == 2 or (array.ndim == 3 and array.shape[2] == 3)) \
-                or array.size == 0:
-            raise ValueError(f"ActivationView: the input must be uint8 (H, W) or (H, W, 3), got {array.dtype} "
-                             f"{array.shape}")
-        self._input = array
-        rgb = array if array.ndim == 3 else np.repeat(array[..., np.newaxis], 3, axis=2)  # grey as grey
-        self._input_panel.set_image(rgb, (0.0, 255.0))
-        self._input_panel.show()
-        self._draw_field()
+        try:
+            self._input_panel.show_image(image)
+        except ValueError as exc:
+            raise ValueError(f"ActivationView: {exc}") from None
 
-    def show_receptive_field(self, rect: tuple[float, float, float, float] | None) -> None:
+    def show_receptive_field(self, rect: Rect | None) -> None:
         """Frame input pixels (top, left, height, width) on the sample, e.g. a unit's theoretical receptive field:
         the frame is clipped to the image (a field reaching past the border shows its part inside); None hides it."""
-        self._field = None if rect is None else tuple(float(v) for v in rect)  # type: ignore[assignment]
-        self._draw_field()
+        self._input_panel.show_frame(rect)
 
-    def show_detail_field(self, rect: tuple[float, float, float, float] | None) -> None:
+    def show_detail_field(self, rect: Rect | None) -> None:
         """Frame units (top, left, height, width) of the enlarged map, clipped to it (e.g. the field of a later
         layer's unit on this map); None hides the frame. Selecting another map drops it."""
-        self._detail_field = None if rect is None else tuple(float(v) for v in rect)  # type: ignore[assignment]
+        self._detail_field = rect
         shown = self.detail()
         if shown is not None and self._layouts[shown[0]] is not None:
-            self._detail.set_highlight(self._clipped(self._detail_field, shown[2].shape))  # type: ignore[arg-type]
+            self._detail.set_highlight(clipped(rect, shown[2].shape))  # type: ignore[arg-type]
 
-    def detail_field_rect(self) -> tuple[float, float, float, float] | None:
+    def detail_field_rect(self) -> Rect | None:
         """The frame drawn on the enlarged map (top, left, height, width), clipped; None when none is drawn."""
         shown = self.detail()
         if shown is None or self._layouts[shown[0]] is None:
             return None
-        return self._clipped(self._detail_field, shown[2].shape)
+        return clipped(self._detail_field, shown[2].shape)
 
-    def receptive_field_rect(self) -> tuple[float, float, float, float] | None:
+    def receptive_field_rect(self) -> Rect | None:
         """The frame drawn on the sample (top, left, height, width), clipped; None when none is drawn."""
-        return self._clipped_field()
+        return self._input_panel.frame()
 
     def clear(self) -> None:
         self._scheduler.cancel()
-        self._unit = self._field = self._detail_field = None
+        self._unit = self._detail_field = None
+        self.show_receptive_field(None)
         self.show_input(None)
         self._maps, self._layouts, self._selected = {}, {}, None
         for panel in self._panels.values():
@@ -198,7 +184,7 @@ class ActivationView(QWidget):
     def detail_panel(self) -> MosaicPanel:
         return self._detail
 
-    def input_panel(self) -> MosaicPanel:
+    def input_panel(self) -> SamplePanel:
         return self._input_panel
 
     def map_shape(self, name: str) -> tuple[int, ...] | None:
@@ -256,24 +242,6 @@ class ActivationView(QWidget):
         self._hover.setText(_HOVER_HINT if cell is None else self._describe(*cell))
 
     # -- helpers ------------------------------------------------------------------------
-    def _clipped_field(self) -> tuple[float, float, float, float] | None:
-        return None if self._input is None else self._clipped(self._field, self._input.shape)
-
-    @staticmethod
-    def _clipped(rect: tuple[float, float, float, float] | None,
-                 shape: tuple[int, ...]) -> tuple[float, float, float, float] | None:
-        """`rect` clipped to an image of `shape` (rows, cols, ...); None when nothing of it is inside."""
-        if rect is None:
-            return None
-        top, left, height, width = rect
-        rows, cols = shape[:2]
-        y0, x0 = max(top, 0.0), max(left, 0.0)
-        y1, x1 = min(top + height, float(rows)), min(left + width, float(cols))
-        return (y0, x0, y1 - y0, x1 - x0) if y1 > y0 and x1 > x0 else None
-
-    def _draw_field(self) -> None:
-        self._input_panel.set_highlight(self._clipped_field())  # type: ignore[arg-type]
-
     def _has_channel(self, name: str, channel: int) -> bool:
         return name in self._maps and 0 <= channel < self._maps[name].shape[0]
 
@@ -368,5 +336,5 @@ class ActivationView(QWidget):
                                else f"{name} — channel {channel}")
         self._detail.set_aspect_locked(not vector)
         self._detail.set_highlight((0, channel, 1, 1) if vector
-                                   else self._clipped(self._detail_field, image.shape))  # type: ignore[arg-type]
+                                   else clipped(self._detail_field, image.shape))  # type: ignore[arg-type]
         self._detail.set_image(image.astype(np.float32), (-limit, limit))
