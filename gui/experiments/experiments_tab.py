@@ -39,7 +39,7 @@ from models.shapes import analyze
 
 DEFAULT_VALUES = {"pooling": "none, avg, max", "activation": "relu, tanh, sigmoid", "kernel_size": "3, 5",
                   "batchnorm": "true, false", "dropout": "true, false", "optimizer": "adam, sgd",
-                  "learning_rate": "0.01, 0.001"}
+                  "learning_rate": "0.01, 0.001", "connectivity": "fully_connected, locally_connected, convolution"}
 
 
 def parse_values(text: str) -> list:
