@@ -7,6 +7,7 @@ colour scale is the same on every frame (max |value| over all of them), so a fil
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -38,17 +39,21 @@ def _entries(folder: Path):
     return entries[-MAX_FRAMES:]
 
 
-def _models(arch: Architecture, folder: Path):
-    """(entry, eval-mode model) per snapshot, oldest first; a snapshot thinned away meanwhile is skipped."""
+def _models(arch: Architecture, folder: Path, progress: Callable[[float], None] | None = None):
+    """(entry, eval-mode model) per snapshot, oldest first; a snapshot thinned away meanwhile is skipped.
+    `progress(fraction)` is told after each snapshot (the window's progress bar)."""
     from engine.run_folder import RunFolderError
     from engine.run_folder.timeline import load_timeline_weights
 
-    for entry in _entries(folder):
+    entries = _entries(folder)
+    for done, entry in enumerate(entries, start=1):
         try:
             weights = load_timeline_weights(folder, entry)
         except RunFolderError:
             continue  # a live run thinned it between listing and reading: the frame is left out
         yield entry, eval_model(arch, weights)
+        if progress is not None:
+            progress(done / len(entries))
 
 
 def _layer(arch: Architecture, layer: int, conv_only: bool) -> int:
@@ -104,12 +109,12 @@ def _caption(entry) -> str:
 
 
 def export_filters_gif(arch: Architecture, folder: str | os.PathLike, out: str | os.PathLike, layer: int = 0,
-                       frame_ms: int = 200) -> Path:
+                       frame_ms: int = 200, progress: Callable[[float], None] | None = None) -> Path:
     """The filters of conv layer `layer` (1-based; 0: the first conv layer) at every snapshot, one GIF frame each."""
     out = check_destination(out, GIF_SUFFIXES, "GIF")
     index = _layer(arch, layer, conv_only=True)
     images, captions = [], []
-    for entry, model in _models(arch, Path(folder)):
+    for entry, model in _models(arch, Path(folder), progress):
         images.append(filter_mosaic(model[index - 1].weight.detach().numpy().astype(np.float32)))
         captions.append(_caption(entry))
     if not images:
@@ -127,7 +132,8 @@ def layer_output(model, index: int, sample: torch.Tensor) -> np.ndarray:
 
 
 def export_activations_gif(arch: Architecture, folder: str | os.PathLike, out: str | os.PathLike,
-                           sample: np.ndarray, layer: int = 1, frame_ms: int = 200, label: str = "") -> Path:
+                           sample: np.ndarray, layer: int = 1, frame_ms: int = 200, label: str = "",
+                           progress: Callable[[float], None] | None = None) -> Path:
     """Layer `layer`'s activation maps for one input `sample` (C, H, W, normalised) at every snapshot, as a GIF."""
     out = check_destination(out, GIF_SUFFIXES, "GIF")
     index = _layer(arch, layer, conv_only=False)
@@ -135,7 +141,7 @@ def export_activations_gif(arch: Architecture, folder: str | os.PathLike, out: s
     if tuple(sample_t.shape) != arch.input.as_tuple():
         raise ExportError(f"the sample has shape {tuple(sample_t.shape)}; the network takes {arch.input.as_tuple()}")
     images, captions = [], []
-    for entry, model in _models(arch, Path(folder)):
+    for entry, model in _models(arch, Path(folder), progress):
         images.append(activation_mosaic(layer_output(model, index, sample_t)))
         captions.append(f"{_caption(entry)}{'  ' + label if label else ''}")
     if not images:

@@ -25,6 +25,7 @@ from engine.run_folder.timeline import TimelineEntry
 from engine.run_folder.timeline_index import TimelineIndex
 from engine.inspection.timeline_histograms import LayerDistribution
 from gui.task_runner import TaskRunner
+from gui.timeline.gif_export import ACTIVATIONS, FILTERS, GifExport
 from gui.timeline.health_panel import HealthPanel
 from gui.timeline.timeline_loader import LoadedSnapshots, OpenedFolder, load_snapshots, read_folder
 from gui.timeline.timeline_plots import TimelinePlots
@@ -102,8 +103,10 @@ class TimelineTab(QWidget):
         self.jump.setKeyboardTracking(False)
         self.jump.setMaximum(10**9)
         self.tensor = QComboBox()
+        self.gif = GifExport(self)
         self.controls = QHBoxLayout()
-        for widget in (self.open_button, self.play_button, self.live, self.slider, self.jump, self.tensor):
+        for widget in (self.open_button, self.play_button, self.live, self.slider, self.jump, self.tensor,
+                       self.gif.button, self.gif.progress):
             self.controls.addWidget(widget, 1 if widget is self.slider else 0)
 
         self.filters = FilterGrid(empty_text=NO_FILTERS)
@@ -143,6 +146,10 @@ class TimelineTab(QWidget):
         self.jump.valueChanged.connect(self.jump_to_step)
         self.tensor.currentIndexChanged.connect(self._draw_distribution)
         self.open_button.clicked.connect(self._choose_folder)
+        self.gif.filters_action.triggered.connect(self._export_filters)
+        self.gif.activations_action.triggered.connect(self._export_activations)
+        self.gif.written.connect(self._on_gif_written)
+        self.gif.failed.connect(self._on_gif_failed)
 
     # -- data in --------------------------------------------------------------------------------------------
     def follow(self, folder: str | os.PathLike | None, architecture: Architecture | None) -> None:
@@ -196,6 +203,7 @@ class TimelineTab(QWidget):
         self.plots.clear()
         self.plots.forget_norms()
         self.slider.setEnabled(False)
+        self.gif.set_available(False)
         self.status.setText(EMPTY)
 
     def _show_trained(self) -> None:
@@ -290,6 +298,7 @@ class TimelineTab(QWidget):
         self.slider.setRange(0, max(0, len(self.entries) - 1))
         self.slider.setEnabled(bool(self.entries))
         self.slider.blockSignals(False)
+        self.gif.set_available(bool(self.entries) and self.architecture is not None)
         if self.entries:
             self.show_index(len(self.entries) - 1 if (at_end and self.live.isChecked()) else
                             min(max(self._index, 0), len(self.entries) - 1))
@@ -337,6 +346,36 @@ class TimelineTab(QWidget):
         if self.entries:
             self.show_index(int(np.argmin([abs(e.step - step) for e in self.entries])))
 
+    def export_gif(self, kind: str) -> bool:
+        """Export GIF…: the filters of the chosen layer (the shown tensor's, if it has filters; else the first
+        conv layer's), or the probe's activations at that layer, one frame per snapshot."""
+        if self.folder is None or self.architecture is None or not self.entries:
+            return False
+        name = self.shown_tensor() or ""
+        module = name.partition(".")[0]
+        index = int(module) if module.isdigit() and int(module) < len(self.architecture.layers) else None
+        if kind == FILTERS:
+            layer = index + 1 if index is not None and has_filters(self.architecture.layers[index].TYPE) else 0
+        else:
+            layer = index + 1 if index is not None else 1
+        return self.gif.start(kind, self.architecture, self.folder, layer)
+
+    @Slot()
+    def _export_filters(self) -> None:
+        self.export_gif(FILTERS)
+
+    @Slot()
+    def _export_activations(self) -> None:
+        self.export_gif(ACTIVATIONS)
+
+    @Slot(object, int)
+    def _on_gif_written(self, path: Path, frames: int) -> None:
+        self.status.setText(f"Wrote {path} ({frames} frames)")
+
+    @Slot(str)
+    def _on_gif_failed(self, message: str) -> None:
+        self.status.setText(f"Cannot export the GIF: {message}")
+
     def shutdown(self) -> None:
         """Stop following the folder and every computation of the tab (the window closes)."""
         self._poll.stop()
@@ -344,6 +383,7 @@ class TimelineTab(QWidget):
         self._update_timer.stop()
         self._reader.shutdown()
         self._loader.shutdown()
+        self.gif.shutdown()
         self.health.shutdown()
 
     def shown_entry(self) -> TimelineEntry | None:
