@@ -5,6 +5,7 @@ Both run off the GUI thread and get only values (a folder, entries, an earlier c
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,11 +44,13 @@ class LoadedSnapshots:
     entries: list[TimelineEntry]
     states: dict[str, dict[str, torch.Tensor]]
     distributions: dict[str, LayerDistribution]
+    seconds: float = 0.0  # what the job took (the tab waits as long before the next, so binning never hogs a core)
 
 
 def load_snapshots(folder: Path, entries: list[TimelineEntry], cached: dict[str, dict[str, torch.Tensor]]
                    ) -> LoadedSnapshots:
     """Read the snapshots not in `cached` (each file is read once per run), then bin every tensor."""
+    start = time.perf_counter()
     states: dict[str, dict[str, torch.Tensor]] = {}
     for entry in entries:
         state = cached.get(entry.file)
@@ -58,5 +61,5 @@ def load_snapshots(folder: Path, entries: list[TimelineEntry], cached: dict[str,
                 continue  # thinned away since the listing: the next lines drop it from the index too
         states[entry.file] = state
     kept = [e for e in entries if e.file in states]
-    return LoadedSnapshots(folder, kept, states,
-                           distributions([e.step for e in kept], [states[e.file] for e in kept]))
+    binned = distributions([e.step for e in kept], [states[e.file] for e in kept])
+    return LoadedSnapshots(folder, kept, states, binned, time.perf_counter() - start)

@@ -281,6 +281,9 @@ class TimelineTab(QWidget):
     def _on_loaded(self, loaded: LoadedSnapshots) -> None:
         if loaded.folder != self.folder:
             return
+        # Every snapshot is binned again (the bins span all of them): on a long live run that takes a while, so
+        # the next update waits at least as long as this one took (at most half a core, never all of it).
+        self._update_timer.setInterval(max(UPDATE_MS, round(1000 * loaded.seconds)))
         at_end = self._index < 0 or self._index >= len(self.entries) - 1
         self.entries, self._states, self._distributions = loaded.entries, loaded.states, loaded.distributions
         current = self.tensor.currentData()
