@@ -18,27 +18,31 @@ class DrawingCanvas(QWidget):
 
     Press and drag draws (a pen's events arrive as mouse events: Qt synthesises them from tablet events the
     widget does not take); `stroke(points)` draws a polyline for scripts and tests. `changed` is emitted after
-    every piece of ink and after `clear()`; `ink()` returns the amounts of ink, (SIZE, SIZE) in [0, 1].
+    every piece of ink and after `clear()`; `ink()` returns the amounts of ink, (height, width) in [0, 1]
+    (SIZE x SIZE unless given). `set_picture` puts an image under further strokes; `set_guides` draws faint
+    vertical lines (not ink) at the given x positions.
     """
 
     changed = Signal()
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, *, width: int = SIZE, height: int = SIZE) -> None:
         super().__init__(parent)
         self.setObjectName("drawingCanvas")
-        self.setFixedSize(SIZE, SIZE)
+        self.setFixedSize(width, height)
         self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
         self.setCursor(Qt.CursorShape.CrossCursor)
         self.setToolTip("Draw with the mouse or a pen; the network sees it as a 28x28 image")
-        self._image = QImage(SIZE, SIZE, QImage.Format.Format_Grayscale8)
+        self._image = QImage(width, height, QImage.Format.Format_Grayscale8)
         self._image.fill(0)
         self._last: QPointF | None = None  # where the stroke in progress is, while the button is down
+        self._guides: list[int] = []
 
     # -- data out ---------------------------------------------------------------------------------------------
     def ink(self) -> np.ndarray:
-        """(SIZE, SIZE) float32, 0 = paper, 1 = full ink (a copy)."""
+        """(height, width) float32, 0 = paper, 1 = full ink (a copy)."""
+        width, height = self._image.width(), self._image.height()
         bits = np.frombuffer(self._image.constBits(), dtype=np.uint8)
-        rows = bits.reshape(SIZE, self._image.bytesPerLine())[:, :SIZE]  # lines are padded to 4 bytes
+        rows = bits.reshape(height, self._image.bytesPerLine())[:, :width]  # lines are padded to 4 bytes
         return rows.astype(np.float32) / 255.0
 
     def is_blank(self) -> bool:
@@ -52,6 +56,24 @@ class DrawingCanvas(QWidget):
             return
         self._draw(points)
         self.changed.emit()
+
+    def set_picture(self, grey: np.ndarray) -> None:
+        """Replace the ink by `grey` ((h, w) in [0, 1], the canvas a whole multiple of it), each pixel a block."""
+        grey = np.clip(np.asarray(grey, dtype=np.float32), 0.0, 1.0)
+        width, height = self._image.width(), self._image.height()
+        scale_h, scale_w = height // grey.shape[0], width // grey.shape[1]
+        if (scale_h * grey.shape[0], scale_w * grey.shape[1]) != (height, width):
+            raise ValueError(f"a {grey.shape[1]}x{grey.shape[0]} picture does not tile a {width}x{height} canvas")
+        blocks = np.repeat(np.repeat(np.round(grey * 255).astype(np.uint8), scale_h, 0), scale_w, 1)
+        bits = np.frombuffer(self._image.bits(), dtype=np.uint8).reshape(height, self._image.bytesPerLine())
+        bits[:, :width] = blocks
+        self._last = None
+        self.update()
+        self.changed.emit()
+
+    def set_guides(self, xs: Sequence[int]) -> None:
+        self._guides = [int(x) for x in xs]
+        self.update()
 
     def clear(self) -> None:
         self._image.fill(0)
@@ -93,4 +115,8 @@ class DrawingCanvas(QWidget):
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt override)
         painter = QPainter(self)
         painter.drawImage(0, 0, self._image)
+        if self._guides:  # where one window of the network's input size ends and the next begins
+            painter.setPen(QPen(QColor(90, 90, 90), 1, Qt.PenStyle.DashLine))
+            for x in self._guides:
+                painter.drawLine(x, 0, x, self.height())
         painter.end()

@@ -1,6 +1,7 @@
 """The "Evaluation" tab: accuracy, per-class precision and recall, the clickable confusion matrix, galleries
 of the samples behind each cell, the hardest examples and the most confident mistakes, and explanations; on a
-second page, a drawing of the user's own classified live (gui/evaluation/drawing_panel.py)."""
+second page, a drawing of the user's own classified live (gui/evaluation/drawing_panel.py); on a third, the network
+made fully convolutional, sliding over a canvas of several inputs (gui/evaluation/score_map_panel.py)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from gui.evaluation.confusion_view import ConfusionMatrixView
 from gui.evaluation.drawing_panel import DrawingPanel
 from gui.evaluation.evaluation_job import SPLIT_TITLES, EvaluationRun, evaluate_split
 from gui.evaluation.explanation_panel import ExplanationPanel
+from gui.evaluation.score_map_panel import ScoreMapPanel
 from gui.evaluation.sample_gallery import MAX_SHOWN, SampleGallery
 from gui.task_runner import TaskRunner
 from gui.workspace import Workspace
@@ -137,6 +139,8 @@ class EvaluationTab(QWidget):
         self.pages.setDocumentMode(True)
         self.pages.addTab(scores, "Scores on a split")
         self.pages.addTab(self.drawing, "Draw your own input")
+        self.score_maps = ScoreMapPanel(workspace)
+        self.pages.addTab(self.score_maps, "Score map on a larger canvas")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.pages, 1)
@@ -203,6 +207,7 @@ class EvaluationTab(QWidget):
         self._runner.shutdown()
         self.explanation.shutdown()
         self.drawing.shutdown()
+        self.score_maps.shutdown()
 
     @Slot(object)
     def on_training_finished(self, _result: object) -> None:
