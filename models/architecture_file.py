@@ -1,5 +1,5 @@
-"""The architecture file format (JSON, "convscope.architecture" version 1, or 2 with hand-set conv filters): load,
-validate, save atomically."""
+"""The architecture file format (JSON, "convscope.architecture" version 1; 2 with hand-set conv filters; 3 when
+layers name their inputs, a graph): load, validate, save atomically."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from models.architecture import Architecture, InputShape
 from models.atomic_file import write_atomically
 from models.fields import field_info
 from models.format_header import header_problem
-from models.layers import LAYER_TYPES, LayerSpec
+from models.layers import NODE_TYPES, LayerSpec
 from models.regular_file import open_regular, read_at_most
 from models.safe_text import clean, excerpt
 from models.strict_json import StrictJSONError
@@ -21,7 +21,8 @@ from models.strict_json import loads as strict_loads
 from models.validation import SpecValueError, coerce
 
 FORMAT = "convscope.architecture"
-VERSION = 2  # read; written only when a layer uses a version-2 field (conv2d init / frozen_init), else 1
+VERSION = 3  # read; written as the oldest that holds the network: 3 for a graph, 2 for conv2d init / frozen_init
+GRAPH_VERSION = 3  # layers carry "inputs": the numbers of the layers they read (0 = the network's input)
 MAX_NAME_CHARS = 200
 MAX_FILE_BYTES = 16 << 20
 MAX_LAYERS = 1000  # far more than a teaching network; stops a file of a million layers early
@@ -55,10 +56,17 @@ def layer_version(spec: LayerSpec) -> int:
 
 
 def to_dict(arch: Architecture) -> dict[str, Any]:
-    version = max([1] + [layer_version(spec) for spec in arch.layers])
+    """A chain is written as before (version 1 or 2, no wiring); a graph as version 3, with "inputs" on each
+    layer that reads other than just the layer before it."""
+    version = max([1] + [layer_version(spec) for spec in arch.layers] + ([GRAPH_VERSION] if arch.is_graph else []))
+    layers = []
+    for i, spec in enumerate(arch.layers):
+        entry = layer_to_dict(spec)
+        if arch.sources_of(i) is not None:
+            entry["inputs"] = list(arch.sources_of(i))
+        layers.append(entry)
     return {"format": FORMAT, "version": version, "name": arch.name,
-            "input": dataclasses.asdict(arch.input),
-            "layers": [layer_to_dict(spec) for spec in arch.layers]}
+            "input": dataclasses.asdict(arch.input), "layers": layers}
 
 
 def layer_from_dict(data: Any, where: str) -> LayerSpec:
@@ -66,16 +74,16 @@ def layer_from_dict(data: Any, where: str) -> LayerSpec:
     if not isinstance(data, dict):
         raise ArchitectureFileError(f"{where}: expected an object like {{\"type\": \"relu\"}}, got {excerpt(data)}")
     kind = data.get("type")
-    if not isinstance(kind, str) or kind not in LAYER_TYPES:  # a list or object is unhashable: test the type first
-        known = ", ".join(LAYER_TYPES)
+    if not isinstance(kind, str) or kind not in NODE_TYPES:  # a list or object is unhashable: test the type first
+        known = ", ".join(NODE_TYPES)
         raise ArchitectureFileError(f"{where}: unknown layer type {excerpt(kind)}; known types: {known}")
-    cls = LAYER_TYPES[kind]
+    cls = NODE_TYPES[kind]
     where = f"{where} ({kind})"
     fields = {f.name: f for f in dataclasses.fields(cls)}
-    unknown = sorted(_key_text(k) for k in data if k not in fields and k != "type")
+    unknown = sorted(_key_text(k) for k in data if k not in fields and k not in ("type", "inputs"))
     if unknown:
         raise ArchitectureFileError(f"{where}: unknown field {unknown[0]}; {kind} has "
-                                    f"{', '.join(fields) or 'no fields'}")
+                                    f"{', '.join(fields) or 'no fields'} (and any layer \"inputs\")")
     values = {}
     for name, f in fields.items():
         info = field_info(f)
@@ -88,6 +96,24 @@ def layer_from_dict(data: Any, where: str) -> LayerSpec:
         except SpecValueError as exc:
             raise ArchitectureFileError(f"{where}: field {name!r}: {exc}") from None
     return cls(**values)
+
+
+def inputs_from_dict(data: Any, where: str, count: int) -> tuple[int, ...] | None:
+    """A layer's "inputs" (absent: None, the previous layer): numbers of layers of the file, 0 for its input."""
+    if not isinstance(data, dict) or "inputs" not in data:
+        return None
+    value = data["inputs"]
+    where = f"{where} ({data.get('type')}): field 'inputs'"
+    if not isinstance(value, list) or not value:
+        raise ArchitectureFileError(f"{where}: expected a list of layer numbers such as [3, 8] (0 is the "
+                                    f"network's input), got {excerpt(value)}")
+    for number in value:
+        if isinstance(number, bool) or not isinstance(number, int):
+            raise ArchitectureFileError(f"{where}: expected layer numbers, got {excerpt(number)}")
+        if not 0 <= number <= count:
+            raise ArchitectureFileError(f"{where}: there is no layer {number}; the file has {count} layers "
+                                        f"(numbered from 1; 0 is the network's input)")
+    return tuple(value)
 
 
 def _key_text(key: object) -> str:
@@ -124,7 +150,8 @@ def from_dict(data: Any) -> Architecture:
     if len(layers) > MAX_LAYERS:
         raise ArchitectureFileError(f"layers: {len(layers):,} layers, more than the {MAX_LAYERS:,} ConvScope opens")
     specs = tuple(layer_from_dict(layer, f"layer {i}") for i, layer in enumerate(layers, start=1))
-    return Architecture(name, _input_from_dict(data.get("input")), specs)
+    inputs = tuple(inputs_from_dict(layer, f"layer {i}", len(layers)) for i, layer in enumerate(layers, start=1))
+    return Architecture(name, _input_from_dict(data.get("input")), specs, inputs)
 
 
 def loads(text: str) -> Architecture:

@@ -245,9 +245,37 @@ class SoftmaxSpec(LayerSpec):
     DISPLAY_NAME: ClassVar[str] = "Softmax"
 
 
+@dataclass(frozen=True)
+class MergeSpec(LayerSpec):
+    """Shared base of the layers that join two or more inputs (a graph's merge points); not a type itself."""
+
+    GROUP: ClassVar[str] = "Merge"
+
+
+@dataclass(frozen=True)
+class AddSpec(MergeSpec):
+    TYPE: ClassVar[str] = "add"
+    SUMMARY: ClassVar[str] = ("Adds its inputs element by element (a residual shortcut); their shapes must be "
+                              "equal.")
+    DISPLAY_NAME: ClassVar[str] = "Add"
+
+
+@dataclass(frozen=True)
+class ConcatSpec(MergeSpec):
+    TYPE: ClassVar[str] = "concat"
+    SUMMARY: ClassVar[str] = ("Stacks its inputs' channels (or features) one after another; heights and widths "
+                              "must be equal.")
+    DISPLAY_NAME: ClassVar[str] = "Concat"
+
+
 LAYER_TYPES: dict[str, type[LayerSpec]] = {cls.TYPE: cls for cls in (
     Conv2dSpec, LocallyConnected2dSpec, MaxPool2dSpec, AvgPool2dSpec, GlobalAvgPool2dSpec, FlattenSpec, LinearSpec,
     DropoutSpec, BatchNorm2dSpec, ReluSpec, LeakyReluSpec, EluSpec, SigmoidSpec, TanhSpec, SoftmaxSpec)}
+
+# Layers that read several inputs. Kept apart from LAYER_TYPES until the palette, the canvas and the receptive
+# field rules handle graphs; the file format, the shape rules and the builder read both (NODE_TYPES).
+MERGE_TYPES: dict[str, type[LayerSpec]] = {cls.TYPE: cls for cls in (AddSpec, ConcatSpec)}
+NODE_TYPES: dict[str, type[LayerSpec]] = {**LAYER_TYPES, **MERGE_TYPES}
 
 # Palette order.
 GROUPS: tuple[str, ...] = ("Convolution", "Pooling", "Dense", "Activation", "Regularisation", "Reshape")
@@ -273,6 +301,11 @@ def axis_text(value: Padding) -> str:
         return value
     h, w = pair(value)
     return str(h) if h == w else f"{h}x{w}"
+
+
+def is_merge(spec: LayerSpec) -> bool:
+    """Whether `spec` joins several inputs (add, concat) rather than transforming one."""
+    return isinstance(spec, MergeSpec)
 
 
 def has_filters(layer_type: str) -> bool:

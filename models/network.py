@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from models import graph
 from models.architecture import Architecture, InputShape
 from models.events import Event
 from models.layers import LayerSpec
@@ -10,6 +11,8 @@ from models.shapes import Analysis, analyze
 
 class Network:
     """Every edit replaces the frozen Architecture, so `architecture` can be handed to a worker thread as is.
+
+    In a graph, inserting, removing and moving a layer keep the wiring (models.graph.inserted / removed / moved).
 
     `changed` carries the new Architecture; `selection_changed` the selected layer index (0-based) or None.
     """
@@ -58,24 +61,25 @@ class Network:
         self.selection_changed.emit(None)
 
     def set_input(self, shape: InputShape) -> None:
-        self._set(Architecture(self._arch.name, shape, self._arch.layers))
+        self._set(Architecture(self._arch.name, shape, self._arch.layers, self._arch.inputs))
 
     def insert(self, index: int, spec: LayerSpec) -> None:
         self._check_index(index, allow_end=True)
         layers = list(self.layers)
         layers.insert(index, spec)
-        self._set(self._arch.with_layers(layers), selected=index)
+        self._set(self._arch.with_layers(layers, graph.inserted(self._arch, index)), selected=index)
 
     def remove(self, index: int) -> LayerSpec:
         self._check_index(index)
         layers = list(self.layers)
         spec = layers.pop(index)
+        inputs = graph.removed(self._arch, index)
         if self._selected == index:
             self._selected = None
             self.selection_changed.emit(None)
         elif self._selected is not None and self._selected > index:
             self._selected -= 1
-        self._set(self._arch.with_layers(layers))
+        self._set(self._arch.with_layers(layers, inputs))
         return spec
 
     def move(self, source: int, destination: int) -> None:
@@ -84,7 +88,7 @@ class Network:
         self._check_index(destination)
         layers = list(self.layers)
         layers.insert(destination, layers.pop(source))
-        self._set(self._arch.with_layers(layers), selected=destination)
+        self._set(self._arch.with_layers(layers, graph.moved(self._arch, source, destination)), selected=destination)
 
     def replace(self, index: int, spec: LayerSpec) -> None:
         self._check_index(index)

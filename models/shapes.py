@@ -6,11 +6,14 @@ import math
 from dataclasses import dataclass, field
 from typing import Callable
 
+from models import graph
 from models.architecture import Architecture
 from models.layers import (AvgPool2dSpec, BatchNorm2dSpec, Conv2dSpec, DropoutSpec, EluSpec, FlattenSpec,
                            GlobalAvgPool2dSpec, LayerSpec, LeakyReluSpec, LinearSpec, LocallyConnected2dSpec,
-                           MaxPool2dSpec, Pool2dSpec, ReluSpec, SigmoidSpec, SoftmaxSpec, TanhSpec, pair, registered)
+                           MaxPool2dSpec, Pool2dSpec, ReluSpec, SigmoidSpec, SoftmaxSpec, TanhSpec, is_merge, pair,
+                           registered)
 from models.kernel_library import init_problem
+from models.merge_shapes import MERGE_RULES, MergeProblem
 from models.validation import check_spec
 
 Shape = tuple[int, ...]
@@ -22,7 +25,11 @@ class LayerProblem(ValueError):
 
 @dataclass(frozen=True)
 class LayerAnalysis:
-    """Everything the table, the canvas and the inspector show for one layer (index is 1-based)."""
+    """Everything the table, the canvas and the inspector show for one layer (index is 1-based).
+
+    `sources` are the layers it reads (0 = the network's input), `input_shapes` their shapes; `input_shape`
+    is the first of them (a merge layer's others are in `input_shapes`).
+    """
 
     index: int
     type: str
@@ -36,6 +43,8 @@ class LayerAnalysis:
     error: str | None = None
     padding: tuple[int, int, int, int] | None = None  # (top, bottom, left, right) zeros, for conv/pool
     frozen: int = 0  # of `params`, those training leaves as set (conv2d frozen_init: weights and zero biases)
+    sources: tuple[int, ...] = ()
+    input_shapes: tuple[Shape | None, ...] = ()
 
     @property
     def params(self) -> int:
@@ -52,11 +61,12 @@ class LayerAnalysis:
 
 @dataclass(frozen=True)
 class Analysis:
-    """The arithmetic of a whole architecture, layer by layer."""
+    """The arithmetic of a whole architecture, layer by layer (list order); `order` is the order they run in."""
 
     input_shape: Shape
     layers: tuple[LayerAnalysis, ...]
     warnings: tuple[str, ...] = field(default=())
+    order: tuple[int, ...] = ()
 
     @property
     def errors(self) -> tuple[str, ...]:
@@ -248,36 +258,71 @@ def _rule(spec: LayerSpec, shape: Shape) -> _Result:
     return registered(SHAPE_RULES, type(spec), "shape rule", "models/shapes.py (SHAPE_RULES)")(spec, shape)
 
 
+def _layer(spec: LayerSpec, number: int, arch: Architecture, ins: list[tuple[int, Shape]]) -> _Result:
+    """The rule's result for one layer given (source number, shape) of each input; LayerProblem if it fails."""
+    problems = check_spec(spec)
+    if problems:
+        raise LayerProblem("; ".join(problems))
+    if is_merge(spec):
+        if len(ins) < 2:
+            raise LayerProblem(f"{spec.TYPE} joins two or more inputs but reads only "
+                               f"{graph.source_label(ins[0][0], arch)}; name another layer in its inputs")
+        rule = registered(MERGE_RULES, type(spec), "merge shape rule", "models/merge_shapes.py (MERGE_RULES)")
+        try:
+            r = rule(spec, [(graph.source_label(n, arch), shape) for n, shape in ins])
+        except MergeProblem as exc:
+            raise LayerProblem(str(exc)) from None
+        return _Result(r.shape, formula=r.formula)
+    if len(ins) != 1:
+        names = " and ".join(graph.source_label(n, arch) for n, _ in ins)
+        raise LayerProblem(f"{spec.TYPE} takes one input but reads {len(ins)} ({names}); join them first with "
+                           f"an add or concat layer")
+    return _rule(spec, ins[0][1])
+
+
 def analyze(arch: Architecture) -> Analysis:
-    """Infer every layer's shape and arithmetic; stops at the first error (later layers have no shape)."""
-    shape: Shape | None = arch.input.as_tuple()
-    results: list[LayerAnalysis] = []
-    bad_input = [n for n, v in zip(("channels", "height", "width"), shape) if v < 1]
-    for i, spec in enumerate(arch.layers, start=1):
-        if shape is None:
-            results.append(LayerAnalysis(i, spec.TYPE, None))
+    """Infer every layer's shape and arithmetic, in the order the layers run (a chain's: list order).
+
+    A layer that fails gets the error; the layers that depend on it get no shape and no error."""
+    input_shape = arch.input.as_tuple()
+    count = len(arch.layers)
+    srcs = graph.sources(arch)
+    wiring = graph.problems(arch) if arch.is_graph else {}
+    bad_input = [n for n, v in zip(("channels", "height", "width"), input_shape) if v < 1]
+    shapes: dict[int, Shape | None] = {graph.INPUT: input_shape}
+    found: dict[int, LayerAnalysis] = {}
+    run_order = graph.order(arch)
+    for number in run_order:
+        spec = arch.layers[number - 1]
+        ins = [shapes.get(s) for s in srcs[number - 1]]
+        first = ins[0] if ins else None
+        base = dict(sources=srcs[number - 1], input_shapes=tuple(ins))
+        if number in wiring or any(shape is None for shape in ins):
+            found[number] = LayerAnalysis(number, spec.TYPE, first, error=wiring.get(number), **base)
+            shapes[number] = None
             continue
-        problems = check_spec(spec)
         try:
             if bad_input:
                 raise LayerProblem(f"the input's {', '.join(bad_input)} must be at least 1")
-            if problems:
-                raise LayerProblem("; ".join(problems))
-            r = _rule(spec, shape)
+            r = _layer(spec, number, arch, list(zip(srcs[number - 1], ins)))
         except LayerProblem as exc:
-            results.append(LayerAnalysis(i, spec.TYPE, shape, error=str(exc)))
-            shape = None
+            found[number] = LayerAnalysis(number, spec.TYPE, first, error=str(exc), **base)
+            shapes[number] = None
             continue
         warnings = r.warnings
-        if isinstance(spec, SoftmaxSpec) and i != len(arch.layers):
+        if isinstance(spec, SoftmaxSpec) and number != count:
             warnings += ("softmax is not the last layer; it is normally only the output activation",)
-        results.append(LayerAnalysis(i, spec.TYPE, shape, r.shape, r.weights, r.biases, r.macs, r.formula,
-                                     warnings, padding=r.padding, frozen=r.frozen))
-        shape = r.shape
+        found[number] = LayerAnalysis(number, spec.TYPE, first, r.shape, r.weights, r.biases, r.macs, r.formula,
+                                      warnings, padding=r.padding, frozen=r.frozen, **base)
+        shapes[number] = r.shape
+    for number in range(1, count + 1):  # not run: on a cycle or reading a layer that does not exist
+        if number not in found:
+            found[number] = LayerAnalysis(number, arch.layers[number - 1].TYPE, None, error=wiring.get(number),
+                                          sources=srcs[number - 1])
+    results = [found[n] for n in range(1, count + 1)]
     network_warnings = []
     if results and results[-1].output_shape is not None and len(results[-1].output_shape) != 1:
         network_warnings.append("the output is not a vector of class scores; end with flatten + linear or "
                                 "global_avgpool2d")
     all_warnings = tuple(f"{la.label}: {w}" for la in results for w in la.warnings) + tuple(network_warnings)
-    return Analysis(arch.input.as_tuple(), tuple(results), all_warnings)
-
+    return Analysis(input_shape, tuple(results), all_warnings, run_order)

@@ -73,7 +73,7 @@ def _with_layer(layer):
      "layer 2 (linear): field 'bias': expected true or false, got 1"),
     (_with_layer({"type": "dropout", "p": -0.1}), "layer 2 (dropout): field 'p': -0.1 is out of range"),
     (_with_layer("relu"), "layer 2: expected an object"),
-    (ISSUE_EXAMPLE.replace('"version": 1', '"version": 3'), "format version 3, newer than this ConvScope reads"),
+    (ISSUE_EXAMPLE.replace('"version": 1', '"version": 4'), "format version 4, newer than this ConvScope reads"),
     (ISSUE_EXAMPLE.replace('"format": "convscope.architecture"', '"format": "keras"'),
      "not a ConvScope architecture"),
     (ISSUE_EXAMPLE.replace('"height": 28', '"height": 0'), "input: field 'height' must be a whole number"),
