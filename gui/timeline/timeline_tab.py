@@ -20,14 +20,14 @@ from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QHBoxLayout, QLabel, QPushButton, QSlider,
                                QSpinBox, QSplitter, QVBoxLayout, QWidget)
 
-from engine.run_folder import RunFolderError
 from engine.run_folder.timeline import TimelineEntry
 from engine.run_folder.timeline_index import TimelineIndex
 from engine.inspection.timeline_histograms import LayerDistribution
 from gui.task_runner import TaskRunner
 from gui.timeline.gif_export import ACTIVATIONS, FILTERS, GifExport
 from gui.timeline.health_panel import HealthPanel
-from gui.timeline.timeline_loader import LoadedSnapshots, OpenedFolder, load_snapshots, read_folder
+from gui.timeline.folder_follower import FolderFollower
+from gui.timeline.timeline_loader import LoadedSnapshots, OpenedFolder, load_snapshots
 from gui.timeline.timeline_plots import TimelinePlots
 from gui.views.filter_grid import FilterGrid
 from models import architecture_file
@@ -35,8 +35,6 @@ from models.architecture import Architecture
 from models.layers import has_filters
 
 PLAY_MS = 200     # one snapshot per tick while playing
-POLL_MS = 1000    # how often a folder opened here (not the window's run) is read further
-POLL_BYTES = 256 * 1024  # the most of that log one poll reads (as TrainingSession: bounded catch-up steps)
 UPDATE_MS = 250   # new lines arriving in bursts are drawn at most this often
 EMPTY = "No run folder yet: train (the window writes one), or Open a run folder written by `train --out`."
 NO_FILTERS = "No snapshot shown: the filters of each conv layer appear here once a run folder is open."
@@ -84,7 +82,6 @@ class TimelineTab(QWidget):
         self._states: dict[str, dict[str, torch.Tensor]] = {}   # by file: each snapshot read once
         self._distributions: dict[str, LayerDistribution] = {}
         self._index = -1
-        self._tail = None         # the EventTail of a folder opened here; None while the session feeds lines
         self._drawn = -1          # the index version the views show (or were last asked to)
         self._refused = False     # the started line names no usable network: nothing of this folder is drawn
         self.redraw_count = 0     # updates started (tests: a hidden tab starts none)
@@ -125,18 +122,16 @@ class TimelineTab(QWidget):
         layout.addWidget(self.status)
         layout.addWidget(body, 1)
 
-        self._reader = TaskRunner(self, name="ConvScope timeline read")
-        self._reader.finished.connect(self._on_read)
-        self._reader.failed.connect(self._on_failed)
+        self._follower = FolderFollower(self)  # a folder opened here; the window's run comes by add_records
+        self._follower.opened.connect(self._on_read)
+        self._follower.records_read.connect(self.add_records)
+        self._follower.failed.connect(self._on_failed)
         self._loader = TaskRunner(self, name="ConvScope timeline snapshots")
         self._loader.finished.connect(self._on_loaded)
         self._loader.failed.connect(self._on_failed)
         self._play = QTimer(self)
         self._play.setInterval(PLAY_MS)
         self._play.timeout.connect(self._advance)
-        self._poll = QTimer(self)
-        self._poll.setInterval(POLL_MS)
-        self._poll.timeout.connect(self._poll_tail)
         self._update_timer = QTimer(self)
         self._update_timer.setSingleShot(True)
         self._update_timer.setInterval(UPDATE_MS)
@@ -166,7 +161,7 @@ class TimelineTab(QWidget):
             self._show_trained()
             return
         self.status.setText(f"Reading {self.folder}…")
-        self._reader.submit(read_folder, self.folder)
+        self._follower.open(self.folder)
 
     def show_opened(self, path: str | os.PathLike) -> None:
         """File > Open took `path`: a run folder is scrubbed; a project shows what it holds (its trained weights)."""
@@ -182,20 +177,18 @@ class TimelineTab(QWidget):
     @Slot()
     def refresh(self) -> None:
         """Read a folder opened here further now, and bring the views up to date if the tab is shown."""
-        if self._tail is not None:
-            self._poll_tail()
+        self._follower.poll()
         if self.isVisible():
             self._update()
 
     def _reset(self, folder, architecture: Architecture | None) -> None:
-        self._poll.stop()
+        self._follower.stop()
         self._update_timer.stop()
-        self._reader.cancel()
         self._loader.cancel()
         self.play_button.setChecked(False)
         self.folder = Path(folder) if folder else None
         self.architecture = architecture
-        self.index, self._tail, self._drawn, self._refused = TimelineIndex(), None, -1, False
+        self.index, self._drawn, self._refused = TimelineIndex(), -1, False
         self.entries, self._states, self._distributions, self._index = [], {}, {}, -1
         self.tensor.clear()
         self.health.clear()
@@ -225,13 +218,13 @@ class TimelineTab(QWidget):
                 self.architecture = self.index.architecture
             except architecture_file.ArchitectureFileError as exc:  # a stranger's folder: nothing usable
                 self._refused = True
-                self._poll.stop()  # the started line never changes: reading again would only repeat this
+                self._follower.stop()  # the started line never changes: reading again would only repeat this
                 self.status.setText(f"Cannot show {self.folder}: the started line of its events.jsonl holds no "
                                     f"usable architecture ({exc})")
         if self._refused:
             return
         if self.index.finished is not None:
-            self._poll.stop()
+            self._follower.stop()
         if self.isVisible() and not self._update_timer.isActive():
             self._update_timer.start()
 
@@ -258,20 +251,10 @@ class TimelineTab(QWidget):
     def _on_read(self, opened: OpenedFolder) -> None:
         if opened.folder != self.folder:
             return
-        self._tail, self.index = opened.tail, opened.index
+        self.index = opened.index
         if self.index.started is None:
             self.status.setText(f"{self.folder}: no run log yet; its snapshots appear here as it is written.")
-        self._poll.start()  # stopped again by a finished line (or a refused started line) in _changed
-        self._changed()
-
-    @Slot()
-    def _poll_tail(self) -> None:
-        try:
-            records = self._tail.poll(POLL_BYTES)
-        except RunFolderError as exc:
-            self.status.setText(f"Cannot read the run folder: {exc}")
-            return
-        self.add_records(records)
+        self._changed()  # a finished (or refused) log stops the follower here
 
     @Slot(object)
     def _on_failed(self, exc: object) -> None:
@@ -381,10 +364,9 @@ class TimelineTab(QWidget):
 
     def shutdown(self) -> None:
         """Stop following the folder and every computation of the tab (the window closes)."""
-        self._poll.stop()
+        self._follower.shutdown()
         self._play.stop()
         self._update_timer.stop()
-        self._reader.shutdown()
         self._loader.shutdown()
         self.gif.shutdown()
         self.health.shutdown()

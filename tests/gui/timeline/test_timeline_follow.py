@@ -13,7 +13,7 @@ from engine.events import SnapshotTaken
 from engine.run_folder import EVENTS, EventTail, RunFolderWriter
 from engine.run_folder.timeline import timeline
 from engine.training.trainer import Trainer
-from gui.timeline import timeline_loader, timeline_tab
+from gui.timeline import folder_follower, timeline_loader
 from gui.timeline.timeline_tab import TimelineTab
 from tests.engine.training_data import tiny_arch, tiny_dataset
 from tests.gui.timeline.timeline_host import shown_tab
@@ -64,7 +64,7 @@ def test_opening_a_folder_reads_it_on_a_job_thread_while_the_gui_thread_goes_on(
         assert gate.wait(WAIT_MS / 1000)
         return timeline_loader.read_folder(folder)
 
-    monkeypatch.setattr(timeline_tab, "read_folder", gated_read)
+    monkeypatch.setattr(folder_follower, "read_folder", gated_read)
     tab = shown_tab(qtbot)
     tab.set_run(tmp_path, None)  # returns while the read waits: it cannot be on this thread
     assert tab.status.text() == f"Reading {tmp_path}…" and tab.entries == []
