@@ -8,6 +8,7 @@ from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from gui.evaluation.drawing_canvas import SIZE, DrawingCanvas
+from gui.evaluation.fully_convolutional_save import FullyConvolutionalSave
 from gui.evaluation.score_map_job import (TILES, ScoreMaps, canvas_pixels, compute_score_maps, rewrite_problem,
                                           tiled_pixels, wide_shape)
 from gui.evaluation.score_maps_view import ScoreMapsView
@@ -66,6 +67,7 @@ class ScoreMapPanel(QWidget):
         self.caption.setWordWrap(True)
         self.caption.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.view = ScoreMapsView()
+        self.save_run = FullyConvolutionalSave(workspace)
 
         buttons = QHBoxLayout()
         buttons.addWidget(self.clear_button)
@@ -80,6 +82,7 @@ class ScoreMapPanel(QWidget):
         layout.addLayout(buttons)
         layout.addWidget(self.caption)
         layout.addWidget(self.view, 1)
+        layout.addWidget(self.save_run)
 
         self.canvas.changed.connect(self._on_canvas_changed)
         self.clear_button.clicked.connect(self.canvas.clear)
@@ -102,8 +105,9 @@ class ScoreMapPanel(QWidget):
         return self._runner.is_busy
 
     def shutdown(self) -> None:
-        """Window close: no score-map job outlives it."""
+        """Window close: no score-map job (or save) outlives it."""
         self._runner.shutdown()
+        self.save_run.shutdown()
 
     # -- inputs -----------------------------------------------------------------------------------------------
     @Slot()
@@ -160,6 +164,7 @@ class ScoreMapPanel(QWidget):
     def _request(self) -> None:
         """Score the input as it is now, unless a job is in flight (its return submits the newest)."""
         reason = self.blocker()
+        self.save_run.set_rewritable(reason is None)
         pixels = None if reason is not None else self._input_pixels()
         if pixels is None:
             self._runner.cancel()

@@ -97,6 +97,7 @@ def test_tiled_validation_samples_score_as_the_original_network_scores_each(qtbo
     original = inspection_copy(trained.architecture, trained.state)
     with torch.no_grad():
         alone = torch.softmax(original(images), dim=1).numpy()
+    assert len(set(np.argmax(alone, axis=1).tolist())) > 1  # the tiles differ: a shifted map would be caught
     for tile in range(TILES):
         col = tile * SIZE // result.stride[1]  # the position whose window is exactly this tile
         y, x = panel.view.cell_centre(0, col)
