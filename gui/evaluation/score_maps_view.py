@@ -14,7 +14,8 @@ from PySide6.QtWidgets import QLabel, QScrollArea, QVBoxLayout, QWidget
 from gui.views.palette import MOSAIC_BACKGROUND
 from gui.views.pg_setup import pg
 
-INPUT_HEIGHT = 110    # px of the input row
+INPUT_HEIGHT = (60, 180)  # px of the input row: as tall as square pixels need, within these (the maps need room)
+BAR_ROOM = 90         # px right of the maps: the colour bar and its labels
 PREDICTED_HEIGHT = 44  # px of the arg-max row
 CLASS_HEIGHT = 30     # px of each class's row
 NAME_WIDTH = 110      # px of the class-name column
@@ -43,7 +44,8 @@ class ScoreMapsView(QWidget):
         super().__init__(parent)
         self._graphics = pg.GraphicsLayoutWidget()
         self._graphics.setBackground(MOSAIC_BACKGROUND)
-        self._graphics.setFixedHeight(INPUT_HEIGHT + PREDICTED_HEIGHT)
+        self._graphics.setFixedHeight(INPUT_HEIGHT[0] + PREDICTED_HEIGHT)
+        self._image_shape: tuple[int, int] | None = None  # (H, W) of the input shown
         # Made by _build, fresh each time: clearing the layout frees the items it held.
         self._bar: pg.ColorBarItem | None = None
         self._input: pg.ImageItem | None = None
@@ -85,6 +87,8 @@ class ScoreMapsView(QWidget):
         self._cells = (rect, rows, cols)
         self._input.setImage(np.clip(pixels, 0.0, 1.0), levels=(0.0, 1.0), autoLevels=False)
         self._input.setRect(QRectF(0, 0, width, height))
+        self._image_shape = (height, width)
+        self._fit_heights()
         self._predicted.setImage(class_colours(predicted), autoLevels=False, levels=(0, 255))
         self._predicted.setRect(rect)
         for item, scores in zip(self._class_items, probabilities):
@@ -102,6 +106,7 @@ class ScoreMapsView(QWidget):
         self._graphics.clear()
         self._class_items, self._names, self._cell_labels = [], [], []
         self._bar = self._input = self._predicted = self._predicted_view = self._cells = None
+        self._image_shape = None
         self.legend.clear()
 
     # -- what is shown (tests read these) ---------------------------------------------------------------------
@@ -139,7 +144,7 @@ class ScoreMapsView(QWidget):
         self._bar = pg.ColorBarItem(values=(0.0, 1.0), colorMap=pg.colormap.get("viridis"), interactive=False,
                                     width=12, label="probability")
         self._bar.axis.setTextPen(pg.mkPen("#e0e0e0"))
-        first = self._row(0, "input", self._input, INPUT_HEIGHT)
+        first = self._row(0, "input", self._input, INPUT_HEIGHT[0])
         self._predicted_view = self._row(1, "arg-max class", self._predicted, PREDICTED_HEIGHT)
         for k, name in enumerate(names):
             item = pg.ImageItem()
@@ -151,7 +156,25 @@ class ScoreMapsView(QWidget):
             if view is not first:
                 view.setXLink(first)
         layout.setSpacing(2)
-        self._graphics.setFixedHeight(INPUT_HEIGHT + PREDICTED_HEIGHT + len(names) * (CLASS_HEIGHT + 2) + 20)
+        self._fit_heights()
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        super().resizeEvent(event)
+        self._fit_heights()
+
+    def _fit_heights(self) -> None:
+        """The input row as tall as its width needs for square pixels (the rows share the x axis, so the input
+        cannot keep its aspect by narrowing), and the graphics as tall as their rows."""
+        if self._input is None or self._input.getViewBox() is None:
+            return
+        input_height = INPUT_HEIGHT[0]
+        if self._image_shape is not None:
+            height, width = self._image_shape
+            room = max(1, self.width() - NAME_WIDTH - BAR_ROOM)
+            input_height = int(min(INPUT_HEIGHT[1], max(INPUT_HEIGHT[0], room * height / max(width, 1))))
+        self._input.getViewBox().setFixedHeight(input_height)
+        rows = input_height + PREDICTED_HEIGHT + len(self._names) * (CLASS_HEIGHT + 2)
+        self._graphics.setFixedHeight(rows + 24)
 
     def _row(self, row: int, name: str, item: pg.ImageItem, height: int) -> pg.ViewBox:
         label = pg.LabelItem(name, color="#e0e0e0", justify="right")

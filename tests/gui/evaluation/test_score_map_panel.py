@@ -4,6 +4,9 @@ engine's fully convolutional network run directly; drawn strokes; plain words wh
 
 from __future__ import annotations
 
+import gc
+import weakref
+
 import numpy as np
 import pytest
 import torch
@@ -22,6 +25,7 @@ from models.architecture import Architecture, InputShape
 from models.layers import Conv2dSpec, FlattenSpec, LinearSpec, MaxPool2dSpec, ReluSpec
 from models.presets import load_preset
 from tests.engine.training_data import tiny_dataset
+from tests.gui.qt_lifetime import qt_objects_a_worker_collection_would_free, release_garbage
 
 WAIT_MS = 60_000
 SIZE = 8
@@ -162,3 +166,25 @@ def test_the_evaluation_tab_has_a_score_map_page(qtbot):
         assert tab.score_maps.caption.text() == TRAIN_FIRST
     finally:
         tab.shutdown()
+
+
+def test_a_dropped_panel_is_freed_at_once_and_not_by_a_worker_collection(qtbot, trained_setup):
+    """The workspace outlives the panel and holds its observers weakly; nothing else keeps it (or its maps) alive."""
+    dataset, trained = trained_setup
+    workspace = Workspace(dataset=dataset, trained=trained)
+    widget = ScoreMapPanel(workspace)
+    with qtbot.waitSignal(widget.computed, timeout=WAIT_MS):
+        widget.tile_validation_samples()
+    widget.shutdown()
+    release_garbage()
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        ref = weakref.ref(widget)
+        del widget
+        kept_alive = ref() is not None
+        found = qt_objects_a_worker_collection_would_free()
+    finally:
+        (gc.enable if enabled else gc.disable)()
+    assert not kept_alive and not found, found
+    workspace.trained = None  # its observers went with it
