@@ -57,8 +57,7 @@ class GifExport(QObject):
     failed = Signal(str)
 
     def __init__(self, parent: QWidget) -> None:
-        super().__init__(parent)
-        self._parent = parent
+        super().__init__(parent)  # the dialogs' parent is Qt's parent(): no Python reference back (no cycle)
         self.button = QToolButton(parent)
         self.button.setText("Export GIF…")
         self.button.setToolTip("One frame per snapshot on disk, the step above each (as `export --format "
@@ -90,12 +89,12 @@ class GifExport(QObject):
 
     def ask_path(self, suggested: Path) -> Path | None:
         # Qt's own overwrite question is off: ask_overwrite asks it, the same way for a typed or chosen name.
-        name, _ = QFileDialog.getSaveFileName(self._parent, "Export GIF", str(suggested), "GIF animation (*.gif)",
+        name, _ = QFileDialog.getSaveFileName(self.parent(), "Export GIF", str(suggested), "GIF animation (*.gif)",
                                               options=QFileDialog.Option.DontConfirmOverwrite)
         return Path(name) if name else None
 
     def ask_overwrite(self, path: Path) -> bool:
-        answer = QMessageBox.question(self._parent, "Replace the file?", f"{path} exists. Replace it?")
+        answer = QMessageBox.question(self.parent(), "Replace the file?", f"{path} exists. Replace it?")
         return answer == QMessageBox.StandardButton.Yes
 
     def start(self, kind: str, architecture: Architecture, folder: Path, layer: int) -> bool:

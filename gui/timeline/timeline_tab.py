@@ -319,7 +319,8 @@ class TimelineTab(QWidget):
         if state is not None and self.architecture is not None:
             for i, spec in enumerate(self.architecture.layers, start=1):
                 weight = state.get(f"{i - 1}.weight")
-                if has_filters(spec.TYPE) and weight is not None:
+                # A stranger's snapshot may hold anything under a conv layer's name: only kernels are drawn.
+                if has_filters(spec.TYPE) and weight is not None and weight.ndim == 4 and weight.numel():
                     self.filters.show_layer(f"layer {i} ({spec.TYPE})", weight.numpy(), rgb=weight.shape[1] == 3)
         self.plots.show_step(index, entry.step)
         self.health.show_entry(self.folder, entry)
