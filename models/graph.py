@@ -101,10 +101,8 @@ def _cycle_through(start: int, srcs: tuple[tuple[int, ...], ...], count: int) ->
 
 
 def problems(arch: Architecture) -> dict[int, str]:
-    """Layer number -> what is wrong with its wiring and what to change; empty for a well-formed graph.
-
-    Checked: a source that is not a layer (or the layer itself), cycles, and layers whose output feeds no
-    other layer although they are not the last (the network's one output)."""
+    """Layer number -> what stops it from running and what to change: a source that is not a layer (or is the
+    layer itself), or a cycle it is on. Empty when every layer can run (see also `dead_ends`)."""
     count = len(arch.layers)
     srcs = sources(arch)
     found: dict[int, str] = {}
@@ -125,12 +123,17 @@ def problems(arch: Architecture) -> dict[int, str]:
             for x in cycle:
                 found.setdefault(x, f"it is on a cycle ({loop}); a network's layers must not feed back into "
                                     f"themselves: remove one of these inputs")
-    readers = consumers(arch)
-    for n in range(1, count):
-        if not readers[n] and n not in found:
-            found[n] = (f"its output feeds no other layer, but only the last layer (layer {count}) is the "
-                        f"network's output; name layer {n} in a later layer's inputs or delete it")
     return found
+
+
+def dead_ends(arch: Architecture) -> dict[int, str]:
+    """Layer number -> why it is wrong that its output feeds no other layer: the network has one output, the
+    last layer. Such a layer still has a shape (the branch is being drawn), but the network is not valid."""
+    readers = consumers(arch)
+    count = len(arch.layers)
+    return {n: (f"its output feeds no other layer, but only the last layer (layer {count}) is the network's "
+                f"output; name layer {n} in a later layer's inputs or delete it")
+            for n in range(1, count) if not readers[n]}
 
 
 def inserted(arch: Architecture, position: int) -> tuple:

@@ -283,11 +283,13 @@ def _layer(spec: LayerSpec, number: int, arch: Architecture, ins: list[tuple[int
 def analyze(arch: Architecture) -> Analysis:
     """Infer every layer's shape and arithmetic, in the order the layers run (a chain's: list order).
 
-    A layer that fails gets the error; the layers that depend on it get no shape and no error."""
+    A layer that fails gets the error; the layers that depend on it get no shape and no error. A layer whose
+    output feeds nothing keeps its shape and gets the error (one output: the last layer)."""
     input_shape = arch.input.as_tuple()
     count = len(arch.layers)
     srcs = graph.sources(arch)
     wiring = graph.problems(arch) if arch.is_graph else {}
+    unread = graph.dead_ends(arch) if arch.is_graph else {}
     bad_input = [n for n, v in zip(("channels", "height", "width"), input_shape) if v < 1]
     shapes: dict[int, Shape | None] = {graph.INPUT: input_shape}
     found: dict[int, LayerAnalysis] = {}
@@ -313,7 +315,7 @@ def analyze(arch: Architecture) -> Analysis:
         if isinstance(spec, SoftmaxSpec) and number != count:
             warnings += ("softmax is not the last layer; it is normally only the output activation",)
         found[number] = LayerAnalysis(number, spec.TYPE, first, r.shape, r.weights, r.biases, r.macs, r.formula,
-                                      warnings, padding=r.padding, frozen=r.frozen, **base)
+                                      warnings, unread.get(number), r.padding, r.frozen, **base)
         shapes[number] = r.shape
     for number in range(1, count + 1):  # not run: on a cycle or reading a layer that does not exist
         if number not in found:

@@ -7,16 +7,16 @@ from typing import Callable
 
 from torch import nn
 
-from engine.network.modules import GlobalAvgPool2d, LocallyConnected2d, PaddedConv2d
-from models.layers import (AvgPool2dSpec, BatchNorm2dSpec, Conv2dSpec, DropoutSpec, EluSpec, FlattenSpec,
-                           GlobalAvgPool2dSpec, LayerSpec, LeakyReluSpec, LinearSpec, LocallyConnected2dSpec,
+from engine.network.modules import Add, Concat, GlobalAvgPool2d, LocallyConnected2d, PaddedConv2d
+from models.layers import (AddSpec, AvgPool2dSpec, BatchNorm2dSpec, ConcatSpec, Conv2dSpec, DropoutSpec, EluSpec,
+                           FlattenSpec, GlobalAvgPool2dSpec, LayerSpec, LeakyReluSpec, LinearSpec, LocallyConnected2dSpec,
                            MaxPool2dSpec, Pool2dSpec, ReluSpec, SigmoidSpec, SoftmaxSpec, TanhSpec, pair, registered)
 from models.shapes import LayerAnalysis
 
 # The names a recipe may call, as the generated source spells them (it does `from torch import nn`
 # and inlines these helper classes).
 HELPERS: dict[str, type[nn.Module]] = {"PaddedConv2d": PaddedConv2d, "GlobalAvgPool2d": GlobalAvgPool2d,
-                                       "LocallyConnected2d": LocallyConnected2d}
+                                       "LocallyConnected2d": LocallyConnected2d, "Add": Add, "Concat": Concat}
 
 
 @dataclass(frozen=True)
@@ -88,6 +88,9 @@ RECIPES: dict[type[LayerSpec], Callable[[LayerSpec, LayerAnalysis], Recipe]] = {
     ReluSpec: _plain("nn.ReLU"),
     SigmoidSpec: _plain("nn.Sigmoid"),
     TanhSpec: _plain("nn.Tanh"),
+    # Merge layers (a graph's joins): no parameters; the builder's GraphNet hands them every input.
+    AddSpec: _plain("Add"),
+    ConcatSpec: _plain("Concat"),
 }
 
 

@@ -1,5 +1,5 @@
 """The few torch modules a spec needs that torch.nn lacks: Keras-style "same" convolution, global pooling,
-locally connected layers."""
+locally connected layers, and the merge layers of a graph (add, concat)."""
 
 from __future__ import annotations
 
@@ -75,3 +75,20 @@ class LocallyConnected2d(nn.Module):
     def extra_repr(self) -> str:
         return (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}, "
                 f"pad(l,r,t,b)={self.pad}, out_size={self.out_size}")
+
+
+class Add(nn.Module):
+    """The element-wise sum of two or more inputs of one shape (a residual shortcut's join)."""
+
+    def forward(self, *inputs: torch.Tensor) -> torch.Tensor:
+        out = inputs[0]
+        for x in inputs[1:]:
+            out = out + x
+        return out
+
+
+class Concat(nn.Module):
+    """Two or more inputs stacked along the channels (or features): dimension 1 of (N, C, H, W) or (N, F)."""
+
+    def forward(self, *inputs: torch.Tensor) -> torch.Tensor:
+        return torch.cat(inputs, dim=1)

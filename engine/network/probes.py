@@ -16,7 +16,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from engine.network.builder import ConvNet
+from engine.network.builder import ConvNet, GraphNet
 from engine.events import SnapshotTaken
 from models.layers import has_filters
 from models.shapes import Analysis
@@ -32,7 +32,7 @@ class ProbedLayer:
 
 
 def probe_layout(model: ConvNet, analysis: Analysis) -> list[ProbedLayer]:
-    """Pair each child module of the model with its analysed layer (child i is layer i+1)."""
+    """Pair each child module of the model with its analysed layer (child i is layer i+1, in a graph too)."""
     return [ProbedLayer(la.label, module, tuple(la.output_shape or ()), has_filters(la.type),
                         any(True for _ in module.parameters()))
             for module, la in zip(model, analysis.layers)]
@@ -59,15 +59,18 @@ def capture_snapshot(model: ConvNet, layout: list[ProbedLayer], probe: torch.Ten
     was_training = model.training
     model.eval()
     try:
-        x = probe.unsqueeze(0)
-        outputs, logits = [], None
-        for layer in layout:
-            if isinstance(layer.module, nn.Softmax) and layer is layout[-1]:
-                logits = x
-            x = layer.module(x)
-            if layer_tensors:
-                outputs.append(x[0])
-        logits = x if logits is None else logits
+        if isinstance(model, GraphNet):
+            outputs, logits = _graph_outputs(model, layout, probe.unsqueeze(0), layer_tensors)
+        else:
+            x = probe.unsqueeze(0)
+            outputs, logits = [], None
+            for layer in layout:
+                if isinstance(layer.module, nn.Softmax) and layer is layout[-1]:
+                    logits = x
+                x = layer.module(x)
+                if layer_tensors:
+                    outputs.append(x[0])
+            logits = x if logits is None else logits
     finally:
         model.train(was_training)
     probabilities = F.softmax(logits[0].float(), dim=0) if logits.dim() == 2 else torch.zeros(0)
@@ -86,6 +89,16 @@ def capture_snapshot(model: ConvNet, layout: list[ProbedLayer], probe: torch.Ten
     gradient_norms = {label: float(v) for label, v in zip(norm_labels, pieces[0])} if norm_labels else {}
     return SnapshotTaken(step=step, epoch=epoch, weights=conv_weights, activations=activations,
                          gradient_norms=gradient_norms, probe_index=probe_index, probabilities=pieces[-1])
+
+
+def _graph_outputs(model: GraphNet, layout: list[ProbedLayer], x: torch.Tensor,
+                   layer_tensors: bool) -> tuple[list[torch.Tensor], torch.Tensor]:
+    """Every layer's output in layout (list) order, computed in the graph's own order, and the scores."""
+    by_number = model.layer_outputs(x)
+    number = {id(module): n for n, module in enumerate(model, start=1)}
+    outputs = [by_number[number[id(layer.module)]][0] for layer in layout] if layer_tensors else []
+    logits = by_number[model.sources[-1][0]] if model.ends_with_softmax else by_number[len(model)]
+    return outputs, logits
 
 
 def _split(flat: np.ndarray, shapes: list[tuple[int, ...]]) -> list[np.ndarray]:

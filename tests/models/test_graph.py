@@ -3,6 +3,7 @@
 import json
 
 import pytest
+from hypothesis import HealthCheck, given, settings
 
 from models import architecture_file, graph
 from models.architecture import Architecture, InputShape
@@ -12,6 +13,7 @@ from models.layers import (AddSpec, BatchNorm2dSpec, ConcatSpec, Conv2dSpec, Fla
 from models.network import Network
 from models.presets import PRESET_DIR
 from models.shapes import analyze
+from tests.models.graph_strategies import graphs
 
 
 def residual(shortcut_stride: int = 1, shortcut_conv: bool = False) -> Architecture:
@@ -172,3 +174,12 @@ def test_editing_a_graph_keeps_its_wiring():
     assert network.architecture.is_graph
     network.move(9, 8)  # the global pool before the relu: the wiring follows the layers, not the positions
     assert [la.type for la in analyze(network.architecture).layers][8:10] == ["global_avgpool2d", "relu"]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(graphs())
+def test_any_graph_round_trips_through_its_file_and_is_valid(arch):
+    assert analyze(arch).is_valid
+    text = architecture_file.dumps(arch)
+    assert json.loads(text)["version"] == (3 if arch.is_graph else 1)
+    assert architecture_file.loads(text) == arch
