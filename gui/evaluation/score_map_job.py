@@ -8,6 +8,7 @@ arg-max class there. The rewrite itself is engine/network/fully_convolutional.py
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import torch
@@ -35,6 +36,7 @@ class ScoreMaps:
     window: tuple[int, int]           # the training image size: what each position sees
 
 
+@lru_cache(maxsize=8)  # asked on the GUI thread at every stroke; a large network's analysis takes milliseconds
 def rewrite_problem(architecture: Architecture) -> str | None:
     """Why this network cannot slide over a larger image (the engine's reason), or None."""
     try:

@@ -8,9 +8,10 @@ the digit that made it. The class maps share one 0..1 colour scale and one colou
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QRectF
+from PySide6.QtCore import QRectF, Slot
 from PySide6.QtWidgets import QLabel, QScrollArea, QVBoxLayout, QWidget
 
+from gui.views.mosaic_panel import PixelImageItem
 from gui.views.palette import MOSAIC_BACKGROUND
 from gui.views.pg_setup import pg
 
@@ -19,6 +20,7 @@ BAR_ROOM = 90         # px right of the maps: the colour bar and its labels
 PREDICTED_HEIGHT = 44  # px of the arg-max row
 CLASS_HEIGHT = 30     # px of each class's row
 NAME_WIDTH = 110      # px of the class-name column
+HOVER_HINT = "Hover a map to read its probabilities."
 MAX_CELL_LABELS = 80  # beyond this many positions the arg-max cells carry no text (it would not fit)
 # Categorical colours for the arg-max classes (matplotlib's tab10, then tab20's lighter partners).
 CLASS_COLOURS = np.array([
@@ -58,6 +60,9 @@ class ScoreMapsView(QWidget):
         self.legend = QLabel()
         self.legend.setObjectName("scoreMapLegend")
         self.legend.setWordWrap(True)
+        self.readout = QLabel(HOVER_HINT)
+        self.readout.setObjectName("scoreMapReadout")
+        self._scores: tuple[np.ndarray, np.ndarray, tuple[int, int], tuple[int, int]] | None = None
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         content = QWidget()  # the graphics at their own height, at the top; the scroll area's room below them
@@ -70,6 +75,7 @@ class ScoreMapsView(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(scroll, 1)
         layout.addWidget(self.legend)
+        layout.addWidget(self.readout)
 
     # -- data in ----------------------------------------------------------------------------------------------
     def show_maps(self, pixels: np.ndarray, probabilities: np.ndarray, predicted: np.ndarray,
@@ -85,6 +91,7 @@ class ScoreMapsView(QWidget):
         # Cell (r, c) is centred on its window's centre: (r * sh + wh / 2, c * sw + ww / 2).
         rect = QRectF(ww / 2 - sw / 2, wh / 2 - sh / 2, cols * sw, rows * sh)
         self._cells = (rect, rows, cols)
+        self._scores = (probabilities, predicted, tuple(stride), tuple(window))
         self._input.setImage(np.clip(pixels, 0.0, 1.0), levels=(0.0, 1.0), autoLevels=False)
         self._input.setRect(QRectF(0, 0, width, height))
         self._image_shape = (height, width)
@@ -108,6 +115,8 @@ class ScoreMapsView(QWidget):
         self._bar = self._input = self._predicted = self._predicted_view = self._cells = None
         self._image_shape = None
         self.legend.clear()
+        self._scores = None
+        self.readout.setText(HOVER_HINT)
 
     # -- what is shown (tests read these) ---------------------------------------------------------------------
     def class_titles(self) -> list[str]:
@@ -115,6 +124,13 @@ class ScoreMapsView(QWidget):
 
     def class_map(self, k: int) -> np.ndarray:
         return self._class_items[k].image
+
+    def class_item(self, k: int) -> PixelImageItem:
+        """Class k's map item (its pixel_hovered is what the mouse over it emits)."""
+        return self._class_items[k]
+
+    def predicted_item(self) -> PixelImageItem | None:
+        return self._predicted
 
     def predicted_colours(self) -> np.ndarray | None:
         return self._predicted.image if self._cells is not None else None
@@ -134,20 +150,37 @@ class ScoreMapsView(QWidget):
     def bar_levels(self) -> tuple[float, float]:
         return (float("nan"), float("nan")) if self._bar is None else tuple(self._bar.levels())
 
+    @Slot(int, int)
+    def _on_pixel_hovered(self, row: int, col: int) -> None:
+        """Read out the map cell under the mouse: the class's probability and the window it scores."""
+        if self._scores is None:
+            return
+        probabilities, predicted, (sh, sw), (wh, ww) = self._scores
+        if not (0 <= row < predicted.shape[0] and 0 <= col < predicted.shape[1]):
+            return
+        sender = self.sender()
+        k = int(predicted[row, col]) if sender is self._predicted else self._class_items.index(sender)
+        what = "arg-max " if sender is self._predicted else ""
+        self.readout.setText(f"{what}{self._names[k]}: probability {probabilities[k, row, col]:.3f} at position "
+                             f"({row}, {col}), the window of rows {row * sh}-{row * sh + wh - 1}, columns "
+                             f"{col * sw}-{col * sw + ww - 1}")
+
     # -- building ---------------------------------------------------------------------------------------------
     def _build(self, names: list[str]) -> None:
         """One row per class (its name, its map), under the input and arg-max rows; the bar beside the maps."""
         self.clear()
         self._names = names
         layout = self._graphics.ci
-        self._input, self._predicted = pg.ImageItem(), pg.ImageItem()
+        self._input, self._predicted = pg.ImageItem(), PixelImageItem()
+        self._predicted.pixel_hovered.connect(self._on_pixel_hovered)
         self._bar = pg.ColorBarItem(values=(0.0, 1.0), colorMap=pg.colormap.get("viridis"), interactive=False,
                                     width=12, label="probability")
         self._bar.axis.setTextPen(pg.mkPen("#e0e0e0"))
         first = self._row(0, "input", self._input, INPUT_HEIGHT[0])
         self._predicted_view = self._row(1, "arg-max class", self._predicted, PREDICTED_HEIGHT)
         for k, name in enumerate(names):
-            item = pg.ImageItem()
+            item = PixelImageItem()
+            item.pixel_hovered.connect(self._on_pixel_hovered)
             item.setColorMap(pg.colormap.get("viridis"))
             self._class_items.append(item)
             self._row(2 + k, name, item, CLASS_HEIGHT)

@@ -188,3 +188,20 @@ def test_a_dropped_panel_is_freed_at_once_and_not_by_a_worker_collection(qtbot, 
         (gc.enable if enabled else gc.disable)()
     assert not kept_alive and not found, found
     workspace.trained = None  # its observers went with it
+
+
+def test_hovering_a_map_reads_out_its_cell(qtbot, panel, trained_setup):
+    dataset, trained = trained_setup
+    panel.workspace.dataset, panel.workspace.trained = dataset, trained
+    panel.tile_validation_samples()
+    result = wait_for_newest(qtbot, panel)
+    view = panel.view
+    item = view.class_item(1)  # the map of class 1, as the mouse reaches cell (0, 4)
+    item.pixel_hovered.emit(0, 4)
+    name = dataset.class_names[1]
+    assert view.readout.text() == (f"{name}: probability {result.probabilities[1, 0, 4]:.3f} at position (0, 4), "
+                                   f"the window of rows 0-7, columns 8-15")
+    view.predicted_item().pixel_hovered.emit(0, 8)
+    k = int(result.predicted[0, 8])
+    assert view.readout.text().startswith(f"arg-max {dataset.class_names[k]}: probability "
+                                          f"{result.probabilities[k, 0, 8]:.3f} at position (0, 8)")
