@@ -125,7 +125,8 @@ def _window_axis(n: int, f: int, s: int, pad: tuple[int, int], same: bool) -> tu
         p = f"2*{pad[0]}" if pad[0] == pad[1] else f"{pad[0]}+{pad[1]}"
         core = f"({n} + {p} - {f})/{s}"
         text = f"{core} + 1 = {out}" if (padded - f) % s == 0 else f"floor({core}) + 1 = {out}"
-    unused = (padded - f) % s if s > 1 and not same else 0
+    # The windows skip the last (padded - f) % s rows; those that are bottom padding hold only zeros.
+    unused = max((padded - f) % s - pad[1], 0) if s > 1 and not same else 0
     return out, text, unused
 
 

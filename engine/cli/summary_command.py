@@ -35,7 +35,8 @@ def run(args: argparse.Namespace) -> int:
     except architecture_file.ArchitectureFileError as exc:
         return report_bad_input(exc)
     analysis = analyze(arch)
-    fields = receptive_fields(arch, analysis)
+    # Receptive fields follow one path of layers; a graph's merges have no rule yet, so its table leaves them out.
+    fields = None if arch.is_graph else receptive_fields(arch, analysis)
     defaults = TrainConfig()  # what `train` uses when not told otherwise
     memory = estimate_memory(analysis, args.batch_size, defaults.optimizer, defaults.momentum,
                              EVALUATION_BATCH) if analysis.is_valid else None
@@ -52,8 +53,8 @@ def run(args: argparse.Namespace) -> int:
             print(f"warning: {too_big}; `train` refuses it before allocating anything")
         if args.formulas:
             print()
-            for la, field in zip(analysis.layers, fields):
-                for line in la.formula + field.formula:
+            for n, la in enumerate(analysis.layers):
+                for line in la.formula + (fields[n].formula if fields is not None else ()):
                     print(f"{la.label}: {line}")
     return 0 if analysis.is_valid else 1
 
