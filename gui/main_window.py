@@ -186,6 +186,7 @@ class MainWindow(QMainWindow):
         actions = self.window_actions
         actions.connect_run_buttons(self.training_panel.pause_button, self.training_panel.step_button,
                                     self.training_panel.stop_button)
+        self.session.paused_changed.connect(actions.sync_pause_label)  # after the panel's own slot: its text
         lock = EditLock(self.canvas, (self.palette, self.canvas, self.inspector), self.network, self.undo_stack,
                         undo_actions=(actions.undo, actions.undo_short), redo_actions=(actions.redo, actions.redo_short),
                         selection_actions=(actions.delete, actions.duplicate))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from PySide6.QtCore import QEvent, QObject, Signal
+from PySide6.QtCore import QEvent, QObject, Signal, Slot
 from PySide6.QtGui import QAction, QKeySequence, QUndoStack
 from PySide6.QtWidgets import QAbstractButton, QMainWindow, QSizePolicy, QToolBar, QWidget
 
@@ -38,7 +38,7 @@ class WindowActions(QObject):
                  undo_stack: QUndoStack, canvas: Canvas) -> None:
         super().__init__(window)
         self._window, self._document, self._undo_stack = window, document, undo_stack
-        self._mirrored: dict[QAbstractButton, QAction] = {}
+        self._mirrored: dict[QAbstractButton, list[QAction]] = {}
         self._tips_while_loading: dict[QAction, str] = {}
         doc = document
         self.new = self._action("&New", self.new_requested.emit, Key.New, "Start an empty network")
@@ -81,7 +81,13 @@ class WindowActions(QObject):
                                  "Run one batch, then pause (starts a paused run when idle)")
         self.stop = self._action("St&op training", None, STOP_KEYS,
                                  "Stop at the next batch; the trained weights are kept")
-        for action in (self.pause, self.step, self.stop):
+        # The toolbar's twins: short labels beside Train, in a fixed place (the dock's buttons scroll and move).
+        self.pause_short = self._action("Pause", None, tip="Pause at the next batch, or resume a paused run "
+                                                              f"({PAUSE_KEYS})")
+        self.step_short = self._action("Step", None, tip=f"Run one batch, then pause ({STEP_KEYS})")
+        self.stop_short = self._action("Stop", None, tip=f"Stop at the next batch; the trained weights are kept "
+                                                         f"({STOP_KEYS})")
+        for action in (self.pause, self.step, self.stop, self.pause_short, self.step_short, self.stop_short):
             action.setEnabled(False)
         self.zoom_in = self._action("Zoom &In", canvas.zoom_in, Key.ZoomIn, "Enlarge the network's blocks")
         # Ctrl++ needs Shift on most layouts; Ctrl+= is the same key without it.
@@ -115,16 +121,27 @@ class WindowActions(QObject):
         self.recent_menu.setEnabled(ready)
 
     def connect_run_buttons(self, pause: QAbstractButton, step: QAbstractButton, stop: QAbstractButton) -> None:
-        """Pause, Step and Stop click these buttons and follow their enabled state."""
-        for action, button in ((self.pause, pause), (self.step, step), (self.stop, stop)):
-            action.triggered.connect(button.click)
-            action.setEnabled(button.isEnabled())
-            self._mirrored[button] = action
+        """Pause, Step and Stop (menu and toolbar) click these buttons and follow their enabled state."""
+        self._pause_button = pause
+        for actions, button in (((self.pause, self.pause_short), pause), ((self.step, self.step_short), step),
+                                ((self.stop, self.stop_short), stop)):
+            for action in actions:
+                action.triggered.connect(button.click)
+                action.setEnabled(button.isEnabled())
+            self._mirrored[button] = list(actions)
             button.installEventFilter(self)
+
+    @Slot()
+    def sync_pause_label(self) -> None:
+        """The toolbar's Pause reads Resume while the run is paused, as the training panel's button does."""
+        self.pause_short.setText(self._pause_button.text())
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
         if event.type() == QEvent.Type.EnabledChange and watched in self._mirrored:
-            self._mirrored[watched].setEnabled(watched.isEnabled())  # type: ignore[attr-defined]
+            for action in self._mirrored[watched]:  # type: ignore[index]
+                action.setEnabled(watched.isEnabled())  # type: ignore[attr-defined]
+            if watched is getattr(self, "_pause_button", None):
+                self.sync_pause_label()
         return False
 
     def _action(self, text: str, slot: Callable[[], object] | None, shortcut: object = None, tip: str = "") -> QAction:
@@ -182,6 +199,11 @@ class WindowActions(QObject):
         stretch = QWidget()  # pushes Train to the right edge
         stretch.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         toolbar.addWidget(stretch)
+        toolbar.addActions([self.pause_short, self.step_short, self.stop_short])
+        pause = toolbar.widgetForAction(self.pause_short)
+        # As wide as "Resume": the buttons after it must not move when the label changes under the pointer.
+        pause.setMinimumWidth(pause.sizeHint().width() + pause.fontMetrics().horizontalAdvance("Resume")
+                              - pause.fontMetrics().horizontalAdvance("Pause"))
         toolbar.addAction(self.train)
         toolbar.widgetForAction(self.train).setObjectName("trainButton")
         self._window.addToolBar(toolbar)

@@ -6,11 +6,12 @@ from pathlib import Path
 from typing import Callable
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QMenu, QProgressBar, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QMenu, QProgressBar, QPushButton, QVBoxLayout, QWidget
 
 from engine.datasets import DownloadError, default_cache_dir, download
 from engine.datasets.catalog import REMOTE_SETS, is_downloaded
 from gui.task_runner import TaskRunner
+from gui.views.message_label import MessageLabel
 
 DOWNLOAD_TITLES = {"mnist": "MNIST (70,000 images, 11 MB)", "fashion-mnist": "Fashion-MNIST (70,000 images, 30 MB)",
                    "cifar10": "CIFAR-10 (60,000 colour images, 163 MB)"}
@@ -51,8 +52,7 @@ class DownloadBox(QWidget):
         self.cancel_button.setObjectName("flatButton")
         self.cancel_button.setToolTip("Stop the download; what arrived is kept, and the next Download resumes it")
         self.cancel_button.clicked.connect(self.cancel)
-        self.status = QLabel()
-        self.status.setWordWrap(True)
+        self.status = MessageLabel()
         row = QHBoxLayout()
         row.setContentsMargins(0, 0, 0, 0)
         row.addWidget(self.bar, 1)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QProgressBar, QVBoxLayout, QWidget
+from gui.views.message_label import MessageLabel
 
 from engine.config import TrainConfig
 from engine.events import COMPLETED, DIVERGED, FAILED, STOPPED, BatchEnded, TrainingFinished
@@ -23,9 +24,8 @@ def format_duration(seconds: float) -> str:
 
 
 def _label(object_name: str) -> QLabel:
-    label = QLabel()
+    label = MessageLabel()
     label.setObjectName(object_name)
-    label.setWordWrap(True)
     return label
 
 

@@ -6,8 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel,
-                               QProgressBar, QPushButton, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QFormLayout, QHBoxLayout, QProgressBar, QPushButton, QVBoxLayout, QWidget)
 
 from engine.config import SETTINGS, Setting, TrainConfig
 from engine.datasets import available_datasets
@@ -17,6 +16,7 @@ from gui.training.augment_preview import AugmentPreview
 from gui.dataset_inputs import dataset_title
 from gui.training.download_box import DownloadBox
 from gui.training.spin_boxes import number_box
+from gui.views.message_label import MessageLabel
 
 DATASET_FILE_FILTER = "NumPy archive (*.npz);;All files (*)"
 
@@ -140,12 +140,10 @@ class TrainingForm(QWidget):
         self.busy_bar.setRange(0, 0)
         self.busy_bar.setTextVisible(False)
         self.busy_bar.setFixedHeight(6)
-        self.dataset_label = QLabel()
+        self.dataset_label = MessageLabel()
         self.dataset_label.setObjectName("datasetInfo")
-        self.dataset_label.setWordWrap(True)
-        self.dataset_error = QLabel()
+        self.dataset_error = MessageLabel()
         self.dataset_error.setObjectName("problemLabel")
-        self.dataset_error.setWordWrap(True)
         self.dataset_error.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
     def _add_dataset_rows(self) -> None:

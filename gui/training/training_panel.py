@@ -14,6 +14,7 @@ from gui.dataset_inputs import dataset_title
 from gui.training.training_form import TrainingForm
 from gui.training.training_session import TrainingSession
 from gui.views.redraw import RedrawScheduler
+from gui.views.message_label import MessageLabel
 
 SEED_RELOAD_DELAY_MS = 400  # the seed decides the validation split: reload once typing has settled
 
@@ -122,9 +123,8 @@ class TrainingPanel(QWidget):
 
     @staticmethod
     def _label(object_name: str) -> QLabel:
-        label = QLabel()
+        label = MessageLabel()
         label.setObjectName(object_name)
-        label.setWordWrap(True)
         return label
 
     # -- public ---------------------------------------------------------------------------------------------

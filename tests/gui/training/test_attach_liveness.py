@@ -63,10 +63,12 @@ def test_a_paused_run_is_shown_paused(qtbot, window, runs):
     # While paused the writer says it is alive now and then (for followers on other hosts) ...
     qtbot.waitUntil(lambda: bool(read_run_log(out).of_kind("alive")), timeout=WAIT_MS)
     assert session.is_attached and proc.poll() is None  # ... and the quiet run is not taken for dead
-    # Resume reaches it, and the window shows it going on.
-    panel.pause_button.click()
+    # The toolbar's twin says the same, and Resume there reaches the run as the panel's button would.
+    toolbar_pause = window.window_actions.pause_short
+    assert toolbar_pause.text() == "Resume" and toolbar_pause.isEnabled()
+    toolbar_pause.trigger()
     qtbot.waitUntil(lambda: not session.is_waiting and bool(read_run_log(out).of_kind("resumed")), timeout=WAIT_MS)
-    assert panel.pause_button.text() == "Pause"
+    assert panel.pause_button.text() == "Pause" and toolbar_pause.text() == "Pause"
 
 
 def test_a_run_whose_process_was_killed_is_shown_ended_within_seconds(qtbot, window, runs):
