@@ -115,7 +115,8 @@ def generate_source(arch: Architecture, name: str | None = None,
               "    and '<i>.bias', exactly those of the app's model.", '    """',
               "", "    def __init__(self) -> None:", "        super().__init__("]
     for spec_analysis, recipe in zip(analysis.layers, recipes):
-        lines.append(f"            # layer {spec_analysis.index} ({spec_analysis.type}): "
+        reads = (f"reads {', '.join(_name(s) for s in spec_analysis.sources)} " if arch.is_graph else "")
+        lines.append(f"            # layer {spec_analysis.index} ({spec_analysis.type}): {reads}"
                      f"-> {_shape(spec_analysis.output_shape)}, {spec_analysis.params:,} params")
         lines.append(f"            {recipe.source()},")
     lines.append("        )")
@@ -124,14 +125,35 @@ def generate_source(arch: Architecture, name: str | None = None,
                   '        self.register_buffer("input_mean", torch.tensor(INPUT_MEAN).view(1, -1, 1, 1), '
                   'persistent=False)',
                   '        self.register_buffer("input_std", torch.tensor(INPUT_STD).view(1, -1, 1, 1), '
-                  'persistent=False)',
-                  "", "    def forward(self, x: torch.Tensor) -> torch.Tensor:",
+                  'persistent=False)']
+    if arch.is_graph:
+        lines += _graph_forward(analysis, normalization is not None)
+    elif normalization is not None:
+        lines += ["", "    def forward(self, x: torch.Tensor) -> torch.Tensor:",
                   '        """x: N x C x H x W pixels in [0, 1]."""',
                   "        return super().forward((x - self.input_mean) / self.input_std)"]
     contract = _PIXELS if normalization is not None else _NORMALIZED
     source = "\n".join(lines) + "\n" + _LOAD_FUNCTION.format(name=name, contract=contract)
     compile(source, f"<{name}>", "exec")  # a generator bug must fail here, not in the user's hands
     return source
+
+
+def _name(number: int) -> str:
+    return "the input" if number == 0 else f"layer {number}"
+
+
+def _graph_forward(analysis, normalizes: bool) -> list[str]:
+    """forward() of a graph: each layer, in the order they run, applied to the outputs of the layers it reads
+    (x3 is layer 3's output, x0 the input); child i is still layer i+1."""
+    lines = ["", "    def forward(self, x: torch.Tensor) -> torch.Tensor:",
+             f'        """x: N x C x H x W{" pixels in [0, 1]" if normalizes else ", normalised"}; layers run in '
+             f'an order where each follows what it reads."""',
+             "        x0 = (x - self.input_mean) / self.input_std" if normalizes else "        x0 = x"]
+    for number in analysis.order:
+        args = ", ".join(f"x{s}" for s in analysis.layers[number - 1].sources)
+        lines.append(f"        x{number} = self[{number - 1}]({args})")
+    lines.append(f"        return x{len(analysis.layers)}")
+    return lines
 
 
 def export_python(arch: Architecture, weights: dict[str, torch.Tensor] | nn.Module | None,

@@ -10,7 +10,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from engine.export.target import ExportError, check_destination, eval_model, input_model, state_of
+from engine.export.target import ExportError, check_destination, eval_model, example_input, input_model, state_of
 from engine.normalization import Normalization
 from engine.network.weights import fit_to_architecture, load_state_dict, state_dict_to_safetensors
 from models.architecture import Architecture
@@ -62,14 +62,20 @@ def export_torchscript(arch: Architecture, weights: dict[str, torch.Tensor] | nn
                        out_path: str | os.PathLike, normalization: Normalization | None = None) -> Path:
     """The scripted network in eval mode; torch.jit.load (or libtorch) reads it without ConvScope's code.
 
-    With `normalization` it takes [0, 1] pixels and normalises them itself; without, normalised inputs."""
+    With `normalization` it takes [0, 1] pixels and normalises them itself; without, normalised inputs.
+    A graph is traced instead (its forward walks a Python table of which layer reads which, which the
+    compiler cannot type; the path through it is fixed, so the trace is the whole network, any batch size)."""
     path = check_destination(out_path, TORCHSCRIPT_SUFFIXES, "TorchScript")
     model = input_model(arch, weights, normalization)
     buf = io.BytesIO()
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=_JIT_DEPRECATION, category=DeprecationWarning)
         try:
-            scripted = torch.jit.script(model)
+            if arch.is_graph:
+                with torch.no_grad():
+                    scripted = torch.jit.trace(model, example_input(arch, batch=2))
+            else:
+                scripted = torch.jit.script(model)
         except Exception as exc:  # noqa: BLE001 - torch's compiler errors have no common base class
             raise ExportError(f"{path}: TorchScript cannot compile this network ({str(exc).splitlines()[0]}); "
                               f"export ONNX or a Python module instead") from None
