@@ -15,6 +15,7 @@ import torch
 from torch import nn
 
 from engine.config import TrainConfig
+from models.plural import counted
 
 
 @dataclass(frozen=True)
@@ -83,7 +84,7 @@ class BestWeights:
             return ""
         text = ""
         if self.stopped_early:
-            text += f"; stopped early: {self.metric} had not improved for {self.since_best} epochs"
+            text += f"; stopped early: {self.metric} had not improved for {counted(self.since_best, 'epoch')}"
         if self.keep_best and self.state is not None:
             b = self.best
             text += (f"; kept the weights of epoch {b.epoch}, the best by {self.metric} (validation accuracy "

@@ -47,6 +47,7 @@ from engine.training.rollback import FiniteCheckpoint
 from engine.training.schedules import current_rate, make_schedule
 from engine.training.control import TrainingControl
 from engine.training.hooks import Callback, TrainingSetupError
+from models.plural import counted
 from engine.network.weights import WeightsError, apply_state_dict
 from models.architecture import Architecture
 from models.layers import has_filters
@@ -328,7 +329,7 @@ class Trainer:
         self._snapshot(run, epoch, force=self.best.restore(self.model))  # the kept weights are the last shown
         self.test_result = score_test(self.model, self.dataset, self.ranks.evaluate)
         if reason == STOPPED:
-            message = f"stopped at epoch {epoch}, step {self.global_step} ({self.epochs_completed} epochs completed)"
+            message = f"stopped at epoch {epoch}, step {self.global_step} ({counted(self.epochs_completed, 'epoch')} completed)"
         else:
             last = self.history.epochs[-1] if self.history.epochs else None
             n = self.epochs_completed

@@ -153,3 +153,13 @@ def test_without_a_test_split_the_summary_says_so(tmp_path, capsys):
     assert summary["test_accuracy"] is None and summary["test_samples"] == 0 and summary["kept_weights"] == "last"
     assert summary["best_epoch"] is None  # nothing watched the epochs: no early stopping, keep last
     assert "test accuracy" not in capsys.readouterr().out
+
+
+def test_a_patience_of_one_says_one_epoch(monkeypatch):
+    monkeypatch.setattr(distributed_module, "evaluate",
+                        lambda *a, **k: Evaluation(1.0, 0.5, 32, np.zeros((3, 3), np.int64)))  # never improves
+    config = TrainConfig(epochs=10, batch_size=32, early_stop=1, device="cpu", threads=1, snapshot_interval=1e9)
+    finished = Trainer(tiny_arch(), tiny_dataset(), config, log_interval=0.0).fit()
+    assert finished.epochs_completed == 2
+    assert "had not improved for 1 epoch" in finished.message and "1 epochs" not in finished.message
+

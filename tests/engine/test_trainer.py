@@ -94,6 +94,20 @@ def test_a_callback_can_stop_at_batch_1():
     finished = trainer.fit()
     assert finished.reason == STOPPED and finished.step == 1 and finished.epochs_completed == 0
     assert rec.calls == ["snapshot:0", "batch:1", "snapshot:1", "end:stopped"]
+    assert "(0 epochs completed)" in finished.message
+
+
+def test_a_stop_after_one_epoch_says_one_epoch_not_one_epochs():
+    class StopInEpochTwo(Recorder):
+        def on_batch_end(self, event):
+            super().on_batch_end(event)
+            if event.epoch == 2:
+                trainer.control.stop()
+
+    trainer = make(callbacks=[StopInEpochTwo()])
+    finished = trainer.fit()
+    assert finished.reason == STOPPED and finished.epochs_completed == 1
+    assert "(1 epoch completed)" in finished.message
 
 
 def test_a_stop_between_logged_batches_logs_the_step_it_stops_at():
