@@ -69,6 +69,9 @@ def _spatial_stride(layers: tuple[LayerSpec, ...]) -> tuple[int, int]:
 
 def fully_convolutional(arch: Architecture) -> FullyConvolutional:
     """`arch` with its linear layers as convolutions; NotFullyConvolutional saying why when it cannot be."""
+    if arch.is_graph:  # the rewrite renumbers layers one path long; a graph's wiring would be lost
+        raise NotFullyConvolutional(f"{arch.name} is a graph (some layers read others than the layer before "
+                                    f"them); only a chain of layers can be rewritten fully convolutional")
     analysis = analyze(arch)
     if analysis.errors:
         raise NotFullyConvolutional(f"{arch.name}: {analysis.errors[0]}")

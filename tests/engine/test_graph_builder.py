@@ -1,6 +1,7 @@
 """Graphs built with torch: every node's real output shape, parameters and flops against the analysis; snapshots,
 training and softmax logits of a graph."""
 
+import pytest
 import torch
 from hypothesis import HealthCheck, given, settings
 from torch.utils.flop_counter import FlopCounterMode
@@ -8,6 +9,7 @@ from torch.utils.flop_counter import FlopCounterMode
 from engine.config import TrainConfig
 from engine.events import COMPLETED
 from engine.network.builder import ConvNet, GraphNet, build_model
+from engine.network.fully_convolutional import NotFullyConvolutional, fully_convolutional
 from engine.network.probes import capture_snapshot, probe_layout
 from engine.training.trainer import Trainer
 from models.architecture import Architecture, InputShape
@@ -105,3 +107,8 @@ def test_the_trainer_trains_a_graph_and_every_layer_learns():
     assert isinstance(trainer.model, GraphNet)
     moved = {k.split(".")[0] for k in after if not torch.equal(after[k].cpu(), before[k])}
     assert moved == {"0", "2", "4", "7"}  # the shortcut branch (layer 5) learns too
+
+
+def test_the_fully_convolutional_rewrite_refuses_a_graph_by_name():
+    with pytest.raises(NotFullyConvolutional, match="skip is a graph"):
+        fully_convolutional(skip_block())
