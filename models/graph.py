@@ -72,32 +72,29 @@ def order(arch: Architecture) -> tuple[int, ...]:
 
 
 def _cycle_through(start: int, srcs: tuple[tuple[int, ...], ...], count: int) -> list[int] | None:
-    """A cycle of layer numbers reachable backwards from `start`, in the order data flows, from its lowest, or None."""
-    path: list[int] = []
-    on_path: set[int] = set()
+    """A cycle of layer numbers reachable backwards from `start`, in the order data flows, from its lowest, or None.
+
+    A depth-first search with its own stack: a file may hold a thousand layers, deeper than Python's recursion."""
+    on_path: dict[int, int] = {start: 0}  # layer -> its place in `path`
+    path = [start]
+    pending = [iter(srcs[start - 1])]
     done: set[int] = set()
-
-    def visit(n: int) -> list[int] | None:
-        path.append(n)
-        on_path.add(n)
-        for s in srcs[n - 1]:
-            if not 1 <= s <= count or s in done:
-                continue
-            if s in on_path:
-                return path[path.index(s):]
-            found = visit(s)
-            if found:
-                return found
-        on_path.discard(path.pop())
-        done.add(n)
-        return None
-
-    found = visit(start)
-    if not found:
-        return None
-    flow = list(reversed(found))  # the path runs from reader to source
-    low = flow.index(min(flow))
-    return flow[low:] + flow[:low]
+    while pending:
+        step = next((s for s in pending[-1] if 1 <= s <= count and s not in done), None)
+        if step is None:
+            node = path.pop()
+            done.add(node)
+            del on_path[node]
+            pending.pop()
+            continue
+        if step in on_path:
+            flow = list(reversed(path[on_path[step]:]))  # the path runs from reader to source
+            low = flow.index(min(flow))
+            return flow[low:] + flow[:low]
+        on_path[step] = len(path)
+        path.append(step)
+        pending.append(iter(srcs[step - 1]))
+    return None
 
 
 def problems(arch: Architecture) -> dict[int, str]:
@@ -119,7 +116,8 @@ def problems(arch: Architecture) -> dict[int, str]:
             continue
         cycle = _cycle_through(n, srcs, count)
         if cycle:
-            loop = " -> ".join(f"layer {x}" for x in cycle + cycle[:1])
+            shown = cycle + cycle[:1] if len(cycle) <= 8 else cycle[:6] + ["...", cycle[-1], cycle[0]]
+            loop = " -> ".join(x if x == "..." else f"layer {x}" for x in shown)
             for x in cycle:
                 found.setdefault(x, f"it is on a cycle ({loop}); a network's layers must not feed back into "
                                     f"themselves: remove one of these inputs")

@@ -183,3 +183,12 @@ def test_any_graph_round_trips_through_its_file_and_is_valid(arch):
     text = architecture_file.dumps(arch)
     assert json.loads(text)["version"] == (3 if arch.is_graph else 1)
     assert architecture_file.loads(text) == arch
+
+
+def test_a_cycle_through_a_thousand_layers_is_found_without_recursion():
+    count = 1000
+    arch = Architecture("long loop", InputShape(1, 2, 2), tuple(ReluSpec() for _ in range(count)),
+                        ((count,),) + (None,) * (count - 1))
+    errors = analyze(arch).errors
+    assert len(errors) == count
+    assert "(layer 1 -> layer 2 -> layer 3 -> layer 4 -> layer 5 -> layer 6 -> ... -> layer 1000 -> layer 1)" in errors[0]
