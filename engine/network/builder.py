@@ -41,6 +41,13 @@ class ConvNet(nn.Sequential):
             x = layer(x)
         return x
 
+    def output_of(self, x: torch.Tensor, layer: int) -> torch.Tensor:
+        """The output of 1-based layer `layer` (as `summary` numbers them), running only what it needs; the
+        one way to reach a layer that holds for a graph too (running the children one after another does not)."""
+        for module in list(self)[:layer]:
+            x = module(x)
+        return x
+
 
 class GraphNet(ConvNet):
     """A network whose layers may read several earlier ones (residual shortcuts, concatenated branches).
@@ -70,6 +77,25 @@ class GraphNet(ConvNet):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.layer_outputs(x)[len(self)]
+
+    def output_of(self, x: torch.Tensor, layer: int) -> torch.Tensor:
+        needed = self._ancestors(layer)
+        outputs = {graph.INPUT: x}
+        layers = list(self)
+        for number in self.order:
+            if number in needed:
+                outputs[number] = layers[number - 1](*(outputs[s] for s in self.sources[number - 1]))
+        return outputs[layer]
+
+    def _ancestors(self, layer: int) -> set[int]:
+        """`layer` and every layer it reads, directly or not."""
+        found, stack = {layer}, [layer]
+        while stack:
+            for s in self.sources[stack.pop() - 1]:
+                if s != graph.INPUT and s not in found:
+                    found.add(s)
+                    stack.append(s)
+        return found
 
     def logits(self, x: torch.Tensor) -> torch.Tensor:
         if not self.ends_with_softmax:

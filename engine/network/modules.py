@@ -81,6 +81,9 @@ class Add(nn.Module):
     """The element-wise sum of two or more inputs of one shape (a residual shortcut's join)."""
 
     def forward(self, *inputs: torch.Tensor) -> torch.Tensor:
+        # One input: a graph's children were run one after another as if a chain; say so, not a silent copy.
+        if len(inputs) < 2:
+            raise ValueError(f"Add joins two or more inputs but was given {len(inputs)}; run the network's forward")
         out = inputs[0]
         for x in inputs[1:]:
             out = out + x
@@ -91,4 +94,7 @@ class Concat(nn.Module):
     """Two or more inputs stacked along the channels (or features): dimension 1 of (N, C, H, W) or (N, F)."""
 
     def forward(self, *inputs: torch.Tensor) -> torch.Tensor:
+        if len(inputs) < 2:  # as in Add
+            raise ValueError(f"Concat joins two or more inputs but was given {len(inputs)}; run the network's "
+                             f"forward")
         return torch.cat(inputs, dim=1)

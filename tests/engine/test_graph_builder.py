@@ -112,3 +112,23 @@ def test_the_trainer_trains_a_graph_and_every_layer_learns():
 def test_the_fully_convolutional_rewrite_refuses_a_graph_by_name():
     with pytest.raises(NotFullyConvolutional, match="skip is a graph"):
         fully_convolutional(skip_block())
+
+
+def test_output_of_reaches_any_layer_of_a_graph_or_a_chain():
+    model = build_model(skip_block(softmax=True)).eval()
+    x = torch.randn(2, 1, 8, 8)
+    with torch.no_grad():
+        every = model.layer_outputs(x)
+        for number in range(1, 10):
+            torch.testing.assert_close(model.output_of(x, number), every[number])
+    chain = build_model(Architecture("c", InputShape(1, 8, 8), (Conv2dSpec(2, 3), ReluSpec(), FlattenSpec())))
+    with torch.no_grad():
+        torch.testing.assert_close(chain.output_of(x, 2), torch.relu(chain[0](x)))
+
+
+def test_running_a_graphs_children_one_after_another_fails_loudly_at_the_merge():
+    model = build_model(skip_block()).eval()
+    x = torch.randn(1, 1, 8, 8)
+    with pytest.raises(ValueError, match="Add joins two or more inputs but was given 1"):
+        for module in model:
+            x = module(x)
