@@ -23,15 +23,17 @@ from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from engine.config import TrainConfig
 from engine.training.device import choose_threads
-from engine.events import FAILED, TrainingFinished
+from engine.events import FAILED, BatchEnded, TrainingFinished
 from engine.inspection.inspection_copy import InspectionCopy
 from engine.metrics import MetricsHistory
 from engine.project.project_file import Project, ProjectError, save_project
 from engine.run_folder import EVENTS, EventTail, RunFolderError, RunLog, snapshot_tensors, write_command
 from engine.run_folder.folder_lock import writer_alive
-from engine.run_folder.records import SnapshotRecord, batch_event, epoch_event, finished_event, writer_process
+from engine.run_folder.recording import recorded_snapshot
+from engine.run_folder.records import SnapshotRecord, finished_event, writer_process
+from engine.run_folder.run_curves import RunCurves
 from gui.task_runner import TaskRunner
-from gui.training.run_outcome import final_weights, last_step, newest_snapshot_or_none, unexpected_end
+from gui.training.run_outcome import final_weights, newest_snapshot_or_none, unexpected_end
 from gui.training.run_store import INPUT, default_runs_dir, new_run_folder
 from gui.training.training_process import ProcessExit, TrainingProcess
 from models.architecture import Architecture
@@ -76,6 +78,7 @@ class TrainingSession(QObject):
         self._folder: Path | None = None
         self._tail: EventTail | None = None
         self._log = RunLog()
+        self._curves = RunCurves()  # the curves as the lines arrive: a run's end reads nothing again
         self._pending: list[str] = []      # commands given before the child wrote its "started" line
         self._copy: InspectionCopy | None = None
         self._dataset = None
@@ -138,7 +141,7 @@ class TrainingSession(QObject):
         argv = [str(folder / INPUT), "--out", str(folder)] + (["--paused"] if paused else [])
         if config.threads == 0:  # automatic: leave the window a core (bench/gui_responsiveness.py, docs/benchmarks.md)
             argv += ["--threads", str(choose_threads(0, alongside_gui=True))]
-        self._folder, self._tail, self._log = folder, EventTail(folder / EVENTS), RunLog()
+        self._folder, self._tail, self._log, self._curves = folder, EventTail(folder / EVENTS), RunLog(), RunCurves()
         self._dataset, self._probe, self._shown, self._newest, self._pending = dataset, probe_index, None, None, []
         self._copy = InspectionCopy(arch)
         self._attached, self._paused, self._waiting = False, paused, False
@@ -154,7 +157,7 @@ class TrainingSession(QObject):
         if self.is_running:
             raise RuntimeError("a training run is already going; stop it first")
         folder = Path(folder)
-        self._folder, self._tail, self._log = folder, EventTail(folder / EVENTS), RunLog()
+        self._folder, self._tail, self._log, self._curves = folder, EventTail(folder / EVENTS), RunLog(), RunCurves()
         self._dataset, self._probe, self._shown, self._newest, self._pending = dataset, probe_index, None, None, []
         self._copy = InspectionCopy(arch)
         self._attached, self._paused, self._waiting = True, False, False
@@ -278,12 +281,12 @@ class TrainingSession(QObject):
         for record in records:
             kind = record["kind"]
             try:
-                if kind == "batch":
-                    self.batch_ended.emit(batch_event(record))
-                elif kind == "epoch":
-                    self.epoch_ended.emit(epoch_event(record))
+                event = self._curves.read(record)
             except RunFolderError as exc:
                 log.warning("%s", exc)
+                event = None
+            if event is not None:
+                (self.batch_ended if isinstance(event, BatchEnded) else self.epoch_ended).emit(event)
             if kind in ("paused", "resumed"):
                 self._waiting = kind == "paused"
                 if self._attached:  # the run's own word: it was paused (maybe before we came) or resumed
@@ -322,14 +325,14 @@ class TrainingSession(QObject):
                 self._writer_gone(writer)
 
     def _writer_gone(self, writer) -> None:
-        found = newest_snapshot_or_none(self._folder)
+        found = newest_snapshot_or_none(self._folder, self._log)
         keeps = (f"the curves and the last snapshot (step {found[0].step:,}) are kept" if found is not None
                  else "the curves are kept")
         who = f"pid {writer.pid} on {clean(writer.host[:100])}"
-        self.final_state, self.history = (found[1] if found else None), self._log.history()
+        self.final_state, self.history = (found[1] if found else None), self._curves.history
         self._end(TrainingFinished(FAILED, f"the run in {self._folder} ended without finishing: its process "
                                            f"({who}) is gone. The network, {keeps}.",
-                                   len(self._log.of_kind("epoch")), last_step(self._log)))
+                                   self._curves.epochs, self._curves.last_step))
 
     def _inspect(self, snapshot: SnapshotRecord, weights: dict[str, torch.Tensor] | None) -> None:
         val = self._dataset.val if self._dataset is not None else None
@@ -355,10 +358,11 @@ class TrainingSession(QObject):
             self._finish(exit_)
 
     def _detach(self) -> None:
-        found = newest_snapshot_or_none(self._folder)
-        self.final_state, self.history = (found[1] if found else None), self._log.history()
+        # What was read so far, not the log read again: an hour-long log took hundreds of ms on the GUI thread.
+        found = newest_snapshot_or_none(self._folder, self._log)
+        self.final_state, self.history = (found[1] if found else None), self._curves.history
         self._end(TrainingFinished("stopped", f"stopped following the run in {self._folder} (it goes on there)",
-                                   len(self._log.of_kind("epoch")), self._newest.step if self._newest else 0))
+                                   self._curves.epochs, self._newest.step if self._newest else 0))
 
     def _finish(self, exit_: ProcessExit | None) -> None:
         """The run ended: the child exited (`exit_`), or an attached run's log has its "finished" line (None)."""
@@ -370,13 +374,15 @@ class TrainingSession(QObject):
                 result = finished_event(finished_line)
             except RunFolderError as exc:  # the run ended all the same: end once, saying why, not every poll
                 result = TrainingFinished(FAILED, f"the run ended, but its last line is damaged: {exc}",
-                                          len(self._log.of_kind("epoch")), last_step(self._log))
-            weights = final_weights(folder)
+                                          self._curves.epochs, self._curves.last_step)
+            weights = final_weights(folder, self._log)
         else:
-            found = newest_snapshot_or_none(folder)
+            found = newest_snapshot_or_none(folder, self._log)
             weights = found[1] if found else None
-            result = unexpected_end(exit_, self._log, found[0] if found else None, self._stopping)
-        self.final_state, self.history = weights, self._log.history()
+            result = unexpected_end(exit_, self._log.started is not None, self._curves.epochs,
+                                    self._curves.last_step, found[0] if found else None, self._stopping)
+        # Kept as the lines arrived (RunCurves): nothing here grows with the length of the log.
+        self.final_state, self.history = weights, self._curves.history
         self._end(result)
 
     def _end(self, result: TrainingFinished) -> None:
@@ -391,7 +397,12 @@ class TrainingSession(QObject):
 
 def _inspect(copy: InspectionCopy, folder: Path, snapshot: SnapshotRecord, weights, probe, probe_index: int):
     """On a TaskRunner thread: the snapshot's weights (read from its file unless given: a regular file in the
-    folder's own snapshots/, never a link) on the probe."""
+    folder's own snapshots/, never a link) on the probe; a recorded snapshot (RunWriter, a model ConvScope cannot
+    rebuild) shows what it recorded instead, for sample `probe_index` of its own probe batch (else its first)."""
+    if snapshot.recorded is not None:
+        samples = snapshot.recorded.get("samples")
+        index = probe_index if isinstance(samples, int) and 0 <= probe_index < samples else 0
+        return snapshot, None, recorded_snapshot(folder, snapshot, index)
     if weights is None:
         weights = snapshot_tensors(folder, snapshot.file)
     event = copy.show(weights, probe, step=snapshot.step, epoch=snapshot.epoch, probe_index=probe_index,
