@@ -123,12 +123,10 @@ def export_filters_gif(arch: Architecture, folder: str | os.PathLike, out: str |
 
 
 def layer_output(model, index: int, sample: torch.Tensor) -> np.ndarray:
-    """Layer `index`'s (1-based) output for one sample (C, H, W), without the batch dimension."""
-    x = sample[None]
+    """Layer `index`'s (1-based) output for one sample (C, H, W), without the batch dimension (a graph's too:
+    ConvNet.output_of runs what the layer reads, not the children in turn)."""
     with torch.no_grad():
-        for layer in list(model)[:index]:
-            x = layer(x)
-    return x[0].numpy()
+        return model.output_of(sample[None], index)[0].numpy()
 
 
 def export_activations_gif(arch: Architecture, folder: str | os.PathLike, out: str | os.PathLike,

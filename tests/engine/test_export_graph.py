@@ -10,6 +10,7 @@ import torch
 from safetensors import safe_open
 from safetensors.torch import load_file, save_file
 
+from engine.export.evolution import layer_output
 from engine.export.onnx_format import export_onnx
 from engine.export.python_source import export_python
 from engine.export.target import example_input
@@ -108,3 +109,13 @@ def test_safetensors_metadata_of_a_graph_keeps_the_statistics(tmp_path):
     assert sorted(load_file(path)) == sorted(model.state_dict())
     with safe_open(str(path), "pt") as f:
         assert f.metadata() == normalization.metadata()
+
+
+def test_the_activation_evolution_reads_a_graphs_layer_as_the_graph_computes_it():
+    arch, model = graph_model("skip")
+    model.eval()
+    sample = example_input(arch, 1, seed=4)[0]
+    with torch.no_grad():
+        every = model.layer_outputs(sample[None])
+    for number in (4, 6, 9):  # the add, the concat, the softmax
+        assert torch.allclose(torch.from_numpy(layer_output(model, number, sample)), every[number][0])
