@@ -10,8 +10,8 @@ import importlib
 import sys
 
 # Subcommand modules under engine/cli/, in --help order.
-COMMANDS = ("summary", "train", "evaluate", "explain", "visualize", "export", "download", "convolve", "experiment",
-            "health", "fully_convolutional", "worker")
+COMMANDS = ("summary", "train", "evaluate", "explain", "visualize", "export", "import", "download", "convolve",
+            "experiment", "health", "fully_convolutional", "worker")
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 
