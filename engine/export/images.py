@@ -126,9 +126,8 @@ def export_activation_pngs(arch: Architecture, weights: dict[str, torch.Tensor] 
     model = eval_model(arch, weights)
     folder = _out_folder(out_dir)
     paths = []
-    x = torch.from_numpy(sample)[None]
-    with torch.no_grad():
-        for i, (layer, spec) in enumerate(zip(model, arch.layers), start=1):
-            x = layer(x)
-            paths.append(save_png(activation_mosaic(x[0].numpy()), folder / f"layer{i}_{spec.TYPE}_activations.png"))
+    with torch.no_grad():  # layer_outputs: a graph's layers run on what they read, not one after another
+        outputs = model.layer_outputs(torch.from_numpy(sample)[None])
+    for i, spec in enumerate(arch.layers, start=1):
+        paths.append(save_png(activation_mosaic(outputs[i][0].numpy()), folder / f"layer{i}_{spec.TYPE}_activations.png"))
     return paths

@@ -48,6 +48,13 @@ class ConvNet(nn.Sequential):
             x = module(x)
         return x
 
+    def layer_outputs(self, x: torch.Tensor) -> dict[int, torch.Tensor]:
+        """Layer number -> its output (0: `x`), every layer run once (a GraphNet runs them in its order)."""
+        outputs = {0: x}
+        for number, module in enumerate(self, start=1):
+            x = outputs[number] = module(x)
+        return outputs
+
 
 class GraphNet(ConvNet):
     """A network whose layers may read several earlier ones (residual shortcuts, concatenated branches).

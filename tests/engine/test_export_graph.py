@@ -11,6 +11,7 @@ from safetensors import safe_open
 from safetensors.torch import load_file, save_file
 
 from engine.export.evolution import layer_output
+from engine.export.images import export_activation_pngs
 from engine.export.onnx_format import export_onnx
 from engine.export.python_source import export_python
 from engine.export.target import example_input
@@ -119,3 +120,11 @@ def test_the_activation_evolution_reads_a_graphs_layer_as_the_graph_computes_it(
         every = model.layer_outputs(sample[None])
     for number in (4, 6, 9):  # the add, the concat, the softmax
         assert torch.allclose(torch.from_numpy(layer_output(model, number, sample)), every[number][0])
+
+
+def test_activation_pngs_of_a_graph_have_one_image_per_layer(tmp_path):
+    arch, model = graph_model("skip")
+    paths = export_activation_pngs(arch, model, example_input(arch, 1, seed=5)[0].numpy(), tmp_path / "maps")
+    assert [p.name for p in paths][3:6] == ["layer4_add_activations.png", "layer5_conv2d_activations.png",
+                                            "layer6_concat_activations.png"]
+    assert all(p.stat().st_size > 0 for p in paths) and len(paths) == 9
