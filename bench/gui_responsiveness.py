@@ -83,6 +83,8 @@ class StallMeter:
         self._timer.setInterval(TICK_MS)
         self._timer.timeout.connect(self._tick)
         self._last = 0.0
+        self.dump_to = None  # a file: when a tick is dump_after_s late, faulthandler writes every thread's stack there
+        self.dump_after_s = 0.15
 
     def start(self) -> None:
         self.lateness.clear()
@@ -91,11 +93,71 @@ class StallMeter:
 
     def stop(self) -> None:
         self._timer.stop()
+        if self.dump_to is not None:
+            import faulthandler
+
+            faulthandler.cancel_dump_traceback_later()
 
     def _tick(self) -> None:
         now = time.perf_counter()
         self.lateness.append(max(0.0, now - self._last - TICK_MS / 1000))
         self._last = now
+        if self.dump_to is not None:  # re-armed every tick: it fires only when the GUI thread misses ticks that long
+            import faulthandler  # its watchdog is a C thread: it dumps without the GIL the stalled thread holds
+
+            faulthandler.dump_traceback_later(self.dump_after_s, file=self.dump_to)
+
+
+class StallStacks:
+    """Diagnostics (--stall-stacks MS): a watcher thread that, while the GUI thread is `threshold_s` late on the
+    meter's ticks, samples the GUI thread's stack (sys._current_frames) every few ms, so a report can say
+    where the time of a long stall went (the innermost frames of ConvScope's own code, counted by sample)."""
+
+    def __init__(self, meter: StallMeter, threshold_s: float) -> None:
+        import threading
+
+        self._meter, self._threshold = meter, threshold_s
+        self._done = threading.Event()
+        self._gui = threading.main_thread().ident
+        self.stalls: list[list[str]] = []  # per stall: one 'file:line function' string per sample (own code only)
+        self._thread = threading.Thread(target=self._watch, name="bench stall stacks", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._done.set()
+        self._thread.join()
+
+    def _watch(self) -> None:
+        import traceback
+
+        stalled_since = None
+        while not self._done.wait(0.005):
+            late = time.perf_counter() - self._meter._last - TICK_MS / 1000
+            if late < self._threshold:
+                stalled_since = None
+                continue
+            if stalled_since is None:
+                stalled_since = self._meter._last
+                self.stalls.append([])
+            frame = sys._current_frames().get(self._gui)
+            stack = traceback.extract_stack(frame) if frame is not None else []
+            own = [f for f in stack if str(ROOT) in f.filename and "/.venv/" not in f.filename
+                   and "bench/" not in f.filename]
+            where = " <- ".join(f"{Path(f.filename).relative_to(ROOT)}:{f.lineno} {f.name}" for f in reversed(own[-3:]))
+            inner = stack[-1] if stack and (not own or stack[-1] is not own[-1]) else None
+            library = f"[{Path(inner.filename).name}:{inner.lineno} {inner.name}] " if inner is not None else ""
+            self.stalls[-1].append(f"{library}{where or '(no own frame: Qt drawing or the event loop)'}")
+
+    def report(self) -> list[str]:
+        from collections import Counter
+
+        lines = []
+        for i, samples in enumerate(self.stalls):
+            lines.append(f"stall {i + 1}: {len(samples)} samples (~{5 * len(samples)} ms)")
+            lines += [f"  {n:4d} x {where}" for where, n in Counter(samples).most_common(4)]
+        return lines
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -221,7 +283,7 @@ def write_synthetic_log(folder: Path, hours: float, cadence_s: float, snapshot_s
     return lines
 
 
-def replay_case(window, meter: StallMeter, hours: float, replay_s: float) -> list[str]:
+def replay_case(window, meter: StallMeter, hours: float, replay_s: float, stacks_ms: float = 0) -> list[str]:
     """A synthetic run of `hours` (50 ms batch lines, a snapshot every 10 s) replayed into a folder the window
     attaches to, `replay_s` seconds from first line to last, with the Timeline tab on screen: the stalls of the
     GUI thread in the first and the last tenth of the replay (a stall growing with the log would show there)."""
@@ -253,11 +315,18 @@ def replay_case(window, meter: StallMeter, hours: float, replay_s: float) -> lis
                     log.flush()
                     time.sleep(max(0.0, start + replay_s * i / len(rest) - time.perf_counter()))
 
+    dump = tempfile.TemporaryFile("w+") if stacks_ms else None
+    meter.dump_to, meter.dump_after_s = dump, max(stacks_ms, 100) / 1000
     meter.start()
+    stacks = StallStacks(meter, stacks_ms / 1000) if stacks_ms else None
+    if stacks:
+        stacks.start()
     thread = threading.Thread(target=replay, name="bench replay")
     thread.start()
     loop.exec()
     meter.stop()
+    if stacks:
+        stacks.stop()
     thread.join()
     every = meter.lateness or [0.0]  # 5 ms ticks come evenly: a tenth of them is a tenth of the time
     first, last = every[:max(1, len(every) // 10)], every[-max(1, len(every) // 10):]
@@ -271,7 +340,21 @@ def replay_case(window, meter: StallMeter, hours: float, replay_s: float) -> lis
             f"{'replay stall, p99 / max (first tenth)':44}{1000 * percentile(first, 0.99):>8.1f} / "
             f"{1000 * max(first):.1f} ms",
             f"{'replay stall, p99 / max (last tenth)':44}{1000 * percentile(last, 0.99):>8.1f} / "
-            f"{1000 * max(last):.1f} ms", ""]
+            f"{1000 * max(last):.1f} ms", *(stacks.report() if stacks else []), *gui_thread_dumps(dump), ""]
+
+
+def gui_thread_dumps(dump) -> list[str]:
+    """The GUI thread's stacks faulthandler wrote at each long stall (--stall-stacks), innermost frames first."""
+    if dump is None:
+        return []
+    dump.seek(0)
+    lines = []
+    for section in dump.read().split("\n\n"):
+        if "replay_case" in section:  # the GUI thread: it runs the event loop inside replay_case
+            lines.append("GUI thread at a long stall (innermost first):")
+            lines += [line for line in section.splitlines()[1:] if "/.venv/" not in line or "pyqtgraph" in line][:14]
+    dump.close()
+    return lines
 
 
 def main() -> int:
@@ -282,6 +365,8 @@ def main() -> int:
     parser.add_argument("--no-save", action="store_true", help="print only")
     parser.add_argument("--replay", type=float, metavar="HOURS",
                         help="only the replay case: a synthetic run of HOURS (1 for an hour) followed by the window")
+    parser.add_argument("--stall-stacks", type=float, default=0, metavar="MS",
+                        help="replay case: sample the GUI thread's stack during each stall longer than MS")
     parser.add_argument("--replay-seconds", type=float, default=120.0, help="how long the replay takes (default 120)")
     args = parser.parse_args()
     os.environ["QT_QPA_PLATFORM"] = args.platform
@@ -416,7 +501,7 @@ def replay_main(args: argparse.Namespace) -> int:
     window.show()
     lines = [f"ConvScope GUI responsiveness, replay case, {datetime.datetime.now():%Y-%m-%d %H:%M}, load average "
              f"before: {' '.join(f'{v:.2f}' for v in os.getloadavg())}",
-             *replay_case(window, StallMeter(), args.replay, args.replay_seconds)]
+             *replay_case(window, StallMeter(), args.replay, args.replay_seconds, args.stall_stacks)]
     window.close()
     print("\n".join(lines), flush=True)
     if not args.no_save:
