@@ -23,6 +23,7 @@ from gui.builder.summary_view import SummaryView
 from gui.builder.validity_label import ValidityLabel
 from gui.dataset_inputs import BUNDLED_INPUTS, bundled_for_input, dataset_title
 from gui.document.document_io import DocumentController
+from gui.document.model_import import ModelImportController
 from gui.engine_loader import EngineLoader
 from gui.help_dialog import GuideDialog, about_html
 from gui.room_tabs import RoomTabs
@@ -68,6 +69,7 @@ class MainWindow(QMainWindow):
         self.undo_stack = QUndoStack(self)
         self.editor = NetworkEditor(self.network, self.undo_stack)
         self.document = DocumentController(self.editor, self.settings, self)
+        self.model_import = ModelImportController(self.document, self.network, self)
         self.rooms_built = False
         self._engine_loader: EngineLoader | None = None
         self._closed = False
@@ -101,6 +103,7 @@ class MainWindow(QMainWindow):
         self.palette.layer_activated.connect(self.editor.append_new)
         actions.new_requested.connect(self.new_network)
         actions.export_requested.connect(self.show_export_dialog)
+        actions.import_model_requested.connect(self.model_import.start)
         actions.train_requested.connect(self.start_training)
         actions.about_requested.connect(self.show_about)
         actions.guide_requested.connect(self.show_guide)
@@ -360,5 +363,7 @@ class MainWindow(QMainWindow):
             self.maximisation.shutdown()
             self.timeline.shutdown()
             self.exports.wait()  # an export still writing finishes before the window goes
+            self.model_import.shutdown()
+        self.document.shutdown()  # a run folder still being read: its thread ends with the window
         save_layout(self, self.settings)
         event.accept()

@@ -29,6 +29,7 @@ class WindowActions(QObject):
 
     new_requested = Signal()
     export_requested = Signal()
+    import_model_requested = Signal()
     train_requested = Signal()
     about_requested = Signal()
     guide_requested = Signal()
@@ -56,6 +57,9 @@ class WindowActions(QObject):
         self.import_weights = self._action("&Import Weights...", lambda: doc.import_weights(),
                                            tip="Load trained weights (.safetensors or state-dict .pt) into this "
                                                "network")
+        self.import_model = self._action("Import &Model...", self.import_model_requested.emit,
+                                         tip="Import an ONNX file or a PyTorch module (FILE.py:FACTORY) as a project: "
+                                             "its layers and weights, to edit, train and export")
         self.export = self._action("&Export...", self.export_requested.emit, "Ctrl+E",
                                    "Export weights, TorchScript, ONNX, Python source, filter images or tables")
         self.quit = self._action("&Quit", window.close, Key.Quit)
@@ -109,7 +113,7 @@ class WindowActions(QObject):
         switch the dataset), export, About (it names torch's version) and Train. Once ready, all but Train
         come back; Train's state belongs to the training controller from then on."""
         needing = [self.new, self.open, self.open_folder, self.attach, self.save, self.save_as, self.import_weights,
-                   self.export, self.about, *self.presets]
+                   self.import_model, self.export, self.about, *self.presets]
         if not ready:
             self._tips_while_loading = {action: action.toolTip() for action in needing + [self.train]}
         for action in needing + ([] if ready else [self.train]):
@@ -170,7 +174,7 @@ class WindowActions(QObject):
         file_menu.addSeparator()
         file_menu.addActions([self.save, self.save_as])
         file_menu.addSeparator()
-        file_menu.addActions([self.import_weights, self.export])
+        file_menu.addActions([self.import_weights, self.import_model, self.export])
         file_menu.addSeparator()
         file_menu.addAction(self.quit)
         edit_menu = bar.addMenu("&Edit")

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import torch
 
+from engine.config import TrainConfig
 from engine.metrics import MetricsHistory
 from engine.normalization import Normalization
 from models import graph
@@ -18,7 +19,9 @@ from models.shapes import analyze, same_padding
 SUPPORTED = ("ConvScope imports Conv, Relu, LeakyRelu, Elu, Sigmoid, Tanh, Softmax, MaxPool, AveragePool, "
              "GlobalAveragePool or ReduceMean over height and width, BatchNormalization, Gemm or MatMul + Add, Flatten or Reshape to a vector, Dropout, "
              "Identity, Add and Concat")
-TORCH_EPS = 1e-5  # nn.BatchNorm2d's epsilon, which the built network uses
+TORCH_EPS = 1e-5
+# The bundled sets by image shape (gui/dataset_inputs.py's BUNDLED_INPUTS); other shapes keep the default dataset.
+BUNDLED_FOR_INPUT = {(1, 28, 28): "mnist", (3, 32, 32): "shapes-rgb"}  # nn.BatchNorm2d's epsilon, which the built network uses
 
 
 class ModelImportError(ValueError):
@@ -108,7 +111,9 @@ class NetworkAssembly:
             raise ModelImportError(str(exc)) from None
         channels = self.input.channels
         identity = Normalization((0.0,) * channels, (1.0,) * channels)
-        return Project(arch, history=MetricsHistory(), weights=weights, normalization=identity)
+        # The window's input follows the project's dataset: a bundled set of the network's input shape keeps it.
+        config = TrainConfig(dataset=BUNDLED_FOR_INPUT.get(self.input.as_tuple(), TrainConfig.dataset))
+        return Project(arch, config, MetricsHistory(), weights, normalization=identity)
 
 
 def square(h: int, w: int) -> int | tuple[int, int]:
