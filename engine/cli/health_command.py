@@ -55,12 +55,31 @@ def _refuse_experiment_folder(folder) -> None:
                             f"each variant as a full run); run the experiment again to get one health can read")
 
 
+def _recorded(args: argparse.Namespace, recorded):
+    """(health, title, notice) of a RunWriter folder whose network ConvScope cannot rebuild: from the activations
+    its snapshot recorded on the script's own probe batch (engine/inspection/recorded_health.py)."""
+    from engine.inspection.recorded_health import recorded_health
+    from engine.project.run_input import RunInputError
+    from engine.run_folder import read_run_log
+    from engine.run_folder.timeline import timeline
+
+    if args.dataset:
+        raise RunInputError(f"--dataset {args.dataset}: {recorded.cannot_rebuild}; its health is computed on the "
+                            f"probe batch your script gave RunWriter, as recorded")
+    log = read_run_log(args.source)
+    entry = _pick(timeline(args.source, log), args.step, args.source)
+    snapshot = next(s for s in reversed(log.snapshots) if s.file == entry.file)
+    return (recorded_health(args.source, snapshot), f"{recorded.model} (recorded by your own script)",
+            "a recorded run: its layers are the modules RunWriter recorded, by module path")
+
+
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from engine.network.builder import BuildError
     from engine.datasets import DatasetError
     from engine.run_folder import RunFolderError, read_run_log
+    from engine.run_folder.recording import recorded_run
     from engine.run_folder.timeline import timeline
     from engine.project.run_input import RunInputError, read_run_input
     from engine.inspection.health import percent
@@ -72,22 +91,26 @@ def run(args: argparse.Namespace) -> int:
             raise RunInputError(f"{args.source}: health reads a run folder's snapshots; give a folder written by "
                                 f"`train --out DIR`")
         _refuse_experiment_folder(Path(args.source))
-        source = read_run_input(args.source)
-        entry = _pick(timeline(args.source, read_run_log(args.source)), args.step, args.source)
-        probe = probe_images(source, args.dataset)
-        health = snapshot_health(args.source, source, entry, probe.images)
+        recorded = recorded_run(args.source)
+        if recorded is not None:
+            health, title, notice = _recorded(args, recorded)
+        else:
+            source = read_run_input(args.source)
+            entry = _pick(timeline(args.source, read_run_log(args.source)), args.step, args.source)
+            probe = probe_images(source, args.dataset)
+            health = snapshot_health(args.source, source, entry, probe.images)
+            title, notice = source.architecture.name, probe.notice
     except (RunInputError, RunFolderError, WeightsError, DatasetError, BuildError) as exc:
         return report_bad_input(exc)
-    if probe.notice:
-        print(f"note: {probe.notice}", file=sys.stderr)
+    if notice:
+        print(f"note: {notice}", file=sys.stderr)
     if args.json:
         print(json.dumps({"step": health.step, "epoch": health.epoch, "samples": health.samples,
                           "layers": [la.to_dict() for la in health.layers],
                           "warnings": [{"layer": w.layer, "kind": w.kind, "message": w.message}
                                        for w in health.warnings]}, indent=2))
         return EXIT_OK
-    print(f"{source.architecture.name} at step {health.step:,} (epoch {health.epoch}), {health.samples:,} probe "
-          f"images")
+    print(f"{title} at step {health.step:,} (epoch {health.epoch}), {health.samples:,} probe images")
     print(f"{'layer':<22}{'dead':>8}{'dormant':>9}{'saturated':>11}{'grad norm':>12}{'w mean':>10}{'w std':>9}")
 
     def cell(value, width, fmt):

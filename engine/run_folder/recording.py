@@ -9,14 +9,16 @@ snapshots/step-N.safetensors then holds, besides the model's own state dict unde
 - "filters/<path>": the weight of each Conv2d, (out_channels, in_channels / groups, kh, kw);
 - "probe/input" (the probe batch) and "probe/output" (the model's output for it).
 
-The snapshot line adds "recorded": {"activations": [names in call order], "filters": [paths], "samples": N}.
-recorded_snapshot() turns such a line back into the SnapshotTaken the window's views take, keyed by path.
+The snapshot line adds "recorded": {"activations": [names in call order], "filters": [paths], "samples": N,
+"types": {path: the module's class name}}. recorded_snapshot() turns such a line back into the SnapshotTaken the
+window's views take, keyed by path; recorded_run() tells such a folder (no architecture.json) from its first line.
 Torch names never hold "/", so these cannot collide with the state dict's names.
 """
 
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,11 +29,14 @@ from torch import nn
 
 from engine.events import SnapshotTaken
 from engine.network.modules import GlobalAvgPool2d
-from engine.run_folder.layout import RunFolderError
+from engine.run_folder.layout import ARCHITECTURE, EVENTS, RunFolderError
 from engine.run_folder.records import SnapshotRecord
 from models.safe_text import clean, excerpt
 
 ACTIVATION, FILTERS, PROBE_INPUT, PROBE_OUTPUT = "activation/", "filters/", "probe/input", "probe/output"
+# What every view that rebuilds the model (Explainer, explanations, Evaluation, Continue training) says of such a run.
+CANNOT_REBUILD = ("this run was written by your own script: ConvScope has its weights and recordings but not its "
+                  "network, so it cannot rebuild it")
 _RECORDED_PACKAGES = ("torch.nn.modules.conv", "torch.nn.modules.pooling", "torch.nn.modules.activation",
                       "torch.nn.modules.linear")
 
@@ -78,7 +83,42 @@ def record(model: nn.Module, probe: torch.Tensor) -> tuple[dict[str, torch.Tenso
     tensors[PROBE_INPUT] = probe.detach().to("cpu", torch.float32, copy=True).contiguous()
     if isinstance(result, torch.Tensor):
         tensors[PROBE_OUTPUT] = result.detach().to("cpu", torch.float32, copy=True).contiguous()
-    return tensors, {"activations": list(outputs), "filters": list(filters), "samples": int(probe.shape[0])}
+    types = {path: type(m).__name__ for path, m in model.named_modules() if path and is_recorded(m)}
+    return tensors, {"activations": list(outputs), "filters": list(filters), "samples": int(probe.shape[0]),
+                     "types": types}
+
+
+@dataclass(frozen=True)
+class RecordedRun:
+    """A run folder RunWriter wrote for a model ConvScope cannot rebuild: its model's class name and why."""
+
+    folder: Path
+    model: str
+    reason: str
+
+    @property
+    def cannot_rebuild(self) -> str:
+        """Why a view that rebuilds the network cannot show this run (for a dialog or a placeholder)."""
+        return f"{CANNOT_REBUILD} (its model, {self.model}: {self.reason})"
+
+
+def recorded_run(folder: str | os.PathLike) -> RecordedRun | None:
+    """The folder as a recorded run, or None when it is not one (it has architecture.json, is no folder, or its
+    log's first line is not RunWriter's "recorded" kind). Reads the log's first chunk only; RunFolderError when
+    that first line cannot be read."""
+    from engine.run_folder.event_tail import EventTail
+
+    folder = Path(folder)
+    if not folder.is_dir() or os.path.lexists(folder / ARCHITECTURE) or not os.path.lexists(folder / EVENTS):
+        return None
+    started = next((line for lines in EventTail(folder / EVENTS).chunks() for line in lines[:1]), None)
+    inspection = started.get("inspection") if isinstance(started, dict) else None
+    if started is None or started.get("kind") != "started" or not isinstance(inspection, dict) \
+            or inspection.get("kind") != "recorded":
+        return None
+    model, reason = started.get("model"), inspection.get("reason")
+    return RecordedRun(folder, clean(model[:100]) if isinstance(model, str) else "a model",
+                       clean(reason[:300]) if isinstance(reason, str) else "ConvScope cannot rebuild it")
 
 
 def probabilities_of(output: torch.Tensor | None, index: int) -> np.ndarray:
@@ -127,6 +167,19 @@ def recorded_snapshot(folder: str | os.PathLike, snapshot: SnapshotRecord, probe
     return SnapshotTaken(step=snapshot.step, epoch=snapshot.epoch, weights=weights, activations=activations,
                          gradient_norms=dict(snapshot.gradient_norms), probe_index=probe_index,
                          probabilities=probabilities_of(tensors.get(PROBE_OUTPUT), probe_index))
+
+
+def newest_recorded_snapshot(folder: str | os.PathLike, probe_index: int = 0) -> SnapshotTaken:
+    """recorded_snapshot() of the newest snapshot the folder's log names, for probe sample `probe_index` of its
+    batch (its first when the batch is smaller). RunFolderError when there is none, or it is not a recorded one."""
+    from engine.run_folder.reader import read_run_log
+
+    snapshot = read_run_log(folder).newest_snapshot
+    if snapshot is None:
+        raise RunFolderError(f"{clean(str(folder))}: the run has no snapshot yet")
+    samples = snapshot.recorded.get("samples") if snapshot.recorded is not None else None
+    index = probe_index if isinstance(samples, int) and 0 <= probe_index < samples else 0
+    return recorded_snapshot(folder, snapshot, index)
 
 
 def _names(recorded: dict[str, Any], key: str, path: Path) -> list[str]:

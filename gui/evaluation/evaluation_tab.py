@@ -153,6 +153,7 @@ class EvaluationTab(QWidget):
         self.order.currentIndexChanged.connect(self._on_order_changed)
         self.gallery.sample_clicked.connect(self.pick_sample)
         self._set_results_enabled(False)
+        self._recorded: tuple = (None, None)  # (followed folder, its RecordedRun or None): read once
 
     # -- evaluating -------------------------------------------------------------------------------------------
     def refresh_splits(self) -> None:
@@ -179,7 +180,7 @@ class EvaluationTab(QWidget):
         self.refresh_splits()
         trained, dataset = self.workspace.trained, self.workspace.dataset
         if trained is None:
-            self.summary.setText(NO_WEIGHTS)
+            self.summary.setText(self._no_weights())
             return
         if dataset is None:
             self.summary.setText(NO_DATASET)
@@ -196,7 +197,24 @@ class EvaluationTab(QWidget):
         if self.is_stale() and not self._runner.is_busy:
             self.evaluate()
         elif self.workspace.trained is None and self.run is None:
-            self.summary.setText(NO_WEIGHTS)
+            self.summary.setText(self._no_weights())
+
+    def _no_weights(self) -> str:
+        """Why there is nothing to score: no trained weights, or a run shown that the window cannot rebuild."""
+        from engine.run_folder import RunFolderError
+        from engine.run_folder.recording import recorded_run
+
+        folder = self.workspace.followed_run
+        if folder is not None and self._recorded[0] != folder:
+            try:
+                self._recorded = (folder, recorded_run(folder))
+            except (RunFolderError, OSError):
+                self._recorded = (folder, None)
+        recorded = self._recorded[1] if folder is not None and self._recorded[0] == folder else None
+        if recorded is None:
+            return NO_WEIGHTS
+        return (f"Cannot evaluate the run shown: {recorded.cannot_rebuild}. Score it in your own script, or "
+                f"train a network of your own here.")
 
     @property
     def is_busy(self) -> bool:

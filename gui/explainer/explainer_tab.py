@@ -46,6 +46,8 @@ class ExplainerTab(QWidget):
         self.kernel_grids: list[NumberGrid] = []
         self._build()
         cases.changed.connect(self._on_network_changed)
+        cases.workspace.events.followed_run.connect(self._on_network_changed)
+        self._recorded: tuple = (None, None)  # (folder, its RecordedRun or None): its first line read once
 
     # -- layout ----------------------------------------------------------------------------------------------
     def _build(self) -> None:
@@ -200,6 +202,12 @@ class ExplainerTab(QWidget):
     def _on_layer_changed(self, *_args: object) -> None:
         if self.source_box.currentData() != NETWORK:
             return
+        recorded = self._recorded_run()
+        if recorded is not None:
+            self._show_case(None, f"Cannot step through the run shown: {recorded.cannot_rebuild}. Lessons step "
+                                  f"through here as ever; your own network does again once you train it or open "
+                                  f"a project.")
+            return
         index = self.layer_box.currentData()
         if index is None:
             self._show_case(None, "The network has no conv or pooling layer to step through; pick a lesson.")
@@ -212,8 +220,25 @@ class ExplainerTab(QWidget):
         about = f"{layer.label}, {self._cases.weights_text()}, {self._cases.probe_text()}"
         self._show_case(Case(layer.op, layer.input, cs.output(layer.op, layer.input), about))
 
+    def _recorded_run(self):
+        """The run the window shows, when it is a RunWriter folder of a model ConvScope cannot rebuild and no
+        weights of the window's own have replaced it since (a project opened, a run of the window's)."""
+        from engine.run_folder import RunFolderError
+        from engine.run_folder.recording import recorded_run
+
+        workspace = self._cases.workspace
+        folder = workspace.followed_run
+        if folder is None or workspace.trained is not None:
+            return None
+        if self._recorded[0] != folder:
+            try:
+                self._recorded = (folder, recorded_run(folder))
+            except (RunFolderError, OSError):
+                self._recorded = (folder, None)  # not readable as one: the network's own weights are what it shows
+        return self._recorded[1]
+
     @Slot()
-    def _on_network_changed(self) -> None:
+    def _on_network_changed(self, *_args: object) -> None:
         if self.source_box.currentData() != NETWORK:
             return
         if not self.isVisible():

@@ -11,6 +11,9 @@ from pathlib import Path
 from PySide6.QtCore import QTimer, Signal, Slot
 from PySide6.QtWidgets import QHeaderView, QLabel, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
 
+from engine.inspection.recorded_health import recorded_health
+from engine.run_folder import RunFolderError, read_run_log
+from engine.run_folder.recording import recorded_run
 from engine.run_folder.timeline import TimelineEntry
 from engine.project.run_input import read_run_input
 from engine.inspection.snapshot_health import SnapshotHealth, probe_images, snapshot_health
@@ -22,7 +25,15 @@ COLUMNS = ("layer", "dead", "dormant", "saturated", "grad norm")
 
 def _health_job(folder: Path, entry: TimelineEntry, read: tuple | None):
     """`read`: (source, probe) from an earlier step of the same folder, else None: reading a live run's source
-    reads its whole log (its newest snapshot), so it is done once per folder, not once per step shown."""
+    reads its whole log (its newest snapshot), so it is done once per folder, not once per step shown. A
+    recorded run (RunWriter, no network to rebuild) is read from what its snapshot recorded instead."""
+    if read is None and recorded_run(folder) is not None:
+        read = ("recorded", None)
+    if read is not None and read[0] == "recorded":
+        snapshot = next((s for s in reversed(read_run_log(folder).snapshots) if s.file == entry.file), None)
+        if snapshot is None:
+            raise RunFolderError(f"{folder}: no snapshot line names {entry.file} any more")
+        return folder, read, recorded_health(folder, snapshot)
     source, probe = read if read is not None else (read_run_input(folder), None)
     probe = probe if probe is not None else probe_images(source)
     return folder, (source, probe), snapshot_health(folder, source, entry, probe.images)

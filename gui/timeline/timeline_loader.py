@@ -59,6 +59,9 @@ def load_snapshots(folder: Path, entries: list[TimelineEntry], cached: dict[str,
                 state = load_timeline_weights(folder, entry)
             except RunFolderError:
                 continue  # thinned away since the listing: the next lines drop it from the index too
+            # A recorded snapshot's extras ("activation/...", "filters/...", "probe/..."; torch names hold no "/")
+            # are not the model's weights: not binned, and not held for every snapshot.
+            state = {name: t for name, t in state.items() if "/" not in name}
         states[entry.file] = state
     kept = [e for e in entries if e.file in states]
     binned = distributions([e.step for e in kept], [states[e.file] for e in kept])

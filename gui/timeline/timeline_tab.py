@@ -56,6 +56,12 @@ def tensor_title(name: str, architecture: Architecture | None) -> str:
     return f"{what} {'weights' if kind == 'weight' else 'biases' if kind == 'bias' else kind}"
 
 
+def _is_recorded(started) -> bool:
+    """The started line of a RunWriter folder whose model ConvScope cannot rebuild (engine/run_folder/recording.py)."""
+    inspection = started.get("inspection") if isinstance(started, dict) else None
+    return isinstance(inspection, dict) and inspection.get("kind") == "recorded" and not started.get("architecture")
+
+
 def _tensor_order(name: str) -> tuple[int, int, str]:
     """Layers in the summary's order, each one's weights before its biases."""
     module, _, kind = name.partition(".")
@@ -84,6 +90,7 @@ class TimelineTab(QWidget):
         self._index = -1
         self._drawn = -1          # the index version the views show (or were last asked to)
         self._refused = False     # the started line names no usable network: nothing of this folder is drawn
+        self._recorded = False    # RunWriter recorded the run (a model it cannot rebuild): filters by module path
         self.redraw_count = 0     # updates started (tests: a hidden tab starts none)
 
         self.status = QLabel(EMPTY)
@@ -188,7 +195,7 @@ class TimelineTab(QWidget):
         self.play_button.setChecked(False)
         self.folder = Path(folder) if folder else None
         self.architecture = architecture
-        self.index, self._drawn, self._refused = TimelineIndex(), -1, False
+        self.index, self._drawn, self._refused, self._recorded = TimelineIndex(), -1, False, False
         self.entries, self._states, self._distributions, self._index = [], {}, {}, -1
         self.tensor.clear()
         self.health.clear()
@@ -213,7 +220,10 @@ class TimelineTab(QWidget):
                                         rgb=weight.shape[1] == 3)
 
     def _changed(self) -> None:
-        if self.architecture is None and self.index.started is not None and not self._refused:
+        if not self._recorded and _is_recorded(self.index.started):
+            # No network of its own: the window's (follow) is not the run's, and none is needed to scrub it.
+            self._recorded, self.architecture = True, None
+        if self.architecture is None and self.index.started is not None and not self._refused and not self._recorded:
             try:
                 self.architecture = self.index.architecture
             except architecture_file.ArchitectureFileError as exc:  # a stranger's folder: nothing usable
@@ -291,8 +301,19 @@ class TimelineTab(QWidget):
         self.updated.emit()
 
     def _first_conv_weights(self) -> str | None:
+        if self._recorded:
+            return next(iter(self._recorded_filters(self._states.get(self.entries[-1].file, {}))), None) \
+                if self.entries else None
         layers = self.architecture.layers if self.architecture is not None else ()
         return next((f"{i}.weight" for i, spec in enumerate(layers) if has_filters(spec.TYPE)), None)
+
+    def _recorded_filters(self, state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        """A recorded run's kernels, by state-dict name: every 4-d weight of the model (its convolutions), in the
+        model's order as its snapshot lines list the gradient norms (a file's tensors come sorted by name)."""
+        order = {path: i for i, path in enumerate(self.index.norms)}
+        kernels = [name for name, w in state.items() if name.endswith(".weight") and w.ndim == 4 and w.numel()]
+        kernels.sort(key=lambda name: (order.get(name.removesuffix(".weight"), len(order)), name))
+        return {name: state[name] for name in kernels}
 
     def shown_tensor(self) -> str | None:
         """The state-dict key of the tensor whose distribution is shown ("0.weight")."""
@@ -316,7 +337,11 @@ class TimelineTab(QWidget):
         self.status.setText(f"step {entry.step:,}, epoch {entry.epoch} ({entry.dtype}), snapshot {index + 1} of "
                             f"{len(self.entries)}")
         state = self._states.get(entry.file)
-        if state is not None and self.architecture is not None:
+        if state is not None and self._recorded:
+            for position, (name, weight) in enumerate(self._recorded_filters(state).items()):
+                self.filters.show_layer(name.removesuffix(".weight"), weight.numpy(),
+                                        rgb=position == 0 and weight.shape[1] == 3)
+        elif state is not None and self.architecture is not None:
             for i, spec in enumerate(self.architecture.layers, start=1):
                 weight = state.get(f"{i - 1}.weight")
                 # A stranger's snapshot may hold anything under a conv layer's name: only kernels are drawn.
@@ -378,6 +403,9 @@ class TimelineTab(QWidget):
     def shown_filters(self, label: str) -> np.ndarray | None:
         """The weights the filter view shows for `label` (tests compare them with the stored snapshot)."""
         entry = self.shown_entry()
+        if entry is not None and self._recorded:  # labelled by module path
+            weight = self._states[entry.file].get(f"{label}.weight")
+            return None if weight is None else weight.numpy()
         if entry is None or self.architecture is None:
             return None
         index = int(label.split()[1]) - 1

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 from PySide6.QtCore import Qt, Slot
 from PySide6.QtWidgets import QLabel, QSplitter, QVBoxLayout, QWidget
@@ -83,6 +85,7 @@ class LiveViews(QWidget):
         self._origin: str | None = None  # where shown weights come from when no run of this window made them
         self._snapshot_probe = 0
         self._nothing: str | None = None  # why no snapshot can be shown now (show_nothing), until the next one
+        self._recorded = None  # RecordedRun: the snapshots are a user's script's recordings (show_recorded)
 
         self.caption = QLabel(_IDLE_CAPTION)
         self.caption.setObjectName("liveCaption")
@@ -128,13 +131,22 @@ class LiveViews(QWidget):
             self.samples.select(probe if probe < len(self._labels) else 0)
         self._update_caption()
 
+    def show_recorded(self, recorded) -> None:
+        """The run shown is a RecordedRun (or None: not any more): its probe is a sample of the script's own probe
+        batch, not of the validation split, so no view pairs it with a validation image or its true class."""
+        self._recorded = recorded
+        self._update_caption()
+
     @Slot(object)
     def show_snapshot(self, event: SnapshotTaken) -> None:
+        self._snapshot_probe = event.probe_index
+        if self._recorded is not None:  # -1: no validation sample (the prediction shows no true class)
+            event = replace(event, probe_index=-1)
         for view in self.views:
             view.show_snapshot(event)
         if event.activations:  # the maps' own sample (without maps, the view has cleared it)
             self.field_link.show_probe(event.probe_index)
-        self._step, self._snapshot_probe = (event.step, event.epoch), event.probe_index
+        self._step = (event.step, event.epoch)
         self._nothing = None
         self._update_caption()
 
@@ -167,7 +179,7 @@ class LiveViews(QWidget):
         """A new run: the curves start afresh; the maps stay until its first snapshot (at step 0, or at
         `continued_from` for a run that continues from trained weights) replaces them, so a rerun of the same
         network reuses every panel instead of building them again."""
-        self._origin = self._nothing = None
+        self._origin = self._nothing = self._recorded = None
         self._continued_from = continued_from
         for view in self.views:
             view.begin_run()
@@ -176,7 +188,7 @@ class LiveViews(QWidget):
         """Empty every view but the sample browser."""
         for view in self.views:
             view.clear()
-        self._step = self._origin = self._nothing = self._continued_from = None
+        self._step = self._origin = self._nothing = self._continued_from = self._recorded = None
         self._update_caption()
 
     def show_nothing(self, reason: str) -> None:
@@ -224,6 +236,14 @@ class LiveViews(QWidget):
         probe = self.workspace.probe_index
         shown = probe if self._step is None else self._snapshot_probe
         parts = []
+        if self._recorded is not None:
+            recorded = self._recorded
+            if self._step is not None:
+                parts.append(f"Snapshot at step {self._step[0]:,} (epoch {self._step[1]})")
+            parts.append(f"recorded by your own script's {recorded.model}: probe sample #{shown} of the batch "
+                         f"it was given (ConvScope has not its network, so it shows what the script recorded)")
+            self.caption.setText(" \u00b7 ".join(parts))
+            return
         if self._origin:
             parts.append(self._origin)
         elif self._step:

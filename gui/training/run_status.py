@@ -3,6 +3,8 @@ outcome of the run, or what the network holds between runs."""
 
 from __future__ import annotations
 
+import math
+
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QProgressBar, QVBoxLayout, QWidget
 from gui.views.message_label import MessageLabel
@@ -67,6 +69,11 @@ class RunStatus(QWidget):
                 self.progress.setText("No batch was trained.")
             elif waiting:  # the log says it sits paused before its first batch (--paused, or Step from idle)
                 self.progress.setText("Paused before the first batch")
+            return
+        if isinstance(event.batches_per_epoch, float) and math.isnan(event.batches_per_epoch):
+            # A RunWriter loop that did not say how many batches an epoch has: no total to measure against.
+            step = finished.step if finished is not None and finished.step > 0 else event.step
+            self.progress.setText(("Paused \u00b7 " if paused else "") + f"Epoch {event.epoch} \u00b7 step {step:,}")
             return
         total = max(1, config.epochs * event.batches_per_epoch)
         done = (event.epoch - 1) * event.batches_per_epoch + event.batch

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import logging
+
 from engine.metrics import MetricsHistory
 from gui.dataset_inputs import dataset_title
 from gui.training.live_views import LiveViews
 from gui.training.training_panel import TrainingPanel
 from models.architecture import Architecture
+
+log = logging.getLogger(__name__)
 
 NETWORK_CHANGED = ("Not trained yet: the trained weights belong to the network before your change "
                    "(Undo goes back to it)")
@@ -18,6 +22,26 @@ def trained_text(history: MetricsHistory) -> str:
         return "Trained weights (no curves came with them)"
     last = history.batches[-1]
     return f"Trained: {last.step:,} steps, {last.epoch} epoch{'s' if last.epoch != 1 else ''}"
+
+
+def recorded_or_none(folder):
+    """The folder as a RecordedRun (RunWriter, a model ConvScope cannot rebuild), else None; a first line that
+    cannot be read is None here (the follower names it, and Open showed it in a dialog already)."""
+    from engine.run_folder import RunFolderError
+    from engine.run_folder.recording import recorded_run
+
+    try:
+        return recorded_run(folder)
+    except (RunFolderError, OSError) as exc:
+        log.warning("%s", exc)
+        return None
+
+
+def recorded_on_probe(folder, probe_index: int):
+    """On a job thread: (no origin, the newest recorded snapshot for `probe_index`), as the idle views take it."""
+    from engine.run_folder.recording import newest_recorded_snapshot
+
+    return None, newest_recorded_snapshot(folder, probe_index)
 
 
 class ShownRun:

@@ -20,7 +20,7 @@ from gui.training.dataset_loader import DatasetLoader
 from gui.training.idle_snapshots import initial_on_probe, nothing_to_show, trained_on_probe
 from gui.builder.edit_lock import EditLock
 from gui.training.live_views import LiveViews
-from gui.training.shown_run import ShownRun
+from gui.training.shown_run import ShownRun, recorded_on_probe, recorded_or_none
 from gui.document.project_io import ProjectState, copy_weights
 from gui.workspace import TrainedWeights, Workspace
 from gui.dataset_inputs import dataset_title
@@ -74,6 +74,7 @@ class TrainingController(QObject):
         self._run_source = ""  # the dataset the current run trains on
         self._shown = ShownRun(panel, live)
         self._continued: ContinuedRun | None = None  # the current or last run continues from trained weights
+        self._recorded = None  # RecordedRun: the run shown is a RunWriter folder of a model it cannot rebuild
 
         panel.train_requested.connect(self._on_train_requested)
         panel.dataset_changed.connect(self._on_dataset_changed)
@@ -114,6 +115,7 @@ class TrainingController(QObject):
         """Show a saved run: its curves and, with `weights` for the current network, its filters and the
         probe's activations. WeightsError (a ValueError naming the tensor) if they do not fit."""
         self.stop_training()
+        self._recorded = None
         model = None
         if weights is not None:
             arch = self._network.architecture
@@ -180,6 +182,7 @@ class TrainingController(QObject):
                     # The weights keep seeing inputs normalised as when they were trained.
                     dataset = renormalized(dataset, trained.normalization)
         probe = self.workspace.probe_in(dataset)
+        self._recorded = None
         self._run_arch = arch  # frozen: edits replace the Network's architecture, never mutate this one
         self._run_normalization, self._run_source = dataset.normalization, self._panel.config().dataset
         self._set_continued(continued)  # before start: its `started` reads it
@@ -202,7 +205,11 @@ class TrainingController(QObject):
         self._run_source = self._panel.config().dataset
         probe = self.workspace.probe_in(dataset) if fits else 0
         self._set_continued(None)  # a folder's run is shown with its own steps
+        self._recorded = recorded_or_none(folder)
+        if self._recorded is not None:  # its own probe batch: the pick counts in it (the session keeps it in range)
+            probe = self.workspace.probe_index
         self._session.attach(folder, arch, dataset if fits else None, probe_index=probe)
+        self._live.show_recorded(self._recorded)  # after attach: the run's start cleared the views
         self._tabs.setCurrentWidget(self._live)
         self.run_shown.emit()
 
@@ -249,10 +256,13 @@ class TrainingController(QObject):
         if self._continued is not None:  # ... after the earlier history's, as the curves showed them
             history = self._continued.combined(history)
         self.workspace.history = history
-        if self._session.final_state is not None and self._run_arch is not None:
+        if self._recorded is not None:  # its weights fit no network of the window's; its curves are nobody's
+            self._shown.forget()
+            self._refresh_idle_views()  # a snapshot read as the run ended is dropped by the session
+        elif self._session.final_state is not None and self._run_arch is not None:
             self.workspace.trained = TrainedWeights(self._session.final_state, self._run_arch,
                                                     self._run_normalization)
-        if self._run_arch is not None:
+        if self._run_arch is not None and self._recorded is None:
             self._shown.set_run(self._run_arch, self._run_source, history)
         self._update_blocked()
 
@@ -277,6 +287,9 @@ class TrainingController(QObject):
             self._session.stop_and_wait()
             self._panel.add_outcome_note(STOPPED_BY_CHANGE)
             self.status_reported.emit(STOPPED_BY_CHANGE)
+        if self._recorded is not None and not self._session.is_running:  # the views go back to the user's network
+            self._recorded = None
+            self._live.show_recorded(None)
         self._shown.follow(self._network.architecture, self._panel.config().dataset, keep_outcome=stopped)
         self._update_blocked()
         self._request_idle_refresh()
@@ -338,8 +351,12 @@ class TrainingController(QObject):
     def _refresh_idle_views(self) -> None:
         """Idle, the Training tab shows the trained model if the network is still the one trained, else the
         network's initial weights (the very ones the next run starts from: same seed) on the probe sample.
-        The model is built and run on a job thread; the newest request wins."""
+        The model is built and run on a job thread; the newest request wins. A recorded run (no model to build)
+        shows its newest snapshot's recordings."""
         if self._session.is_running:
+            return
+        if self._recorded is not None:
+            self._idle_job.submit(recorded_on_probe, self._recorded.folder, self.workspace.probe_index)
             return
         dataset, probe = self._panel.dataset, self.workspace.probe_index
         copied = self._trained_copy()

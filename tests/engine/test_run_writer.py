@@ -198,7 +198,9 @@ def test_a_residual_model_records_activations_equal_to_a_hook_free_recomputation
     log = read_run_log(tmp_path)
     line = [s for s in log.snapshots if s.step == 4][0]
     assert line.recorded == {"activations": ["stem", "act", "block", "act#2", "pool", "head"],
-                                "filters": ["stem", "block"], "samples": 8}
+                                "filters": ["stem", "block"], "samples": 8,
+                                "types": {"stem": "Conv2d", "act": "ReLU", "block": "Conv2d", "pool": "MaxPool2d",
+                                          "head": "Linear"}}
     expected = by_hand(at_snapshot.eval(), probe)
     for index in (0, 5):
         event = recorded_snapshot(tmp_path, line, probe_index=index)
