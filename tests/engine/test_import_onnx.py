@@ -1,6 +1,8 @@
 """Importing ONNX files: the project's network gives onnxruntime's outputs on the source file; what ConvScope cannot
 represent is refused by node, op type and position."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -9,10 +11,12 @@ from torch import nn
 from engine.normalization import Normalization
 from engine.project.importers import ModelImportError, import_model
 from engine.project.importers.torch_source import import_module
+from models.presets import PRESET_KEYS, load_preset
 from tests.engine.import_sources import (Residual, chain, lenet5, onnx_file, project_outputs, random_inputs,
                                          run_onnx)
 
 onnx = pytest.importorskip("onnx")
+PRESETS = Path(__file__).resolve().parents[2] / "resources" / "presets"
 pytest.importorskip("onnxruntime")
 
 
@@ -139,3 +143,35 @@ def test_uneven_padding_is_refused_naming_the_node(tmp_path):
     path.write_bytes(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]).SerializeToString())
     with pytest.raises(ModelImportError, match=r"node 0 \(Conv 'odd'\): padding top 0, bottom 2"):
         import_model(path)
+
+
+@pytest.mark.parametrize("key", [*PRESET_KEYS, "resnet20"])
+def test_convscopes_own_onnx_exports_import_back_with_their_outputs(tmp_path, key):
+    """torch folds batch norms into the convs and drops dropouts on export; F.pad's uneven 'same' arrives as Pad
+    fed by constant arithmetic (evaluated by onnx's reference operators), ResNet-20 as a graph of Adds."""
+    from engine.export.onnx_format import export_onnx
+    from engine.network.builder import build_model
+    from models import architecture_file
+
+    arch = load_preset(key) if key in PRESET_KEYS else architecture_file.load(PRESETS / f"{key}.json")
+    torch.manual_seed(0)
+    path = export_onnx(arch, build_model(arch).eval(), tmp_path / f"{key}.onnx")
+    project = import_model(path)
+    assert project.architecture.is_graph == arch.is_graph
+    x = random_inputs(arch.input.as_tuple(), batch=2)
+    np.testing.assert_allclose(project_outputs(project, x), run_onnx(path, x), atol=1e-5, rtol=0)
+
+
+def test_an_exports_input_normalisation_becomes_the_projects(tmp_path):
+    """A trained ConvScope export takes pixels and normalises first (Sub, Div): that is the imported project's
+    normalisation, not layers, so its own exports take pixels again."""
+    from engine.export.onnx_format import export_onnx
+
+    model, arch = lenet5()
+    stats = Normalization((0.1307,), (0.3081,))
+    path = export_onnx(arch, model, tmp_path / "pixels.onnx", normalization=stats)
+    project = import_model(path)
+    assert project.architecture.layers == arch.layers
+    assert project.normalization == stats
+    x = np.random.default_rng(2).random((3, 1, 28, 28), dtype=np.float32)
+    np.testing.assert_allclose(project_outputs(project, (x - 0.1307) / 0.3081), run_onnx(path, x), atol=1e-5, rtol=0)

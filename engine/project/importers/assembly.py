@@ -17,8 +17,9 @@ from models.shapes import analyze, same_padding
 
 # Said after every refusal: what an importable network is made of.
 SUPPORTED = ("ConvScope imports Conv, Relu, LeakyRelu, Elu, Sigmoid, Tanh, Softmax, MaxPool, AveragePool, "
-             "GlobalAveragePool or ReduceMean over height and width, BatchNormalization, Gemm or MatMul + Add, Flatten or Reshape to a vector, Dropout, "
-             "Identity, Add and Concat")
+             "GlobalAveragePool or ReduceMean over height and width, BatchNormalization, Gemm or MatMul + Add, "
+             "Flatten or Reshape to a vector, Dropout, Identity, Add, Concat, a zero Pad before a Conv, and Sub / Div by per-channel constants on the input (its "
+             "normalisation)")
 TORCH_EPS = 1e-5
 # The bundled sets by image shape (gui/dataset_inputs.py's BUNDLED_INPUTS); other shapes keep the default dataset.
 BUNDLED_FOR_INPUT = {(1, 28, 28): "mnist", (3, 32, 32): "shapes-rgb"}  # nn.BatchNorm2d's epsilon, which the built network uses
@@ -50,6 +51,8 @@ class NetworkAssembly:
         self.layers: list[LayerSpec] = []
         self.sources: list[tuple[int, ...]] = []
         self.weights: dict[str, torch.Tensor] = {}
+        self.mean: tuple[float, ...] | None = None  # an input normalisation the source applies first (ONNX
+        self.std: tuple[float, ...] | None = None   # exports of ConvScope's trained networks), else the identity
 
     def value(self, name: str) -> Value:
         return self.values[name]
@@ -89,8 +92,9 @@ class NetworkAssembly:
         return Architecture(self.name, self.input, tuple(self.layers), graph.compact(self.sources))
 
     def finish(self, output_name: str):
-        """The Project: these layers and weights, identity normalisation (an imported network saw no ConvScope
-        dataset, so its exports take what the source took), no history."""
+        """The Project: these layers and weights, no history, and the identity as the normalisation (an imported
+        network saw no ConvScope dataset, so its exports take what the source took) unless the source began by
+        normalising its input."""
         from engine.network.weights import WeightsError, fit_to_architecture
         from engine.project.project_file import Project
 
@@ -110,10 +114,10 @@ class NetworkAssembly:
         except WeightsError as exc:
             raise ModelImportError(str(exc)) from None
         channels = self.input.channels
-        identity = Normalization((0.0,) * channels, (1.0,) * channels)
+        normalization = Normalization(self.mean or (0.0,) * channels, self.std or (1.0,) * channels)
         # The window's input follows the project's dataset: a bundled set of the network's input shape keeps it.
         config = TrainConfig(dataset=BUNDLED_FOR_INPUT.get(self.input.as_tuple(), TrainConfig.dataset))
-        return Project(arch, config, MetricsHistory(), weights, normalization=identity)
+        return Project(arch, config, MetricsHistory(), weights, normalization=normalization)
 
 
 def square(h: int, w: int) -> int | tuple[int, int]:

@@ -65,6 +65,7 @@ class _Reader:
         self.graph, self.ranks, self.path = graph, ranks, path
         self.constants: dict[str, np.ndarray] = {i.name: numpy_helper.to_array(i) for i in graph.initializer}
         self._numpy_helper = numpy_helper
+        self.pending_pads: dict[str, tuple[int, int, int, int]] = {}  # a Pad's output -> (top, bottom, left, right)
         self.absorbed: dict[int, str] = {}  # an Add's position -> the MatMul output it is the bias of
         self.consumers: dict[str, list[tuple[int, int]]] = {}
         for position, node in enumerate(graph.node):
@@ -109,8 +110,8 @@ class _Reader:
                 continue
             if position in skipped:
                 continue
-            if node.op_type == "Identity" and node.input[0] in self.constants:
-                self.constants[node.output[0]] = self.constants[node.input[0]]
+            if node.input and all(n in self.constants for n in node.input if n) and node.op_type != "Dropout":
+                self._fold(node, where, problems)  # arithmetic on stored tensors (F.pad's pads): its results
                 continue
             handler = _HANDLERS.get(node.op_type)
             if handler is None:
@@ -135,6 +136,20 @@ class _Reader:
 
         (a,) = node.attribute
         return np.asarray(onnx.helper.get_attribute_value(a))
+
+    def _fold(self, node: Any, where: str, problems: list[str]) -> None:
+        """Evaluate a node whose inputs are all stored tensors with onnx's reference operators (numpy, no code
+        from the file), so its outputs are stored tensors too."""
+        from onnx.reference import ReferenceEvaluator
+
+        try:
+            inputs = {n: self.constants[n] for n in node.input if n}
+            results = ReferenceEvaluator(node).run(None, inputs)
+        except Exception as exc:  # noqa: BLE001 - an op the reference lacks, or bad constants
+            problems.append(f"{where}: not supported on stored tensors ({type(exc).__name__})")
+            return
+        for name, value in zip(node.output, results):
+            self.constants[name] = np.asarray(value)
 
     def _shape_only(self) -> set[int]:
         """Positions of nodes that only compute a Reshape's target shape (walked backwards from the Reshapes)."""
@@ -178,7 +193,8 @@ class _Reader:
         return node.output[0]
 
 
-def _windows(r: _Reader, node: Any, where: str, value: Value, kernel: tuple[int, int], pool: bool):
+def _windows(r: _Reader, node: Any, where: str, value: Value, kernel: tuple[int, int], pool: bool,
+             extra: tuple[int, int, int, int] | None = None):
     """(stride, padding) from kernel_shape / strides / pads / auto_pad / dilations; refuses what ConvScope lacks."""
     a = r.attrs(node)
     if any(d != 1 for d in a.get("dilations", [1, 1])):
@@ -187,6 +203,8 @@ def _windows(r: _Reader, node: Any, where: str, value: Value, kernel: tuple[int,
     auto = a.get("auto_pad", b"NOTSET")
     auto = auto.decode() if isinstance(auto, bytes) else auto
     size = value.shape[1:3] if len(value.shape) == 3 else (0, 0)
+    if auto != "NOTSET" and extra is not None:
+        raise ModelImportError(f"{where}: auto_pad {auto} after a Pad node; ConvScope pads once, explicitly")
     if auto in ("SAME_UPPER", "SAME_LOWER"):
         if auto == "SAME_LOWER" or pool:
             raise ModelImportError(f"{where}: auto_pad {auto}; ConvScope pads 'same' with the extra zero after "
@@ -194,6 +212,8 @@ def _windows(r: _Reader, node: Any, where: str, value: Value, kernel: tuple[int,
         return stride, "same"
     p = list(a.get("pads", [0, 0, 0, 0])) if auto == "NOTSET" else [0, 0, 0, 0]
     pads = (p[0], p[2], p[1], p[3])  # ONNX: all begins, then all ends
+    if extra is not None:  # a Pad node before this Conv
+        pads = tuple(a + b for a, b in zip(pads, extra))
     if pool:
         if a.get("ceil_mode", 0) and any((n + 2 * q - k) % s for n, q, k, s in
                                          zip(size, (pads[0], pads[2]), kernel, stride)):
@@ -202,13 +222,34 @@ def _windows(r: _Reader, node: Any, where: str, value: Value, kernel: tuple[int,
     return stride, conv_padding(where, pads, size, kernel, stride)
 
 
+def _pad(r: _Reader, node: Any, position: int, where: str) -> None:
+    """Zero padding of height and width (what F.pad exports for ConvScope's uneven 'same'): held on the value
+    and added to the padding of the Conv that reads it, the only reader allowed."""
+    (x,) = r.data(node, where)
+    mode = r.attrs(node).get("mode", b"constant")
+    pads = r.const(node, 1, where)
+    value = r.const(node, 2, where)
+    if (mode.decode() if isinstance(mode, bytes) else mode) != "constant" or (value is not None and value.any()):
+        raise ModelImportError(f"{where}: pads with {mode!r} or a value other than 0; ConvScope pads with zeros")
+    if pads is None or len(node.input) > 3 and node.input[3]:
+        raise ModelImportError(f"{where}: pads given per axis; ConvScope pads height and width only")
+    p = [int(v) for v in pads.reshape(-1)]
+    if len(p) != 8 or any(p[i] for i in (0, 1, 4, 5)) or min(p) < 0:
+        raise ModelImportError(f"{where}: pads {p}; ConvScope pads the height and width of an image only")
+    readers = r.consumers.get(node.output[0], [])
+    if not readers or any(r.graph.node[q].op_type != "Conv" or s != 0 for q, s in readers):
+        raise ModelImportError(f"{where}: padding read by other than a Conv; ConvScope pads inside conv layers")
+    r.asm.alias(node.output[0], x)
+    r.pending_pads[node.output[0]] = (p[2], p[6], p[3], p[7])
+
+
 def _conv(r: _Reader, node: Any, position: int, where: str) -> None:
     (x,) = r.data(node, where)
     weight, bias = r.const(node, 1, where), r.const(node, 2, where)
     if weight is None or weight.dim() != 4:
         raise ModelImportError(f"{where}: only 2-D convolutions (4-D weights) are imported")
     kernel = tuple(weight.shape[2:])
-    stride, padding = _windows(r, node, where, r.asm.value(x), kernel, pool=False)
+    stride, padding = _windows(r, node, where, r.asm.value(x), kernel, pool=False, extra=r.pending_pads.get(x))
     spec = Conv2dSpec(out_channels=weight.shape[0], kernel_size=square(*kernel), stride=square(*stride),
                       padding=padding, bias=bias is not None, groups=int(r.attrs(node).get("group", 1)))
     r.asm.add(where, spec, [x], node.output[0], {"weight": weight, **({"bias": bias} if bias is not None else {})})
@@ -362,6 +403,29 @@ def _float32(value: object) -> float:
     return float(f"{float(value):.7g}")
 
 
+def _input_statistic(which: str) -> Callable:
+    """x - mean, then / std, on the input itself: the input normalisation a ConvScope export puts first, which
+    becomes the project's (so its exports take pixels again) instead of layers."""
+    def handler(r: _Reader, node: Any, position: int, where: str) -> None:
+        x = node.input[0]
+        constant = r.const(node, 1, where) if x not in r.constants else None
+        channels = r.asm.input.channels
+        at_input = (r.asm.value(x).layer == 0 and not r.asm.layers and len(r.consumers.get(x, [])) == 1
+                    and getattr(r.asm, which) is None and (which == "std" or r.asm.std is None))
+        # One value, or one per channel on the channel axis ((1, C, 1, 1) or (C, 1, 1)); (C,) would meet the width.
+        per_channel = constant is not None and (constant.numel() == 1 or (
+            constant.dim() >= 3 and constant.shape[-3] == channels == constant.numel()))
+        if not at_input or not per_channel:
+            raise ModelImportError(f"{where}: {node.op_type} by a constant; ConvScope does this only as the input "
+                                   f"normalisation, per channel, before any layer")
+        values = tuple(_float32(v) for v in constant.reshape(-1).expand(channels))
+        if which == "std" and min(values) <= 0:
+            raise ModelImportError(f"{where}: divides the input by {values}; a normalisation's std must be positive")
+        setattr(r.asm, which, values)
+        r.asm.alias(node.output[0], x)
+    return handler
+
+
 def _identity(r: _Reader, node: Any, position: int, where: str) -> None:
     r.asm.alias(node.output[0], node.input[0])
 
@@ -387,4 +451,7 @@ _HANDLERS: dict[str, Callable[[_Reader, Any, int, str], None]] = {
     "Concat": _concat,
     "Dropout": _dropout,
     "Identity": _identity,
+    "Pad": _pad,
+    "Sub": _input_statistic("mean"),
+    "Div": _input_statistic("std"),
 }
