@@ -175,3 +175,22 @@ def test_an_exports_input_normalisation_becomes_the_projects(tmp_path):
     assert project.normalization == stats
     x = np.random.default_rng(2).random((3, 1, 28, 28), dtype=np.float32)
     np.testing.assert_allclose(project_outputs(project, (x - 0.1307) / 0.3081), run_onnx(path, x), atol=1e-5, rtol=0)
+
+
+def test_a_file_that_is_not_onnx_and_a_huge_constant_are_refused(tmp_path):
+    from onnx import TensorProto, helper, numpy_helper
+
+    junk = tmp_path / "junk.onnx"
+    junk.write_bytes(b"\xff" * 64)
+    with pytest.raises(ModelImportError, match="not an ONNX model"):
+        import_model(junk)
+    graph = helper.make_graph(
+        [helper.make_node("ConstantOfShape", ["big"], ["zeros"], name="bomb"),
+         helper.make_node("Reshape", ["x", "zeros"], ["y"], name="flat")],
+        "bomb", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 1, 4, 4])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
+        [numpy_helper.from_array(np.array([10 ** 6, 10 ** 6], dtype=np.int64), "big")])
+    path = tmp_path / "bomb.onnx"
+    path.write_bytes(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]).SerializeToString())
+    with pytest.raises(ModelImportError, match=r"node 0 \(ConstantOfShape 'bomb'\): asks for more than"):
+        import_model(path)

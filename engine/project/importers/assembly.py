@@ -98,7 +98,10 @@ class NetworkAssembly:
         from engine.network.weights import WeightsError, fit_to_architecture
         from engine.project.project_file import Project
 
-        out = self.values[output_name]
+        out = self.values.get(output_name)
+        if out is None:
+            raise ModelImportError(f"the model's output {output_name!r} is made by no node ConvScope read; the file "
+                                   f"is incomplete")
         if not self.layers:
             raise ModelImportError("the model has no layers: its output is its input")
         if out.layer != len(self.layers):

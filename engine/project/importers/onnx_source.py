@@ -13,6 +13,7 @@ import torch
 
 from engine.project.importers.assembly import (ModelImportError, NetworkAssembly, Value, batchnorm_tensors,
                                                conv_padding, pool_padding, square, unsupported)
+from models.safe_text import clean
 from models.layers import (AddSpec, AvgPool2dSpec, BatchNorm2dSpec, ConcatSpec, Conv2dSpec, DropoutSpec, EluSpec,
                            GlobalAvgPool2dSpec, LeakyReluSpec, LinearSpec, MaxPool2dSpec, ReluSpec,
                            SigmoidSpec, SoftmaxSpec, TanhSpec)
@@ -22,6 +23,13 @@ OPSETS = range(13, 21)
 # Unsqueeze, Concat): they compute no data, so they are skipped and the Reshape is judged by its result's rank.
 SHAPE_OPS = {"Shape", "Gather", "Unsqueeze", "Squeeze", "Concat", "Constant", "Slice", "Cast", "Mul", "Div",
              "Identity", "ConstantOfShape", "ReduceProd"}
+
+
+# Ops evaluated when every input is a stored tensor: index and shape arithmetic whose results are no larger than
+# their inputs (ConstantOfShape is checked against FOLD_CAP first), so a hostile file cannot make folding huge.
+FOLDABLE = {"Identity", "Cast", "Reshape", "Transpose", "Slice", "Concat", "Gather", "Unsqueeze", "Squeeze",
+            "ConstantOfShape", "Add", "Sub", "Mul", "Div", "Neg", "Flatten", "Shape", "Dropout"}
+FOLD_CAP = 1 << 16
 
 
 def import_onnx(path: str | os.PathLike, input_shape: tuple[int, int, int] | None = None):
@@ -99,6 +107,7 @@ class _Reader:
 
     def run(self):
         skipped = self._shape_only()
+        shape_values: set[str] = set()  # outputs of the skipped nodes: a Reshape's computed target only
         problems: list[str] = []
         for position, node in enumerate(self.graph.node):
             where = f"node {position} ({node.op_type} {node.name!r})"
@@ -108,21 +117,25 @@ class _Reader:
             if node.op_type == "Constant":
                 self.constants[node.output[0]] = self._constant_node(node)
                 continue
-            if position in skipped:
-                continue
-            if node.input and all(n in self.constants for n in node.input if n) and node.op_type != "Dropout":
+            if node.op_type in FOLDABLE and node.input and all(n in self.constants for n in node.input if n):
                 self._fold(node, where, problems)  # arithmetic on stored tensors (F.pad's pads): its results
+                continue
+            if position in skipped:
+                shape_values.update(node.output)
                 continue
             handler = _HANDLERS.get(node.op_type)
             if handler is None:
                 problems.append(f"{where}: not supported")
                 continue
-            if any(n and n not in self.constants and n not in self.asm.values for n in node.input):
+            if any(n and n not in self.constants and n not in self.asm.values and n not in shape_values
+                   for n in node.input):
                 continue  # reads what an unsupported node made: that node is named already
             try:
                 handler(self, node, position, where)
             except ModelImportError as exc:
                 problems.append(str(exc))
+            except (KeyError, IndexError, ValueError, TypeError, RuntimeError) as exc:  # a malformed node
+                problems.append(f"{where}: malformed ({type(exc).__name__}: {clean(str(exc))[:200]})")
         if problems:
             raise unsupported(problems)
         return self.asm.finish(self.graph.output[0].name)
@@ -142,8 +155,11 @@ class _Reader:
         from the file), so its outputs are stored tensors too."""
         from onnx.reference import ReferenceEvaluator
 
+        inputs = {n: self.constants[n] for n in node.input if n}
+        if node.op_type == "ConstantOfShape" and math.prod(int(v) for v in inputs[node.input[0]].reshape(-1)) > FOLD_CAP:
+            problems.append(f"{where}: asks for more than {FOLD_CAP:,} values; a damaged or hostile file")
+            return
         try:
-            inputs = {n: self.constants[n] for n in node.input if n}
             results = ReferenceEvaluator(node).run(None, inputs)
         except Exception as exc:  # noqa: BLE001 - an op the reference lacks, or bad constants
             problems.append(f"{where}: not supported on stored tensors ({type(exc).__name__})")
@@ -392,7 +408,7 @@ def _concat(r: _Reader, node: Any, position: int, where: str) -> None:
 
 
 def _dropout(r: _Reader, node: Any, position: int, where: str) -> None:
-    x = node.input[0]
+    (x,) = r.data(node, where)
     ratio = r.const(node, 1, where)
     p = _float32(ratio.reshape(-1)[0]) if ratio is not None else _float32(r.attrs(node).get("ratio", 0.5))
     r.asm.add(where, DropoutSpec(p=p), [x], r.single_output(node, where), spatial_ones=r.asm.value(x).spatial_ones)
@@ -408,7 +424,10 @@ def _input_statistic(which: str) -> Callable:
     becomes the project's (so its exports take pixels again) instead of layers."""
     def handler(r: _Reader, node: Any, position: int, where: str) -> None:
         x = node.input[0]
-        constant = r.const(node, 1, where) if x not in r.constants else None
+        if x not in r.asm.values:
+            raise ModelImportError(f"{where}: {node.op_type} of a stored constant by a computed tensor; ConvScope "
+                                   f"does this only as the input normalisation, per channel, before any layer")
+        constant = r.const(node, 1, where)
         channels = r.asm.input.channels
         at_input = (r.asm.value(x).layer == 0 and not r.asm.layers and len(r.consumers.get(x, [])) == 1
                     and getattr(r.asm, which) is None and (which == "std" or r.asm.std is None))
@@ -427,7 +446,8 @@ def _input_statistic(which: str) -> Callable:
 
 
 def _identity(r: _Reader, node: Any, position: int, where: str) -> None:
-    r.asm.alias(node.output[0], node.input[0])
+    (x,) = r.data(node, where)
+    r.asm.alias(node.output[0], x)
 
 
 _HANDLERS: dict[str, Callable[[_Reader, Any, int, str], None]] = {
