@@ -5,13 +5,13 @@ from __future__ import annotations
 import html
 
 from gui.builder.layer_style import display_name, shape_text
-from models.layers import LAYER_TYPES, LayerSpec
+from models.layers import NODE_TYPES, LayerSpec
 from models.shapes import Analysis, LayerAnalysis
 
 
 def layer_tooltip(spec: LayerSpec, la: LayerAnalysis) -> str:
     """Rich text for a layer block: what the layer does, its arithmetic, warnings and error."""
-    lines = [f"<b>{display_name(spec.TYPE)}</b> (layer {la.index})", LAYER_TYPES[spec.TYPE].SUMMARY]
+    lines = [f"<b>{display_name(spec.TYPE)}</b> (layer {la.index})", NODE_TYPES[spec.TYPE].SUMMARY]
     lines += [f"<code>{html.escape(line)}</code>" for line in la.formula]
     lines += [f"<span style='color:#b45309'>\u26a0 {html.escape(w)}</span>" for w in la.warnings]
     if la.error:

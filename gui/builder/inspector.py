@@ -12,8 +12,10 @@ from gui.builder.field_editors import FieldEditor, make_editor
 from gui.builder.form_widgets import section_heading
 from gui.builder.layer_style import display_name, shape_text
 from gui.builder.network_editor import NetworkEditor
-from models.layers import ACTIVATIONS, LAYER_TYPES, LayerSpec
+from models import graph
+from models.layers import ACTIVATIONS, LAYER_TYPES, NODE_TYPES, LayerSpec, UnsupportedLayerError, is_merge
 from models.receptive_field import FORMULA, LayerField, receptive_fields
+from models.shapes import LayerAnalysis
 from models.validation import SpecValueError, coerce
 
 
@@ -180,8 +182,8 @@ class Inspector(QScrollArea):
     def _show_layer(self, index: int, spec: LayerSpec) -> None:
         la = self._network.analysis.layers[index]
         self.title_label.setText(f"{display_name(spec.TYPE)} \u00b7 layer {la.index}")
-        self.summary_label.setText(LAYER_TYPES[spec.TYPE].SUMMARY)
-        self.shape_label.setText(f"{shape_text(la.input_shape)} \u2192 <b>{shape_text(la.output_shape)}</b>")
+        self.summary_label.setText(NODE_TYPES[spec.TYPE].SUMMARY)
+        self.shape_label.setText(self._shape_text(la))
         if la.output_shape is None:
             formula = "" if la.error else "Unknown: an earlier layer has an error."
         else:
@@ -194,8 +196,27 @@ class Inspector(QScrollArea):
                                       f"<b>params {la.params:,}</b>{_frozen(la.frozen)}<br>Mult-adds {la.macs:,}")
         else:
             self.params_label.clear()
-        self._show_field(receptive_fields(self._network.architecture, self._network.analysis)[index])
+        self._show_field(self._field_of(index))
         self._set_messages(la.warnings, la.error)
+
+    def _shape_text(self, la: LayerAnalysis) -> str:
+        """'in -> out'; in a graph, where each input comes from (a merge's branches, one line each)."""
+        arch = self._network.architecture
+        out = f"<b>{shape_text(la.output_shape)}</b>"
+        if not arch.is_graph:
+            return f"{shape_text(la.input_shape)} \u2192 {out}"
+        shapes = la.input_shapes or (None,) * len(la.sources)
+        lines = [f"{html.escape(graph.source_label(s, arch))}: {shape_text(shape)}"
+                 for s, shape in zip(la.sources, shapes)]
+        heading = "Inputs" if is_merge(arch.layers[la.index - 1]) or len(lines) > 1 else "Input"
+        return f"{heading}<br>" + "<br>".join(f"\u2022 {line}" for line in lines) + f"<br>\u2192 {out}"
+
+    def _field_of(self, index: int) -> LayerField | None:
+        """The layer's receptive field, or None where models has no rule yet (a graph's merges, in some versions)."""
+        try:
+            return receptive_fields(self._network.architecture, self._network.analysis)[index]
+        except UnsupportedLayerError:
+            return None
 
     def _show_field(self, field: LayerField | None) -> None:
         """What one unit of the layer sees of the input, then the recurrence with this layer's numbers."""

@@ -8,7 +8,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen
 
 from gui.builder.layer_style import INPUT_COLOR, display_name, group_color, hyperparameter_text, params_text, shape_text
-from models.layers import LAYER_TYPES, LayerSpec
+from models.layers import NODE_TYPES, LayerSpec
 from models.shapes import LayerAnalysis
 
 BLOCK_HEIGHT = 58.0
@@ -45,7 +45,7 @@ def layer_view(spec: LayerSpec, la: LayerAnalysis) -> BlockView:
     return BlockView(
         "layer", display_name(spec.TYPE), hyperparameter_text(spec),
         "error" if la.error else shape_text(la.output_shape),
-        f"{la.index} \u00b7 {LAYER_TYPES[spec.TYPE].GROUP}",
+        f"{la.index} \u00b7 {NODE_TYPES[spec.TYPE].GROUP}",
         "\u2014" if (unknown or la.error) else params_text(la.params),
         group_color(spec.TYPE), la.error, la.warnings, unknown)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from models.layers import LAYER_TYPES, LayerSpec
+from models.layers import NODE_TYPES, LayerSpec
 from models.plural import counted
 
 # One accent per palette group (stripe on the canvas blocks, dot in the palette).
@@ -13,18 +13,20 @@ GROUP_COLORS = {
     "Activation": "#f59e0b",
     "Regularisation": "#64748b",
     "Reshape": "#ec4899",
+    "Merge": "#0ea5e9",
+    "Blocks": "#6366f1",
 }
 INPUT_COLOR = "#0f172a"
 
 
 def display_name(key: str) -> str:
     """The spec's display name (PyTorch's spelling); the key itself for something that is not a layer type."""
-    cls = LAYER_TYPES.get(key)
+    cls = NODE_TYPES.get(key)
     return (cls.DISPLAY_NAME or cls.__name__.removesuffix("Spec")) if cls else key
 
 
 def group_color(key: str) -> str:
-    cls = LAYER_TYPES.get(key)
+    cls = NODE_TYPES.get(key)
     return GROUP_COLORS.get(cls.GROUP, "#64748b") if cls else "#64748b"
 
 
