@@ -141,3 +141,35 @@ def test_a_damaged_line_shows_a_dialog_not_a_traceback(qtbot, window, tmp_path):
     assert errors and errors[0][0] == "Cannot open" and str(folder) in errors[0][1]
     assert "events.jsonl" in errors[0][1]
     assert not window.session.is_running and window.network.architecture is network_before
+
+
+def docs_example() -> str:
+    """The residual-block example of docs/run-folder.md, as printed (tests/test_docs.py also runs it)."""
+    page = (Path(__file__).resolve().parents[3] / "docs" / "run-folder.md").read_text(encoding="utf-8")
+    section = page[page.index("A model of your own design"):]
+    start = section.index("```python\n") + len("```python\n")
+    return section[start:section.index("```\n", start)]
+
+
+@pytest.mark.slow
+def test_the_docs_residual_example_opens_in_the_window(qtbot, window, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # its folder, runs/residual, lands here
+    exec(compile(docs_example(), "docs/run-folder.md residual example", "exec"), {})
+    folder = tmp_path / "runs" / "residual"
+    assert read_run_log(folder).finished["reason"] == "completed"
+    window.document.ask_unsaved_changes = lambda: DISCARD
+    with qtbot.waitSignal(window.session.finished, timeout=WAIT_MS):
+        window.document.attach(folder)
+    live = window.live_views
+    qtbot.waitUntil(lambda: live.filters.layer_names() == ["stem", "block"], timeout=WAIT_MS)
+    live.flush()
+    expected = newest_recorded(folder, window.workspace.probe_index if window.workspace.probe_index < 8 else 0)
+    assert live.activations.layer_names() == ["stem", "act", "block", "act#2", "pool", "head"]
+    assert np.array_equal(live.filters.image_for("block"), tile_kernels(expected.weights["block"]), equal_nan=True)
+    assert window.workspace.history.batches[-1].step == 32 and len(window.workspace.history.epochs) == 1
+    timeline = window.timeline
+    window.tabs.setCurrentWidget(timeline)
+    qtbot.waitUntil(lambda: bool(timeline.entries) and timeline.entries[-1].step == 32, timeout=WAIT_MS)
+    assert timeline.filters.layer_names() == ["stem", "block"]
+    window.tabs.setCurrentWidget(window.explainer)
+    qtbot.waitUntil(lambda: CANNOT_REBUILD in window.explainer.notes_label.text(), timeout=WAIT_MS)
