@@ -96,3 +96,26 @@ def test_a_module_without_input_size_is_asked_for_it(tmp_path, capsys):
     assert main(["import", f"{tmp_path / 'small.py'}:make", "--out", str(out)]) == 2
     assert "--input CxHxW" in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_an_imported_model_trains_further_from_its_weights_and_keeps_its_input_contract(tmp_path, capsys):
+    from torch import nn
+
+    from engine.project.sources import open_project_or_run
+    from tests.engine.training_data import write_tiny_npz
+
+    torch.manual_seed(8)
+    module = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+                           nn.Linear(4 * 4 * 4, 3)).eval()
+    project_path, run = tmp_path / "tiny.convscope", tmp_path / "run"
+    assert main(["import", str(onnx_file(module, (1, 8, 8), tmp_path / "tiny.onnx")), "--out",
+                 str(project_path)]) == 0
+    imported = load_project(project_path)
+    code = main(["train", str(project_path), "--dataset", str(write_tiny_npz(tmp_path / "tiny.npz")), "--epochs", "1",
+                 "--batch-size", "16", "--seed", "5", "--device", "cpu", "--threads", "1", "--out", str(run)])
+    assert code == 0, capsys.readouterr().err
+    assert "starting from the trained weights" in capsys.readouterr().err
+    trained = open_project_or_run(run)
+    assert trained.architecture.layers == imported.architecture.layers
+    assert not torch.equal(trained.weights["0.weight"], imported.weights["0.weight"])  # it learned
+    assert trained.normalization == imported.normalization  # the identity: exports still take the source's inputs
