@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QSettings, Signal
+from PySide6.QtCore import QObject, QSettings, Signal, Slot
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
 from engine.metrics import MetricsHistory
 from gui.builder.network_editor import NetworkEditor
 from gui.document.project_io import ProjectState, apply_project, collect_project
 from gui.document.recent_files import RecentFiles
+from gui.task_runner import TaskRunner
 from models import architecture_file
 from models.architecture import Architecture
 from models.safe_text import clean
@@ -57,6 +58,16 @@ class DocumentController(QObject):
         self.recent = RecentFiles(settings)
         self.path: Path | None = None
         self._changed_outside_undo = False
+        # A run folder is read off the GUI thread (an hour-long log takes seconds), then applied here.
+        self._reader = TaskRunner(self, name="ConvScope open folder")
+        self._reader.finished.connect(self._on_folder_read)
+        self._reader.failed.connect(self._on_folder_failed)
+        self._reading: tuple[Path, bool] | None = None  # (folder, follow) the reader reads now
+
+    @property
+    def is_reading(self) -> bool:
+        """True from opening a run folder until it is shown (or refused)."""
+        return self._reading is not None
 
     @property
     def is_modified(self) -> bool:
@@ -158,10 +169,7 @@ class DocumentController(QObject):
         if not self.maybe_save():
             return False
         path = path or self.ask_open_folder()
-        if path is None or not self._load(Path(path)):
-            return False
-        self.run_attached.emit(Path(path))
-        return True
+        return path is not None and self._load(Path(path), follow=True)
 
     def open_recent(self, path: Path) -> bool:
         """Open a recent file; one that no longer exists leaves the list (with a status message)."""
@@ -226,18 +234,47 @@ class DocumentController(QObject):
         return True
 
     # -- internals ------------------------------------------------------------------------------------------
-    def _load(self, path: Path) -> bool:
-        from engine.project.project_file import ProjectError
-        from engine.project.sources import open_project_or_run
-
+    def _load(self, path: Path, *, follow: bool = False) -> bool:
+        """Open `path`; `follow`: a run folder is then followed as it is written (`run_attached`). A file is read
+        here; a run folder on the reader's thread, and shown when read: True then says the read has begun, and
+        `opened` (or the error dialog) follows. Nothing in the window changes before the read has succeeded."""
+        if path.is_dir():
+            self._reading = (path, follow)
+            self._reader.submit(read_document, path)  # a newer open supersedes it: its result is dropped
+            self.status_reported.emit(f"Reading {path}\u2026")
+            return True
         try:
-            project = open_project_or_run(path)
-        except ProjectError as exc:
-            message = str(exc)
-            if clean(str(path)) not in message:  # a run log's damaged line is named by its file only
-                message = f"{clean(str(path))}: {message}"
-            self.show_error("Cannot open", message)
-            return False
+            document = read_document(path)
+        except Exception as exc:  # noqa: BLE001 - _refuse names the expected kinds and raises the others again
+            return self._refuse(path, exc)
+        return self._apply(path, document, follow)
+
+    @Slot(object)
+    def _on_folder_read(self, document) -> None:
+        (path, follow), self._reading = self._reading, None
+        self._apply(path, document, follow)
+
+    @Slot(object)
+    def _on_folder_failed(self, exc: BaseException) -> None:
+        (path, _), self._reading = self._reading, None
+        self._refuse(path, exc)
+
+    def _refuse(self, path: Path, exc: BaseException) -> bool:
+        from engine.project.project_file import ProjectError
+        from engine.run_folder import RunFolderError
+
+        if not isinstance(exc, (ProjectError, RunFolderError)):
+            raise exc
+        self.show_error("Cannot open", _named(path, str(exc)))
+        return False
+
+    def _apply(self, path: Path, document, follow: bool) -> bool:
+        """Show what read_document read from `path` (on the GUI thread)."""
+        from engine.run_folder.recording import RecordedRun
+
+        if isinstance(document, RecordedRun):
+            return self._open_recorded(document)
+        project = document
         architecture_only = path.suffix.lower() == ARCHITECTURE_SUFFIX and not path.is_dir()
         note = apply_project(self._editor, self.state, project, architecture_only=architecture_only)
         self._mark_saved()
@@ -250,7 +287,28 @@ class DocumentController(QObject):
             note += f"; {OLD_STATISTICS_NOTE}"
         self.opened.emit(path)
         self.status_reported.emit(f"Opened {path}{note}")
+        if follow:
+            self.run_attached.emit(path)
         return True
+
+    def _open_recorded(self, recorded) -> bool:
+        """A RunWriter folder of a model ConvScope cannot rebuild (no architecture.json): its log is read whole
+        first (read_document: a damaged line is refused, in a dialog), then followed for its recordings. The network on the
+        canvas stays the user's: the folder holds no network to replace it with, and dropping the user's work
+        for nothing would lose it."""
+        path = recorded.folder  # its log was read whole by read_document: a damaged line was refused there
+        self.recent.add(path)
+        self.opened.emit(path)
+        self.status_reported.emit(f"Opened {path}: a run your own script wrote ({recorded.model}); its curves, "
+                                  f"filters, activations and timeline are shown. The network on the canvas is still "
+                                  f"yours, not the run's: {recorded.cannot_rebuild}")
+        self.run_attached.emit(path)  # Open and Attach alike: the recordings come through the run's follower
+        return True
+
+    def shutdown(self) -> bool:
+        """Window close: a folder still being read is dropped, its thread waited for."""
+        self._reading = None
+        return self._reader.shutdown()
 
     def _suggested_suffix(self) -> str:
         """.json for an architecture file with nothing else to keep, else .convscope."""
@@ -275,3 +333,22 @@ class DocumentController(QObject):
         if path is not None:
             self.recent.add(path)
         self.path_changed.emit(path)
+
+
+def read_document(path: Path):
+    """On any thread: what File > Open shows of `path`, read and checked whole: a RecordedRun (a RunWriter folder
+    without architecture.json) or a Project. ProjectError or RunFolderError says why not."""
+    from engine.project.sources import open_project_or_run
+    from engine.run_folder import read_run_log
+    from engine.run_folder.recording import recorded_run
+
+    recorded = recorded_run(path)
+    if recorded is not None:
+        read_run_log(recorded.folder)  # a damaged line is refused before anything in the window changes
+        return recorded
+    return open_project_or_run(path)
+
+
+def _named(path: Path, message: str) -> str:
+    """`message` with the opened path in front, unless it names it already (a log's line names its file only)."""
+    return message if clean(str(path)) in message else f"{clean(str(path))}: {message}"

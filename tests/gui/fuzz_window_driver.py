@@ -34,8 +34,8 @@ def main(folders: list[Path]) -> int:
     window.document.show_error = lambda title, message: report["errors"].append(f"{title}: {message}")
     window.document.ask_unsaved_changes = lambda: DISCARD
     window.ask_stop_run_to_quit = lambda: True
-    attached_to: list[Path] = []
-    window.document.run_attached.connect(attached_to.append)
+    window.document.run_attached.connect(lambda _folder: report.__setitem__("attached", report["attached"] + 1))
+    window.document.opened.connect(lambda _folder: report.__setitem__("opened", report["opened"] + 1))
     pending = list(folders)
     checker = QTimer(window)
     checker.setInterval(CHECK_MS)
@@ -48,17 +48,17 @@ def main(folders: list[Path]) -> int:
             return
         folder = pending.pop(0)
         report["cases"] += 1
-        report["opened"] += window.document.open(folder)
+        window.document.open(folder)  # read on a job thread; the attach below supersedes it
         window.document.ask_open_folder = lambda: folder
-        before = len(attached_to)
         window.window_actions.attach.trigger()
-        report["attached"] += len(attached_to) > before
         log = folder / "events.jsonl"
         ticks[0], ticks[1] = 0, (os.lstat(log).st_size // POLL_BYTES if log.is_file() else 0) + 3
         checker.start()
 
     def check() -> None:
         session = window.session
+        if window.document.is_reading:  # the folder is still being read: the attach (or its dialog) comes after
+            return
         if session.is_running and (ticks[0] < ticks[1] or session._inspector.is_busy):
             return
         checker.stop()

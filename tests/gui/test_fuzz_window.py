@@ -108,6 +108,12 @@ def test_the_window_opens_and_attaches_every_damaged_folder(qtbot, window, bases
     window.document.ask_unsaved_changes = lambda: DISCARD
     attached_to: list[Path] = []
     window.document.run_attached.connect(attached_to.append)
+    shown: list[Path] = []
+    window.document.opened.connect(shown.append)
+
+    def read() -> None:  # a run folder is read on a job thread: its outcome (shown, or a dialog) comes after
+        qtbot.waitUntil(lambda: not window.document.is_reading, timeout=int(HANG_S * 1000))
+
     guard, problems = HangGuard(), []
     counts = {"opened": 0, "refused": 0, "attached": 0, "ended by itself": 0}
     for case in range(n):
@@ -117,13 +123,17 @@ def test_the_window_opens_and_attaches_every_damaged_folder(qtbot, window, bases
         errors.clear()
         guard.arm(folder, where)
         try:
-            opened = window.document.open(folder)
+            shown_before = len(shown)
+            window.document.open(folder)
+            read()
+            opened = len(shown) > shown_before
             attached_before = len(attached_to)
             if case % 2:  # File > Attach to Run Folder..., the folder dialog answered
                 window.document.ask_open_folder = lambda folder=folder: folder
                 window.window_actions.attach.trigger()
             else:
                 window.document.attach(folder)
+            read()
             attached = len(attached_to) > attached_before
             if attached and session.is_running:  # read until the end of its log, or until the run has ended
                 ticks[0] = 0
@@ -187,7 +197,8 @@ def test_a_damaged_curve_line_is_left_out_and_named_when_a_run_is_recovered(qtbo
     (folder / "events.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
     errors: list[tuple[str, str]] = []
     window.document.show_error = lambda title, message: errors.append((title, message))
-    with qtbot.waitSignal(window.document.status_reported) as reported:
+    with qtbot.waitSignal(window.document.status_reported,  # after "Reading <folder>...": the read is done
+                          check_params_cb=lambda message: message.startswith("Opened")) as reported:
         assert window.document.open(folder)
     assert errors == []
     assert "1 damaged line(s) left out, the newest: events.jsonl: a batch line's step is [1, 2, 3], not a count" \

@@ -243,7 +243,7 @@ def test_save_as_architecture_json_still_works_and_says_what_is_left_out(window,
     assert asked and load_project(project).weights is not None and window.document.path == project
 
 
-def test_open_a_run_folder(window, tmp_path):
+def test_open_a_run_folder(qtbot, window, tmp_path):
     folder = tmp_path / "run"
     folder.mkdir()
     arch = load_preset("lenet5")
@@ -252,7 +252,8 @@ def test_open_a_run_folder(window, tmp_path):
     save_weights(model, folder / "weights.safetensors")
     (folder / "metrics.csv").write_text(HISTORY.to_csv())
     window.document.ask_open_folder = lambda: folder
-    window.window_actions.open_folder.trigger()
+    with qtbot.waitSignal(window.document.opened):  # read off the GUI thread (tests/gui/document/test_open_folder_off_thread.py)
+        window.window_actions.open_folder.trigger()
     state = window.document.state
     assert same_weights(state.trained_state(), model.state_dict()) and state.history() == HISTORY
     assert window.document.path is None and window.document.recent_files()[0] == folder.resolve()
