@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from models import graph
+from models import graph, graph_edits
 from models.architecture import Architecture, InputShape
 from models.events import Event
 from models.layers import LayerSpec
@@ -13,6 +13,8 @@ class Network:
     """Every edit replaces the frozen Architecture, so `architecture` can be handed to a worker thread as is.
 
     In a graph, inserting, removing and moving a layer keep the wiring (models.graph.inserted / removed / moved).
+    Wiring edits (connect, disconnect, splice, insert_block) raise models.graph_edits.WiringRefused, changing
+    nothing, when the edit makes no sense.
 
     `changed` carries the new Architecture; `selection_changed` the selected layer index (0-based) or None.
     """
@@ -95,6 +97,38 @@ class Network:
         layers = list(self.layers)
         layers[index] = spec
         self._set(self._arch.with_layers(layers))
+
+    def connect(self, source: int, target: int) -> None:
+        """Layer index `target` also reads layer number `source` (0 = the input); a layer that takes one input
+        gets an add in front of it (models.graph_edits.connected). Selects what gained the input (that add)."""
+        self._check_index(target)
+        arch = graph_edits.connected(self._arch, source, target + 1)
+        self._set(arch, selected=target)
+
+    def disconnect(self, source: int, target: int) -> None:
+        """Layer index `target` no longer reads layer number `source`."""
+        self._check_index(target)
+        self._set(graph_edits.disconnected(self._arch, source, target + 1))
+
+    def splice(self, index: int, spec: LayerSpec) -> None:
+        """Insert `spec` at `index` on the way out of the layer before it: what read that layer reads the new one
+        (in a chain, the same as `insert`); `remove(index)` undoes it exactly."""
+        self._check_index(index, allow_end=True)
+        self._set(graph_edits.spliced(self._arch, index, spec), selected=index)
+
+    def insert_block(self, index: int, layers: "list[LayerSpec] | tuple[LayerSpec, ...]",
+                     inputs: "list[tuple[int, ...]] | tuple[tuple[int, ...], ...]") -> None:
+        """Insert wired layers at `index` (models.graph_edits.with_block) and select the first."""
+        self._check_index(index, allow_end=True)
+        self._set(graph_edits.with_block(self._arch, index, layers, inputs), selected=index)
+
+    def restore(self, arch: Architecture, selected: int | None) -> None:
+        """Go back to an earlier architecture and selection (an undo of a wiring edit)."""
+        self._arch, self._analysis = arch, None
+        self.changed.emit(arch)
+        if selected != self._selected:
+            self._selected = selected
+            self.selection_changed.emit(selected)
 
     def select(self, index: int | None) -> None:
         if index is not None:
