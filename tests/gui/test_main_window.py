@@ -36,7 +36,7 @@ def test_opens_with_lenet5_and_the_bundled_mnist(window):
 
 def test_menus_and_standard_shortcuts(window):
     assert texts(menu(window, "File")) == ["New", "Open...", "Open Run Folder...", "Attach to Run Folder...", "Open Recent", "Save",
-                                           "Save As...", "Import Weights...", "Export...", "Quit"]
+                                           "Save As...", "Import Weights...", "Import Model...", "Export...", "Quit"]
     edit = texts(menu(window, "Edit"))
     assert edit[2:] == ["Duplicate layer", "Delete layer", "\u25b6  Train", "Pause / Resume training",
                         "Step one batch", "Stop training"]
