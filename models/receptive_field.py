@@ -21,10 +21,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from models.architecture import Architecture, InputShape
+from models import graph
+from models.architecture import Architecture
 from models.layers import (AvgPool2dSpec, BatchNorm2dSpec, Conv2dSpec, DropoutSpec, EluSpec, FlattenSpec,
                            GlobalAvgPool2dSpec, LayerSpec, LeakyReluSpec, LinearSpec, LocallyConnected2dSpec,
-                           MaxPool2dSpec, ReluSpec, SigmoidSpec, SoftmaxSpec, TanhSpec, pair, registered)
+                           MaxPool2dSpec, ReluSpec, SigmoidSpec, SoftmaxSpec, TanhSpec, is_merge, pair,
+                           registered)
 from models.shapes import Analysis, LayerAnalysis, analyze
 
 Pair = tuple[int, int]
@@ -175,31 +177,82 @@ RULES: dict[type[LayerSpec], _Rule] = {
 }
 
 
+def _merged(ins: list[_Step], labels: list[str]) -> tuple[_Step | None, tuple[str, ...]]:
+    """An add's or concat's step from its inputs' (None, with the reason, when their grids differ)."""
+    reach = tuple((min(s.reach[a][0] for s in ins), max(s.reach[a][1] for s in ins)) for a in (0, 1))
+    if all(s.jump is not None and s.start is not None for s in ins):
+        jumps = {s.jump for s in ins}
+        if len(jumps) > 1:
+            return None, (f"unknown: its inputs' units lie on different grids (jumps "
+                          f"{', '.join(f'{j[0]}x{j[1]}' for j in (s.jump for s in ins))}), so one unit's field "
+                          f"changes in size across the map",)
+        fields, starts, texts = [], [], []
+        for axis in (0, 1):
+            spans = [(s.start[axis] - (s.field[axis] - 1) / 2, s.start[axis] + (s.field[axis] - 1) / 2)
+                     for s in ins]  # type: ignore[index]
+            low, high = min(a for a, _ in spans), max(b for _, b in spans)
+            fields.append(int(high - low) + 1)
+            starts.append((low + high) / 2)
+            texts.append(f"first unit's pixels {' and '.join(f'{_number(a)}..{_number(b)}' for a, b in spans)} "
+                         f"({' and '.join(labels)}): together {_number(low)}..{_number(high)}, "
+                         f"r = {fields[-1]}, start = {_number(starts[-1])}")
+        lines = texts[:1] if texts[0] == texts[1] else [f"H: {texts[0]}", f"W: {texts[1]}"]
+        (jump,) = jumps
+        return _Step((fields[0], fields[1]), jump, (starts[0], starts[1]), reach), tuple(lines)  # type: ignore
+    if all(s.whole for s in ins):
+        (top, bottom), (left, right) = reach
+        return _Step((bottom - top + 1, right - left + 1), None, None, reach, whole=True), \
+            ("every unit sees all the input its inputs reach",)
+    largest = (max(s.field[0] for s in ins), max(s.field[1] for s in ins))
+    return _Step(largest, None, None, reach), (  # type: ignore[arg-type]
+        f"{largest[0]}x{largest[1]}: the largest of its inputs' fields (no grid: a unit's field depends on the "
+        f"branch it comes from)",)
+
+
+def _walk(arch: Architecture, analysis: Analysis, origin: int, input_size: Pair) -> dict[int, LayerField]:
+    """Layer number -> its field on the maps of `origin` (0: the input), in the order the layers run. Layers that
+    do not read `origin` (directly or not) are left out; a layer that also reads around it gets an unknown field."""
+    steps: dict[int, _Step | None] = {
+        origin: _Step((1, 1), (1, 1), (0.0, 0.0), ((0, input_size[0] - 1), (0, input_size[1] - 1)))}
+    out: dict[int, LayerField] = {}
+    for number in analysis.order:
+        spec, la = arch.layers[number - 1], analysis.layers[number - 1]
+        if number == origin or not any(s in steps for s in la.sources):
+            continue
+        merge = is_merge(spec)
+        rule = None if merge else registered(RULES, type(spec), "receptive-field rule",
+                                             "models/receptive_field.py (RULES)")
+        ins = [steps.get(s) for s in la.sources]
+        if any(s is None for s in ins) or la.output_shape is None:
+            steps[number] = None
+            out[number] = LayerField(number, None)
+            continue
+        step: _Step | None
+        if merge:
+            step, formula = _merged(ins, [graph.source_label(s, arch) for s in la.sources])  # type: ignore[arg-type]
+        elif ins[0].whole:  # after a layer that sees everything, every unit does
+            step, formula = ins[0], (_whole_text(ins[0].reach, input_size),)  # type: ignore[union-attr]
+        else:
+            step, formula = rule(spec, la, ins[0], input_size)  # type: ignore[misc, arg-type]
+        steps[number] = step
+        out[number] = (LayerField(number, None, formula=formula) if step is None else
+                       LayerField(number, step.field, step.jump, step.start, step.whole, formula, input_size,
+                                  step.reach))
+    return out
+
+
 def receptive_fields(arch: Architecture, analysis: Analysis | None = None) -> tuple[LayerField, ...]:
-    """Every layer's field, in order (index 1-based, as the analysis numbers them). `analysis` is
+    """Every layer's field, in list order (index 1-based, as the analysis numbers them). `analysis` is
     `analyze(arch)`, passed when already at hand; the padding of "same" layers comes from it."""
     analysis = analysis if analysis is not None else analyze(arch)
-    input_size = (arch.input.height, arch.input.width)
-    step: _Step | None = _Step((1, 1), (1, 1), (0.0, 0.0), ((0, input_size[0] - 1), (0, input_size[1] - 1)))
-    out = []
-    for spec, la in zip(arch.layers, analysis.layers):
-        rule = registered(RULES, type(spec), "receptive-field rule", "models/receptive_field.py (RULES)")
-        if step is None or la.output_shape is None:
-            step = None
-            out.append(LayerField(la.index, None))
-            continue
-        if step.whole:  # after a layer that sees everything, every unit does
-            out.append(LayerField(la.index, step.field, whole=True, formula=(_whole_text(step.reach, input_size),),
-                                  input_size=input_size, reach=step.reach))
-            continue
-        step, formula = rule(spec, la, step, input_size)
-        out.append(LayerField(la.index, step.field, step.jump, step.start, step.whole, formula, input_size, step.reach))
-    return tuple(out)
+    found = _walk(arch, analysis, graph.INPUT, (arch.input.height, arch.input.width))
+    return tuple(found.get(n, LayerField(n, None)) for n in range(1, len(arch.layers) + 1))
 
 
 def field_between(arch: Architecture, analysis: Analysis, lower: int, upper: int) -> LayerField | None:
     """The field of one unit of layer `upper` on the maps of layer `lower` (1-based, lower <= upper), in units of
-    those maps (a layer on itself: 1x1); None when either layer's units have no grid or a shape is unknown.
+    those maps (a layer on itself: 1x1); None when either layer's units have no grid, a shape is unknown, or
+    `upper` does not read `lower` or also reads around it (a shortcut from before `lower`).
 
     The layers in between see lower's output as their input, so their arithmetic (the padding of "same" included)
     is the same as in the whole network."""
@@ -208,8 +261,7 @@ def field_between(arch: Architecture, analysis: Analysis, lower: int, upper: int
     shape = analysis.layers[lower - 1].output_shape
     if shape is None or len(shape) != 3:
         return None
-    maps = Architecture(arch.name, InputShape(*shape), arch.layers[lower:upper])
     if lower == upper:
         return LayerField(upper, (1, 1), (1, 1), (0, 0), input_size=shape[1:])
-    field = receptive_fields(maps)[-1]
-    return field if field.on_grid else None
+    field = _walk(arch, analysis, lower, shape[1:]).get(upper)
+    return field if field is not None and field.on_grid else None

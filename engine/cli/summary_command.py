@@ -35,8 +35,7 @@ def run(args: argparse.Namespace) -> int:
     except architecture_file.ArchitectureFileError as exc:
         return report_bad_input(exc)
     analysis = analyze(arch)
-    # Receptive fields follow one path of layers; a graph's merges have no rule yet, so its table leaves them out.
-    fields = None if arch.is_graph else receptive_fields(arch, analysis)
+    fields = receptive_fields(arch, analysis)
     defaults = TrainConfig()  # what `train` uses when not told otherwise
     memory = estimate_memory(analysis, args.batch_size, defaults.optimizer, defaults.momentum,
                              EVALUATION_BATCH) if analysis.is_valid else None
@@ -54,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
         if args.formulas:
             print()
             for n, la in enumerate(analysis.layers):
-                for line in la.formula + (fields[n].formula if fields is not None else ()):
+                for line in la.formula + fields[n].formula:
                     print(f"{la.label}: {line}")
     return 0 if analysis.is_valid else 1
 

@@ -122,3 +122,17 @@ def test_summary_json_fields_are_null_from_a_layer_error_on(tmp_path):
     assert (layers[1]["receptive_field"], layers[1]["jump"], layers[1]["start"]) == (None, None, None)
     table = run("summary", str(bad)).stdout
     assert next(line for line in table.splitlines() if line.split()[:1] == ["2"]).split()[-1] == "?"
+
+
+def test_summary_of_a_graph_has_the_receptive_field_column():
+    """ResNet-20: each add sees the union of its branches' fields, which is the conv path's (the shortcut's field
+    sits inside it): 3 + 2*2 = 7 after the first block's two 3x3 convs; the last add 81x81 (jump 4)."""
+    data = json.loads(run("summary", "resources/presets/resnet20.json", "--json").stdout)
+    adds = [la for la in data["layers"] if la["type"] == "add"]
+    assert [la["receptive_field"][0] for la in adds] == [7, 11, 15, 21, 29, 37, 49, 65, 81]
+    assert adds[-1]["jump"] == [4, 4] and adds[-1]["start"] == [0, 0]
+    table = run("summary", "resources/presets/resnet20.json").stdout.splitlines()
+    assert table[2].split()[-2:] == ["Receptive", "field"]
+    assert next(line for line in table if line.split()[:2] == ["9", "add"]).endswith("7x7")
+    formulas = run("summary", "resources/presets/resnet20.json", "--formulas").stdout
+    assert "layer 9 (add): first unit's pixels -3..3 and -1..1" in formulas

@@ -8,7 +8,7 @@ from typing import ClassVar
 import pytest
 
 from models.architecture import Architecture, InputShape
-from models.layers import (LAYER_TYPES, AvgPool2dSpec, Conv2dSpec, DropoutSpec, FlattenSpec, GlobalAvgPool2dSpec,
+from models.layers import (LAYER_TYPES, AddSpec, AvgPool2dSpec, ConcatSpec, Conv2dSpec, DropoutSpec, FlattenSpec, GlobalAvgPool2dSpec,
                            LayerSpec, LinearSpec, MaxPool2dSpec, ReluSpec, UnsupportedLayerError)
 from models.presets import load_preset
 from models.receptive_field import RULES, field_between, receptive_fields
@@ -134,3 +134,40 @@ def test_a_units_field_on_an_earlier_layers_maps():
     assert field_between(lenet, analysis, 1, 8) is None and field_between(lenet, analysis, 7, 8) is None
     with pytest.raises(ValueError, match="lower <= upper"):
         field_between(lenet, analysis, 4, 3)
+
+
+def graph(layers, inputs, size=(12, 12)):
+    arch = Architecture("g", InputShape(1, *size), tuple(layers), tuple(inputs))
+    return arch, analyze(arch), receptive_fields(arch)
+
+
+def test_an_add_of_branches_on_different_grids_is_unknown_and_says_why():
+    """8x8 -> a 1x1 conv of stride 2 (jump 2) and a 2x2 pool (jump 2) agree; a 4x4 conv of stride 1 on 7x7
+    (jump 1) and a 1x1 of stride 2 (jump 2) both give 4x4 maps, but unit i sees pixels i..i+3 and 2i: no one field."""
+    _, _, (a, b, add, after) = graph([Conv2dSpec(kernel_size=4), Conv2dSpec(kernel_size=1, stride=2), AddSpec(),
+                                      ReluSpec()], [None, (0,), (1, 2), None], size=(7, 7))
+    assert a.jump == (1, 1) and b.jump == (2, 2)
+    assert add.receptive_field is None and add.text() == "?" and "different grids (jumps 1x1, 2x2)" in add.formula[0]
+    assert after.receptive_field is None
+
+
+def test_a_concat_of_vectors_takes_the_largest_field_without_a_grid():
+    _, _, fields_ = graph([Conv2dSpec(kernel_size=3), FlattenSpec(), Conv2dSpec(kernel_size=5, padding=1),
+                           FlattenSpec(), ConcatSpec(), LinearSpec(out_features=2)],
+                          [None, None, (0,), None, (2, 4), None])
+    concat, linear = fields_[4:]
+    assert (concat.receptive_field, concat.jump, concat.whole) == ((5, 5), None, False)
+    assert linear.whole and linear.receptive_field == (12, 12)
+
+
+def test_a_units_field_on_a_branchs_maps_and_none_across_a_shortcut():
+    """Input -> conv 3x3 (1) -> conv 3x3 (2), add (3) of 2 and the input, conv 3x3 (4). On layer 1's maps layer 2
+    sees 3x3; the add also reads the input around layer 1, so it has no field on layer 1's maps; layer 4 on the
+    add's maps: 3x3."""
+    arch, analysis, _ = graph([Conv2dSpec(kernel_size=3, padding=1), Conv2dSpec(out_channels=1, kernel_size=3,
+                                                                                padding=1),
+                               AddSpec(), Conv2dSpec(kernel_size=3)], [None, None, (2, 0), None])
+    assert analysis.is_valid
+    assert field_between(arch, analysis, 1, 2).receptive_field == (3, 3)
+    assert field_between(arch, analysis, 1, 3) is None and field_between(arch, analysis, 1, 4) is None
+    assert field_between(arch, analysis, 3, 4).receptive_field == (3, 3)
