@@ -41,12 +41,9 @@ class MaximisationConfig:
 
 def layer_activation(model: ConvNet, x: torch.Tensor, layer: int) -> torch.Tensor:
     """The output of 1-based layer `layer` (as `summary` numbers them); logits for the last layer's softmax."""
-    modules = list(model)
-    if model.ends_with_softmax and layer == len(modules):
+    if model.ends_with_softmax and layer == len(model):
         return model.logits(x)
-    for module in modules[:layer]:
-        x = module(x)
-    return x
+    return model.output_of(x, layer)  # a graph runs only the layers this one reads
 
 
 def maximise(model: ConvNet, input_shape: tuple[int, int, int], normalization: Normalization, layer: int,
@@ -67,8 +64,8 @@ def maximise(model: ConvNet, input_shape: tuple[int, int, int], normalization: N
         raise MaximisationError(f"layer {layer} has channels 0 to {width - 1}; channel {bad[0] if bad else '?'} "
                                 f"does not exist")
     scored = layer
-    while scored > 1 and isinstance(model[scored - 1], MONOTONE):
-        scored -= 1  # a dead ReLU passes no gradient from grey; its input rises whenever its output does
+    while isinstance(model[scored - 1], MONOTONE) and _source(model, scored) >= 1:
+        scored = _source(model, scored)  # a dead ReLU passes no gradient from grey; its input rises with its output
     generator = torch.Generator().manual_seed(config.seed)
     pixels = (0.5 + 0.01 * torch.randn(len(chosen), *input_shape, generator=generator)).requires_grad_(True)
     optimiser = torch.optim.Adam([pixels], lr=config.learning_rate)
@@ -94,6 +91,12 @@ def maximise(model: ConvNet, input_shape: tuple[int, int, int], normalization: N
         if progress is not None:
             progress((step + 1) / config.steps)
     return pixels.detach().numpy().astype(np.float32), chosen
+
+
+def _source(model: ConvNet, layer: int) -> int:
+    """The layer that 1-based `layer` reads (0: the input); a graph's single-input layer may read any earlier one."""
+    sources = getattr(model, "sources", None)  # a GraphNet's wiring; a chain reads the layer before
+    return sources[layer - 1][0] if sources is not None else layer - 1
 
 
 def channel_scores(model: ConvNet, images: torch.Tensor, layer: int, channel: int) -> np.ndarray:

@@ -69,7 +69,13 @@ def cam_head(arch: Architecture) -> CamHead | None:
         layers.pop()
     if len(layers) < 2 or not isinstance(layers[-1], GlobalAvgPool2dSpec):
         return None
-    return CamHead(features=len(layers) - 2, linear=linear)
+    pooling = len(layers)  # 1-based number of the pooling layer
+    if arch.is_graph:  # the head must be a path: each of its layers reads the one before it
+        if any(arch.sources_of(n) is not None for n in range(pooling, len(arch.layers))):
+            return None
+        (features,) = arch.sources_of(pooling - 1) or (pooling - 1,)
+        return CamHead(features=features - 1, linear=linear) if features >= 1 else None
+    return CamHead(features=pooling - 2, linear=linear)
 
 
 def gradcam_layers(arch: Architecture) -> list[int]:
@@ -207,7 +213,7 @@ def _gradcam(a: Attribution) -> np.ndarray:
         raise ExplanationError(f"Grad-CAM needs a layer: --layer K with K from 1 to {len(model)} (a conv layer)")
     module = model[layer - 1]
     with torch.no_grad():
-        features = _run_to(model, x, layer - 1)
+        features = model.output_of(x, layer)
     if features.dim() != 4:
         raise ExplanationError(f"layer {layer} ({type(module).__name__}) has no 2-D maps for Grad-CAM; choose a "
                                f"conv layer")
@@ -220,7 +226,7 @@ def _cam(a: Attribution) -> np.ndarray:
     if head is None:
         raise ExplanationError(NO_CAM_HEAD)
     with torch.no_grad():
-        maps = _run_to(a.model, a.x, head.features)[0]  # (C, h, w): what the pooling averages
+        maps = a.model.output_of(a.x, head.features + 1)[0]  # (C, h, w): what the pooling averages
         if head.linear is None:
             cam = maps[a.target]
         else:
@@ -236,13 +242,6 @@ def _no_cam_head(arch: Architecture) -> str | None:
 def _no_gradcam_layer(arch: Architecture) -> str | None:
     return None if gradcam_layers(arch) else (f"the network has no conv layer with a map of at least "
                                               f"{MIN_GRADCAM_SIDE}x{MIN_GRADCAM_SIDE} for Grad-CAM")
-
-
-def _run_to(model: ConvNet, x: torch.Tensor, child: int) -> torch.Tensor:
-    """The output of child `child` (0-based)."""
-    for module in list(model)[:child + 1]:
-        x = module(x)
-    return x
 
 
 def _upsampled(cam: torch.Tensor, size: tuple[int, ...]) -> np.ndarray:

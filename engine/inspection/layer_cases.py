@@ -76,8 +76,8 @@ def layer_case(model: ConvNet, arch: Architecture, index: int, sample: torch.Ten
     model.eval()
     try:
         x = sample.unsqueeze(0).float()
-        for module in list(model)[:index - 1]:
-            x = module(x)
+        (source,) = la.sources or (index - 1,)  # conv and pooling read one layer; a graph's may be any earlier one
+        x = x if source == 0 else model.output_of(x, source)
         y = model[index - 1](x)
     finally:
         model.train(was_training)
