@@ -115,6 +115,7 @@ class MainWindow(QMainWindow):
         self.network.changed.connect(self._update_title)
         self.network.selection_changed.connect(self._show_inspector)
         self.summary.copied.connect(lambda text: self.statusBar().showMessage(text, 5000))
+        self.canvas.wiring_refused.connect(lambda text: self.statusBar().showMessage(text, 8000))
         self._update_title()
         if rooms:
             self.build_rooms()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from models.layers import AddSpec, BatchNorm2dSpec, Conv2dSpec, LayerSpec, ReluSpec
 
 
@@ -25,3 +27,27 @@ def residual_block(in_channels: int, out_channels: int | None = None, stride: in
     layers += [AddSpec(), ReluSpec()]
     wiring += [(5, shortcut), (len(layers) - 1,)]
     return tuple(layers), tuple(wiring)
+
+
+@dataclass(frozen=True)
+class BlockType:
+    """A palette entry that inserts several wired layers: its name, what it does, and how it is made from the
+    channel count of what it reads."""
+
+    DISPLAY_NAME: str
+    SUMMARY: str
+    stride: int
+    widen: int  # output channels = input channels x widen
+
+    def make(self, in_channels: int) -> tuple[tuple[LayerSpec, ...], tuple[tuple[int, ...], ...]]:
+        return residual_block(in_channels, in_channels * self.widen, self.stride)
+
+
+BLOCK_TYPES: dict[str, BlockType] = {
+    "residual_block": BlockType(
+        "Residual block", "conv-bn-relu-conv-bn plus a shortcut around them, added, then relu (He et al. 2016); "
+        "keeps the shape, so the shortcut is the input itself.", 1, 1),
+    "residual_block_down": BlockType(
+        "Residual block /2", "A residual block that halves height and width (stride 2) and doubles the "
+        "channels; its shortcut is a 1x1 conv with stride 2 and a batch norm (the projection shortcut).", 2, 2),
+}

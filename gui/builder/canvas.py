@@ -1,4 +1,5 @@
-"""The network canvas: the input, every layer and the output as a vertical chain of blocks, with drag and drop."""
+"""The network canvas: the input, every layer and the output as a chain of blocks (or a graph with its connectors),
+with drag and drop, and connections drawn from output ports."""
 
 from __future__ import annotations
 
@@ -15,6 +16,9 @@ from PySide6.QtWidgets import QAbstractScrollArea, QApplication, QMenu, QToolTip
 from gui.builder.block_tooltips import input_tooltip, layer_tooltip, output_tooltip
 from gui.builder.canvas_zoom import WheelSteps, clamp_zoom, fit_zoom, zoomed_in, zoomed_out
 from gui.builder.canvas_layout import INPUT, MARGIN, MIN_WIDTH, OUTPUT, ChainLayout, Placed, lay_out
+from gui.builder.canvas_wiring import Wiring, port_point
+from gui.builder.graph_edges import Connector, paint_connectors
+from gui.builder.graph_layout import COLUMN_GAP, lay_out_graph
 from gui.builder.layer_block import BlockView, paint_block, paint_connector, paint_insertion_marker
 from gui.builder.mime import layer_key, move_mime_data, moved_index
 from gui.builder.network_editor import NetworkEditor
@@ -30,9 +34,14 @@ class Canvas(QAbstractScrollArea):
     `index_at(drop position)`. Context-menu actions: add them with `addAction`.
     Zoom (`zoom`, `set_zoom`, `zoom_in`, `zoom_out`, `zoom_to_fit`; Ctrl+wheel) scales the painting; the layout
     stays in unzoomed content coordinates and the scroll bars count zoomed pixels.
+
+    Connections: dragging from a block's output port (the middle of its bottom edge) to another block makes that
+    block read it (NetworkEditor.connect; a refusal is emitted as `wiring_refused`, which the window shows in its status bar). A
+    graph's connectors can be clicked; Delete or the context menu removes the selected one.
     """
 
     zoom_changed = Signal(float)
+    wiring_refused = Signal(str)
 
     def __init__(self, editor: NetworkEditor, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -52,6 +61,8 @@ class Canvas(QAbstractScrollArea):
         self._press: tuple[QPoint, int] | None = None
         self._zoom = 1.0
         self._wheel_steps = WheelSteps()
+        self._wiring = Wiring()
+        self._hovered: int | None = None
         self.setFrameShape(QAbstractScrollArea.Shape.NoFrame)
         self.setAcceptDrops(True)
         self.viewport().setAcceptDrops(True)
@@ -99,6 +110,45 @@ class Canvas(QAbstractScrollArea):
         return self._input_selected
 
     @property
+    def connectors(self) -> tuple[Connector, ...]:
+        """A graph's connectors (every input of every layer, and the last layer's line to the output); () for a
+        chain, whose blocks are joined in list order."""
+        return tuple(self._layout.connectors)
+
+    @property
+    def selected_connection(self) -> tuple[int, int] | None:
+        """(source number, target layer index) of the selected connector, or None."""
+        return self._wiring.selected
+
+    def select_connection(self, source: int, target: int) -> None:
+        self._wiring.selected = (source, target)
+        self._network.select(None)
+        self._input_selected = False
+        self.viewport().update()
+
+    def delete_selected_connection(self) -> None:
+        if self._wiring.selected is not None:
+            source, target = self._wiring.selected
+            self._refuse(self._editor.disconnect(source, target))
+
+    def port_point(self, block: int) -> QPoint:
+        """Viewport point of the output port of a layer index or INPUT."""
+        return self._to_viewport(port_point(next(p.rect for p in self._placed if p.block == block)))
+
+    def connector_point(self, source: int, target: int) -> QPoint:
+        """Viewport point halfway along the connector from layer number `source` to layer index `target`."""
+        connector = next(c for c in self._layout.connectors if (c.source, c.target) == (source, target))
+        return self._to_viewport(connector.path.pointAtPercent(0.5))
+
+    def _to_viewport(self, point: QPointF) -> QPoint:
+        return QPointF(point.x() * self._zoom - self.horizontalScrollBar().value(),
+                       point.y() * self._zoom - self.verticalScrollBar().value()).toPoint()
+
+    def _refuse(self, reason: str | None) -> None:
+        if reason:
+            self.wiring_refused.emit(reason)
+
+    @property
     def drop_gap(self) -> int | None:
         """The gap the insertion marker shows while a drag hovers, else None."""
         return self._drop_gap
@@ -132,13 +182,22 @@ class Canvas(QAbstractScrollArea):
             self.set_zoom(fit_zoom(self._layout.height, self.viewport().height()))
 
     def index_at(self, pos: QPoint | QPointF) -> int:
-        """Insertion index (0..len) for a drop at viewport position `pos`: the gap nearest above or below."""
-        y = self._to_content(pos).y()
-        return sum(1 for placed in self._placed if placed.block >= 0 and placed.rect.center().y() < y)
+        """Insertion index (0..len) for a drop at viewport position `pos`: the gap nearest above or below. In a
+        graph: just after the block above the point in its column (the new layer goes on that block's way out)."""
+        point = self._to_content(pos)
+        y = point.y()
+        if not self._layout.is_graph:
+            return sum(1 for placed in self._placed if placed.block >= 0 and placed.rect.center().y() < y)
+        above = [p for p in self._placed if (p.block >= 0 or p.block == INPUT) and p.rect.center().y() < y]
+        column = [p for p in above if p.rect.left() - COLUMN_GAP / 2 <= point.x() <= p.rect.right() + COLUMN_GAP / 2]
+        nearest = max(column or above, key=lambda p: p.rect.center().y(), default=None)
+        return 0 if nearest is None or nearest.block == INPUT else nearest.block + 1
 
     def block_at(self, pos: QPoint | QPointF) -> int | None:
         """Layer index, INPUT, OUTPUT, or None for the background at viewport position `pos`."""
-        point = self._to_content(pos)
+        return self._content_block(self._to_content(pos))
+
+    def _content_block(self, point: QPointF) -> int | None:
         for placed in self._placed:
             if placed.rect.contains(point) and placed.block >= OUTPUT:
                 return placed.block
@@ -178,17 +237,20 @@ class Canvas(QAbstractScrollArea):
     # -- model events -------------------------------------------------------------------------------------
     def _on_network_changed(self, _architecture: object) -> None:
         self._relayout()
+        self._wiring.keep_if_present(self._layout)
 
     def _on_selection_changed(self, index: int | None) -> None:
         if index is not None:
             self._input_selected = False
+            self._wiring.selected = None
             self._ensure_visible(index)
         self.viewport().update()
 
     # -- layout -------------------------------------------------------------------------------------------
     def _relayout(self) -> None:
         room = self.viewport().width() / self._zoom  # the viewport's width in content coordinates
-        self._layout = lay_out(self._network, self._caption, self._output_problem, room, self.font())
+        arrange = lay_out_graph if self._network.architecture.is_graph else lay_out
+        self._layout = arrange(self._network, self._caption, self._output_problem, room, self.font())
         health = self._shown_health()
         self._placed = [replace(p, view=replace(p.view, health=health[p.block + 1])) if p.block + 1 in health else p
                         for p in self._layout.placed]
@@ -223,17 +285,35 @@ class Canvas(QAbstractScrollArea):
         self._paint_dots(p)
         p.translate(-self.horizontalScrollBar().value(), -self.verticalScrollBar().value())
         p.scale(self._zoom, self._zoom)
-        for above, below in zip(self._placed, self._placed[1:]):
-            paint_connector(p, QPointF(above.rect.center().x(), above.rect.bottom() + 3),
-                            QPointF(below.rect.center().x(), below.rect.top() - 2))
+        if self._layout.is_graph:
+            paint_connectors(p, list(self._layout.connectors), self._wiring.selected)
+        else:
+            for above, below in zip(self._placed, self._placed[1:]):
+                paint_connector(p, QPointF(above.rect.center().x(), above.rect.bottom() + 3),
+                                QPointF(below.rect.center().x(), below.rect.top() - 2))
         selected = self._network.selected
         for placed in self._placed:
             is_selected = placed.block == selected or (placed.block == INPUT and self._input_selected)
             paint_block(p, placed.rect, placed.view, self.font(), is_selected)
+        self._paint_wiring(p)
         if self._drop_gap is not None:
-            first = self._placed[0].rect
-            paint_insertion_marker(p, QPointF(first.left() - 6, self._layout.gap_y(self._drop_gap)), first.width() + 12)
+            lines = self._layout.gap_lines
+            if lines is not None:
+                left, y, width = lines[self._drop_gap]
+            else:
+                first = self._placed[0].rect
+                left, y, width = first.left() - 6, self._layout.gap_y(self._drop_gap), first.width() + 12
+            paint_insertion_marker(p, QPointF(left, y), width)
         p.end()
+
+    def _paint_wiring(self, p: QPainter) -> None:
+        shown = {b for b in (self._hovered, self._network.selected) if b is not None and b != OUTPUT}
+        target = None
+        if self._wiring.drawing is not None:
+            block = self._content_block(self._wiring.drawing[1])
+            target = next((pl.rect for pl in self._placed if pl.block == block), None) if block is not None \
+                and block >= 0 else None
+        self._wiring.paint(p, self._layout, shown, target)
 
     def _paint_dots(self, p: QPainter) -> None:
         step, offset = 22, self.verticalScrollBar().value() % 22
@@ -269,7 +349,17 @@ class Canvas(QAbstractScrollArea):
 
     def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802
         self.setFocus(Qt.FocusReason.MouseFocusReason)
+        point = self._to_content(event.position())
+        source = Wiring.port_at(self._layout, point)
+        if source is not None and event.button() == Qt.MouseButton.LeftButton:
+            self._wiring.drawing, self._press = (source, point), None
+            return
         block = self.block_at(event.position())
+        connector = Wiring.connector_at(self._layout, point) if block is None else None
+        if connector is not None:
+            self.select_connection(connector.source, connector.target)
+            return
+        self._wiring.selected = None
         self._press = None
         if block is not None and block >= 0:
             self._network.select(block)
@@ -281,10 +371,19 @@ class Canvas(QAbstractScrollArea):
         self.viewport().update()
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        if self._wiring.drawing is not None:
+            self._wiring.drawing = (self._wiring.drawing[0], self._to_content(event.position()))
+            self.viewport().update()
+            return
         if self._press is None or not event.buttons() & Qt.MouseButton.LeftButton:
             block = self.block_at(event.position())  # layer blocks can be picked up
-            hand = Qt.CursorShape.OpenHandCursor if block is not None and block >= 0 else Qt.CursorShape.ArrowCursor
+            on_port = Wiring.port_at(self._layout, self._to_content(event.position())) is not None
+            hand = (Qt.CursorShape.CrossCursor if on_port else Qt.CursorShape.OpenHandCursor
+                    if block is not None and block >= 0 else Qt.CursorShape.ArrowCursor)
             self.viewport().setCursor(hand)
+            if block != self._hovered:
+                self._hovered = block
+                self.viewport().update()
             return
         start, index = self._press
         if (event.position().toPoint() - start).manhattanLength() < QApplication.startDragDistance():
@@ -298,6 +397,13 @@ class Canvas(QAbstractScrollArea):
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802
         self._press = None
+        if self._wiring.drawing is None:
+            return
+        source, self._wiring.drawing = self._wiring.drawing[0], None
+        target = self.block_at(event.position())
+        if target is not None and target >= 0 and source != target + 1:
+            self._refuse(self._editor.connect(source, target))
+        self.viewport().update()
 
     def _block_pixmap(self, index: int) -> QPixmap:
         placed = next(p for p in self._placed if p.block == index)
@@ -313,7 +419,18 @@ class Canvas(QAbstractScrollArea):
         p.end()
         return pixmap
 
+    def event(self, event: QEvent) -> bool:
+        # The window's Delete shortcut deletes the selected layer; with a connector selected the key is ours.
+        if (event.type() == QEvent.Type.ShortcutOverride and self._wiring.selected is not None
+                and event.key() in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace)):  # type: ignore[attr-defined]
+            event.accept()
+            return True
+        return super().event(event)
+
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
+        if self._wiring.selected is not None and event.key() in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace):
+            self.delete_selected_connection()
+            return
         step = {Qt.Key.Key_Up: -1, Qt.Key.Key_Down: 1}.get(Qt.Key(event.key()))
         if step is None or not len(self._network):
             super().keyPressEvent(event)
@@ -324,6 +441,14 @@ class Canvas(QAbstractScrollArea):
             self._network.select(target)
 
     def contextMenuEvent(self, event: QContextMenuEvent) -> None:  # noqa: N802
+        point = self._to_content(QPointF(self.viewport().mapFrom(self, event.pos())))
+        connector = Wiring.connector_at(self._layout, point) if self._content_block(point) is None else None
+        if connector is not None:
+            self.select_connection(connector.source, connector.target)
+            menu = QMenu(self)
+            menu.addAction("Delete connection", self.delete_selected_connection)
+            menu.exec(event.globalPos())
+            return
         if self.actions():
             menu = QMenu(self)
             menu.addActions(self.actions())

@@ -25,12 +25,23 @@ class Placed:
 
 @dataclass(frozen=True)
 class ChainLayout:
+    """A chain's blocks, or a graph's (gui/builder/graph_layout.py) with its `connectors` and the insertion
+    line under each block (`gap_lines`: gap -> (left, y, width); gap n is after layer n, 0 after the input)."""
+
     placed: list[Placed]
     width: float   # of the content, margins included
     height: float
+    connectors: tuple = ()
+    gap_lines: dict[int, tuple[float, float, float]] | None = None
+
+    @property
+    def is_graph(self) -> bool:
+        return self.gap_lines is not None
 
     def gap_y(self, gap: int) -> float:
         """Content y of the middle of the gap before layer `gap` (after the input for 0)."""
+        if self.gap_lines is not None:
+            return self.gap_lines[gap][1]
         chain = [p for p in self.placed if p.block != PLACEHOLDER]
         above, below = chain[gap], chain[gap + 1]  # chain[0] is the input block
         return (above.rect.bottom() + below.rect.top()) / 2

@@ -25,7 +25,8 @@ BORDER = QColor("#d5dbe5")
 
 @dataclass(frozen=True)
 class BlockView:
-    """What a block shows. `kind` is 'input', 'layer', 'output' or 'placeholder'."""
+    """What a block shows. `kind` is 'input', 'layer', 'merge' (a graph's add or concat), 'output' or
+    'placeholder'."""
 
     kind: str
     title: str
@@ -48,6 +49,21 @@ def layer_view(spec: LayerSpec, la: LayerAnalysis) -> BlockView:
         f"{la.index} \u00b7 {NODE_TYPES[spec.TYPE].GROUP}",
         "\u2014" if (unknown or la.error) else params_text(la.params),
         group_color(spec.TYPE), la.error, la.warnings, unknown)
+
+
+MERGE_HEIGHT = 34.0
+MERGE_SIGNS = {"add": "+", "concat": "\u2225"}  # the sum; channels stacked side by side
+
+
+def merge_view(spec: LayerSpec, la: LayerAnalysis) -> BlockView:
+    """A merge as a small block showing its output shape; with an error it is a full block, so the message that
+    names both branches has room."""
+    if la.error:
+        return layer_view(spec, la)
+    sign = MERGE_SIGNS.get(spec.TYPE, "")
+    return BlockView("merge", f"{sign} {display_name(spec.TYPE)}".strip(), "", shape_text(la.output_shape),
+                     str(la.index), accent=group_color(spec.TYPE), warnings=la.warnings,
+                     unknown=la.output_shape is None)
 
 
 def input_view(shape: tuple[int, ...], caption: str) -> BlockView:
@@ -76,6 +92,8 @@ def fonts(base: QFont) -> tuple[QFont, QFont, QFont]:
 def block_height(view: BlockView, width: float, base: QFont) -> float:
     if view.kind == "output":
         return 34.0
+    if view.kind == "merge":
+        return MERGE_HEIGHT
     if not view.error:
         return BLOCK_HEIGHT
     small = fonts(base)[2]
@@ -93,6 +111,9 @@ def _rounded(rect: QRectF, radius: float) -> QPainterPath:
 def paint_block(p: QPainter, rect: QRectF, view: BlockView, base: QFont, selected: bool = False) -> None:
     if view.kind == "output":
         _paint_output(p, rect, view, base)
+        return
+    if view.kind == "merge":
+        _paint_merge(p, rect, view, base, selected)
         return
     title_font, body_font, small_font = fonts(base)
     dark = view.kind == "input"
@@ -222,6 +243,33 @@ def _paint_output(p: QPainter, rect: QRectF, view: BlockView, base: QFont) -> No
         p.setFont(body_font)
         p.setPen(ERROR_COLOR if view.error else MUTED)
         p.drawText(inner, Qt.AlignmentFlag.AlignCenter, view.detail)
+    p.restore()
+
+
+def _paint_merge(p: QPainter, rect: QRectF, view: BlockView, base: QFont, selected: bool) -> None:
+    title_font, _, small_font = fonts(base)
+    p.save()
+    p.setRenderHint(QPainter.RenderHint.Antialiasing)
+    p.setPen(Qt.PenStyle.NoPen)
+    p.setBrush(QColor(15, 23, 42, 18))
+    p.drawRoundedRect(rect.translated(0, 2), rect.height() / 2, rect.height() / 2)
+    pen = QPen(ACCENT, 2.5) if selected else QPen(QColor(view.accent), 1.5)
+    if view.unknown:
+        pen.setStyle(Qt.PenStyle.DashLine)
+    p.setPen(pen)
+    p.setBrush(QColor("#eff6ff") if selected else QColor("#ffffff"))
+    p.drawRoundedRect(rect, rect.height() / 2, rect.height() / 2)
+    inner = rect.adjusted(PAD_X, 0, -PAD_X, 0)
+    p.setFont(title_font)
+    p.setPen(TEXT)
+    p.drawText(inner, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, view.title)
+    p.setPen(MUTED if view.unknown else TEXT)
+    p.drawText(inner, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, view.shape)
+    p.setFont(small_font)
+    p.setPen(MUTED)
+    p.drawText(inner, Qt.AlignmentFlag.AlignCenter, view.footer)
+    if view.warnings:
+        _paint_warning_badge(p, warning_badge_rect(rect), small_font)
     p.restore()
 
 

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from PySide6.QtCore import QMimeData
 
-from models.layers import LAYER_TYPES
+from models.layers import NODE_TYPES
+from models.residual_block import BLOCK_TYPES
 
-LAYER_MIME = "application/x-convscope-layer"  # payload: the LAYER_TYPES key, UTF-8
+LAYER_MIME = "application/x-convscope-layer"  # payload: a NODE_TYPES or BLOCK_TYPES key, UTF-8
 MOVE_MIME = "application/x-convscope-move"  # payload: the 0-based index of the dragged layer, ASCII
 
 
 def layer_mime_data(key: str) -> QMimeData:
-    if key not in LAYER_TYPES:
+    if key not in NODE_TYPES and key not in BLOCK_TYPES:
         raise KeyError(f"unknown layer type {key!r}")
     data = QMimeData()
     data.setData(LAYER_MIME, key.encode("utf-8"))
@@ -30,7 +31,7 @@ def layer_key(data: QMimeData) -> str | None:
     if not data.hasFormat(LAYER_MIME):
         return None
     key = bytes(data.data(LAYER_MIME).data()).decode("utf-8", errors="replace")
-    return key if key in LAYER_TYPES else None
+    return key if key in NODE_TYPES or key in BLOCK_TYPES else None
 
 
 def moved_index(data: QMimeData) -> int | None:

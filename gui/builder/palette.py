@@ -9,7 +9,8 @@ from PySide6.QtWidgets import (QAbstractItemView, QStyledItemDelegate, QStyleOpt
 
 from gui.builder.layer_style import GROUP_COLORS, display_name
 from gui.builder.mime import LAYER_MIME, layer_mime_data
-from models.layers import GROUPS, LAYER_TYPES
+from models.layers import GROUPS, LAYER_TYPES, MERGE_TYPES
+from models.residual_block import BLOCK_TYPES
 
 KEY_ROLE = Qt.ItemDataRole.UserRole
 
@@ -35,8 +36,22 @@ class _RowDelegate(QStyledItemDelegate):
         return QSize(size.width(), max(size.height(), 26 if index.parent().isValid() else 30))
 
 
+# After the layer groups: the merges that join branches, then the blocks of wired layers (a graph's pieces).
+MERGE_GROUP, BLOCK_GROUP = "Merge", "Blocks"
+
+
+def _entries() -> list[tuple[str, list[tuple[str, str, str]]]]:
+    """(group, [(key, name, summary)]) in palette order."""
+    out = [(group, [(key, display_name(key), cls.SUMMARY) for key, cls in LAYER_TYPES.items() if cls.GROUP == group])
+           for group in GROUPS]
+    out.append((MERGE_GROUP, [(key, display_name(key), cls.SUMMARY) for key, cls in MERGE_TYPES.items()]))
+    out.append((BLOCK_GROUP, [(key, block.DISPLAY_NAME, block.SUMMARY) for key, block in BLOCK_TYPES.items()]))
+    return out
+
+
 class Palette(QTreeWidget):
-    """Groups in `GROUPS` order; each item carries its registry key (KEY_ROLE) and its SUMMARY as tooltip.
+    """Groups in `GROUPS` order, then merges and blocks; each item carries its registry key (KEY_ROLE) and its
+    SUMMARY as tooltip.
 
     Dragging an item puts the key under LAYER_MIME; double-click or Enter emits `layer_activated(key)`.
     """
@@ -53,7 +68,7 @@ class Palette(QTreeWidget):
         self.setDragDropMode(QAbstractItemView.DragDropMode.DragOnly)
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.setItemDelegate(_RowDelegate(self))
-        for group in GROUPS:
+        for group, entries in _entries():
             header = QTreeWidgetItem(self, [group.upper()])
             header.setFlags(Qt.ItemFlag.ItemIsEnabled)  # not selectable, not draggable
             header.setData(0, Qt.ItemDataRole.AccessibleTextRole, group)
@@ -62,12 +77,10 @@ class Palette(QTreeWidget):
             font.setPointSizeF(font.pointSizeF() * 0.85)
             header.setFont(0, font)
             header.setForeground(0, QColor("#64748b"))
-            for key, cls in LAYER_TYPES.items():
-                if cls.GROUP != group:
-                    continue
-                item = QTreeWidgetItem(header, [display_name(key)])
+            for key, name, summary in entries:
+                item = QTreeWidgetItem(header, [name])
                 item.setData(0, KEY_ROLE, key)
-                item.setToolTip(0, f"<b>{display_name(key)}</b><br>{cls.SUMMARY}<br><i>Drag onto the network, "
+                item.setToolTip(0, f"<b>{name}</b><br>{summary}<br><i>Drag onto the network, "
                                    f"or double-click to append.</i>")
                 item.setIcon(0, _dot(GROUP_COLORS[group]))
                 item.setForeground(0, QColor("#1e293b"))

@@ -115,3 +115,62 @@ class SetArchitectureCommand(QUndoCommand):
 
     def undo(self) -> None:
         self._apply(self._old)
+
+
+class _RestoringCommand(QUndoCommand):
+    """A wiring edit: redo calls one Network method, undo puts back the architecture and selection from before it
+    (a connect may have inserted an add; restoring is exact where an inverse edit might not be)."""
+
+    def __init__(self, network: Network, text: str) -> None:
+        super().__init__(text)
+        self._network = network
+        self._before, self._selected = network.architecture, network.selected
+
+    def undo(self) -> None:
+        self._network.restore(self._before, self._selected)
+
+
+class ConnectCommand(_RestoringCommand):
+    """Layer `target` (0-based) also reads layer number `source` (0 = the input)."""
+
+    def __init__(self, network: Network, source: int, target: int) -> None:
+        super().__init__(network, "Connect layers")
+        self._source, self._target = source, target
+
+    def redo(self) -> None:
+        self._network.connect(self._source, self._target)
+
+
+class DisconnectCommand(_RestoringCommand):
+    def __init__(self, network: Network, source: int, target: int) -> None:
+        super().__init__(network, "Delete connection")
+        self._source, self._target = source, target
+
+    def redo(self) -> None:
+        self._network.disconnect(self._source, self._target)
+
+
+class InsertBlockCommand(_RestoringCommand):
+    """Several wired layers at once (a residual block): one undo step."""
+
+    def __init__(self, network: Network, index: int, layers: tuple[LayerSpec, ...],
+                 inputs: tuple[tuple[int, ...], ...], text: str) -> None:
+        super().__init__(network, text)
+        self._index, self._layers, self._inputs = index, layers, inputs
+
+    def redo(self) -> None:
+        self._network.insert_block(self._index, self._layers, self._inputs)
+
+
+class SpliceLayerCommand(QUndoCommand):
+    """Insert `spec` into a graph on the way out of the layer before `index`; removing it is the exact inverse."""
+
+    def __init__(self, network: Network, index: int, spec: LayerSpec) -> None:
+        super().__init__(f"Add {display_name(spec.TYPE)}")
+        self._network, self._index, self._spec = network, index, spec
+
+    def redo(self) -> None:
+        self._network.splice(self._index, self._spec)
+
+    def undo(self) -> None:
+        self._network.remove(self._index)
