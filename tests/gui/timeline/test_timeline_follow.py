@@ -79,8 +79,9 @@ def test_the_windows_timeline_of_a_followed_run_takes_new_snapshots_without_read
         window, qtbot, tmp_path, monkeypatch):
     writer = live_run(tmp_path, size=28)  # MNIST's shape, as its settings name: the window keeps its input
     try:
-        assert window.document.attach(tmp_path)  # File > Attach: the session follows, the Timeline with it
-        window.tabs.setCurrentWidget(window.timeline)
+        with qtbot.waitSignal(window.session.started, timeout=WAIT_MS):  # the folder is read on a job thread
+            assert window.document.attach(tmp_path)  # File > Attach: the session follows, the Timeline with it
+        window.tabs.setCurrentWidget(window.timeline)  # after the attach, which shows the live views
         qtbot.waitUntil(lambda: window.timeline.entries == timeline(tmp_path), timeout=WAIT_MS)
 
         read_on_gui_thread = []  # bytes of events.jsonl read on the GUI thread from here on, by any reader
