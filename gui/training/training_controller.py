@@ -257,6 +257,7 @@ class TrainingController(QObject):
             history = self._continued.combined(history)
         self.workspace.history = history
         if self._recorded is not None:  # its weights fit no network of the window's; its curves are nobody's
+            self.workspace.history = MetricsHistory()  # shown, but not saved as the canvas network's curves
             self._shown.forget()
             self._refresh_idle_views()  # a snapshot read as the run ended is dropped by the session
         elif self._session.final_state is not None and self._run_arch is not None:

@@ -80,7 +80,8 @@ def test_attach_shows_the_recorded_filters_activations_and_curves_and_keeps_the_
     assert live.activations.layer_names() == list(expected.activations) == ["stem", "act", "block", "act#2",
                                                                             "pool", "head"]
     assert "recorded by your own script's Residual" in live.caption.text()
-    assert [b.step for b in window.workspace.history.batches] == list(range(1, 7))
+    assert list(live.curves.train_curve()[0]) == list(range(1, 7))  # the curves are shown ...
+    assert not window.workspace.history.batches  # ... but not kept as the canvas network's (Save leaves them out)
     assert window.network.architecture is network_before  # the user's network stays on the canvas
     assert window.workspace.trained is None  # its weights fit no network the window can build
 
@@ -166,7 +167,7 @@ def test_the_docs_residual_example_opens_in_the_window(qtbot, window, tmp_path, 
     expected = newest_recorded(folder, window.workspace.probe_index if window.workspace.probe_index < 8 else 0)
     assert live.activations.layer_names() == ["stem", "act", "block", "act#2", "pool", "head"]
     assert np.array_equal(live.filters.image_for("block"), tile_kernels(expected.weights["block"]), equal_nan=True)
-    assert window.workspace.history.batches[-1].step == 32 and len(window.workspace.history.epochs) == 1
+    assert live.curves.train_curve()[0][-1] == 32 and list(live.curves.val_curve()[0]) == [32]
     timeline = window.timeline
     window.tabs.setCurrentWidget(timeline)
     qtbot.waitUntil(lambda: bool(timeline.entries) and timeline.entries[-1].step == 32, timeout=WAIT_MS)
