@@ -12,38 +12,55 @@ HEADERS = ("#", "Layer", "Output shape", "Activations", "Weights", "Biases", "Pa
 # The last column when the receptive fields are given (models/receptive_field.py); left out otherwise, so a table
 # made from an Analysis alone keeps its eight columns.
 FIELD_HEADER = "Receptive field"
+# The last column of a graph's table (`graph=True`): the layers each one reads, as Keras' "Connected to".
+INPUTS_HEADER = "Inputs"
 _NUMERIC = {0, 3, 4, 5, 6, 7}
 
 
-def headers(fields: tuple[LayerField, ...] | None = None) -> tuple[str, ...]:
-    return HEADERS + ((FIELD_HEADER,) if fields is not None else ())
+def headers(fields: tuple[LayerField, ...] | None = None, graph: bool = False) -> tuple[str, ...]:
+    return HEADERS + ((FIELD_HEADER,) if fields is not None else ()) + ((INPUTS_HEADER,) if graph else ())
+
+
+def inputs_text(sources: tuple[int, ...]) -> str:
+    """'input' for the network's input, else layer numbers: '8, 3'."""
+    return ", ".join("input" if s == 0 else str(s) for s in sources)
+
+
+def _in_run_order(analysis: Analysis) -> list:
+    """The layers in the order they run; those that cannot run (a cycle, a missing input) last, in list order."""
+    ran = [analysis.layers[n - 1] for n in analysis.order]
+    return ran + [la for la in analysis.layers if la.index not in set(analysis.order)]
 
 
 def _shape(shape: tuple[int, ...] | None) -> str:
     return "x".join(map(str, shape)) if shape else "?"
 
 
-def rows(analysis: Analysis, fields: tuple[LayerField, ...] | None = None) -> list[tuple[str, ...]]:
-    """One row per layer (input first), then totals; numbers formatted with thousands separators.
+def rows(analysis: Analysis, fields: tuple[LayerField, ...] | None = None, graph: bool = False
+         ) -> list[tuple[str, ...]]:
+    """One row per layer (input first), then totals; numbers formatted with thousands separators. With `graph`,
+    the layers in the order they run, each ending with the layers it reads (INPUTS_HEADER).
 
     A layer whose output is unknown (the error itself and every layer after it) shows "?" rather than 0,
     and so do the totals of such a network: a partial sum would read as the network's size. With `fields`
     (receptive_fields of the same architecture), each row ends with the layer's receptive field."""
     field_of = {f.index: f.text() for f in fields} if fields is not None else None
     extra = (lambda text: (text,)) if field_of is not None else (lambda text: ())
+    wired = (lambda text: (text,)) if graph else (lambda text: ())
     out = [("0", "input", _shape(analysis.input_shape), f"{_prod(analysis.input_shape):,}", "", "", "", "",
-            *extra("1x1"))]
-    for la in analysis.layers:
+            *extra("1x1"), *wired(""))]
+    for la in (_in_run_order(analysis) if graph else analysis.layers):
         counts = (la.activation_size, la.weights, la.biases, la.params, la.macs)
         out.append((str(la.index), la.type + (" (!)" if la.error else ""), _shape(la.output_shape),
                     *(f"{n:,}" if la.output_shape is not None else "?" for n in counts),
-                    *extra(field_of.get(la.index, "?") if field_of is not None else "")))
+                    *extra(field_of.get(la.index, "?") if field_of is not None else ""),
+                    *wired(inputs_text(la.sources))))
     if all(la.output_shape is not None for la in analysis.layers):
         totals = (sum(la.weights for la in analysis.layers), sum(la.biases for la in analysis.layers),
                   analysis.total_params, analysis.total_macs)
-        out.append(("", "total", "", "", *(f"{n:,}" for n in totals), *extra("")))
+        out.append(("", "total", "", "", *(f"{n:,}" for n in totals), *extra(""), *wired("")))
     else:
-        out.append(("", "total", "", "", "?", "?", "?", "?", *extra("")))
+        out.append(("", "total", "", "", "?", "?", "?", "?", *extra(""), *wired("")))
     return out
 
 
@@ -72,20 +89,20 @@ def as_text(analysis: Analysis, fields: tuple[LayerField, ...] | None = None) ->
     return "\n".join(out) + "\n"
 
 
-def as_markdown(analysis: Analysis, fields: tuple[LayerField, ...] | None = None) -> str:
-    names = headers(fields)
-    table = [names] + rows(analysis, fields)
+def as_markdown(analysis: Analysis, fields: tuple[LayerField, ...] | None = None, graph: bool = False) -> str:
+    names = headers(fields, graph)
+    table = [names] + rows(analysis, fields, graph)
     lines = ["| " + " | ".join(r) + " |" for r in table]
     lines.insert(1, "|" + "|".join("---:" if i in _NUMERIC else "---" for i in range(len(names))) + "|")
     return "\n".join(lines) + "\n"
 
 
-def as_csv(analysis: Analysis, fields: tuple[LayerField, ...] | None = None) -> str:
+def as_csv(analysis: Analysis, fields: tuple[LayerField, ...] | None = None, graph: bool = False) -> str:
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(headers(fields))
-    for r in rows(analysis, fields):
-        writer.writerow([c.replace(",", "") for c in r])
+    writer.writerow(headers(fields, graph))
+    for r in rows(analysis, fields, graph):  # thousands separators out; the csv module quotes "8, 3"
+        writer.writerow([c if i == len(r) - 1 and graph else c.replace(",", "") for i, c in enumerate(r)])
     return buf.getvalue()
 
 

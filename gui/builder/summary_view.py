@@ -10,35 +10,46 @@ from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLab
 from gui.builder.layer_style import parameters_text
 from models.network import Network
 from models.plural import counted
-from models.summary_table import HEADERS, as_csv, as_markdown, rows
+from models.summary_table import as_csv, as_markdown, headers, rows
 
 _NUMERIC = {0, 3, 4, 5, 6, 7}  # right-aligned columns
 AnyIndex = QModelIndex | QPersistentModelIndex
 
 
 class SummaryTableModel(QAbstractTableModel):
-    """`summary_table.rows(network.analysis)`: input row, one row per layer, totals row (bold)."""
+    """`summary_table.rows(network.analysis)`: input row, one row per layer, totals row (bold). A graph's rows are
+    in the order its layers run, with an Inputs column (the layers each reads)."""
 
     def __init__(self, network: Network) -> None:
         super().__init__()
         self._network = network
-        self._rows = rows(network.analysis)
+        self._read()
         network.changed.connect(self._on_network_changed)
+
+    def _read(self) -> None:
+        graph = self._network.architecture.is_graph
+        self._headers = headers(graph=graph)
+        self._rows = rows(self._network.analysis, graph=graph)
 
     def _on_network_changed(self, _architecture: object) -> None:
         self.beginResetModel()
-        self._rows = rows(self._network.analysis)
+        self._read()
         self.endResetModel()
+
+    def layer_number(self, row: int) -> int | None:
+        """The layer number (1-based) a row shows, or None for the input and totals rows."""
+        text = self._rows[row][0] if 0 <= row < len(self._rows) else ""
+        return int(text) if text.isdigit() and text != "0" else None
 
     def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: N802
         return 0 if parent.isValid() else len(self._rows)
 
     def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: N802
-        return 0 if parent.isValid() else len(HEADERS)
+        return 0 if parent.isValid() else len(self._headers)
 
     def is_error_row(self, row: int) -> bool:
-        layers = self._network.analysis.layers
-        return 1 <= row <= len(layers) and layers[row - 1].error is not None
+        number = self.layer_number(row)
+        return number is not None and self._network.analysis.layers[number - 1].error is not None
 
     def is_total_row(self, row: int) -> bool:
         return row == len(self._rows) - 1
@@ -64,13 +75,13 @@ class SummaryTableModel(QAbstractTableModel):
             if self.is_total_row(row):
                 return QBrush(QColor("#f1f5f9"))
         if role == Qt.ItemDataRole.ToolTipRole and self.is_error_row(row):
-            return self._network.analysis.layers[row - 1].error
+            return self._network.analysis.layers[self.layer_number(row) - 1].error  # type: ignore[operator]
         return None
 
     def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
                    role: int = Qt.ItemDataRole.DisplayRole) -> object:
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return HEADERS[section]
+            return self._headers[section]
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.TextAlignmentRole:
             horizontal = Qt.AlignmentFlag.AlignRight if section in _NUMERIC else Qt.AlignmentFlag.AlignLeft
             return int(horizontal | Qt.AlignmentFlag.AlignVCenter)
@@ -134,10 +145,13 @@ class SummaryView(QWidget):
             self.status_label.setText(f"{counted(len(analysis.layers), 'layer')} \u00b7 ? parameters \u00b7 ? "
                                       "mult-adds (fix the layer marked (!) first)")
 
+    def _is_graph(self) -> bool:
+        return self._network.architecture.is_graph
+
     def copy_markdown(self) -> None:
-        QGuiApplication.clipboard().setText(as_markdown(self._network.analysis))
+        QGuiApplication.clipboard().setText(as_markdown(self._network.analysis, graph=self._is_graph()))
         self.copied.emit(f"Copied the summary table as Markdown ({counted(self.model.rowCount(), 'row')})")
 
     def copy_csv(self) -> None:
-        QGuiApplication.clipboard().setText(as_csv(self._network.analysis))
+        QGuiApplication.clipboard().setText(as_csv(self._network.analysis, graph=self._is_graph()))
         self.copied.emit(f"Copied the summary table as CSV ({counted(self.model.rowCount(), 'row')})")

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 
-from models.summary_table import HEADERS, as_csv, as_markdown, rows
+from models.architecture import Architecture, InputShape
+from models.layers import Conv2dSpec, FlattenSpec, LinearSpec, ReluSpec
+from models.summary_table import HEADERS, INPUTS_HEADER, as_csv, as_markdown, rows
 
 
 def cell(model, row: int, column: int, role=Qt.ItemDataRole.DisplayRole):
@@ -51,3 +55,31 @@ def test_context_menu_offers_both_copies(window):
     actions = window.summary.table.actions()
     assert [a.text() for a in actions] == ["Copy as Markdown", "Copy as CSV"]
     assert window.summary.table.contextMenuPolicy() == Qt.ContextMenuPolicy.ActionsContextMenu
+
+
+def test_a_graph_lists_layers_in_run_order_with_their_inputs(window):
+    # layer 1 reads layer 2, which reads the input: they run 2, 1, then the rest
+    arch = Architecture("g", InputShape(1, 28, 28), (ReluSpec(), Conv2dSpec(4), FlattenSpec(), LinearSpec(10)),
+                        ((2,), (0,), (1,), None))
+    window.editor.set_architecture(arch, "graph")
+    model = window.summary.model
+    assert model.columnCount() == len(HEADERS) + 1
+    assert model.headerData(len(HEADERS), Qt.Orientation.Horizontal) == INPUTS_HEADER
+    numbers = [cell(model, r, 0) for r in range(model.rowCount())]
+    inputs = [cell(model, r, len(HEADERS)) for r in range(model.rowCount())]
+    assert numbers == ["0", "2", "1", "3", "4", ""]
+    assert inputs == ["", "input", "2", "1", "3", ""]
+    window.editor.replace(1, Conv2dSpec(4, kernel_size=40))  # layer 2's error is on its row, the second
+    assert cell(model, 1, 1) == "conv2d (!)"
+    assert "40x40 kernel" in cell(model, 1, 1, Qt.ItemDataRole.ToolTipRole)
+    window.summary.copy_csv()
+    assert QGuiApplication.clipboard().text().splitlines()[0].endswith(",Inputs")
+    window.editor.set_architecture(arch.with_layers(arch.layers, ()), "chain")
+    assert model.columnCount() == len(HEADERS)  # a chain keeps the textbook table
+
+
+def test_resnet20_summary_names_each_adds_two_branches(window):
+    window.document.open(Path(__file__).resolve().parents[3] / "resources" / "presets" / "resnet20.json")
+    model = window.summary.model
+    first_add = next(r for r in range(model.rowCount()) if cell(model, r, 1) == "add")
+    assert cell(model, first_add, 0) == "9" and cell(model, first_add, len(HEADERS)) == "8, 3"
