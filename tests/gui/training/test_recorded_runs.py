@@ -174,3 +174,30 @@ def test_the_docs_residual_example_opens_in_the_window(qtbot, window, tmp_path, 
     assert timeline.filters.layer_names() == ["stem", "block"]
     window.tabs.setCurrentWidget(window.explainer)
     qtbot.waitUntil(lambda: CANNOT_REBUILD in window.explainer.notes_label.text(), timeout=WAIT_MS)
+
+
+def test_attach_follows_a_recorded_run_while_the_script_still_writes_it(qtbot, window, tmp_path):
+    torch.manual_seed(1)
+    model, x = Residual(), torch.randn(4, 1, 28, 28)
+    run = RunWriter(model, tmp_path / "live", probe=x, control=False)  # step 0's snapshot is written at once
+    try:
+        window.document.ask_unsaved_changes = lambda: DISCARD
+        with qtbot.waitSignal(window.session.snapshot_taken, timeout=WAIT_MS) as shown:
+            window.document.attach(tmp_path / "live")
+        assert window.session.is_attached and shown.args[0].step == 0
+        assert list(shown.args[0].activations) == ["stem", "act", "block", "act#2", "pool", "head"]
+        with torch.no_grad():
+            model.stem.weight.mul_(-1)  # the next snapshot's filters differ from step 0's
+        with qtbot.waitSignal(window.session.snapshot_taken, timeout=WAIT_MS) as shown:
+            run.log_batch(1, 2.0, 0.5)
+            run.snapshot(1)
+        assert shown.args[0].step == 1
+        assert np.array_equal(shown.args[0].weights["stem"], model.stem.weight.detach().numpy())
+        window.live_views.flush()
+        assert np.array_equal(window.live_views.filters.image_for("stem"),
+                              tile_kernels(model.stem.weight.detach().numpy()), equal_nan=True)
+        assert "Snapshot at step 1" in window.live_views.caption.text()
+    finally:
+        with qtbot.waitSignal(window.session.finished, timeout=WAIT_MS):
+            run.close()
+    assert window.workspace.trained is None
