@@ -8,26 +8,26 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
 from PySide6.QtCore import QEvent, QPoint, QPointF, QRect, QRectF, Qt, Signal, Slot
-from PySide6.QtGui import (QColor, QContextMenuEvent, QDrag, QDragEnterEvent, QDragMoveEvent, QDropEvent,
-                           QHelpEvent, QKeyEvent, QMouseEvent, QPainter, QPaintEvent, QPixmap, QResizeEvent,
+from PySide6.QtGui import (QColor, QContextMenuEvent, QDrag, QHelpEvent, QKeyEvent, QMouseEvent, QPainter, QPaintEvent, QPixmap, QResizeEvent,
                            QWheelEvent)
 from PySide6.QtWidgets import QAbstractScrollArea, QApplication, QMenu, QToolTip, QWidget
 
 from gui.builder.block_tooltips import input_tooltip, layer_tooltip, output_tooltip
 from gui.builder.canvas_zoom import WheelSteps, clamp_zoom, fit_zoom, zoomed_in, zoomed_out
+from gui.builder.canvas_drops import DropTarget
 from gui.builder.canvas_layout import INPUT, MARGIN, MIN_WIDTH, OUTPUT, ChainLayout, Placed, lay_out
 from gui.builder.canvas_wiring import Wiring, port_point
 from gui.builder.graph_edges import Connector, paint_connectors
 from gui.builder.graph_layout import COLUMN_GAP, lay_out_graph
 from gui.builder.layer_block import BlockView, paint_block, paint_connector, paint_insertion_marker
-from gui.builder.mime import layer_key, move_mime_data, moved_index
+from gui.builder.mime import move_mime_data
 from gui.builder.network_editor import NetworkEditor
 from models.architecture import Architecture
 
 SCROLL_STEP = 20  # pixels per wheel line, as QScrollArea scrolls the other panels (Qt's default here is 1)
 
 
-class Canvas(QAbstractScrollArea):
+class Canvas(DropTarget, QAbstractScrollArea):
     """Paints the network and turns clicks and drops into selection changes and undoable edits.
 
     Drops of LAYER_MIME insert a new layer, drops of MOVE_MIME move one; either lands in the gap given by
@@ -453,52 +453,3 @@ class Canvas(QAbstractScrollArea):
             menu = QMenu(self)
             menu.addActions(self.actions())
             menu.exec(event.globalPos())
-
-    # -- drag and drop ------------------------------------------------------------------------------------
-    def _accepts(self, event: QDropEvent) -> bool:
-        data = event.mimeData()
-        if layer_key(data) is not None:
-            return True
-        index = moved_index(data)
-        return index is not None and index < len(self._network)
-
-    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802
-        if self._accepts(event):
-            event.acceptProposedAction()
-            self._set_drop_gap(self.index_at(event.position()))
-        else:
-            event.ignore()
-
-    def dragMoveEvent(self, event: QDragMoveEvent) -> None:  # noqa: N802
-        if not self._accepts(event):
-            event.ignore()
-            return
-        event.acceptProposedAction()
-        y, bar = event.position().y(), self.verticalScrollBar()
-        if y < 24 or y > self.viewport().height() - 24:  # scroll while hovering near an edge
-            bar.setValue(bar.value() + (-14 if y < 24 else 14))
-        self._set_drop_gap(self.index_at(event.position()))
-
-    def dragLeaveEvent(self, event: QEvent) -> None:  # noqa: N802
-        self._set_drop_gap(None)
-
-    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802
-        self._set_drop_gap(None)
-        if not self._accepts(event):
-            event.ignore()
-            return
-        gap, data = self.index_at(event.position()), event.mimeData()
-        key = layer_key(data)
-        if key is not None:
-            self._editor.insert_new(gap, key)
-            event.setDropAction(Qt.DropAction.CopyAction)
-        else:
-            self._editor.move_to_gap(moved_index(data), gap)  # type: ignore[arg-type]
-            event.setDropAction(Qt.DropAction.MoveAction)
-        event.accept()
-        self.setFocus(Qt.FocusReason.OtherFocusReason)
-
-    def _set_drop_gap(self, gap: int | None) -> None:
-        if gap != self._drop_gap:
-            self._drop_gap = gap
-            self.viewport().update()

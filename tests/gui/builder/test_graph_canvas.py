@@ -72,6 +72,7 @@ def test_dragging_from_a_port_to_a_block_connects_them_and_undo_restores_it(wind
     assert graph.sources(arch)[3:5] == ((3, 2), (4,))
     assert arch == graph_edits.connected(architecture_file.from_dict(before), 2, 4)
     assert "6x14x14 from layer 3 (maxpool2d) vs 6x28x28 from layer 2 (relu)" in canvas.block_view(3).error
+    assert "layer 4 (add): 6x14x14 from layer 3" in window.validity_label.toolTip()  # the status names both too
     assert canvas.connectors  # the chain became a graph: its connectors are drawn
     window.undo_stack.undo()
     assert _dict(window) == before and not canvas.connectors
