@@ -19,9 +19,11 @@ from gui.builder.canvas_layout import INPUT, MARGIN, MIN_WIDTH, OUTPUT, ChainLay
 from gui.builder.canvas_wiring import Wiring, port_point
 from gui.builder.graph_edges import Connector, paint_connectors
 from gui.builder.graph_layout import COLUMN_GAP, lay_out_graph
+from gui.builder.layer_style import shape_text
 from gui.builder.layer_block import BlockView, paint_block, paint_connector, paint_insertion_marker
 from gui.builder.mime import move_mime_data
 from gui.builder.network_editor import NetworkEditor
+from models import graph
 from models.architecture import Architecture
 
 SCROLL_STEP = 20  # pixels per wheel line, as QScrollArea scrolls the other panels (Qt's default here is 1)
@@ -230,6 +232,14 @@ class Canvas(DropTarget, QAbstractScrollArea):
             return text
         return ""
 
+    def connector_tooltip(self, source: int, target: int) -> str:
+        """What hovering a connector says: which layer feeds which, and the shape that flows along it."""
+        arch, analysis = self._network.architecture, self._network.analysis
+        shape = analysis.input_shape if source == 0 else analysis.layers[source - 1].output_shape
+        return (f"{html.escape(graph.source_label(source, arch))} \u2192 "
+                f"{html.escape(graph.source_label(target + 1, arch))}: {shape_text(shape)}<br>"
+                "<i>Click it, then Delete (or right-click) to remove it.</i>")
+
     def _to_content(self, pos: QPoint | QPointF) -> QPointF:
         return QPointF((pos.x() + self.horizontalScrollBar().value()) / self._zoom,
                        (pos.y() + self.verticalScrollBar().value()) / self._zoom)
@@ -330,7 +340,11 @@ class Canvas(DropTarget, QAbstractScrollArea):
 
     def _show_tooltip(self, event: QHelpEvent) -> None:
         block = self.block_at(event.pos())
-        text = self.tooltip_text(block) if block is not None else ""
+        if block is not None:
+            text = self.tooltip_text(block)
+        else:
+            connector = Wiring.connector_at(self._layout, self._to_content(event.pos()))
+            text = self.connector_tooltip(connector.source, connector.target) if connector is not None else ""
         if text:
             QToolTip.showText(event.globalPos(), text, self.viewport())
         else:

@@ -135,3 +135,21 @@ def test_a_layer_dropped_below_a_block_of_a_graph_goes_on_its_way_out(resnet_win
     assert network.analysis.is_valid
     resnet_window.undo_stack.undo()
     assert network.architecture == before
+
+
+def test_a_connection_into_a_concat_adds_a_branch_and_the_connector_says_what_flows(window, qtbot):
+    canvas, network = window.canvas, window.network
+    window.editor.insert_new(3, "concat")  # after LeNet's pooling: reads only it, and says so
+    assert "joins two or more inputs" in network.analysis.layers[3].error
+    before = _dict(window)
+    qtbot.mousePress(canvas.viewport(), Qt.MouseButton.LeftButton, pos=canvas.port_point(2))  # the pooling...
+    qtbot.mouseRelease(canvas.viewport(), Qt.MouseButton.LeftButton, pos=canvas.block_rect(3).center())
+    assert _dict(window) == before  # ...is already its input: refused, nothing pushed
+    qtbot.mousePress(canvas.viewport(), Qt.MouseButton.LeftButton, pos=canvas.port_point(0))  # the first conv
+    qtbot.mouseRelease(canvas.viewport(), Qt.MouseButton.LeftButton, pos=canvas.block_rect(3).center())
+    arch = network.architecture
+    assert len(arch.layers) == len(before["layers"]) and graph.sources(arch)[3] == (3, 1)  # no add: it merges
+    assert "heights and widths must be equal" in network.analysis.layers[3].error
+    assert "layer 1 (conv2d) \u2192 layer 4 (concat): 6x28x28" in canvas.connector_tooltip(1, 3)
+    window.undo_stack.undo()
+    assert _dict(window) == before
