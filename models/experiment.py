@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from models import architecture_file
+from models import architecture_file, graph, presets
 from models.architecture import Architecture
 from models.format_header import header_problem
 from models.regular_file import open_regular, read_at_most
@@ -26,7 +26,7 @@ MAX_NAME = 200  # characters of an experiment's name or a variant's label: one l
 MAX_VARIANTS = 32
 MAX_SEEDS = 16
 EXPERIMENT_DIR = Path(__file__).resolve().parent.parent / "resources" / "experiments"
-EXPERIMENT_KEYS = ("pooling-comparison", "sharing")
+EXPERIMENT_KEYS = ("pooling-comparison", "sharing", "plain-vs-residual")
 FIELDS = ("format", "version", "name", "base", "vary", "seeds", "training")
 
 POOLING = ("none", "max", "avg", "strided_conv")
@@ -42,6 +42,9 @@ VARY: dict[str, str] = {  # what -> what its values are
     "learning_rate": "positive numbers",
     "connectivity": "fully_connected, locally_connected or convolution (every conv2d or locally_connected2d layer)",
 }
+# Kinds only a spec file offers: the Experiments tab varies the network on the canvas, which these replace.
+VARY_IN_FILES: dict[str, str] = {**VARY, "network": f"preset names ({', '.join(presets.PRESET_KEYS)}): whole "
+                                                   f"networks side by side; leave \"base\" out"}
 TRAINING_OVERRIDES = {"optimizer": "optimizer", "learning_rate": "learning_rate"}
 
 
@@ -76,83 +79,116 @@ def _label(what: str, value: Any) -> str:
     return f"{what} {value}"
 
 
-def _with_layers(base: Architecture, layers: list[LayerSpec], label: str) -> Architecture:
-    return Architecture(f"{base.name} ({label})", base.input, tuple(layers))
+# Each variation says what becomes of every layer of the base, in list order: a list of new layers in its place
+# (one: replaced; none: removed; several: layers inserted). `_rewired` then keeps the base's wiring: the first of a
+# layer's new layers reads what it read, the others read the one before them, and whatever read a layer reads the
+# last of its new layers (a removed layer's readers read its input).
+Plan = list[list[LayerSpec]]
 
 
-def _pooling(base: Architecture, value: str) -> list[LayerSpec]:
+def _rewired(base: Architecture, plan: Plan, label: str) -> Architecture:
+    srcs = graph.sources(base)
+    numbers: dict[int, int] = {graph.INPUT: graph.INPUT}  # base layer -> the new layer that stands for its output
+    count = 0
+    for n, replacement in enumerate(plan, start=1):
+        count += len(replacement)
+        if replacement:
+            numbers[n] = count
+    for n, replacement in enumerate(plan, start=1):
+        if not replacement and len(srcs[n - 1]) != 1:
+            raise ExperimentError(f'field "vary": the variant "{label}" removes {graph.source_label(n, base)}, '
+                                  f"which joins {len(srcs[n - 1])} inputs; its readers would have none to read")
+
+    def output(n: int) -> int:
+        while n not in numbers:  # removed: its readers read what it read
+            n = srcs[n - 1][0]
+        return numbers[n]
+
+    layers: list[LayerSpec] = []
+    wiring: list[tuple[int, ...]] = []
+    for n, replacement in enumerate(plan, start=1):
+        for k, spec in enumerate(replacement):
+            wiring.append(tuple(output(s) for s in srcs[n - 1]) if k == 0 else (len(layers),))
+            layers.append(spec)
+    return Architecture(f"{base.name} ({label})", base.input, tuple(layers), graph.compact(wiring))
+
+
+def _each(base: Architecture, change) -> Plan:
+    return [[change(spec)] for spec in base.layers]
+
+
+def _pooling(base: Architecture, value: str) -> Plan:
     analysis = analyze(base)
-    out: list[LayerSpec] = []
+    out: Plan = []
     for spec, la in zip(base.layers, analysis.layers):
         if not isinstance(spec, Pool2dSpec):
-            out.append(spec)
+            out.append([spec])
             continue
         kernel, stride, padding = spec.kernel_size, spec.stride, spec.padding
         if value == "max":
-            out.append(MaxPool2dSpec(kernel, stride, padding))
+            out.append([MaxPool2dSpec(kernel, stride, padding)])
         elif value == "avg":
-            out.append(AvgPool2dSpec(kernel, stride, padding))
+            out.append([AvgPool2dSpec(kernel, stride, padding)])
         elif value == "strided_conv":  # the all-convolutional net: a learned downsampling of the same size
             channels = la.input_shape[0] if la.input_shape else 1
-            out.append(Conv2dSpec(channels, kernel, stride if stride is not None else kernel, padding))
-        # "none": the layer goes; later layers take the larger maps
+            out.append([Conv2dSpec(channels, kernel, stride if stride is not None else kernel, padding)])
+        else:  # "none": the layer goes; later layers take the larger maps
+            out.append([])
     return out
 
 
-def _batchnorm(base: Architecture, on: bool) -> list[LayerSpec]:
-    out: list[LayerSpec] = []
-    layers = [s for s in base.layers if not isinstance(s, BatchNorm2dSpec)]
-    for spec in layers:
-        out.append(spec)
-        if on and isinstance(spec, Conv2dSpec):
-            out.append(BatchNorm2dSpec())
-    return out
+def _batchnorm(base: Architecture, on: bool) -> Plan:
+    """Every batch norm removed, then (on) one after every conv, on every path the conv's output takes."""
+    return [[] if isinstance(spec, BatchNorm2dSpec) else
+            [spec, BatchNorm2dSpec()] if on and isinstance(spec, Conv2dSpec) else [spec] for spec in base.layers]
 
 
-def _dropout(base: Architecture, on: bool) -> list[LayerSpec]:
-    out: list[LayerSpec] = []
+def _dropout(base: Architecture, on: bool) -> Plan:
+    out: Plan = []
     seen_linear = False
-    for spec in (s for s in base.layers if not isinstance(s, DropoutSpec)):
-        if on and isinstance(spec, LinearSpec) and seen_linear:
-            out.append(DropoutSpec(0.5))
+    for spec in base.layers:
+        if isinstance(spec, DropoutSpec):
+            out.append([])
+            continue
+        out.append([DropoutSpec(0.5), spec] if on and isinstance(spec, LinearSpec) and seen_linear else [spec])
         seen_linear = seen_linear or isinstance(spec, LinearSpec)
-        out.append(spec)
     return out
 
 
 _WINDOWED = (Conv2dSpec, LocallyConnected2dSpec)
 
 
-def _connectivity(base: Architecture, value: str) -> list[LayerSpec]:
+def _connectivity(base: Architecture, value: str) -> Plan:
     """Every windowed layer (conv2d, locally_connected2d) made the same window without sharing, with it, or a
     linear layer of the same output size (a flatten before the first, later flattens gone: they would do nothing).
     A spatial layer after a fully connected one makes the variant invalid, which the spec check names."""
     analysis = analyze(base)
-    out: list[LayerSpec] = []
+    out: Plan = []
     flat = False
     for spec, la in zip(base.layers, analysis.layers):
         if isinstance(spec, FlattenSpec) and flat:
+            out.append([])
             continue
         if not isinstance(spec, _WINDOWED):
-            out.append(spec)
+            out.append([spec])
             continue
         window = {"out_channels": spec.out_channels, "kernel_size": spec.kernel_size, "stride": spec.stride,
                   "padding": spec.padding}  # conv2d's groups, bias choice and hand-set filters are its own
         if value == "convolution":
-            out.append(spec if isinstance(spec, Conv2dSpec) else Conv2dSpec(**window))
+            out.append([spec if isinstance(spec, Conv2dSpec) else Conv2dSpec(**window)])
         elif value == "locally_connected":
-            out.append(LocallyConnected2dSpec(**window))
+            out.append([LocallyConnected2dSpec(**window)])
         else:
             size = math.prod(la.output_shape) if la.output_shape else 1
-            out += ([] if flat else [FlattenSpec()]) + [LinearSpec(size)]
+            out.append(([] if flat else [FlattenSpec()]) + [LinearSpec(size)])
             flat = True
     return out
 
 
-def _connectivity_label(value: str, layers: list[LayerSpec], base: Architecture) -> str:
+def _connectivity_label(value: str, arch: Architecture) -> str:
     """'locally connected: first layer 14,976 params': the count the comparison is about, in the results table."""
-    changed = next((n for n, s in enumerate(layers) if isinstance(s, _WINDOWED + (LinearSpec,))), None)
-    analysis = analyze(Architecture(base.name, base.input, tuple(layers)))
+    changed = next((n for n, s in enumerate(arch.layers) if isinstance(s, _WINDOWED + (LinearSpec,))), None)
+    analysis = analyze(arch)
     text = value.replace("_", " ")
     if changed is None or analysis.layers[changed].output_shape is None:
         return text
@@ -160,28 +196,30 @@ def _connectivity_label(value: str, layers: list[LayerSpec], base: Architecture)
 
 
 def variant(base: Architecture, what: str, value: Any) -> Variant:
-    """The base network with `what` set to `value` (a setting for optimizer / learning_rate)."""
+    """The base network with `what` set to `value` (a setting for optimizer / learning_rate; for "network" the
+    preset `value` itself), its wiring kept."""
     label = _label(what, value)
     if what in TRAINING_OVERRIDES:
-        return Variant(label, Architecture(f"{base.name} ({label})", base.input, base.layers),
-                       {TRAINING_OVERRIDES[what]: value})
+        return Variant(label, _rewired(base, _each(base, lambda s: s), label), {TRAINING_OVERRIDES[what]: value})
+    if what == "network":
+        return Variant(label, presets.load_preset(value))
     if what == "pooling":
-        layers = _pooling(base, value)
+        plan = _pooling(base, value)
     elif what == "activation":
         cls = LAYER_TYPES[value]
-        layers = [cls() if s.GROUP == "Activation" and not isinstance(s, SoftmaxSpec) else s for s in base.layers]
+        plan = _each(base, lambda s: cls() if s.GROUP == "Activation" and not isinstance(s, SoftmaxSpec) else s)
     elif what == "kernel_size":
-        layers = [s.replace(kernel_size=value, init=None) if isinstance(s, Conv2dSpec) else s for s in base.layers]
+        plan = _each(base, lambda s: s.replace(kernel_size=value, init=None) if isinstance(s, Conv2dSpec) else s)
     elif what == "batchnorm":
-        layers = _batchnorm(base, value)
+        plan = _batchnorm(base, value)
     elif what == "dropout":
-        layers = _dropout(base, value)
+        plan = _dropout(base, value)
     elif what == "connectivity":
-        layers = _connectivity(base, value)
-        label = _connectivity_label(value, layers, base)
+        plan = _connectivity(base, value)
+        label = _connectivity_label(value, _rewired(base, plan, label))
     else:
         raise ExperimentError(f'field "vary"."what": unknown {excerpt(what)}; one of {", ".join(VARY)}')
-    return Variant(label, _with_layers(base, layers, label))
+    return Variant(label, _rewired(base, plan, label))
 
 
 # -- the file -------------------------------------------------------------------------------------------------
@@ -200,6 +238,8 @@ def _value_problem(what: str, value: Any) -> bool:
         return isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 10
     if what == "connectivity":
         return value not in CONNECTIVITY
+    if what == "network":
+        return not isinstance(value, str) or value not in presets.PRESET_KEYS
     return True
 
 
@@ -267,24 +307,30 @@ def from_dict(data: Any, folder: Path | None = None, root: Path | None = None) -
     name = data.get("name", "experiment")
     if text_problem(name):
         raise ExperimentError(f'field "name": expected one line of text, got {excerpt(name)}')
-    if "base" not in data:
-        raise ExperimentError('field "base" is required: an architecture object or the path of an architecture file')
-    folder = folder if folder is not None else Path.cwd()
-    base = _base(data["base"], folder, root if root is not None else folder)
     vary = data.get("vary")
     if not isinstance(vary, dict) or set(vary) != {"what", "values"}:
         raise ExperimentError('field "vary": expected {"what": ..., "values": [...]}')
     what, values = vary["what"], vary["values"]
-    if not isinstance(what, str) or what not in VARY:
-        raise ExperimentError(f'field "vary"."what": expected one of {", ".join(VARY)}, got {excerpt(what)}')
+    if not isinstance(what, str) or what not in VARY_IN_FILES:
+        raise ExperimentError(f'field "vary"."what": expected one of {", ".join(VARY_IN_FILES)}, got {excerpt(what)}')
     if not isinstance(values, list) or not values or len(values) > MAX_VARIANTS:
         raise ExperimentError(f'field "vary"."values": expected a list of 1 to {MAX_VARIANTS} values')
     for n, value in enumerate(values):
         if _value_problem(what, value):
             raise ExperimentError(f'field "vary"."values"[{n}]: {excerpt(value)} is not a {what} value; '
-                                  f"use {VARY[what]}")
+                                  f"use {VARY_IN_FILES[what]}")
     if len({repr(v) for v in values}) != len(values):
         raise ExperimentError('field "vary"."values": a value appears twice')
+    if what == "network":  # the values are the networks; the first stands as the base (what a record stores)
+        if "base" in data:
+            raise ExperimentError('field "base": a "network" experiment compares the presets named in "vary"."values"; '
+                                  'leave "base" out')
+        base = presets.load_preset(values[0])
+    elif "base" not in data:
+        raise ExperimentError('field "base" is required: an architecture object or the path of an architecture file')
+    else:
+        folder = folder if folder is not None else Path.cwd()
+        base = _base(data["base"], folder, root if root is not None else folder)
     seeds = data.get("seeds", [0])
     if (not isinstance(seeds, list) or not seeds or len(seeds) > MAX_SEEDS
             or any(isinstance(s, bool) or not isinstance(s, int) or not 0 <= s < 2 ** 31 for s in seeds)):

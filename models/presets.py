@@ -9,11 +9,15 @@ from models.architecture import Architecture
 
 PRESET_DIR = Path(__file__).resolve().parent.parent / "resources" / "presets"
 # Menu order: from the classic textbook net to the modern variants.
-PRESET_KEYS = ("lenet5", "keras_mnist", "all_conv", "fully_conv", "fashion_vgg", "tiny_vgg", "resnet20")
+# Then graphs: an Inception-style net (parallel branches concatenated) and ResNet-20 after the plain 20-layer chain
+# it is compared with (the built-in experiment plain-vs-residual).
+PRESET_KEYS = ("lenet5", "keras_mnist", "all_conv", "fully_conv", "fashion_vgg", "tiny_vgg", "mini_inception",
+               "plain20", "resnet20")
 DEFAULT_PRESET = "lenet5"
 # The bundled set a preset was made for, where that is not the digits: the window switches to it when the preset
 # is loaded while another bundled set is selected (a user's own dataset is never switched).
-MADE_FOR = {"fashion_vgg": "fashion-mnist", "tiny_vgg": "shapes-rgb", "resnet20": "shapes-rgb"}
+MADE_FOR = {"fashion_vgg": "fashion-mnist", "tiny_vgg": "shapes-rgb", "mini_inception": "shapes-rgb",
+            "plain20": "shapes-rgb", "resnet20": "shapes-rgb"}
 
 
 def preset_path(key: str) -> Path:

@@ -14,6 +14,14 @@ region its input's units reach, clipped to the image, with no jump and no start,
 that is the whole input, unless strides leave the last rows or columns unread (Keras' MNIST convnet reads 26x26 of
 its 28x28 input: autograd agrees, tests/engine/test_receptive_field_gradients.py). A flatten's units are the previous
 maps' units, one each: they keep their field, but their grid is gone (no jump, no start).
+
+Graphs: each layer works from the layers it reads, in the order they run ("previous" above is its input). A merge
+(add, concat) of inputs on the same grid (equal jumps) sees the union of their fields: per axis the smallest span
+that covers every input's first-unit span start - (r - 1)/2 .. start + (r - 1)/2, whose length is r and centre the
+start (so, for centred branches such as ResNet's, the largest input field). Inputs on different grids leave the
+field unknown (unit i of one and of the other are not a fixed distance apart, so no single r, j and start fits);
+inputs without a grid give the largest of their fields. A unit's field means all its channels at that place: after a
+concat, a channel of a channel-wise layer (pooling, activation) sees only its own branch, a part of that union.
 """
 
 from __future__ import annotations

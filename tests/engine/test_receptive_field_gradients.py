@@ -4,9 +4,10 @@ With every weight positive, average pooling in place of max pooling and a positi
 d unit / d input is non-zero exactly on the input pixels the unit sees: its bounding box must be the computed field
 (centre start + index * jump, size receptive_field), clipped to the image.
 
-Graphs too (ResNet-20 and the hand-made ones below): a merge's unit sees the union of what its inputs' units see,
-and a concat's unit at (row, col) stands for all its channels there (each channel sees only its own branch), so for
-a concat the gradient of the sum over channels is taken."""
+Graphs too (the graph presets and the hand-made ones below): a merge's unit sees the union of what its inputs' units
+see. A unit at (row, col) stands for all its channels there: after a concat each channel sees only its own branch
+(and so do the channels of a pooling or activation after it), so the gradient is that of the sum over channels.
+With every weight positive nothing cancels, and in a chain every channel sees the same pixels."""
 
 from __future__ import annotations
 
@@ -111,10 +112,9 @@ def check(arch: Architecture, only: set[int] | None = None) -> int:
         with torch.no_grad():
             shape = tuple(model.output_of(torch.ones((1, *arch.input.as_tuple())), child + 1).shape[1:])
         if len(shape) == 3:
-            c, h, w = shape
+            _, h, w = shape
             for row, col in {(0, 0), (h - 1, w - 1), (h // 2, w // 2), (0, w - 1)}:
-                channel = slice(None) if isinstance(spec, ConcatSpec) else c - 1
-                box = reached(model, arch.input.as_tuple(), child, (channel, row, col))
+                box = reached(model, arch.input.as_tuple(), child, (slice(None), row, col))
                 assert box == clipped(field, row, col, height, width), (arch.name, child, spec.TYPE, row, col)
                 top, left, fh, fw = field.unit_box(row, col)
                 if top >= 0 and left >= 0 and top + fh <= height and left + fw <= width:  # away from the border
