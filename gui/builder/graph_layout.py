@@ -19,6 +19,7 @@ COLUMN_GAP = 64.0  # room for the shortcut lanes between two columns
 LANE_STEP = 11.0
 MIN_COLUMN, MAX_COLUMN = 250.0, 440.0
 MERGE_SHARE = 0.55  # of a column's width: merges are small blocks
+MERGE_MIN = 210.0  # but room for '|| Concat', its number and '128x14x14' side by side
 
 
 def _rows(count: int, order: tuple[int, ...], srcs: tuple[tuple[int, ...], ...]) -> dict[int, int]:
@@ -68,7 +69,7 @@ def lay_out_graph(network: Network, caption: str, output_problem: str | None, ro
         heights = []
         for n in members.get(r, ()):
             h = block_height(views[n], width, font)
-            w = width * MERGE_SHARE if views[n].kind == "merge" else width
+            w = min(width, max(width * MERGE_SHARE, MERGE_MIN)) if views[n].kind == "merge" else width
             x = left + column[n] * (width + COLUMN_GAP)
             rects[n] = QRectF(x + (width - w) / 2, y, w, h)
             heights.append(h)

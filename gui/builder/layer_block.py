@@ -265,9 +265,12 @@ def _paint_merge(p: QPainter, rect: QRectF, view: BlockView, base: QFont, select
     p.drawText(inner, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, view.title)
     p.setPen(MUTED if view.unknown else TEXT)
     p.drawText(inner, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, view.shape)
-    p.setFont(small_font)
-    p.setPen(MUTED)
-    p.drawText(inner, Qt.AlignmentFlag.AlignCenter, view.footer)
+    title_width = QFontMetricsF(title_font).horizontalAdvance(view.title + view.shape)
+    footer_width = QFontMetricsF(small_font).horizontalAdvance(view.footer)
+    if title_width + footer_width + 24 < inner.width():  # the layer number only where it fits between them
+        p.setFont(small_font)
+        p.setPen(MUTED)
+        p.drawText(inner, Qt.AlignmentFlag.AlignCenter, view.footer)
     if view.warnings:
         _paint_warning_badge(p, warning_badge_rect(rect), small_font)
     p.restore()
