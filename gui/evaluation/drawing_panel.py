@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QScrollArea, QSplitter, QVBoxLayout, QWidget
 
 from gui.evaluation.drawing_canvas import DrawingCanvas
 from gui.evaluation.drawing_job import DrawnPrediction, ModelCache, predict_drawing, unsupported_input
@@ -15,6 +15,7 @@ from gui.views.probabilities import ProbabilityBars
 from gui.workspace import Workspace
 
 PREVIEW_SIZE = 140
+MAPS_MIN_HEIGHT = 180  # the activation maps' part of the page, at least
 TRAIN_FIRST = ("Train first: a drawing is classified by trained weights (train the network, or open a project "
                "or run that has them). You can draw already.")
 DRAW_HINT = "Draw a digit on the black square: the prediction follows every stroke."
@@ -38,7 +39,7 @@ class DrawingPanel(QWidget):
         super().__init__(parent)
         self.setObjectName("drawingPanel")
         self.workspace = workspace
-        self.version = 0  # counts drawing changes; a result for an older version is shown, then redone
+        self.version = 0  # counts changes of the input (drawing, workspace); an older result is shown, then redone
         self.result: DrawnPrediction | None = None
         self._submitted: tuple[int, object] | None = None  # (version, weights) of the job in flight
         self._cache = ModelCache()
@@ -89,11 +90,18 @@ class DrawingPanel(QWidget):
         bottom_layout.setContentsMargins(0, 0, 0, 0)
         bottom_layout.addWidget(_title("Activation maps of the drawing"))
         bottom_layout.addWidget(self.activations, 1)
+        # The top part scrolls when the splitter gives it less than it needs: a splitter does not honour the
+        # wrapped caption's height, and under a 900-pixel window Clear and the caption were drawn over the canvas.
+        bottom.setMinimumHeight(MAPS_MIN_HEIGHT)  # its maps scroll: they give way before the canvas does
+        top_scroll = QScrollArea()
+        top_scroll.setWidget(top)
+        top_scroll.setWidgetResizable(True)
+        top_scroll.setFrameShape(QFrame.Shape.NoFrame)
         split = QSplitter(Qt.Orientation.Vertical)
-        split.addWidget(top)
+        split.addWidget(top_scroll)
         split.addWidget(bottom)
         split.setChildrenCollapsible(False)
-        split.setSizes([380, 420])
+        split.setSizes([520, 300])  # the canvas, its caption and all ten bars first; the maps scroll
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addWidget(split)
@@ -128,6 +136,9 @@ class DrawingPanel(QWidget):
 
     @Slot()
     def _on_workspace_changed(self, *_args: object) -> None:
+        # A new dataset lends other statistics to weights that lack theirs: what is classified changed, so a job
+        # in flight is as stale as one for an older drawing (it compared only the drawing and the weights).
+        self.version += 1
         self._request()
 
     def _request(self) -> None:

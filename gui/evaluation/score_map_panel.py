@@ -147,10 +147,10 @@ class ScoreMapPanel(QWidget):
 
     @Slot()
     def _on_workspace_changed(self, *_args: object) -> None:
+        self.version += 1  # the dataset's statistics or the weights changed: a job in flight is stale
         trained = self.workspace.trained
         if self._tiles is not None and (trained is None or self._tiles.shape != wide_shape(trained.architecture)):
             self._tiles, self.tiled_indices = None, []  # samples of another input size: the canvas stays
-            self.version += 1
         self._request()
 
     def _input_pixels(self) -> np.ndarray | None:

@@ -60,11 +60,13 @@ def panel(qtbot):
 
 
 def wait_for_newest(qtbot, panel: ScoreMapPanel):
-    with qtbot.waitSignal(panel.computed, timeout=WAIT_MS,
-                          check_params_cb=lambda r: r.version == panel.version
-                          and r.weights is panel.workspace.trained.state) as done:
-        pass
-    return done.args[0]
+    """The result for the input as it is now (earlier ones may be shown on the way). A condition, not a wait for
+    the signal: the result may have arrived while the test's mouse events were processed, before any wait began."""
+    def current() -> bool:
+        r = panel.result
+        return r is not None and r.version == panel.version and r.weights is panel.workspace.trained.state
+    qtbot.waitUntil(current, timeout=WAIT_MS)
+    return panel.result
 
 
 def engine_scores(trained: TrainedWeights, image: torch.Tensor) -> torch.Tensor:
