@@ -258,6 +258,8 @@ class TrainingController(QObject):
         self.workspace.history = history
         if self._recorded is not None:  # its weights fit no network of the window's; its curves are nobody's
             self.workspace.history = MetricsHistory()  # shown, but not saved as the canvas network's curves
+            self._panel.add_outcome_note(f"Continue training is not offered: {self._recorded.cannot_rebuild}. "
+                                         f"Train trains the network on the canvas from its first step")
             self._shown.forget()
             self._refresh_idle_views()  # a snapshot read as the run ended is dropped by the session
         elif self._session.final_state is not None and self._run_arch is not None:
@@ -291,6 +293,7 @@ class TrainingController(QObject):
         if self._recorded is not None and not self._session.is_running:  # the views go back to the user's network
             self._recorded = None
             self._live.show_recorded(None)
+            self.workspace.followed_run = None  # the Explainer and Evaluation too: no run of theirs is shown now
         self._shown.follow(self._network.architecture, self._panel.config().dataset, keep_outcome=stopped)
         self._update_blocked()
         self._request_idle_refresh()

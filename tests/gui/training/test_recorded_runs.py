@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -84,6 +85,7 @@ def test_attach_shows_the_recorded_filters_activations_and_curves_and_keeps_the_
     assert not window.workspace.history.batches  # ... but not kept as the canvas network's (Save leaves them out)
     assert window.network.architecture is network_before  # the user's network stays on the canvas
     assert window.workspace.trained is None  # its weights fit no network the window can build
+    assert "Continue training is not offered: " + CANNOT_REBUILD in window.training_panel.outcome()[1]
 
 
 def test_open_then_the_timeline_scrubs_its_snapshots_by_module_path(qtbot, window, residual_run):
@@ -126,6 +128,12 @@ def test_views_that_rebuild_the_network_say_why_they_cannot(qtbot, window, resid
     window.tabs.setCurrentWidget(window.evaluation)
     qtbot.waitUntil(lambda: CANNOT_REBUILD in window.evaluation.summary.text(), timeout=WAIT_MS)
     assert window.evaluation.run is None
+    # An edit of the canvas network makes it the user's own again: the Explainer goes back to it (here it asks
+    # for a dataset, as it does for any network without one).
+    window.tabs.setCurrentWidget(window.explainer)
+    window.network.set_architecture(replace(window.network.architecture, name="edited"))
+    qtbot.waitUntil(lambda: CANNOT_REBUILD not in window.explainer.notes_label.text(), timeout=WAIT_MS)
+    assert "no dataset is loaded" in window.explainer.notes_label.text()
 
 
 def test_a_damaged_line_shows_a_dialog_not_a_traceback(qtbot, window, tmp_path):
