@@ -391,5 +391,8 @@ class TrainingController(QObject):
     @Slot(object)
     def _on_idle_failed(self, exc: object) -> None:
         """Weights that no longer load (an edit raced the job) or a model too large for memory: say so."""
-        self._live.show_nothing(f"the model could not be run ({exc})")
+        if self._recorded is not None:  # no model was run: the snapshot's recordings did not read
+            self._live.show_nothing(f"the run's recorded snapshot could not be read ({exc})")
+        else:
+            self._live.show_nothing(f"the model could not be run ({exc})")
         self.idle_views_shown.emit()

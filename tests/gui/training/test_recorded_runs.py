@@ -209,3 +209,16 @@ def test_attach_follows_a_recorded_run_while_the_script_still_writes_it(qtbot, w
         with qtbot.waitSignal(window.session.finished, timeout=WAIT_MS):
             run.close()
     assert window.workspace.trained is None
+
+
+def test_a_recorded_snapshot_that_does_not_read_is_named_in_the_caption(qtbot, window, tmp_path):
+    folder = tmp_path / "run"
+    write_residual_run(folder, steps=3)
+    newest = read_run_log(folder).snapshots[-1]
+    (folder / newest.file).write_bytes(b"not a safetensors file")
+    window.document.ask_unsaved_changes = lambda: DISCARD
+    with qtbot.waitSignal(window.session.finished, timeout=WAIT_MS):
+        window.document.attach(folder)
+    caption = window.live_views.caption
+    qtbot.waitUntil(lambda: "recorded snapshot could not be read" in caption.text(), timeout=WAIT_MS)
+    assert newest.file.split("/")[-1] in caption.text()
