@@ -89,3 +89,19 @@ def test_the_health_command_reads_a_recorded_folder_and_exits_0(run):
     refused = subprocess.run([sys.executable, str(ROOT / "main.py"), "health", str(folder), "--dataset", "mnist"],
                              capture_output=True, text=True, timeout=120)
     assert refused.returncode == 2 and "cannot rebuild it" in refused.stderr
+
+
+def test_recorded_run_tells_a_recorded_folder_from_its_first_line(run, tmp_path):
+    from engine.run_folder.recording import CANNOT_REBUILD, newest_recorded_snapshot, recorded_run
+
+    folder = run[0]
+    found = recorded_run(folder)
+    assert found.model == "Residual" and "not an nn.Sequential" in found.reason
+    assert found.cannot_rebuild.startswith(CANNOT_REBUILD)
+    rebuilt = tmp_path / "rebuilt"
+    RunWriter(nn.Sequential(nn.Conv2d(1, 2, 3), nn.Flatten(), nn.Linear(2 * 6 * 6, 3)), rebuilt,
+              probe=torch.randn(2, 1, 8, 8), control=False).close()
+    assert recorded_run(rebuilt) is None and recorded_run(tmp_path / "nothing") is None
+    # A probe sample past the recorded batch falls back to its first, as the window's probe pick may be.
+    assert newest_recorded_snapshot(folder, 99).probe_index == 0
+    assert newest_recorded_snapshot(folder, 5).probe_index == 5
