@@ -25,7 +25,8 @@ OWN_FLAGS = ("seed",)
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("experiment", help="train the variants of an experiment and tabulate them",
                        description="Train each variant of an experiment spec (one thing varied: pooling, "
-                                   "activation, kernel_size, batchnorm, dropout, optimizer or learning_rate) with "
+                                   "activation, kernel_size, batchnorm, dropout, optimizer, learning_rate, connectivity, "
+                                   "or whole networks: presets) with "
                                    "the same data, seeds and settings; writes one run folder per variant and seed, "
                                    "results.csv and results.md. Built-in: " + ", ".join(EXPERIMENT_KEYS) + ".")
     p.add_argument("spec", metavar="SPEC.json", help="an experiment spec (see docs/experiments.md), or a built-in name")
