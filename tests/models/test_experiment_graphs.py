@@ -88,3 +88,13 @@ def test_a_network_experiment_names_what_is_wrong(changes, words):
     with pytest.raises(ExperimentError) as info:
         from_dict(data)
     assert words in str(info.value)
+
+
+def test_a_plan_that_removes_a_merge_is_refused_naming_it():
+    """No variation removes an add today; the wiring step refuses one by name rather than guess which input its
+    readers should read."""
+    from models.experiment import _rewired
+
+    plan = [[] if isinstance(spec, AddSpec) else [spec] for spec in RESNET.layers]
+    with pytest.raises(ExperimentError, match=r'the variant "no adds" removes layer 9 \(add\), which joins 2 inputs'):
+        _rewired(RESNET, plan, "no adds")
