@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable
 
 from models import graph
@@ -15,6 +16,8 @@ from models.layers import (AvgPool2dSpec, BatchNorm2dSpec, Conv2dSpec, DropoutSp
 from models.kernel_library import init_problem
 from models.merge_shapes import MERGE_RULES, MergeProblem
 from models.validation import check_spec
+
+NEVER_REACH = "the windows never reach"  # the start of a strided layer's warning about rows it skips
 
 Shape = tuple[int, ...]
 
@@ -150,7 +153,7 @@ def _windowed(spec: Conv2dSpec | LocallyConnected2dSpec | Pool2dSpec, c: int, h:
     skipped = [f"{n} {axis}" for n, axis in ((unused_h, "row(s)"), (unused_w, "column(s)")) if n]
     warnings = ()
     if skipped:
-        warnings = (f"the windows never reach the last {' and '.join(skipped)} of the input (stride {sh}x{sw}, "
+        warnings = (f"{NEVER_REACH} the last {' and '.join(skipped)} of the input (stride {sh}x{sw}, "
                     f"kernel {fh}x{fw}); change the stride, kernel or padding so that (n + 2p - f) divides by s",)
     return (oh, ow), _Result((), formula=formula, warnings=warnings, padding=(ph[0], ph[1], pw[0], pw[1]))
 
@@ -281,6 +284,30 @@ def _layer(spec: LayerSpec, number: int, arch: Architecture, ins: list[tuple[int
     return _rule(spec, ins[0][1])
 
 
+def _forgive_rows_another_reader_reads(results: list[LayerAnalysis]) -> list[LayerAnalysis]:
+    """Rows a layer's windows skip are lost only if nothing else reads them: ResNet's 1x1 stride-2 shortcut skips
+    every other row of the block's input, which the main branch's 3x3 stride-2 conv beside it reads. Its warning
+    would flag the canonical design as a mistake, so it is dropped when another working reader of the same
+    layer reaches all of it."""
+    readers: dict[int, list[LayerAnalysis]] = {}
+    for la in results:
+        for source in set(la.sources):
+            readers.setdefault(source, []).append(la)
+
+    def reads_all(la: LayerAnalysis) -> bool:
+        return la.error is None and la.output_shape is not None and not any(
+            w.startswith(NEVER_REACH) for w in la.warnings)
+
+    out = []
+    for la in results:
+        skips = [w for w in la.warnings if w.startswith(NEVER_REACH)]
+        if skips and len(la.sources) == 1 and any(
+                other is not la and reads_all(other) for other in readers.get(la.sources[0], ())):
+            la = replace(la, warnings=tuple(w for w in la.warnings if w not in skips))
+        out.append(la)
+    return out
+
+
 def analyze(arch: Architecture) -> Analysis:
     """Infer every layer's shape and arithmetic, in the order the layers run (a chain's: list order).
 
@@ -323,6 +350,8 @@ def analyze(arch: Architecture) -> Analysis:
             found[number] = LayerAnalysis(number, arch.layers[number - 1].TYPE, None, error=wiring.get(number),
                                           sources=srcs[number - 1])
     results = [found[n] for n in range(1, count + 1)]
+    if arch.is_graph:
+        results = _forgive_rows_another_reader_reads(results)
     network_warnings = []
     if results and results[-1].output_shape is not None and len(results[-1].output_shape) != 1:
         network_warnings.append("the output is not a vector of class scores; end with flatten + linear or "

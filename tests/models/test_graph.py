@@ -150,8 +150,8 @@ def test_bad_inputs_in_a_file_are_refused_by_layer(inputs, message):
     assert str(info.value).startswith(message)
 
 
-@pytest.mark.parametrize("path", sorted(p for p in PRESET_DIR.glob("*.json") if "resnet" not in p.name),
-                         ids=lambda p: p.name)
+@pytest.mark.parametrize("path", sorted(p for p in PRESET_DIR.glob("*.json")
+                                        if json.loads(p.read_text())["version"] in (1, 2)), ids=lambda p: p.name)
 def test_every_version_1_or_2_preset_opens_as_the_same_chain(path):
     original = json.loads(path.read_text())
     arch = architecture_file.load(path)
