@@ -26,6 +26,16 @@ def inputs_text(sources: tuple[int, ...]) -> str:
     return ", ".join("input" if s == 0 else str(s) for s in sources)
 
 
+def field_text(field: LayerField, jumps: bool = False) -> str:
+    """A layer's field for the table: LayerField.text() ('5x5', '28x28 (all)', '?'); with `jumps`, units on a grid
+    also say how many input pixels apart they are: '14x14 (jump 2)', '7x5 (jump 2x1)'."""
+    text = field.text()
+    if not jumps or field.receptive_field is None or field.whole or field.jump is None:
+        return text
+    jh, jw = field.jump
+    return f"{text} (jump {jh})" if jh == jw else f"{text} (jump {jh}x{jw})"
+
+
 def _in_run_order(analysis: Analysis) -> list:
     """The layers in the order they run; those that cannot run (a cycle, a missing input) last, in list order."""
     ran = [analysis.layers[n - 1] for n in analysis.order]
@@ -36,19 +46,20 @@ def _shape(shape: tuple[int, ...] | None) -> str:
     return "x".join(map(str, shape)) if shape else "?"
 
 
-def rows(analysis: Analysis, fields: tuple[LayerField, ...] | None = None, graph: bool = False
-         ) -> list[tuple[str, ...]]:
+def rows(analysis: Analysis, fields: tuple[LayerField, ...] | None = None, graph: bool = False,
+         jumps: bool = False) -> list[tuple[str, ...]]:
     """One row per layer (input first), then totals; numbers formatted with thousands separators. With `graph`,
     the layers in the order they run, each ending with the layers it reads (INPUTS_HEADER).
 
     A layer whose output is unknown (the error itself and every layer after it) shows "?" rather than 0,
     and so do the totals of such a network: a partial sum would read as the network's size. With `fields`
-    (receptive_fields of the same architecture), each row ends with the layer's receptive field."""
-    field_of = {f.index: f.text() for f in fields} if fields is not None else None
+    (receptive_fields of the same architecture), each row ends with the layer's receptive field, and with `jumps`
+    its jump too (field_text)."""
+    field_of = {f.index: field_text(f, jumps) for f in fields} if fields is not None else None
     extra = (lambda text: (text,)) if field_of is not None else (lambda text: ())
     wired = (lambda text: (text,)) if graph else (lambda text: ())
     out = [("0", "input", _shape(analysis.input_shape), f"{_prod(analysis.input_shape):,}", "", "", "", "",
-            *extra("1x1"), *wired(""))]
+            *extra("1x1 (jump 1)" if jumps else "1x1"), *wired(""))]
     for la in (_in_run_order(analysis) if graph else analysis.layers):
         counts = (la.activation_size, la.weights, la.biases, la.params, la.macs)
         out.append((str(la.index), la.type + (" (!)" if la.error else ""), _shape(la.output_shape),
@@ -89,19 +100,21 @@ def as_text(analysis: Analysis, fields: tuple[LayerField, ...] | None = None) ->
     return "\n".join(out) + "\n"
 
 
-def as_markdown(analysis: Analysis, fields: tuple[LayerField, ...] | None = None, graph: bool = False) -> str:
+def as_markdown(analysis: Analysis, fields: tuple[LayerField, ...] | None = None, graph: bool = False,
+                jumps: bool = False) -> str:
     names = headers(fields, graph)
-    table = [names] + rows(analysis, fields, graph)
+    table = [names] + rows(analysis, fields, graph, jumps)
     lines = ["| " + " | ".join(r) + " |" for r in table]
     lines.insert(1, "|" + "|".join("---:" if i in _NUMERIC else "---" for i in range(len(names))) + "|")
     return "\n".join(lines) + "\n"
 
 
-def as_csv(analysis: Analysis, fields: tuple[LayerField, ...] | None = None, graph: bool = False) -> str:
+def as_csv(analysis: Analysis, fields: tuple[LayerField, ...] | None = None, graph: bool = False,
+           jumps: bool = False) -> str:
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(headers(fields, graph))
-    for r in rows(analysis, fields, graph):  # thousands separators out; the csv module quotes "8, 3"
+    for r in rows(analysis, fields, graph, jumps):  # thousands separators out; the csv module quotes "8, 3"
         writer.writerow([c if i == len(r) - 1 and graph else c.replace(",", "") for i, c in enumerate(r)])
     return buf.getvalue()
 

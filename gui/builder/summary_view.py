@@ -10,14 +10,21 @@ from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLab
 from gui.builder.layer_style import parameters_text
 from models.network import Network
 from models.plural import counted
+from models.receptive_field import LayerField, receptive_fields
 from models.summary_table import as_csv, as_markdown, headers, rows
 
 _NUMERIC = {0, 3, 4, 5, 6, 7}  # right-aligned columns
 AnyIndex = QModelIndex | QPersistentModelIndex
 
 
+def summary_fields(network: Network) -> tuple[LayerField, ...]:
+    """Every layer's receptive field, as the table and its copies show them."""
+    return receptive_fields(network.architecture, network.analysis)
+
+
 class SummaryTableModel(QAbstractTableModel):
-    """`summary_table.rows(network.analysis)`: input row, one row per layer, totals row (bold). A graph's rows are
+    """`summary_table.rows(network.analysis, fields)`: input row, one row per layer, totals row (bold), the last
+    column each layer's receptive field and jump ('14x14 (jump 2)', models.receptive_field). A graph's rows are
     in the order its layers run, with an Inputs column (the layers each reads)."""
 
     def __init__(self, network: Network) -> None:
@@ -27,9 +34,11 @@ class SummaryTableModel(QAbstractTableModel):
         network.changed.connect(self._on_network_changed)
 
     def _read(self) -> None:
-        graph = self._network.architecture.is_graph
-        self._headers = headers(graph=graph)
-        self._rows = rows(self._network.analysis, graph=graph)
+        network = self._network
+        graph = network.architecture.is_graph
+        self.fields = summary_fields(network)
+        self._headers = headers(self.fields, graph)
+        self._rows = rows(network.analysis, self.fields, graph, jumps=True)
 
     def _on_network_changed(self, _architecture: object) -> None:
         self.beginResetModel()
@@ -149,9 +158,11 @@ class SummaryView(QWidget):
         return self._network.architecture.is_graph
 
     def copy_markdown(self) -> None:
-        QGuiApplication.clipboard().setText(as_markdown(self._network.analysis, graph=self._is_graph()))
+        QGuiApplication.clipboard().setText(as_markdown(self._network.analysis, self.model.fields, self._is_graph(),
+                                                        jumps=True))
         self.copied.emit(f"Copied the summary table as Markdown ({counted(self.model.rowCount(), 'row')})")
 
     def copy_csv(self) -> None:
-        QGuiApplication.clipboard().setText(as_csv(self._network.analysis, graph=self._is_graph()))
+        QGuiApplication.clipboard().setText(as_csv(self._network.analysis, self.model.fields, self._is_graph(),
+                                                   jumps=True))
         self.copied.emit(f"Copied the summary table as CSV ({counted(self.model.rowCount(), 'row')})")
