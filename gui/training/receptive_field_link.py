@@ -6,8 +6,8 @@ from PySide6.QtCore import QObject, Slot
 
 from gui.views.activation_view import ActivationView
 from models.architecture import Architecture
-from models.receptive_field import LayerField, field_between, receptive_fields
-from models.shapes import Analysis, analyze
+from models.shapes import Analysis
+from models.unit_fields import UnitFields
 
 
 class ReceptiveFieldLink(QObject):
@@ -16,15 +16,13 @@ class ReceptiveFieldLink(QObject):
 
     The fields are the network's as it is now (`set_architecture`, every edit); a map whose shown shape is not
     the one the network would make (maps of a run before an edit) gets no frame rather than a wrong one. Each
-    hover is one look-up and a little arithmetic: nothing grows with the run."""
+    hover is one look-up and a little arithmetic (models.unit_fields, shared with the Explainer): nothing grows with
+    the run."""
 
     def __init__(self, view: ActivationView, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._view = view
-        self._arch: Architecture | None = None
-        self._analysis: Analysis | None = None
-        self._fields: dict[str, tuple[LayerField, tuple[int, ...]]] = {}  # by snapshot label: field, output shape
-        self._input_size: tuple[int, int] | None = None  # the network's
+        self._fields: UnitFields | None = None
         self._shown_size: tuple[int, int] | None = None  # the sample's shown now
         self._unit: tuple[str, int, int] | None = None  # the unit last announced
         self._dataset = None
@@ -33,11 +31,7 @@ class ReceptiveFieldLink(QObject):
 
     def set_architecture(self, arch: Architecture, analysis: Analysis | None = None) -> None:
         """The network the maps come from; `analysis` is analyze(arch) when already at hand."""
-        analysis = analysis if analysis is not None else analyze(arch)
-        self._arch, self._analysis = arch, analysis
-        self._input_size = (arch.input.height, arch.input.width)
-        self._fields = {la.label: (field, la.output_shape) for la, field in
-                        zip(analysis.layers, receptive_fields(arch, analysis)) if la.output_shape is not None}
+        self._fields = UnitFields(arch, analysis)
 
     def set_dataset(self, dataset) -> None:
         self._dataset = dataset
@@ -56,10 +50,10 @@ class ReceptiveFieldLink(QObject):
     @Slot(str, int, int)
     def _on_unit_hovered(self, layer: str, row: int, col: int) -> None:
         self._unit = (layer, row, col)
-        known = self._current(layer)
-        fits = self._shown_size == self._input_size  # the sample is of the size the network takes
-        self._view.show_receptive_field(known.unit_box(row, col) if known is not None and known.on_grid and fits
-                                        else None)
+        fields, number = self._fields, self._number(layer)
+        fits = fields is not None and self._shown_size == fields.input_size  # the sample is the size it takes
+        self._view.show_receptive_field(fields.unit_box(number, row, col, self._view.map_shape(layer))
+                                        if fits and number is not None else None)  # type: ignore[union-attr]
         self._frame_detail()
 
     @Slot(str, int)
@@ -69,16 +63,19 @@ class ReceptiveFieldLink(QObject):
     def _frame_detail(self) -> None:
         """The last unit's field on the enlarged map, when that map is of its layer or an earlier one."""
         shown = self._view.detail()
-        if self._unit is None or shown is None or self._arch is None or self._analysis is None:
+        if self._unit is None or shown is None or self._fields is None:
             return
         layer, row, col = self._unit
-        upper, lower = self._current(layer), self._current(shown[0])
+        upper, lower = self._number(layer), self._number(shown[0])
         field = None
-        if upper is not None and lower is not None and lower.index <= upper.index:
-            field = field_between(self._arch, self._analysis, lower.index, upper.index)
+        if upper is not None and lower is not None:
+            field = self._fields.between(lower, upper)
         self._view.show_detail_field(field.unit_box(row, col) if field is not None else None)
 
-    def _current(self, layer: str) -> LayerField | None:
-        """The field of `layer` if the maps shown for it are the shape the network makes now."""
-        known = self._fields.get(layer)
-        return known[0] if known is not None and known[1] == self._view.map_shape(layer) else None
+    def _number(self, layer: str) -> int | None:
+        """The layer number of `layer` if the maps shown for it are the shape the network makes now."""
+        fields = self._fields
+        if fields is None:
+            return None
+        number = fields.number(layer)
+        return number if number is not None and fields.makes(number, self._view.map_shape(layer)) else None
