@@ -30,6 +30,7 @@ def main() -> int:
     parser.add_argument("--tab", default="Network", help="the tab to show (its title)")
     parser.add_argument("--dock", default="", help="a dock to raise (e.g. Training)")
     parser.add_argument("--project", default=None, help="a project, architecture or run folder to open")
+    parser.add_argument("--dataset", default=None, help="the dataset to select (default: the bundled MNIST)")
     parser.add_argument("--set", action="append", default=[], metavar="SETTING=VALUE",
                         help="a training setting before Train, e.g. --set optimizer=sgd --set learning_rate=5")
     parser.add_argument("--train-batches", type=int, default=0, help="train until this step, then pause")
@@ -46,7 +47,7 @@ def main() -> int:
 
     app = QApplication(sys.argv[:1])
     collector = configure_application(app)  # noqa: F841 - kept while the loop runs
-    window = open_window(args.project)
+    window = open_window(args.project, args.dataset)
     session, panel = None, None
     target = {"step": args.train_batches or 1 << 60, "continued": False, "last": 0}
 
