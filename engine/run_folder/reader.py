@@ -39,6 +39,9 @@ class RunLog:
     snapshots: list[SnapshotRecord] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     damaged: int = 0  # lines left out so far (problems keeps only the newest reasons)
+    # False: the lines are checked and counted but not kept in `events` (nor history()), for a follower that keeps
+    # its own curves (engine/run_folder/run_curves.py): an hour-long run's lines would be held for nothing.
+    keep_events: bool = True
 
     def add(self, records: list[dict[str, Any]]) -> None:
         for record in records:
@@ -53,7 +56,8 @@ class RunLog:
                 except RunFolderError as exc:
                     self._damaged(exc)
                     continue
-                self.events.append(record)
+                if self.keep_events:
+                    self.events.append(record)
             else:
                 if kind in _CURVE_LINES:  # checked here, once: history() and every view downstream trust them
                     try:
@@ -61,7 +65,8 @@ class RunLog:
                     except RunFolderError as exc:
                         self._damaged(exc)
                         continue
-                self.events.append(compact_line(record))
+                if self.keep_events:
+                    self.events.append(compact_line(record))
 
     def _damaged(self, exc: RunFolderError) -> None:
         self.problems = [*self.problems[-(MAX_PROBLEMS - 1):], str(exc)]

@@ -77,8 +77,10 @@ class TrainingSession(QObject):
         self._runs = count(1)
         self._folder: Path | None = None
         self._tail: EventTail | None = None
-        self._log = RunLog()
-        self._curves = RunCurves()  # the curves as the lines arrive: a run's end reads nothing again
+        # The lines are checked and dropped (RunCurves keeps the curves as they arrive): nothing held grows with every
+        # line of a long run, and a run's end reads nothing again.
+        self._log = RunLog(keep_events=False)
+        self._curves = RunCurves()
         self._pending: list[str] = []      # commands given before the child wrote its "started" line
         self._copy: InspectionCopy | None = None
         self._dataset = None
@@ -141,7 +143,8 @@ class TrainingSession(QObject):
         argv = [str(folder / INPUT), "--out", str(folder)] + (["--paused"] if paused else [])
         if config.threads == 0:  # automatic: leave the window a core (bench/gui_responsiveness.py, docs/benchmarks.md)
             argv += ["--threads", str(choose_threads(0, alongside_gui=True))]
-        self._folder, self._tail, self._log, self._curves = folder, EventTail(folder / EVENTS), RunLog(), RunCurves()
+        self._folder, self._tail = folder, EventTail(folder / EVENTS)
+        self._log, self._curves = RunLog(keep_events=False), RunCurves()
         self._dataset, self._probe, self._shown, self._newest, self._pending = dataset, probe_index, None, None, []
         self._copy = InspectionCopy(arch)
         self._attached, self._paused, self._waiting = False, paused, False
@@ -157,7 +160,8 @@ class TrainingSession(QObject):
         if self.is_running:
             raise RuntimeError("a training run is already going; stop it first")
         folder = Path(folder)
-        self._folder, self._tail, self._log, self._curves = folder, EventTail(folder / EVENTS), RunLog(), RunCurves()
+        self._folder, self._tail = folder, EventTail(folder / EVENTS)
+        self._log, self._curves = RunLog(keep_events=False), RunCurves()
         self._dataset, self._probe, self._shown, self._newest, self._pending = dataset, probe_index, None, None, []
         self._copy = InspectionCopy(arch)
         self._attached, self._paused, self._waiting = True, False, False

@@ -39,3 +39,14 @@ def test_a_damaged_line_raises_and_is_kept_off_the_curves():
     with pytest.raises(RunFolderError, match="not a count"):
         curves.read(batch(True))
     assert curves.history.batches == [] and curves.last_step == 0
+
+
+def test_a_run_log_that_keeps_no_events_still_checks_and_counts_every_line():
+    lines = [{"kind": "started"}, batch(1), {**batch(2), "step": "x"}, {"kind": "snapshot", "step": "y"}, epoch(1, 1),
+             {"kind": "finished"}]
+    kept, dropped = RunLog(), RunLog(keep_events=False)
+    kept.add(lines)
+    dropped.add(lines)
+    assert dropped.events == [] and len(kept.events) == 2
+    assert (dropped.started, dropped.finished, dropped.snapshots, dropped.problems, dropped.damaged) == \
+        (kept.started, kept.finished, kept.snapshots, kept.problems, kept.damaged) and dropped.damaged == 2
