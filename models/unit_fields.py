@@ -59,20 +59,21 @@ def clipped_span(start: float, length: float, size: int) -> tuple[int, int] | No
     return (first, last) if first <= last else None
 
 
-def unit_sentence(field: LayerField, row: int, col: int, input_size: tuple[int, int]) -> str:
+def unit_sentence(field: LayerField, row: int, col: int, input_size: tuple[int, int],
+                  subject: str = "This unit") -> str:
     """'This unit sees rows 2-15, columns 4-17 of the 28x28 input (its receptive field: 14x14, jump 2).', saying
-    so when the field reaches past the border (there it sees padding)."""
+    so when the field reaches past the border (there it sees padding). `subject` names the unit."""
     h, w = input_size
     if not field.on_grid or field.receptive_field is None:
-        return f"This unit's field has no place on the {h}x{w} input (after flatten, linear or global pooling)."
+        return f"{subject}'s field has no place on the {h}x{w} input (after flatten, linear or global pooling)."
     top, left, height, width = field.unit_box(row, col)
     rows, cols = clipped_span(top, height, h), clipped_span(left, width, w)
     rh, rw = field.receptive_field
     jh, jw = field.jump  # type: ignore[misc]
     jump = f"jump {jh}" if jh == jw else f"jump {jh}x{jw}"
     if rows is None or cols is None:
-        return f"This unit's {rh}x{rw} field lies wholly in the padding, outside the {h}x{w} input ({jump})."
+        return f"{subject}'s {rh}x{rw} field lies wholly in the padding, outside the {h}x{w} input ({jump})."
     inside = rows[1] - rows[0] + 1 == rh and cols[1] - cols[0] + 1 == rw
-    text = (f"This unit sees rows {rows[0]}-{rows[1]}, columns {cols[0]}-{cols[1]} of the {h}x{w} input "
+    text = (f"{subject} sees rows {rows[0]}-{rows[1]}, columns {cols[0]}-{cols[1]} of the {h}x{w} input "
             f"(its receptive field: {rh}x{rw}, {jump})")
     return text + ("." if inside else ": the rest of its field reaches past the border, into the padding.")

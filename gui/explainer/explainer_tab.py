@@ -15,6 +15,7 @@ from gui.views.number_grid import NumberGrid
 from models import convolution_steps as cs
 from models.lesson import Lesson, LessonError, load
 from models.lesson_library import LESSON_KEYS, lesson_path
+from models.unit_fields import unit_sentence
 
 NETWORK = "network"
 OPEN_FILE = "open"
@@ -28,6 +29,9 @@ class ExplainerTab(QWidget):
     and the output map filling in. Public for tests: `source_box`, `layer_box`, `map_box`, `channel_box`,
     `next_button`, `previous_button`, `play_button`, `input_grids`, `kernel_grids`, `output_grid`,
     `arithmetic` (the text), `formula_label`, `step_label`, `notes_label`, `position` (i, j) and `case`.
+    For the user's network the probe sample shows beside the output (`view.sample_panel`) with the receptive
+    field of the current output cell, or of the cell under the mouse, framed on it (`view.field_rect()`) and
+    written out under it (`view.field_label`: the rows and columns of the input it sees).
     A second page, `compare` (KernelCompare), puts a classical kernel beside the most similar learned filter.
     While the stepper shows, Ctrl+= / Ctrl+- / Ctrl+0 zoom its grids (`view.zoom_by`), wherever the focus is
     in the tab: they win over the window's same keys (the builder's zoom, off screen here)."""
@@ -42,6 +46,7 @@ class ExplainerTab(QWidget):
         self._dirty = True
         self._lessons: dict[str, Lesson] = {}
         self._source_index = 0
+        self._field_layer: int | None = None  # the network layer stepped through, whose units' fields are framed
         self.input_grids: list[NumberGrid] = []
         self.kernel_grids: list[NumberGrid] = []
         self._build()
@@ -115,6 +120,8 @@ class ExplainerTab(QWidget):
         self.previous_button.clicked.connect(self.previous_step)
         self.play_button.toggled.connect(self._on_play_toggled)
         self.view.cell_clicked.connect(self.jump_to)
+        self.view.cell_hovered.connect(self._on_cell_hovered)
+        self.view.hover_left.connect(self._on_hover_left)
 
     # -- zoom keys -------------------------------------------------------------------------------------------
     def event(self, event: QEvent) -> bool:
@@ -218,7 +225,7 @@ class ExplainerTab(QWidget):
             self._show_case(None, f"Cannot step through the network: {exc}.")
             return
         about = f"{layer.label}, {self._cases.weights_text()}, {self._cases.probe_text()}"
-        self._show_case(Case(layer.op, layer.input, cs.output(layer.op, layer.input), about))
+        self._show_case(Case(layer.op, layer.input, cs.output(layer.op, layer.input), about), layer=layer.index)
 
     def _recorded_run(self):
         """The run the window shows, when it is a RunWriter folder of a model ConvScope cannot rebuild and no
@@ -261,8 +268,10 @@ class ExplainerTab(QWidget):
         self._dirty = False
 
     # -- the case --------------------------------------------------------------------------------------------
-    def _show_case(self, case: Case | None, message: str = "") -> None:
+    def _show_case(self, case: Case | None, message: str = "", layer: int | None = None) -> None:
+        """Show `case` (None: `message` instead); `layer`: the network layer it is, whose units' fields show."""
         self.case = case
+        self._field_layer = layer if case is not None else None
         enabled = case is not None
         for widget in (self.map_box, self.next_button, self.previous_button, self.play_button):
             widget.setEnabled(enabled)
@@ -287,6 +296,7 @@ class ExplainerTab(QWidget):
         self.map_box.blockSignals(False)
         self._map, self._index = 0, 0
         self._configure_channels()
+        self.view.show_sample(self._cases.probe_image() if layer is not None else None)
         self._update_step()
 
     def _read_channels(self) -> range:
@@ -380,7 +390,30 @@ class ExplainerTab(QWidget):
                                 f"column {j} = {cs.number_text(step.value)}")
         self.previous_button.setEnabled(self._index > 0)
         self.next_button.setEnabled(self._index + 1 < self.step_count)
+        self._frame_unit(i, j)
         self.step_changed.emit(m, i, j)
+
+    # -- receptive fields ------------------------------------------------------------------------------------
+    @Slot(int, int)
+    def _on_cell_hovered(self, i: int, j: int) -> None:
+        self._frame_unit(i, j)
+
+    @Slot()
+    def _on_hover_left(self) -> None:
+        if self.case is not None:
+            self._frame_unit(*self.position)  # back to the current step's cell
+
+    def _frame_unit(self, i: int, j: int) -> None:
+        """Frame output cell (i, j)'s receptive field on the network's input and say which pixels it sees (the
+        same for every output map: a map's units all look through the same windows)."""
+        layer, case = self._field_layer, self.case
+        fields = self._cases.unit_fields() if layer is not None and case is not None else None
+        field = fields.field(layer, case.output.shape) if fields is not None else None  # type: ignore[union-attr]
+        if field is None:
+            self.view.show_field(None)
+            return
+        self.view.show_field(field.unit_box(i, j) if field.on_grid else None,
+                             unit_sentence(field, i, j, fields.input_size, f"Output cell ({i}, {j})"))
 
 
 def _errata_text(case: Case) -> str:

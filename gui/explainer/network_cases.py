@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Callable
 
+import numpy as np
 import torch
 from PySide6.QtCore import QObject, Signal, Slot
 
@@ -11,6 +12,7 @@ from engine.network.builder import ConvNet
 from engine.inspection.layer_cases import LayerCase, explained_model, layer_case, window_layers
 from gui.workspace import Workspace
 from models.network import Network
+from models.unit_fields import UnitFields
 
 
 class CaseUnavailable(ValueError):
@@ -31,6 +33,7 @@ class NetworkCases(QObject):
         super().__init__(parent)
         self._network, self.workspace, self._seed = network, workspace, seed
         self._model: tuple[object, ConvNet] | None = None  # (the key it was built for, the model)
+        self._fields: UnitFields | None = None
         network.changed.connect(self.invalidate)
         for event in (workspace.events.trained, workspace.events.dataset, workspace.events.probe_index):
             event.connect(self.invalidate)
@@ -57,6 +60,20 @@ class NetworkCases(QObject):
         if self._weights() is not None:
             return "trained weights"
         return f"initial weights (seed {self._seed()}): train to step through learned filters"
+
+    def unit_fields(self) -> UnitFields:
+        """The receptive fields of the network as it is (computed once per architecture)."""
+        arch = self._network.architecture
+        if self._fields is None or self._fields.arch is not arch:
+            self._fields = UnitFields(arch, self._network.analysis)
+        return self._fields
+
+    def probe_image(self) -> np.ndarray | None:
+        """The probe sample as uint8 (H, W) or (H, W, 3), as the Training tab shows it; None without one."""
+        dataset, probe = self.workspace.dataset, self.workspace.probe_index
+        if dataset is None or not 0 <= probe < len(dataset.val.labels):
+            return None
+        return dataset.to_uint8(dataset.val.images_at(probe))
 
     def probe_text(self) -> str:
         return f"probe sample {self.workspace.probe_index} of the validation split"

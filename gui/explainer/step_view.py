@@ -6,12 +6,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from PySide6.QtCore import Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import (QGridLayout, QGroupBox, QHBoxLayout, QLabel, QPlainTextEdit, QScrollArea,
                                QVBoxLayout, QWidget)
 
 from gui.explainer.grid_zoom import zoomed
 from gui.views.number_grid import ZOOM_RANGE, NumberGrid
+from gui.views.sample_frame import Rect, SamplePanel
 from models import convolution_steps as cs
 from models.lesson import Lesson
 from models.printed_output import PrintedDifference, printed_differences
@@ -59,11 +61,16 @@ def _scroll(widget: QWidget, resizable: bool = False) -> QScrollArea:
 class StepView(QWidget):
     """`show_case(case, channels)` lays out one input grid per shown channel (with its padding) and the kernel
     grids; `show_step(case, m, index)` draws step `index` (raster order) of map m and returns it; `clear()`.
-    Clicking an output cell emits `cell_clicked(i, j)`. Only visible cells are drawn (NumberGrid).
+    Clicking an output cell emits `cell_clicked(i, j)`, hovering one `cell_hovered(i, j)` (once per cell reached)
+    and leaving the grid `hover_left`. `show_sample(image)` shows the network's input beside the output (None
+    hides it) and `show_field(rect, text)` frames input pixels on it (a unit's receptive field, clipped) with a
+    note under the output; `field_rect()` is the frame drawn. Only visible cells are drawn (NumberGrid).
     `zoom_by(IN | OUT | RESET)` (grid_zoom) scales every grid together; Ctrl+wheel over a grid does the same.
     Default cells are 40 px (12 px numbers; a 28x28 input scrolls)."""
 
     cell_clicked = Signal(int, int)
+    cell_hovered = Signal(int, int)
+    hover_left = Signal()
     zoom_changed = Signal(float)
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -81,7 +88,19 @@ class StepView(QWidget):
         self.output_grid = NumberGrid()
         self._output_box = QGroupBox("Output map (click a cell to jump there)")
         self._output_scroll = _scroll(self.output_grid)
-        QVBoxLayout(self._output_box).addWidget(self._output_scroll)
+        self.sample_panel = SamplePanel("Network input: the frame is what the output cell sees")
+        self.sample_panel.set_plot_height(160)
+        self.field_label = QLabel()
+        self.field_label.setWordWrap(True)
+        self.field_label.setObjectName("explainerField")
+        self.field_label.hide()
+        output_layout = QVBoxLayout(self._output_box)
+        output_layout.addWidget(self._output_scroll, 1)
+        output_layout.addWidget(self.sample_panel)
+        output_layout.addWidget(self.field_label)
+        self._hovered_cell: tuple[int, int] | None = None
+        self.output_grid.setMouseTracking(True)
+        self.output_grid.installEventFilter(self)
         self.arithmetic = QPlainTextEdit()
         self.arithmetic.setReadOnly(True)
         self.arithmetic.setObjectName("explainerArithmetic")
@@ -147,7 +166,34 @@ class StepView(QWidget):
             row.addWidget(grid, 2 * line + 1, col, Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         return labels
 
+    # -- the receptive field on the network's input -----------------------------------------------------------
+    def show_sample(self, image: np.ndarray | None) -> None:
+        self.sample_panel.show_image(image)
+
+    def show_field(self, rect: Rect | None, text: str = "") -> None:
+        self.sample_panel.show_frame(rect)
+        self.field_label.setText(text)
+        self.field_label.setVisible(bool(text))
+
+    def field_rect(self) -> Rect | None:
+        """The frame drawn on the network's input (top, left, height, width), clipped; None when none is."""
+        return self.sample_panel.frame() if self.sample_panel.isVisibleTo(self) else None
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+        if watched is self.output_grid:
+            if event.type() == QEvent.Type.MouseMove and isinstance(event, QMouseEvent):
+                cell = self.output_grid.cell_at(event.position().toPoint())
+                if cell is not None and cell != self._hovered_cell:
+                    self._hovered_cell = cell
+                    self.cell_hovered.emit(*cell)
+            elif event.type() == QEvent.Type.Leave:
+                self._hovered_cell = None
+                self.hover_left.emit()
+        return super().eventFilter(watched, event)
+
     def clear(self) -> None:
+        self.show_sample(None)
+        self.show_field(None)
         self.arithmetic.setPlainText("")
         self._set_grids(self._input_row, self.input_grids, 0)
         self._kernel_titles = self._set_grids(self._kernel_row, self.kernel_grids, 0)
@@ -158,6 +204,7 @@ class StepView(QWidget):
         """Grids for the input channels `shown` (absolute indices) and, for conv, their weights and products."""
         op, conv = case.op, case.op.kind == cs.CONV
         self._shown, self._kernel = list(shown), op.kernel
+        self._hovered_cell = None  # a cell of the grid shown before: the same cell now is announced again
         self._set_grids(self._input_row, self.input_grids, len(shown), [case.channel_name(k) for k in shown])
         names = ([f"{case.short_name(k)}: {what}" for k in shown for what in ("weights", "products")] if conv
                  else ["window"])
