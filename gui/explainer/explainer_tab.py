@@ -11,11 +11,11 @@ from gui.explainer.grid_zoom import zoom_key
 from gui.explainer.kernel_compare import KernelCompare
 from gui.explainer.network_cases import CaseUnavailable, NetworkCases
 from gui.explainer.step_view import Case, StepView, lesson_case
+from gui.explainer.unit_field import unit_frame
 from gui.views.number_grid import NumberGrid
 from models import convolution_steps as cs
 from models.lesson import Lesson, LessonError, load
 from models.lesson_library import LESSON_KEYS, lesson_path
-from models.unit_fields import unit_sentence
 
 NETWORK = "network"
 OPEN_FILE = "open"
@@ -404,16 +404,12 @@ class ExplainerTab(QWidget):
             self._frame_unit(*self.position)  # back to the current step's cell
 
     def _frame_unit(self, i: int, j: int) -> None:
-        """Frame output cell (i, j)'s receptive field on the network's input and say which pixels it sees (the
-        same for every output map: a map's units all look through the same windows)."""
-        layer, case = self._field_layer, self.case
-        fields = self._cases.unit_fields() if layer is not None and case is not None else None
-        field = fields.field(layer, case.output.shape) if fields is not None else None  # type: ignore[union-attr]
-        if field is None:
+        """Frame output cell (i, j)'s receptive field on the network's input and say which pixels it sees."""
+        if self.case is None:
             self.view.show_field(None)
             return
-        self.view.show_field(field.unit_box(i, j) if field.on_grid else None,
-                             unit_sentence(field, i, j, fields.input_size, f"Output cell ({i}, {j})"))
+        self.view.show_field(*unit_frame(self._cases, self._field_layer, self.case.output.shape, i, j,
+                                         f"Output cell ({i}, {j})"))
 
 
 def _errata_text(case: Case) -> str:

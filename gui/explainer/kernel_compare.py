@@ -9,8 +9,10 @@ from PySide6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QLabel, QVBox
 
 from engine.inspection.layer_cases import LayerCase
 from gui.explainer.network_cases import CaseUnavailable, NetworkCases
+from gui.explainer.unit_field import CellHover, unit_frame
 from gui.views.number_grid import NumberGrid
 from gui.views.number_scale_bar import NumberScaleBar
+from gui.views.sample_frame import SamplePanel
 from models import convolution_steps as cs
 from models.kernel_library import KERNEL_NAMES, InitError
 from models.kernel_similarity import classical_weights, ranking
@@ -29,7 +31,8 @@ class KernelCompare(QWidget):
     map (bias included) and the next best filters. Frozen filters say so. Public for tests: `layer_box`,
     `kernel_box`, `classical_map`, `learned_map`, `classical_kernel`, `learned_kernel`, `verdict_label`,
     `ranking_label`, `classical_bar`, `learned_bar` (each map's colour scale), `padding_note` (why a padded map
-    has a bright frame), `best` (filter, cosine) or None."""
+    has a bright frame), `best` (filter, cosine) or None. Hovering a unit of either map frames its receptive field
+    on the probe sample (`sample_panel`, `field_label`: the input rows and columns it sees)."""
 
     def __init__(self, cases: NetworkCases, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -51,6 +54,15 @@ class KernelCompare(QWidget):
         self.padding_note.setWordWrap(True)
         self.padding_note.setObjectName("paddingNote")
         self._titles = [QLabel() for _ in range(4)]
+        self._shown: LayerCase | None = None
+        self.sample_panel = SamplePanel("Probe sample: the frame is what the map unit under the mouse sees")
+        self.sample_panel.set_plot_height(160)
+        self.field_label = QLabel()
+        self.field_label.setWordWrap(True)
+        self._hover = CellHover(self)
+        for amap in (self.classical_map, self.learned_map):
+            self._hover.watch(amap)
+        self._hover.hovered.connect(self._on_unit_hovered)
         pickers = QHBoxLayout()
         for label, widget in (("Conv layer", self.layer_box), ("Classical kernel", self.kernel_box)):
             pickers.addWidget(QLabel(label))
@@ -65,6 +77,8 @@ class KernelCompare(QWidget):
             grid.addWidget(amap, 1, 3 * col + 1, Qt.AlignmentFlag.AlignTop)
             grid.addWidget(bar, 1, 3 * col + 2, Qt.AlignmentFlag.AlignTop)
         grid.addWidget(self.padding_note, 2, 0, 1, 6)
+        grid.addWidget(self.sample_panel, 3, 0, 1, 3)
+        grid.addWidget(self.field_label, 4, 0, 1, 3)
         grid.setColumnStretch(6, 1)
         layout = QVBoxLayout(self)
         layout.addLayout(pickers)
@@ -108,6 +122,10 @@ class KernelCompare(QWidget):
 
     def _clear(self, message: str) -> None:
         self.best = None
+        self._shown = None
+        self._hover.reset()
+        self.sample_panel.show_image(None)
+        self._frame(None, "")
         self.verdict_label.setText(message)
         self.ranking_label.setText("")
         for widget in (self.classical_kernel, self.learned_kernel, self.classical_map, self.learned_map):
@@ -156,6 +174,10 @@ class KernelCompare(QWidget):
             bar.set_scale(grid.scale)
             bar.show()
         self._note_padding(op.padding, case.input[read.start:read.stop])
+        self._shown = case
+        self._hover.reset()
+        self.sample_panel.show_image(self._cases.probe_image())
+        self._frame(None, "Hover a unit of either map: its receptive field is framed on the probe sample.")
         self.classical_kernel.set_values(classical[0].mean(axis=0))
         self.learned_kernel.set_values(op.weights[best].mean(axis=0))
         channels = f" (mean over its {per_filter} input channels)" if per_filter > 1 else ""
@@ -168,6 +190,18 @@ class KernelCompare(QWidget):
             f"{self._cases.weights_text()}, {self._cases.probe_text()}.")
         self.ranking_label.setText("Next: " + ", ".join(
             f"filter {m}{' (frozen)' if m in frozen else ''} {c:+.3f}" for m, c in ranks[1:SHOWN_RANKS]))
+
+    @Slot(int, int)
+    def _on_unit_hovered(self, i: int, j: int) -> None:
+        """Both maps are of the layer's windows (the classical kernel has its size, stride and padding): the
+        same field. The frame stays when the mouse leaves (it may go to the sample to look)."""
+        case = self._shown
+        if case is not None:
+            self._frame(*unit_frame(self._cases, case.index, case.output.shape, i, j, f"Unit ({i}, {j})"))
+
+    def _frame(self, rect, text: str) -> None:
+        self.sample_panel.show_frame(rect)
+        self.field_label.setText(text)
 
     def _note_padding(self, padding: tuple[int, int, int, int], x: np.ndarray) -> None:
         """A padded map's bright (or dark) frame is the padding, not the image: the network sees a normalised

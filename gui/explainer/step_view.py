@@ -6,12 +6,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal, Slot
-from PySide6.QtGui import QMouseEvent
+from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import (QGridLayout, QGroupBox, QHBoxLayout, QLabel, QPlainTextEdit, QScrollArea,
                                QVBoxLayout, QWidget)
 
 from gui.explainer.grid_zoom import zoomed
+from gui.explainer.unit_field import CellHover
 from gui.views.number_grid import ZOOM_RANGE, NumberGrid
 from gui.views.sample_frame import Rect, SamplePanel
 from models import convolution_steps as cs
@@ -98,9 +98,10 @@ class StepView(QWidget):
         output_layout.addWidget(self._output_scroll, 1)
         output_layout.addWidget(self.sample_panel)
         output_layout.addWidget(self.field_label)
-        self._hovered_cell: tuple[int, int] | None = None
-        self.output_grid.setMouseTracking(True)
-        self.output_grid.installEventFilter(self)
+        self._hover = CellHover(self)
+        self._hover.watch(self.output_grid)
+        self._hover.hovered.connect(self.cell_hovered)
+        self._hover.left.connect(self.hover_left)
         self.arithmetic = QPlainTextEdit()
         self.arithmetic.setReadOnly(True)
         self.arithmetic.setObjectName("explainerArithmetic")
@@ -179,18 +180,6 @@ class StepView(QWidget):
         """The frame drawn on the network's input (top, left, height, width), clipped; None when none is."""
         return self.sample_panel.frame() if self.sample_panel.isVisibleTo(self) else None
 
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
-        if watched is self.output_grid:
-            if event.type() == QEvent.Type.MouseMove and isinstance(event, QMouseEvent):
-                cell = self.output_grid.cell_at(event.position().toPoint())
-                if cell is not None and cell != self._hovered_cell:
-                    self._hovered_cell = cell
-                    self.cell_hovered.emit(*cell)
-            elif event.type() == QEvent.Type.Leave:
-                self._hovered_cell = None
-                self.hover_left.emit()
-        return super().eventFilter(watched, event)
-
     def clear(self) -> None:
         self.show_sample(None)
         self.show_field(None)
@@ -204,7 +193,7 @@ class StepView(QWidget):
         """Grids for the input channels `shown` (absolute indices) and, for conv, their weights and products."""
         op, conv = case.op, case.op.kind == cs.CONV
         self._shown, self._kernel = list(shown), op.kernel
-        self._hovered_cell = None  # a cell of the grid shown before: the same cell now is announced again
+        self._hover.reset()  # a cell of the grid shown before: the same cell now is announced again
         self._set_grids(self._input_row, self.input_grids, len(shown), [case.channel_name(k) for k in shown])
         names = ([f"{case.short_name(k)}: {what}" for k in shown for what in ("weights", "products")] if conv
                  else ["window"])

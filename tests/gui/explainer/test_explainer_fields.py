@@ -78,3 +78,22 @@ def test_each_layer_frames_its_own_field_and_lessons_show_none(qtbot, window, ex
     assert explainer.view.field_rect() is None
     assert not explainer.view.sample_panel.isVisibleTo(explainer.view)
     assert not explainer.view.field_label.isVisibleTo(explainer.view)
+
+
+def test_classical_vs_learned_maps_frame_a_hovered_units_field(qtbot, window, explainer):
+    compare = explainer.compare
+    explainer.pages.setCurrentWidget(compare)
+    compare.select("layer 4 (conv2d)", "laplacian")
+    assert compare.sample_panel.isVisibleTo(compare) and compare.sample_panel.frame() is None
+    field = receptive_fields(window.network.architecture, window.network.analysis)[3]
+    for amap, (i, j) in ((compare.learned_map, (5, 6)), (compare.classical_map, (9, 0))):
+        hover(amap, i, j)
+        assert compare.sample_panel.frame() == clipped(field.unit_box(i, j), (28, 28))
+        assert compare.field_label.text().startswith(f"Unit ({i}, {j}) sees rows ")
+    leave(compare.learned_map)  # the frame stays: the mouse may go to the sample to look
+    assert compare.sample_panel.frame() == clipped(field.unit_box(9, 0), (28, 28))
+    compare.select("layer 1 (conv2d)", "laplacian")  # another layer: no stale frame
+    assert compare.sample_panel.frame() is None
+    hover(compare.learned_map, 9, 0)
+    assert compare.sample_panel.frame() == clipped(
+        receptive_fields(window.network.architecture)[0].unit_box(9, 0), (28, 28)) == (7.0, 0.0, 5.0, 3.0)
