@@ -31,8 +31,8 @@ class KernelCompare(QWidget):
     map (bias included) and the next best filters. Frozen filters say so. Public for tests: `layer_box`,
     `kernel_box`, `classical_map`, `learned_map`, `classical_kernel`, `learned_kernel`, `verdict_label`,
     `ranking_label`, `classical_bar`, `learned_bar` (each map's colour scale), `padding_note` (why a padded map
-    has a bright frame), `best` (filter, cosine) or None. Hovering a unit of either map frames its receptive field
-    on the probe sample (`sample_panel`, `field_label`: the input rows and columns it sees)."""
+    has a bright frame), `best` (filter, cosine) or None. Hovering (or clicking) a unit of either map frames its
+    receptive field on the probe sample (`sample_panel`, `field_label`: the input rows and columns it sees)."""
 
     def __init__(self, cases: NetworkCases, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -63,6 +63,8 @@ class KernelCompare(QWidget):
         for amap in (self.classical_map, self.learned_map):
             self._hover.watch(amap)
         self._hover.hovered.connect(self._on_unit_hovered)
+        for amap in (self.classical_map, self.learned_map):
+            amap.cell_clicked.connect(self._on_unit_hovered)  # a click frames it too (touch screens)
         pickers = QHBoxLayout()
         for label, widget in (("Conv layer", self.layer_box), ("Classical kernel", self.kernel_box)):
             pickers.addWidget(QLabel(label))

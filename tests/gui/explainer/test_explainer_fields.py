@@ -97,3 +97,7 @@ def test_classical_vs_learned_maps_frame_a_hovered_units_field(qtbot, window, ex
     hover(compare.learned_map, 9, 0)
     assert compare.sample_panel.frame() == clipped(
         receptive_fields(window.network.architecture)[0].unit_box(9, 0), (28, 28)) == (7.0, 0.0, 5.0, 3.0)
+    qtbot.mouseClick(compare.classical_map, Qt.MouseButton.LeftButton,
+                     pos=compare.classical_map.cell_rect(2, 3).center())  # a click frames it too
+    assert compare.sample_panel.frame() == clipped(receptive_fields(window.network.architecture)[0].unit_box(2, 3),
+                                                   (28, 28))
