@@ -32,3 +32,12 @@ def test_the_sentence_names_the_clipped_rows_and_columns():
     assert corner.startswith("This unit sees rows 0-11, columns 0-11 of the 28x28 input") and "padding" in corner
     assert "no place" in unit_sentence(receptive_fields(LENET)[7], 0, 0, (28, 28))
     assert clipped_span(-2.0, 14.0, 28) == (0, 11) and clipped_span(30.0, 2.0, 28) is None
+
+
+def test_a_graphs_units_have_their_layers_fields():
+    resnet = load_preset("resnet20")
+    fields, analysis = UnitFields(resnet), analyze(resnet)
+    for field in receptive_fields(resnet, analysis):
+        shape = analysis.layers[field.index - 1].output_shape
+        expected = field.unit_box(1, 2) if field.on_grid else None
+        assert fields.unit_box(field.index, 1, 2, shape) == expected, field.index
