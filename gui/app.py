@@ -6,11 +6,12 @@ and its engine rooms are built when their import, off the GUI thread, has finish
 
 from __future__ import annotations
 
+import gc
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QCoreApplication, QTimer
+from PySide6.QtCore import QCoreApplication, QEvent, QTimer
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication
 
@@ -101,5 +102,15 @@ def run_app(project: str | None = None, dataset: str | None = None) -> int:
     window.rooms_ready.connect(collector.set_aside_what_lives_now)  # torch and the rooms are imported by then
     code = app.exec()
     collector.stop()
-    del window
+    dispose(window)
     return code
+
+
+def dispose(window: MainWindow) -> None:
+    """Destroy the closed window's Qt objects now, while the QApplication lives. Left to the interpreter's exit,
+    the order is Python's: a function's locals are freed in the order they were made (the QApplication first),
+    and signal connections keep the window's wrapper alive past its `del`; a widget destroyed after the
+    QApplication may crash the exit."""
+    window.deleteLater()
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    gc.collect()

@@ -37,13 +37,14 @@ def main() -> int:
     parser.add_argument("--continue-batches", type=int, default=0, help="then continue the ended run this many steps")
     parser.add_argument("--after-tab", default="", help="the tab to show once training has paused")
     parser.add_argument("--run", default="", help="Python run with `window` in scope before the picture")
+    parser.add_argument("--settle-ms", type=int, default=SETTLE_MS, help="wait this long before the picture")
     args = parser.parse_args()
     os.environ.setdefault("XDG_CONFIG_HOME", tempfile.mkdtemp(prefix="convscope-shot-"))  # a fresh profile
 
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
-    from gui.app import configure_application, open_window
+    from gui.app import configure_application, dispose, open_window
 
     app = QApplication(sys.argv[:1])
     collector = configure_application(app)  # noqa: F841 - kept while the loop runs
@@ -69,7 +70,7 @@ def main() -> int:
             show_tab(args.after_tab)
         if args.run:
             exec(args.run, {"window": window})  # the developer's own snippet
-        QTimer.singleShot(SETTLE_MS, shoot)
+        QTimer.singleShot(args.settle_ms, shoot)
 
     def batch(event) -> None:
         target["last"] = event.step
@@ -112,7 +113,9 @@ def main() -> int:
             panel.dataset_changed.connect(lambda *_: panel.request_train())
 
     window.rooms_ready.connect(lambda: QTimer.singleShot(500, ready))
-    return app.exec()
+    code = app.exec()
+    dispose(window)
+    return code
 
 
 if __name__ == "__main__":

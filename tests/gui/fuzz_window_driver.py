@@ -19,7 +19,7 @@ from pathlib import Path
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
-from gui.app import configure_application, open_window
+from gui.app import configure_application, dispose, open_window
 from gui.document.document_io import DISCARD
 
 POLL_BYTES = 256 * 1024
@@ -76,6 +76,7 @@ def main(folders: list[Path]) -> int:
         window.rooms_ready.connect(begin)
     code = app.exec()
     collector.stop()
+    dispose(window)  # as run_app: the window's Qt objects die before the QApplication
     print(json.dumps(report))
     return code
 
