@@ -17,9 +17,10 @@ from gui.views.sample_browser import SampleBrowser
 # The curves are the costliest view to repaint (two plots with axes and grids, ~10-15 ms here); training
 # reports ~20 batches a second, so they are fed in bunches at this interval (bench/gui_responsiveness.py).
 CURVE_INTERVAL_MS = 400
-# Building one layer's panel costs ~25 ms here: a new network's panels are built a few per frame, so
-# the event loop never stalls for the whole set at once (bench/gui_responsiveness.py measures stalls).
-NEW_PANELS_PER_FRAME = 3
+# Building one layer's panel costs ~25 ms on an idle core, several times that beside a training process: a new
+# network's panels are built one per frame, so the event loop never stalls for the whole set at once
+# (bench/gui_responsiveness.py measured a 239 ms stall with three per frame, on the first snapshot).
+NEW_PANELS_PER_FRAME = 1
 
 
 class FiltersLiveView(BaseLiveView):

@@ -11,6 +11,11 @@ from gui.views.redraw import RedrawScheduler
 
 _EMPTY_TEXT = "No convolution layers yet: filters appear here once the network has one."
 
+# Building a layer's panel (a pyqtgraph plot with its colour bar) costs ~25 ms on an idle core, several times
+# that beside a training process: one per frame, so a new network's layers never stall the GUI all at once
+# (bench/gui_responsiveness.py: a max stall of 239 ms while the first snapshot built every panel).
+NEW_PANELS_PER_REDRAW = 1
+
 
 class FilterGrid(QWidget):
     """A scrollable vertical list of conv layers, in the order first shown.
@@ -95,8 +100,9 @@ class FilterGrid(QWidget):
         self._empty.show()
 
     def flush(self) -> None:
-        """Draw pending data now instead of at the next frame."""
-        self._scheduler.flush()
+        """Draw pending data now instead of at the next frames."""
+        while self._scheduler.pending:
+            self._scheduler.flush()
 
     # -- accessors (tests, screenshots) -------------------------------------------------
     def layer_names(self) -> list[str]:
@@ -141,9 +147,14 @@ class FilterGrid(QWidget):
     def _redraw(self) -> None:
         self.redraw_count += 1
         per_filter = self.scale_per_filter()
+        built = 0
         for name in [n for n in self._weights if n in self._dirty]:
             panel = self._panels.get(name)
             if panel is None:
+                if built == NEW_PANELS_PER_REDRAW:  # the rest at the next frames: ResNet-20 has 19 conv layers
+                    self._scheduler.request()
+                    break
+                built += 1
                 panel = MosaicPanel(bar_label="weight")
                 # keep the trailing stretch last so panels stay packed at the top
                 self._list_layout.insertWidget(self._list_layout.count() - 1, panel)
@@ -153,7 +164,7 @@ class FilterGrid(QWidget):
             panel.set_image(tile_kernels(weights, rgb=rgb, per_filter=per_filter), self.levels_for(name))
             panel.set_bar_label(self.bar_label_for(name))
             panel.set_outlines(self._outlines[name])
-        self._dirty.clear()
+            self._dirty.discard(name)
         self._empty.setVisible(not self._panels)
 
 

@@ -44,10 +44,10 @@ def test_layers_keep_their_order_and_update_in_place(qtbot, grid, rng) -> None:
     grid.show_layer("conv2d #1", rng.normal(size=(6, 1, 5, 5)))
     grid.show_layer("conv2d #2", rng.normal(size=(16, 6, 3, 3)))
     grid.flush()
-    first_panel = grid.panel_for("conv2d #1")
+    first_panel, drawn = grid.panel_for("conv2d #1"), grid.redraw_count
     newer = rng.normal(size=(6, 1, 5, 5)) * 0.01
     grid.show_layer("conv2d #1", newer)
-    qtbot.waitUntil(lambda: grid.redraw_count >= 2)
+    qtbot.waitUntil(lambda: grid.redraw_count > drawn)
 
     assert grid.layer_names() == ["conv2d #1", "conv2d #2"]
     assert grid.panel_for("conv2d #1") is first_panel  # items are made once, then setImage
@@ -132,15 +132,16 @@ def test_frozen_filters_are_framed_and_named(qtbot, grid, rng) -> None:
 
     grid.show_layer("layer 1 (conv2d)", rng.normal(size=(6, 1, 5, 5)), frozen=(2, 5))
     grid.show_layer("layer 3 (conv2d)", rng.normal(size=(4, 6, 3, 3)), frozen=(1,))
-    qtbot.waitUntil(lambda: grid.redraw_count >= 1)
+    grid.flush()  # both panels (one is built per frame)
     near_square = kernels_layout((6, 1, 5, 5))  # one tile per filter
     assert grid.panel_for("layer 1 (conv2d)").outlines() == [(*near_square.origin(2), 5, 5),
                                                                (*near_square.origin(5), 5, 5)]
     assert grid.title_for("layer 1 (conv2d)").endswith("frozen (dashed): 2, 5")
     # Row per filter: filter 1's frame is its whole row, six 3x3 tiles with 1-pixel gaps.
     assert grid.panel_for("layer 3 (conv2d)").outlines() == [(4, 0, 3, 6 * 4 - 1)]
+    drawn = grid.redraw_count
     grid.show_layer("layer 1 (conv2d)", rng.normal(size=(6, 1, 5, 5)))  # the network was edited: none frozen
-    qtbot.waitUntil(lambda: grid.redraw_count >= 2)
+    qtbot.waitUntil(lambda: grid.redraw_count > drawn)
     assert grid.panel_for("layer 1 (conv2d)").outlines() == []
     assert "frozen" not in grid.title_for("layer 1 (conv2d)")
 
@@ -206,3 +207,26 @@ def test_rgb_filters_each_span_the_colour_range_per_filter(qtbot, grid, rng) -> 
     for f in range(4):
         y, x = layout.origin(f)
         np.testing.assert_allclose(image[y:y + 3, x:x + 3], np.moveaxis(expected[f], 0, -1), rtol=1e-5)
+
+
+def test_a_new_networks_panels_are_built_one_per_frame(qtbot, grid, rng) -> None:
+    # Building all of ResNet-20's 19 panels in one redraw stalled the GUI; one per frame spreads the cost.
+    names = [f"layer {i} (conv2d)" for i in range(1, 6)]
+    grid.set_scale_per_filter(False)  # the drawn image is then the plain mosaic image_for gives
+    for name in names:
+        grid.show_layer(name, rng.normal(size=(4, 3, 3, 3)))
+    qtbot.waitUntil(lambda: grid.redraw_count >= 1)
+    first = grid.redraw_count
+    assert len([n for n in names if n in grid._panels]) == 1  # noqa: SLF001 - what exists after one frame
+    qtbot.waitUntil(lambda: all(n in grid._panels for n in names))  # noqa: SLF001
+    assert grid.redraw_count >= first + 4
+    for name in names:  # each drawn with its own data
+        np.testing.assert_array_equal(_drawn(grid, name)[0], grid.image_for(name))
+
+
+def test_flush_draws_every_pending_panel(grid, rng) -> None:
+    names = [f"layer {i} (conv2d)" for i in range(1, 4)]
+    for name in names:
+        grid.show_layer(name, rng.normal(size=(2, 1, 3, 3)))
+    grid.flush()
+    assert [grid.panel_for(n).title().split(" — ")[0] for n in names] == names
