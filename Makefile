@@ -30,6 +30,7 @@ bench: $(STAMP)
 	$(PY) bench/throughput.py
 	@tools/qt-system-deps.sh
 	QT_QPA_PLATFORM=offscreen $(PY) bench/gui_responsiveness.py
+	$(PY) bench/threads.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .import_linter_cache build *.egg-info

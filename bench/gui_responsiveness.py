@@ -414,7 +414,7 @@ def main() -> int:
     first_show = max(meter.lateness)
     arch, data = window.network.architecture, panel.dataset
     cores = usable_cores()
-    automatic = choose_threads(0, alongside_gui=True)  # what the window's child picks when the settings say 0
+    automatic = choose_threads(0)  # what the window's child picks when the settings say 0
 
     lines = [f"ConvScope GUI responsiveness benchmark, {datetime.datetime.now():%Y-%m-%d %H:%M}",
              f"torch {torch.__version__}, {cores} usable core(s), Qt platform {args.platform}, load average "

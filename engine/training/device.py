@@ -6,14 +6,16 @@ import os
 
 import torch
 
-# Measured on a 2-core machine with LeNet-5, batch 64 (bench/throughput.py -> bench/results/throughput.txt):
-# on an idle machine 2 threads beat 1 by 40-50%; but as soon as anything else keeps one core
-# busy (the GUI drawing the live views, another program), 2 threads on 2 cores collapse by 70-95%,
-# because torch's worker threads wait for the descheduled one at every parallel region, while 1 thread
-# loses only what the busy core takes. So the automatic choice never uses every core except on a
-# 2-core machine without a GUI (the CLI), where the gain is large; elsewhere it leaves one core free.
-# These networks are small, so more than a few threads help little: the count is capped (values above
-# 2 threads could not be measured here).
+# Measured on a 2-core machine with LeNet-5, batch 64 (bench/threads.py -> bench/results/threads.txt):
+# alone, 2 threads beat 1 by about 40%; but while anything else keeps one core busy (the GUI drawing the
+# live views, a second run, another program), 2 threads on 2 cores collapse to 0.28 of their speed (3,800
+# vs 13,700 samples/s), because torch's worker threads wait for the descheduled one at every parallel
+# region, while 1 thread keeps 0.94 of its speed (9,400 vs 10,000). OMP_WAIT_POLICY=PASSIVE (set before
+# torch loads) halves 2 threads' speed alone and still loses a quarter beside a busy core; a single interop
+# thread changes nothing. So the automatic choice leaves one core free, for `train`, the window's child and
+# experiments alike: never the collapse, at the price of the idle 2-core machine's 40%. These networks are
+# small, so more than a few threads help little: the count is capped (values above 2 threads could not be
+# measured here).
 MAX_AUTO_THREADS = 4
 
 
@@ -54,8 +56,7 @@ def usable_cores() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def choose_threads(requested: int = 0, *, alongside_gui: bool = False, cores: int | None = None,
-                   ranks_here: int = 1) -> int:
+def choose_threads(requested: int = 0, *, cores: int | None = None, ranks_here: int = 1) -> int:
     """The torch intra-op thread count: `requested` if > 0, else the automatic choice explained above.
 
     `ranks_here` training processes on this machine (torchrun's LOCAL_WORLD_SIZE) share its cores: each
@@ -65,8 +66,7 @@ def choose_threads(requested: int = 0, *, alongside_gui: bool = False, cores: in
     cores = usable_cores() if cores is None else cores
     if ranks_here > 1:
         return max(1, min(cores // ranks_here, MAX_AUTO_THREADS))
-    spare = cores - 1 if alongside_gui or cores > 2 else cores
-    return max(1, min(spare, MAX_AUTO_THREADS))
+    return max(1, min(cores - 1, MAX_AUTO_THREADS))
 
 
 def _mps_available() -> bool:

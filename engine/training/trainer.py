@@ -75,8 +75,7 @@ class _RunState:
 class Trainer:
     """Train `arch` on `dataset` (an engine.datasets.Dataset) with `config`.
 
-    Raises TrainingSetupError at construction if training cannot start. `alongside_gui` tells the
-    automatic thread choice that a GUI shares the CPU (engine/training/device.py explains why it matters).
+    Raises TrainingSetupError at construction if training cannot start.
     Readable after fit() (the training thread owns them during it): `model`, `history`,
     `global_step`, `epochs_completed`, `samples_per_second`; fixed at construction: `device`, `threads`,
     `control` (stop, pause, resume, step, request_snapshot: any thread, effective at the next batch).
@@ -84,7 +83,7 @@ class Trainer:
     """
 
     def __init__(self, arch: Architecture, dataset, config: TrainConfig, callbacks: Iterable[Callback] = (), *,
-                 alongside_gui: bool = False, log_interval: float = LOG_INTERVAL,
+                 log_interval: float = LOG_INTERVAL,
                  rollback_interval: float = ROLLBACK_INTERVAL,
                  initial_weights: dict[str, torch.Tensor] | None = None,
                  control: TrainingControl | None = None, ranks: SingleProcess | None = None) -> None:
@@ -106,8 +105,7 @@ class Trainer:
         self.arch, self.dataset, self.config = arch, dataset, config
         self.callbacks = list(callbacks)
         self.log_interval, self.rollback_interval = log_interval, rollback_interval
-        self.threads = choose_threads(config.threads, alongside_gui=alongside_gui,
-                                      ranks_here=self.ranks.local_world_size)
+        self.threads = choose_threads(config.threads, ranks_here=self.ranks.local_world_size)
         self.precision = plan_precision(self.device, config.mixed_precision, config.channels_last,
                                         has_conv=any(has_filters(layer.TYPE) for layer in arch.layers))
         with torch.random.fork_rng(devices=[]):  # seeded init without disturbing the caller's RNG

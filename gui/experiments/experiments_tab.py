@@ -234,7 +234,7 @@ class ExperimentsTab(QWidget):
         variants = self.variants()
         config = self._config().replace(epochs=self.epochs_box.value())
         if config.threads == 0:  # automatic: as the window's Train, each child leaves the window a core
-            config = config.replace(threads=choose_threads(0, alongside_gui=True))
+            config = config.replace(threads=choose_threads(0))
         overrides = config.to_dict()
         control = self._control = ExperimentControl()
         self.results, self._live, self.title = [], {}, spec.name

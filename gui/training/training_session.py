@@ -142,7 +142,7 @@ class TrainingSession(QObject):
             return
         argv = [str(folder / INPUT), "--out", str(folder)] + (["--paused"] if paused else [])
         if config.threads == 0:  # automatic: leave the window a core (bench/gui_responsiveness.py, docs/benchmarks.md)
-            argv += ["--threads", str(choose_threads(0, alongside_gui=True))]
+            argv += ["--threads", str(choose_threads(0))]
         self._folder, self._tail = folder, EventTail(folder / EVENTS)
         self._log, self._curves = RunLog(keep_events=False), RunCurves()
         self._dataset, self._probe, self._shown, self._newest, self._pending = dataset, probe_index, None, None, []

@@ -21,14 +21,14 @@ from models.layers import Conv2dSpec, LinearSpec
 from tests.engine.training_data import random_dataset, tiny_arch, tiny_dataset
 
 
-@pytest.mark.parametrize("cores, gui, expected", [(1, False, 1), (1, True, 1), (2, False, 2), (2, True, 1),
-                                                  (3, False, 2), (4, True, 3), (16, False, 4), (16, True, 4)])
-def test_automatic_thread_count(cores, gui, expected):
-    assert choose_threads(0, alongside_gui=gui, cores=cores) == expected
+@pytest.mark.parametrize("cores, expected", [(1, 1), (2, 1), (3, 2), (4, 3), (16, 4)])
+def test_automatic_thread_count_leaves_a_core_free(cores, expected):
+    # 2 threads on 2 cores collapsed to 0.28 of their speed beside one busy core (bench/results/threads.txt).
+    assert choose_threads(0, cores=cores) == expected
 
 
 def test_an_explicit_thread_count_wins():
-    assert choose_threads(3, alongside_gui=True, cores=2) == 3
+    assert choose_threads(3, cores=2) == 3
 
 
 def test_device_selection():

@@ -173,7 +173,7 @@ def test_a_warm_worker_takes_the_next_run_and_none_is_left_after_close(qtbot, tm
             assert session.child_pid == spare  # the waiting worker got the job
         assert finished.args[0].reason == COMPLETED and session.final_state is not None
         summary = json.loads((sorted(p for p in tmp_path.iterdir() if p.is_dir())[-1] / "summary.json").read_text())
-        assert summary["threads"] == choose_threads(0, alongside_gui=True)  # automatic: a core left to the window
+        assert summary["threads"] == choose_threads(0)  # automatic: a core left to the window
         qtbot.waitUntil(lambda: session._process.spare_pid() is not None, timeout=WAIT_MS)  # one for next time
         again = session._process.spare_pid()
         assert again != spare and exists(again)

@@ -215,11 +215,12 @@ def test_a_new_networks_panels_are_built_one_per_frame(qtbot, grid, rng) -> None
     grid.set_scale_per_filter(False)  # the drawn image is then the plain mosaic image_for gives
     for name in names:
         grid.show_layer(name, rng.normal(size=(4, 3, 3, 3)))
-    qtbot.waitUntil(lambda: grid.redraw_count >= 1)
-    first = grid.redraw_count
-    assert len([n for n in names if n in grid._panels]) == 1  # noqa: SLF001 - what exists after one frame
-    qtbot.waitUntil(lambda: all(n in grid._panels for n in names))  # noqa: SLF001
-    assert grid.redraw_count >= first + 4
+    scheduler = grid._scheduler  # one frame's redraw at a time, without waiting for the frames
+    for frame in range(1, len(names) + 1):
+        assert scheduler.pending
+        scheduler.flush()
+        assert [n for n in names if n in grid._panels] == names[:frame]
+    assert not scheduler.pending
     for name in names:  # each drawn with its own data
         np.testing.assert_array_equal(_drawn(grid, name)[0], grid.image_for(name))
 
