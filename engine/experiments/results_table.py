@@ -82,9 +82,23 @@ def differing_columns(results: list[RunResult]) -> list[str]:
     return keep
 
 
+TITLES = {
+    "variant": "Variant", "seed": "Seed", "params": "Parameters", "macs": "Mult-adds",
+    "best_val_accuracy": "Best val. accuracy", "final_val_accuracy": "Final val. accuracy",
+    "best_epoch": "Best epoch", "seconds": "Seconds", "samples_per_second": "Samples/s", "folder": "Run folder",
+}
+
+
+def column_title(name: str) -> str:
+    """A column's title for people (results.md, the window's table); results.csv keeps the names for programs.
+    One added later reads as words rather than snake_case."""
+    return TITLES.get(name) or name.replace("_", " ").capitalize()
+
+
 def results_markdown(title: str, results: list[RunResult]) -> str:
     columns = differing_columns(results)
-    lines = [f"# {title}", "", "| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    lines = [f"# {title}", "", "| " + " | ".join(column_title(c) for c in columns) + " |",
+             "|" + "---|" * len(columns)]
     for r in results:
         row = r.row()
         lines.append("| " + " | ".join(cell_text(c, row[c]) for c in columns) + " |")

@@ -26,7 +26,7 @@ from engine.experiments.runner import (ExperimentControl, RunResult, cell_text, 
 from engine.training.device import choose_threads
 from gui.experiments.folder_memory import FolderMemory
 from gui.experiments.run_list import RunList
-from gui.experiments.result_columns import column_title
+from engine.experiments.results_table import column_title
 from gui.experiments.variant_editor import VariantEditor
 from gui.task_runner import TaskRunner
 from gui.views.variant_curves import VariantCurves

@@ -59,6 +59,8 @@ def test_table_agrees_with_summary_and_each_run_folder(spec_file, tmp_path, caps
     assert int(rows[0]["params"]) > int(rows[2]["params"])  # no pooling: larger maps, more weights in the linear
     markdown = (out / "results.md").read_text()
     assert markdown.startswith("# tiny pooling") and "| pooling none |" in markdown
+    header = markdown.splitlines()[2]  # for people: the titles the window's table shows, not results.csv's names
+    assert header.startswith("| Variant |") and "Parameters" in header and "_" not in header
     assert "params" in differing_columns(results)
 
 
