@@ -384,10 +384,11 @@ def main() -> int:
     from gui.main_window import MainWindow
 
     app = QApplication(sys.argv[:1])
-    collector = configure_application(app)  # noqa: F841 - kept: garbage collection on the GUI thread
+    collector = configure_application(app)  # kept: garbage collection on the GUI thread
     scratch = Path(tempfile.mkdtemp())
     os.environ.setdefault("CONVSCOPE_RUNS_DIR", str(scratch / "runs"))  # never the user's cache
     window = MainWindow(settings=QSettings(str(scratch / "settings.ini"), QSettings.Format.IniFormat))
+    collector.set_aside_what_lives_now()  # as run_app does once the rooms are built: measure the app as it runs
     window.load_preset("lenet5")
     window.document.ask_unsaved_changes = lambda: DISCARD  # closing must not wait on a dialog
     window.training.ask_continue_training = lambda: "fresh"
@@ -492,9 +493,10 @@ def replay_main(args: argparse.Namespace) -> int:
     from gui.main_window import MainWindow
 
     app = QApplication(sys.argv[:1])
-    collector = configure_application(app)  # noqa: F841 - kept: garbage collection on the GUI thread
+    collector = configure_application(app)  # kept: garbage collection on the GUI thread
     scratch = Path(tempfile.mkdtemp())
     window = MainWindow(settings=QSettings(str(scratch / "settings.ini"), QSettings.Format.IniFormat))
+    collector.set_aside_what_lives_now()  # as run_app does once the rooms are built: measure the app as it runs
     window.load_preset("lenet5")
     window.document.ask_unsaved_changes = lambda: DISCARD
     window.resize(1600, 1000)
