@@ -15,6 +15,7 @@ from PySide6.QtCore import Qt
 
 from engine.run_folder import read_run_log
 from engine.run_folder.records import writer_process
+from engine.run_folder.timeline import timeline as timeline_of
 from gui.document.document_io import DISCARD
 from models import architecture_file
 from models.architecture import Architecture
@@ -99,6 +100,14 @@ def test_file_attach_follows_a_variant_folder_to_its_end(qtbot, window, tab, tmp
         assert window.document.attach(folder)
     assert ended.args[0].reason == "completed" and ended.args[0].epochs_completed == 2
     assert [e.epoch for e in window.workspace.history.epochs] == [1, 2]
+    # The Timeline scrubs it as any run folder: every snapshot of its log on the slider, the variant's filters shown.
+    timeline = window.timeline
+    window.tabs.setCurrentWidget(timeline)
+    with qtbot.waitSignal(timeline.updated, timeout=WAIT_MS):
+        timeline.set_run(folder, None)
+    entries = timeline_of(folder)  # the engine's reading of the folder's snapshots, the independent account
+    assert len(entries) >= 2 and timeline.entries == entries and timeline.slider.maximum() == len(entries) - 1
+    assert timeline.shown_entry() == entries[-1]
 
 
 def test_stop_ends_the_running_child_and_no_further_variant_starts(qtbot, tab, tmp_path):
